@@ -1,0 +1,27 @@
+import { MessageTooLargeError } from "../errors.js";
+import type { SipRequest, SipResponse } from "../message/message.js";
+import { parseMessage } from "../message/parse.js";
+import { isKeepAlive } from "./keep-alive.js";
+
+export interface WebSocketFramingOptions {
+  maxSize: number;
+}
+
+export const DEFAULT_WEBSOCKET_FRAMING_OPTIONS: WebSocketFramingOptions = { maxSize: 65535 };
+
+export type WebSocketFrame =
+  | { readonly kind: "message"; readonly message: SipRequest | SipResponse }
+  /** Some WebSocket clients (JsSIP, SIP.js) send CRLFCRLF keep-alives as a WebSocket message. */
+  | { readonly kind: "keep-alive" };
+
+/**
+ * RFC 7118 §5.1: each SIP message travels in exactly one WebSocket message (text or binary),
+ * so the WebSocket message bounds it and Content-Length is optional, as on UDP. The WebSocket
+ * protocol itself (RFC 6455 framing, the handshake) belongs to the transport, not this library.
+ */
+export function frameWebSocketMessage(payload: Buffer, options?: Partial<WebSocketFramingOptions>): WebSocketFrame {
+  const maxSize = options?.maxSize ?? DEFAULT_WEBSOCKET_FRAMING_OPTIONS.maxSize;
+  if (payload.length > maxSize) throw new MessageTooLargeError(payload.length, maxSize);
+  if (isKeepAlive(payload)) return { kind: "keep-alive" };
+  return { kind: "message", message: parseMessage(payload, { maxSize }) };
+}

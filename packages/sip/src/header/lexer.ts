@@ -1,0 +1,233 @@
+import { ParseError } from "../errors.js";
+
+/*
+ * Character-level building blocks of the RFC 3261 §25.1 grammar, shared by every header and
+ * URI parser. They work on latin1-decoded text: one char per wire byte, so an index into the
+ * text is an offset into the message.
+ */
+
+const enum Ch {
+  TAB = 9,
+  LF = 10,
+  CR = 13,
+  SP = 32,
+  DQUOTE = 34,
+  BACKSLASH = 92,
+}
+
+/** token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") — RFC 3261 §25.1 */
+export const TOKEN_CHAR: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
+  for (let c = 0x41; c <= 0x5a; c++) t[c] = 1;
+  for (let c = 0x61; c <= 0x7a; c++) t[c] = 1;
+  for (const c of "-.!%*_+`'~") t[c.charCodeAt(0)] = 1;
+  return t;
+})();
+
+export function isWs(c: number): boolean {
+  return c === Ch.SP || c === Ch.TAB || c === Ch.CR || c === Ch.LF;
+}
+
+/** Index of the first char at or after `i` that is not linear white space. */
+export function skipWs(s: string, i: number, end: number = s.length): number {
+  while (i < end && isWs(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Index just past the last non-white char before `end`. */
+export function trimEnd(s: string, start: number, end: number): number {
+  while (end > start && isWs(s.charCodeAt(end - 1))) end--;
+  return end;
+}
+
+/** Index just past the run of token chars starting at `i`. */
+export function scanToken(s: string, i: number, end: number = s.length): number {
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c > 255 || TOKEN_CHAR[c] !== 1) break;
+    i++;
+  }
+  return i;
+}
+
+export function isToken(s: string): boolean {
+  return s.length > 0 && scanToken(s, 0) === s.length;
+}
+
+/**
+ * Index just past the closing quote of the quoted-string opening at `i` (which must be `"`).
+ * RFC 3261 §25.1: quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F).
+ */
+export function scanQuoted(s: string, i: number, end: number = s.length): number {
+  for (let j = i + 1; j < end; j++) {
+    const c = s.charCodeAt(j);
+    if (c === Ch.DQUOTE) return j + 1;
+    if (c === Ch.BACKSLASH) {
+      j++;
+      if (j >= end) break;
+      const q = s.charCodeAt(j);
+      if (q === Ch.CR || q === Ch.LF) break;
+    }
+  }
+  throw new ParseError("unterminated quoted string", { offset: i });
+}
+
+/** The content of a quoted-string (quotes removed, quoted-pairs resolved). */
+export function unquote(s: string, start: number, endAfterQuote: number): string {
+  const inner = s.slice(start + 1, endAfterQuote - 1);
+  return inner.indexOf("\\") < 0 ? inner : inner.replace(/\\(.)/gs, "$1");
+}
+
+/** Wraps a value in a quoted-string, escaping `"` and `\`. */
+export function quote(value: string): string {
+  return `"${value.replace(/(["\\])/g, "\\$1")}"`;
+}
+
+/**
+ * Index of the first `sep` char at or after `i` that is outside quoted strings and angle
+ * brackets, or `end` if there is none. This is how RFC 3261 §7.3.1 comma-separated values
+ * are split without breaking `"Doe, John" <sip:j@x>` or `<sip:a@b;x=1,2>`.
+ */
+export function findUnquoted(s: string, sep: number, i: number, end: number = s.length): number {
+  let angle = false;
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c === Ch.DQUOTE) {
+      i = scanQuoted(s, i, end);
+      continue;
+    }
+    if (angle) {
+      if (c === 62 /* > */) angle = false;
+    } else if (c === 60 /* < */) angle = true;
+    else if (c === sep) return i;
+    i++;
+  }
+  return end;
+}
+
+/** Splits a header value into its comma-separated elements, trimmed; empty elements are dropped. */
+export function splitList(s: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const end = s.length;
+  while (i <= end) {
+    const comma = findUnquoted(s, 44 /* , */, i, end);
+    const a = skipWs(s, i, comma);
+    const b = trimEnd(s, a, comma);
+    if (b > a) out.push(a === 0 && b === end ? s : s.slice(a, b));
+    i = comma + 1;
+  }
+  return out;
+}
+
+/**
+ * Generic parameters `;name[=value]` as parsed by every header that has them.
+ * Names are lower-cased (RFC 3261 §7.3.1: parameter names are case-insensitive); values keep
+ * their case, with quotes removed; a parameter without `=` has value `null`.
+ */
+export class Params {
+  /** Alternating name, value entries in wire order. */
+  private readonly entries: (string | null)[];
+
+  constructor(entries: (string | null)[] = []) {
+    this.entries = entries;
+  }
+
+  get size(): number {
+    return this.entries.length >> 1;
+  }
+
+  has(name: string): boolean {
+    return this.indexOf(name) >= 0;
+  }
+
+  /** The value, `null` for a parameter without value, `undefined` if absent. */
+  get(name: string): string | null | undefined {
+    const i = this.indexOf(name);
+    return i < 0 ? undefined : this.entries[i + 1];
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, string | null]> {
+    for (let i = 0; i < this.entries.length; i += 2) {
+      yield [this.entries[i] as string, this.entries[i + 1] ?? null];
+    }
+  }
+
+  /** Serialized as `;name=value` pairs; values that are not tokens are quoted. */
+  toString(): string {
+    let out = "";
+    for (let i = 0; i < this.entries.length; i += 2) {
+      out += ";" + this.entries[i];
+      const v = this.entries[i + 1];
+      if (v != null) out += "=" + (needsQuoting(v) ? quote(v) : v);
+    }
+    return out;
+  }
+
+  private indexOf(name: string): number {
+    const e = this.entries;
+    for (let i = 0; i < e.length; i += 2) {
+      if (e[i] === name) return i;
+    }
+    if (name !== name.toLowerCase()) return this.indexOf(name.toLowerCase());
+    return -1;
+  }
+}
+
+const EMPTY_PARAMS = new Params();
+
+/** Chars allowed unquoted in a parameter value besides token chars: IPv6 refs and host names. */
+function isParamValueChar(c: number): boolean {
+  return (c < 256 && TOKEN_CHAR[c] === 1) || c === 58 /* : */ || c === 91 /* [ */ || c === 93 /* ] */;
+}
+
+function needsQuoting(v: string): boolean {
+  if (v.length === 0) return true;
+  for (let i = 0; i < v.length; i++) if (!isParamValueChar(v.charCodeAt(i))) return true;
+  return false;
+}
+
+/**
+ * Parses `;name=value;name2` starting at `i` (which must be at `;` or `end`).
+ * RFC 3261 §25.1: generic-param = token [ EQUAL gen-value ]; gen-value = token / host / quoted-string.
+ */
+export function parseParams(s: string, i: number, end: number = s.length): Params {
+  i = skipWs(s, i, end);
+  if (i >= end) return EMPTY_PARAMS;
+  const entries: (string | null)[] = [];
+  while (i < end) {
+    if (s.charCodeAt(i) !== 59 /* ; */) {
+      throw new ParseError(`expected ';' before parameter at "${excerpt(s, i)}"`, { offset: i });
+    }
+    i = skipWs(s, i + 1, end);
+    const nameEnd = scanToken(s, i, end);
+    if (nameEnd === i) throw new ParseError(`empty parameter name at "${excerpt(s, i)}"`, { offset: i });
+    const name = s.slice(i, nameEnd).toLowerCase();
+    i = skipWs(s, nameEnd, end);
+    let value: string | null = null;
+    if (i < end && s.charCodeAt(i) === 61 /* = */) {
+      i = skipWs(s, i + 1, end);
+      if (i < end && s.charCodeAt(i) === Ch.DQUOTE) {
+        const q = scanQuoted(s, i, end);
+        value = unquote(s, i, q);
+        i = q;
+      } else {
+        const vStart = i;
+        while (i < end && isParamValueChar(s.charCodeAt(i))) i++;
+        if (i === vStart) throw new ParseError(`parameter "${name}" has an empty value`, { offset: i });
+        value = s.slice(vStart, i);
+      }
+      i = skipWs(s, i, end);
+    }
+    entries.push(name, value);
+  }
+  return new Params(entries);
+}
+
+/** A short, printable excerpt of `s` from `i`, for error messages. */
+export function excerpt(s: string, i: number, len = 24): string {
+  const part = s.slice(Math.max(0, i), i + len);
+  // eslint-disable-next-line no-control-regex
+  return part.replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}

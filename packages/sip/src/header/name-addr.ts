@@ -1,0 +1,136 @@
+import { ParseError } from "../errors.js";
+import { parseUri, type Uri } from "../uri/index.js";
+import { fromWire } from "../message/wire-text.js";
+import { excerpt, findUnquoted, Params, parseParams, quote, scanQuoted, skipWs, TOKEN_CHAR, trimEnd, unquote } from "./lexer.js";
+
+/**
+ * A name-addr or addr-spec with header parameters, as used by From, To, Contact, Route,
+ * Record-Route, Path (RFC 3261 §20.10, §20.20, §20.30, §20.34, §20.39; RFC 3327).
+ * The URI is parsed on first access: a proxy that only needs the tag never pays for it.
+ */
+export class NameAddr {
+  private parsedUri: Uri | undefined;
+
+  constructor(
+    /** Display name, unquoted and decoded from UTF-8; undefined when absent. */
+    readonly displayName: string | undefined,
+    /** The URI exactly as written (inside the angle brackets if there were any). */
+    readonly uriText: string,
+    readonly params: Params,
+  ) {}
+
+  get uri(): Uri {
+    return (this.parsedUri ??= parseUri(this.uriText));
+  }
+
+  get tag(): string | undefined {
+    return this.params.get("tag") ?? undefined;
+  }
+
+  /** Contact `expires` parameter (RFC 3261 §20.10), in seconds. */
+  get expires(): number | undefined {
+    const v = this.params.get("expires");
+    return v == null ? undefined : Number(v);
+  }
+
+  /** Contact `q` preference 0–1 (RFC 3261 §20.10). */
+  get q(): number | undefined {
+    const v = this.params.get("q");
+    return v == null ? undefined : Number(v);
+  }
+
+  /** RFC 5626 §4.1 `+sip.instance`, e.g. `<urn:uuid:...>` (quotes removed). */
+  get instance(): string | undefined {
+    return this.params.get("+sip.instance") ?? undefined;
+  }
+
+  /** RFC 5626 §4.2 `reg-id`. */
+  get regId(): number | undefined {
+    const v = this.params.get("reg-id");
+    return v == null ? undefined : Number(v);
+  }
+
+  toString(): string {
+    const name = this.displayName === undefined ? "" : quote(this.displayName) + " ";
+    return `${name}<${this.uriText}>${this.params.toString()}`;
+  }
+}
+
+/** Parses one name-addr / addr-spec with its parameters from `s[start, end)`. */
+export function parseNameAddr(s: string, start = 0, end = s.length, what = "address"): NameAddr {
+  let i = skipWs(s, start, end);
+  end = trimEnd(s, i, end);
+  let displayName: string | undefined;
+  let uriText: string;
+  if (i < end && s.charCodeAt(i) === 34 /* " */) {
+    const q = scanQuoted(s, i, end);
+    displayName = fromWire(unquote(s, i, q));
+    i = skipWs(s, q, end);
+    if (i >= end || s.charCodeAt(i) !== 60 /* < */) throw nameAddrError(what, "expected '<' after display name", s, i);
+  }
+  const lt = displayName === undefined ? findOpenAngle(s, i, end) : i;
+  if (lt >= 0) {
+    if (displayName === undefined && lt > i) displayName = tokenDisplayName(s, i, lt, what);
+    const gt = s.indexOf(">", lt + 1);
+    if (gt < 0 || gt >= end) throw nameAddrError(what, "unterminated '<'", s, lt);
+    uriText = s.slice(lt + 1, gt);
+    i = gt + 1;
+  } else {
+    // RFC 3261 §20: in addr-spec form a ';' starts header parameters, and a URI with ',', '?' or ';'
+    // MUST be enclosed in angle brackets — so '?' here means a missing <...> (RFC 4475 §3.1.2.13).
+    const semi = findUnquoted(s, 59 /* ; */, i, end);
+    const specEnd = trimEnd(s, i, semi);
+    uriText = s.slice(i, specEnd);
+    if (uriText.length === 0) throw nameAddrError(what, "missing URI", s, i);
+    for (let k = 0; k < uriText.length; k++) {
+      const c = uriText.charCodeAt(k);
+      if (c === 63 /* ? */ || c === 44 /* , */ || c === 32 || c === 9) {
+        throw nameAddrError(what, "a URI with '?', ',' or white space must be enclosed in <>", s, i + k);
+      }
+    }
+    i = semi;
+  }
+  let params: Params;
+  try {
+    params = parseParams(s, i, end);
+  } catch (e) {
+    throw new ParseError(`${what}: ${(e as Error).message}`, { offset: (e as ParseError).offset }, { cause: e });
+  }
+  return new NameAddr(displayName, uriText, params);
+}
+
+/** Parses a comma-separated list of name-addrs (Contact, Route, Record-Route, Path). */
+export function parseNameAddrList(s: string, what: string, out: NameAddr[] = []): NameAddr[] {
+  let i = 0;
+  while (i <= s.length) {
+    const comma = findUnquoted(s, 44 /* , */, i);
+    if (skipWs(s, i, comma) < comma) out.push(parseNameAddr(s, i, comma, what));
+    i = comma + 1;
+  }
+  return out;
+}
+
+/** Position of the '<' of a name-addr, or -1 for an addr-spec (no '<' before the first ';'). */
+function findOpenAngle(s: string, i: number, end: number): number {
+  for (let j = i; j < end; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 60 /* < */) return j;
+    if (c === 59 /* ; */ || c === 58 /* : */) return -1;
+  }
+  return -1;
+}
+
+/** display-name = *(token LWS): unquoted display names may only hold tokens (RFC 4475 §3.1.2.15). */
+function tokenDisplayName(s: string, start: number, end: number, what: string): string | undefined {
+  const stop = trimEnd(s, start, end);
+  for (let j = start; j < stop; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 32 || c === 9 || c === 13 || c === 10) continue;
+    if (c > 255 || TOKEN_CHAR[c] !== 1) throw nameAddrError(what, "display name must be quoted", s, j);
+  }
+  return stop > start ? s.slice(start, stop).replace(/\s+/g, " ") : undefined;
+}
+
+function nameAddrError(what: string, problem: string, s: string, i: number): ParseError {
+  return new ParseError(`${what}: ${problem} at "${excerpt(s, i)}"`, { offset: i });
+}

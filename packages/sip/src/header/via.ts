@@ -1,0 +1,120 @@
+import { ParseError } from "../errors.js";
+import { excerpt, findUnquoted, Params, parseParams, scanToken, skipWs, trimEnd } from "./lexer.js";
+import { scanHost, scanPort } from "./host.js";
+
+/**
+ * One Via value (RFC 3261 §20.42): `SIP/2.0/UDP host:port;branch=...;received=...;rport`.
+ */
+export class Via {
+  constructor(
+    readonly protocolName: string,
+    readonly protocolVersion: string,
+    /** Upper-cased transport token: UDP, TCP, TLS, SCTP, WS, WSS or any other token. */
+    readonly transport: string,
+    /** Host as written; IPv6 references keep their brackets. */
+    readonly host: string,
+    readonly port: number | undefined,
+    readonly params: Params,
+  ) {}
+
+  /** RFC 3261 §8.1.1.7: the transaction id; branches starting with z9hG4bK are RFC 3261 compliant. */
+  get branch(): string | undefined {
+    return this.params.get("branch") ?? undefined;
+  }
+
+  /** RFC 3261 §18.2.1: the source address a server saw when it differed from sent-by. */
+  get received(): string | undefined {
+    return this.params.get("received") ?? undefined;
+  }
+
+  /**
+   * RFC 3581: `null` when the client asked for rport (parameter without value), the port
+   * when a server filled it in, `undefined` when absent.
+   */
+  get rport(): number | null | undefined {
+    const v = this.params.get("rport");
+    if (v === undefined || v === null) return v;
+    return Number(v);
+  }
+
+  get maddr(): string | undefined {
+    return this.params.get("maddr") ?? undefined;
+  }
+
+  get ttl(): number | undefined {
+    const v = this.params.get("ttl");
+    return v == null ? undefined : Number(v);
+  }
+
+  /** `host[:port]` as it appears in the sent-by. */
+  get sentBy(): string {
+    return this.port === undefined ? this.host : `${this.host}:${this.port}`;
+  }
+
+  toString(): string {
+    return `${this.protocolName}/${this.protocolVersion}/${this.transport} ${this.sentBy}${this.params.toString()}`;
+  }
+}
+
+/**
+ * via-parm = sent-protocol LWS sent-by *( SEMI via-params ), where
+ * sent-protocol = protocol-name SLASH protocol-version SLASH transport and SLASH = SWS "/" SWS.
+ */
+export function parseVia(s: string, start = 0, end = s.length): Via {
+  let i = skipWs(s, start, end);
+  const nameEnd = scanToken(s, i, end);
+  if (nameEnd === i) throw viaError("missing protocol name", s, i);
+  const protocolName = s.slice(i, nameEnd);
+  i = expectSlash(s, nameEnd, end);
+  const verEnd = scanToken(s, i, end);
+  if (verEnd === i) throw viaError("missing protocol version", s, i);
+  const protocolVersion = s.slice(i, verEnd);
+  i = expectSlash(s, verEnd, end);
+  const tEnd = scanToken(s, i, end);
+  if (tEnd === i) throw viaError("missing transport", s, i);
+  const transport = s.slice(i, tEnd).toUpperCase();
+  const hostStart = skipWs(s, tEnd, end);
+  if (hostStart === tEnd) throw viaError("missing space before sent-by", s, tEnd);
+  const hostEnd = scanHost(s, hostStart, end);
+  if (hostEnd === hostStart) throw viaError("missing sent-by host", s, hostStart);
+  const host = s.slice(hostStart, hostEnd);
+  let port: number | undefined;
+  i = skipWs(s, hostEnd, end);
+  if (i < end && s.charCodeAt(i) === 58 /* : */) {
+    const p = skipWs(s, i + 1, end);
+    const pEnd = scanPort(s, p, end);
+    if (pEnd < 0) throw viaError("invalid port", s, p);
+    port = Number(s.slice(p, pEnd));
+    i = pEnd;
+  }
+  let params: Params;
+  try {
+    params = parseParams(s, i, trimEnd(s, i, end));
+  } catch (e) {
+    throw new ParseError(`Via: ${(e as Error).message}`, { offset: (e as ParseError).offset }, { cause: e });
+  }
+  const ttl = params.get("ttl");
+  if (ttl !== undefined && (ttl === null || !/^\d{1,3}$/.test(ttl) || Number(ttl) > 255)) {
+    throw viaError("ttl must be 0-255", s, i);
+  }
+  const rport = params.get("rport");
+  if (rport != null && scanPort(rport, 0, rport.length) !== rport.length) throw viaError("invalid rport", s, i);
+  const branch = params.get("branch");
+  if (branch === null) throw viaError("branch without value", s, i);
+  return new Via(protocolName, protocolVersion, transport, host, port, params);
+}
+
+/** Parses the first via-parm of a Via header value, without looking at the rest of the list. */
+export function parseFirstVia(s: string): Via {
+  return parseVia(s, 0, findUnquoted(s, 44 /* , */, 0));
+}
+
+function expectSlash(s: string, i: number, end: number): number {
+  i = skipWs(s, i, end);
+  if (i >= end || s.charCodeAt(i) !== 47 /* / */) throw viaError("expected '/' in sent-protocol", s, i);
+  return skipWs(s, i + 1, end);
+}
+
+function viaError(what: string, s: string, i: number): ParseError {
+  return new ParseError(`Via: ${what} at "${excerpt(s, i)}"`, { offset: i });
+}

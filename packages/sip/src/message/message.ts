@@ -1,0 +1,411 @@
+import { ParseError } from "../errors.js";
+import { parseChallenge, parseCredentials, type Challenge, type Credentials } from "../header/auth.js";
+import { parseContentType, type ContentType } from "../header/content-type.js";
+import { parseCSeq, type CSeq } from "../header/cseq.js";
+import { excerpt, findUnquoted, isToken, skipWs, splitList, trimEnd } from "../header/lexer.js";
+import { parseNameAddr, parseNameAddrList, type NameAddr } from "../header/name-addr.js";
+import { MAX_DELTA_SECONDS, MAX_MAX_FORWARDS, parseNumberHeader } from "../header/numbers.js";
+import { parseFirstVia, parseVia, type Via } from "../header/via.js";
+import { parseUri, type Uri } from "../uri/index.js";
+import { canonicalHeaderName, H, isListHeader } from "./header-names.js";
+import { fromWire } from "./wire-text.js";
+
+/**
+ * Where each header line sits in the message. Offsets index both `raw` and `head`, which is
+ * `raw` decoded as latin1 (one char per byte), so untouched lines can be copied out byte-exact.
+ */
+export interface HeaderTable {
+  /** Canonical key per line (lower-cased long form, see header-names.ts). */
+  readonly keys: readonly string[];
+  /** Per line, four offsets: line start, value start, value end, line end (at the CR of its CRLF). */
+  readonly offsets: readonly number[];
+}
+
+/** A problem the parser found but that still lets the message be answered (RFC 3261 §8.2, 400). */
+export interface MessageDefect {
+  readonly reason: string;
+  readonly offset: number;
+}
+
+/** Fields the parser hands to the message constructors. */
+export interface ParsedParts {
+  raw: Buffer;
+  head: string;
+  /** Offset of the start line (past any CRLFs that preceded it). */
+  startLineStart: number;
+  /** Offset of the first header line: just after the start line's CRLF. */
+  headersStart: number;
+  /** Offset of the CRLF that ends the header section (the last header's line end). */
+  headersEnd: number;
+  bodyStart: number;
+  bodyEnd: number;
+  version: string;
+  keys: string[];
+  offsets: number[];
+  folded: boolean;
+  defect: MessageDefect | undefined;
+}
+
+/**
+ * A SIP message over its received bytes: the header table is built at parse time, typed header
+ * values are parsed on first access and cached. All accessors that parse throw `ParseError` on a
+ * malformed value; `validate()` calls the mandatory ones up front so an edge can answer 400.
+ */
+export abstract class SipMessage {
+  readonly raw: Buffer;
+  /** @internal `raw` up to the end of the header section, as latin1. */
+  readonly head: string;
+  /** @internal */ readonly startLineStart: number;
+  /** @internal */ readonly headersStart: number;
+  /** @internal */ readonly headersEnd: number;
+  readonly bodyStart: number;
+  readonly bodyEnd: number;
+  /** As written in the start line, e.g. `SIP/2.0`. */
+  readonly version: string;
+  readonly headerTable: HeaderTable;
+  /** The first structural problem found while parsing, if any (answered with 400 by validation). */
+  readonly defect: MessageDefect | undefined;
+  private readonly folded: boolean;
+
+  private viaCache: Via[] | undefined;
+  private topViaCache: Via | undefined;
+  private fromCache: NameAddr | undefined;
+  private toCache: NameAddr | undefined;
+  private callIdCache: string | undefined;
+  private cseqCache: CSeq | undefined;
+  private maxForwardsCache: number | null | undefined;
+  private contactCache: NameAddr[] | undefined;
+  private routeCache: NameAddr[] | undefined;
+  private recordRouteCache: NameAddr[] | undefined;
+  private pathCache: NameAddr[] | undefined;
+
+  abstract readonly isRequest: boolean;
+
+  constructor(p: ParsedParts) {
+    this.raw = p.raw;
+    this.head = p.head;
+    this.startLineStart = p.startLineStart;
+    this.headersStart = p.headersStart;
+    this.headersEnd = p.headersEnd;
+    this.bodyStart = p.bodyStart;
+    this.bodyEnd = p.bodyEnd;
+    this.version = p.version;
+    this.headerTable = { keys: p.keys, offsets: p.offsets };
+    this.folded = p.folded;
+    this.defect = p.defect;
+  }
+
+  get body(): Buffer {
+    return this.raw.subarray(this.bodyStart, this.bodyEnd);
+  }
+
+  /** The message bytes, without any trailing octets a datagram carried past Content-Length. */
+  get bytes(): Buffer {
+    return this.bodyEnd === this.raw.length ? this.raw : this.raw.subarray(0, this.bodyEnd);
+  }
+
+  // ---- generic header access --------------------------------------------------------------
+
+  /** Number of header lines with this name (any spelling, compact forms included). */
+  count(name: string): number {
+    const key = canonicalHeaderName(name);
+    let n = 0;
+    for (const k of this.headerTable.keys) if (k === key) n++;
+    return n;
+  }
+
+  has(name: string): boolean {
+    return this.lineIndex(canonicalHeaderName(name), 0) >= 0;
+  }
+
+  /** The value of the first line with this name, unfolded and decoded as UTF-8. */
+  header(name: string): string | undefined {
+    const i = this.lineIndex(canonicalHeaderName(name), 0);
+    return i < 0 ? undefined : fromWire(this.wireValue(i));
+  }
+
+  /**
+   * Every value of a header: for list headers (RFC 3261 §7.3.1) each comma-separated element of
+   * every line, otherwise each line's whole value.
+   */
+  headers(name: string): string[] {
+    const key = canonicalHeaderName(name);
+    const list = isListHeader(key);
+    const out: string[] = [];
+    for (let i = this.lineIndex(key, 0); i >= 0; i = this.lineIndex(key, i + 1)) {
+      const v = fromWire(this.wireValue(i));
+      if (list) out.push(...splitList(v));
+      else out.push(v);
+    }
+    return out;
+  }
+
+  /** Every header line as [name as written, value], in order. */
+  *headerLines(): IterableIterator<[string, string]> {
+    const o = this.headerTable.offsets;
+    for (let i = 0; i < this.headerTable.keys.length; i++) {
+      const lineStart = o[i * 4] as number;
+      const name = this.head.slice(lineStart, trimEnd(this.head, lineStart, this.head.indexOf(":", lineStart)));
+      yield [name, fromWire(this.wireValue(i))];
+    }
+  }
+
+  /** @internal Index of the first line at or after `from` with this canonical key, or -1. */
+  lineIndex(key: string, from: number): number {
+    const keys = this.headerTable.keys;
+    for (let i = from; i < keys.length; i++) if (keys[i] === key) return i;
+    return -1;
+  }
+
+  /** @internal The value of line `i` as latin1 wire text, folded lines joined with one space. */
+  wireValue(i: number): string {
+    const o = this.headerTable.offsets;
+    const v = this.head.slice(o[i * 4 + 1] as number, o[i * 4 + 2] as number);
+    // RFC 3261 §7.3.1: a line folded with LWS is equivalent to one with a single SP.
+    return this.folded && v.indexOf("\n") >= 0 ? v.replace(/[ \t]*\r?\n[ \t]+/g, " ") : v;
+  }
+
+  /** @internal The single value of a header that must occur at most once, or undefined. */
+  singleValue(key: string, what: string): string | undefined {
+    const i = this.lineIndex(key, 0);
+    if (i < 0) return undefined;
+    if (this.lineIndex(key, i + 1) >= 0) throw new ParseError(`more than one ${what} header`);
+    return this.wireValue(i);
+  }
+
+  private requiredValue(key: string, what: string): string {
+    const v = this.singleValue(key, what);
+    if (v === undefined) throw new ParseError(`missing ${what} header`);
+    return v;
+  }
+
+  // ---- typed accessors -------------------------------------------------------------------
+
+  /** Every Via value, top first. */
+  get via(): Via[] {
+    if (this.viaCache === undefined) {
+      const out: Via[] = [];
+      for (let i = this.lineIndex(H.via, 0); i >= 0; i = this.lineIndex(H.via, i + 1)) {
+        const v = this.wireValue(i);
+        let a = 0;
+        while (a <= v.length) {
+          const comma = findUnquoted(v, 44 /* , */, a);
+          if (skipWs(v, a, comma) === comma) throw new ParseError(`Via: empty value in "${excerpt(v, 0)}"`);
+          out.push(parseVia(v, a, comma));
+          a = comma + 1;
+        }
+      }
+      this.viaCache = out;
+    }
+    return this.viaCache;
+  }
+
+  /** The top Via, parsed without parsing the others (the hot path needs only this one). */
+  get topVia(): Via | undefined {
+    if (this.topViaCache === undefined) {
+      if (this.viaCache !== undefined) return (this.topViaCache = this.viaCache[0]);
+      const i = this.lineIndex(H.via, 0);
+      if (i < 0) return undefined;
+      this.topViaCache = parseFirstVia(this.wireValue(i));
+    }
+    return this.topViaCache;
+  }
+
+  get from(): NameAddr {
+    return (this.fromCache ??= parseNameAddr(this.requiredValue(H.from, "From"), 0, undefined, "From"));
+  }
+
+  get to(): NameAddr {
+    return (this.toCache ??= parseNameAddr(this.requiredValue(H.to, "To"), 0, undefined, "To"));
+  }
+
+  get callId(): string {
+    if (this.callIdCache === undefined) {
+      const v = this.requiredValue(H.callId, "Call-ID");
+      // RFC 3261 §25.1: callid = word [ "@" word ] — no white space inside.
+      const a = skipWs(v, 0);
+      const b = trimEnd(v, a, v.length);
+      if (a === b) throw new ParseError("Call-ID: empty");
+      for (let k = a; k < b; k++) {
+        const c = v.charCodeAt(k);
+        if (c <= 32 || c >= 127) throw new ParseError(`Call-ID: invalid character in "${excerpt(v, a)}"`);
+      }
+      this.callIdCache = a === 0 && b === v.length ? v : v.slice(a, b);
+    }
+    return this.callIdCache;
+  }
+
+  get cseq(): CSeq {
+    return (this.cseqCache ??= parseCSeq(this.requiredValue(H.cseq, "CSeq")));
+  }
+
+  /** Max-Forwards, or undefined when absent (RFC 3261 §16.3: a missing one passes the check). */
+  get maxForwards(): number | undefined {
+    if (this.maxForwardsCache === undefined) {
+      const v = this.singleValue(H.maxForwards, "Max-Forwards");
+      this.maxForwardsCache = v === undefined ? null : parseNumberHeader(v, MAX_MAX_FORWARDS, "Max-Forwards");
+    }
+    return this.maxForwardsCache ?? undefined;
+  }
+
+  /** True when the Contact header is the wildcard `*` (RFC 3261 §10.2.2, REGISTER only). */
+  get contactIsWildcard(): boolean {
+    const i = this.lineIndex(H.contact, 0);
+    if (i < 0) return false;
+    const v = this.wireValue(i);
+    const a = skipWs(v, 0);
+    return v.charCodeAt(a) === 42 /* * */ && trimEnd(v, a, v.length) === a + 1;
+  }
+
+  /** Contact values; empty for the wildcard (check `contactIsWildcard`) or when absent. */
+  get contact(): NameAddr[] {
+    if (this.contactCache === undefined) {
+      if (this.contactIsWildcard) {
+        if (this.count(H.contact) > 1) throw new ParseError("Contact: '*' must be the only Contact value");
+        this.contactCache = [];
+      } else this.contactCache = this.nameAddrList(H.contact, "Contact");
+    }
+    return this.contactCache;
+  }
+
+  get route(): NameAddr[] {
+    return (this.routeCache ??= this.nameAddrList(H.route, "Route"));
+  }
+
+  get recordRoute(): NameAddr[] {
+    return (this.recordRouteCache ??= this.nameAddrList(H.recordRoute, "Record-Route"));
+  }
+
+  /** RFC 3327 Path. */
+  get path(): NameAddr[] {
+    return (this.pathCache ??= this.nameAddrList(H.path, "Path"));
+  }
+
+  get expires(): number | undefined {
+    return this.numberHeader(H.expires, MAX_DELTA_SECONDS, "Expires");
+  }
+
+  get minExpires(): number | undefined {
+    return this.numberHeader(H.minExpires, MAX_DELTA_SECONDS, "Min-Expires");
+  }
+
+  /** The Content-Length header's value (the parser has already checked it against the body). */
+  get contentLength(): number | undefined {
+    return this.numberHeader(H.contentLength, MAX_DELTA_SECONDS, "Content-Length");
+  }
+
+  get contentType(): ContentType | undefined {
+    const v = this.singleValue(H.contentType, "Content-Type");
+    return v === undefined ? undefined : parseContentType(v);
+  }
+
+  /** Option tags (RFC 3261 §20.37). */
+  get supported(): string[] {
+    return this.tokenList(H.supported, "Supported");
+  }
+
+  get require(): string[] {
+    return this.tokenList(H.require, "Require");
+  }
+
+  get proxyRequire(): string[] {
+    return this.tokenList(H.proxyRequire, "Proxy-Require");
+  }
+
+  get allow(): string[] {
+    return this.tokenList(H.allow, "Allow");
+  }
+
+  get userAgent(): string | undefined {
+    return this.header(H.userAgent);
+  }
+
+  get authorization(): Credentials[] {
+    return this.authLines(H.authorization, parseCredentials);
+  }
+
+  get proxyAuthorization(): Credentials[] {
+    return this.authLines(H.proxyAuthorization, parseCredentials);
+  }
+
+  get wwwAuthenticate(): Challenge[] {
+    return this.authLines(H.wwwAuthenticate, parseChallenge);
+  }
+
+  get proxyAuthenticate(): Challenge[] {
+    return this.authLines(H.proxyAuthenticate, parseChallenge);
+  }
+
+  private nameAddrList(key: string, what: string): NameAddr[] {
+    const out: NameAddr[] = [];
+    for (let i = this.lineIndex(key, 0); i >= 0; i = this.lineIndex(key, i + 1)) {
+      parseNameAddrList(this.wireValue(i), what, out);
+    }
+    return out;
+  }
+
+  private numberHeader(key: string, max: number, what: string): number | undefined {
+    const v = this.singleValue(key, what);
+    return v === undefined ? undefined : parseNumberHeader(v, max, what);
+  }
+
+  private tokenList(key: string, what: string): string[] {
+    const out: string[] = [];
+    for (let i = this.lineIndex(key, 0); i >= 0; i = this.lineIndex(key, i + 1)) {
+      for (const t of splitList(this.wireValue(i))) {
+        if (!isToken(t)) throw new ParseError(`${what}: "${excerpt(t, 0)}" is not a token`);
+        out.push(t);
+      }
+    }
+    return out;
+  }
+
+  private authLines<T>(key: string, parse: (v: string) => T): T[] {
+    const out: T[] = [];
+    for (let i = this.lineIndex(key, 0); i >= 0; i = this.lineIndex(key, i + 1)) out.push(parse(this.wireValue(i)));
+    return out;
+  }
+}
+
+export class SipRequest extends SipMessage {
+  readonly isRequest = true as const;
+  private uriCache: Uri | undefined;
+
+  constructor(
+    p: ParsedParts,
+    readonly method: string,
+    /** The Request-URI exactly as written. */
+    readonly uriText: string,
+  ) {
+    super(p);
+  }
+
+  /** The parsed Request-URI; throws ParseError if malformed. */
+  get uri(): Uri {
+    return (this.uriCache ??= parseUri(this.uriText));
+  }
+}
+
+export class SipResponse extends SipMessage {
+  readonly isRequest = false as const;
+  private readonly wireReason: string;
+
+  constructor(
+    p: ParsedParts,
+    readonly status: number,
+    wireReason: string,
+  ) {
+    super(p);
+    this.wireReason = wireReason;
+  }
+
+  /** Reason-Phrase, decoded as UTF-8 (RFC 3261 §25.1 allows UTF-8 there). */
+  get reason(): string {
+    return fromWire(this.wireReason);
+  }
+}
+
+export type AnyMessage = SipRequest | SipResponse;
+
+/** Canonical key helper re-exported for callers that look headers up by key repeatedly. */
+export { canonicalHeaderName };

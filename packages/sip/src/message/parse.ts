@@ -1,0 +1,251 @@
+import { MessageTooLargeError, ParseError } from "../errors.js";
+import { excerpt, TOKEN_CHAR } from "../header/lexer.js";
+import { canonicalHeaderName, H } from "./header-names.js";
+import { type MessageDefect, type ParsedParts, SipRequest, SipResponse } from "./message.js";
+
+export interface ParseOptions {
+  /** Largest message accepted, in bytes. */
+  maxSize: number;
+}
+
+/** 64 KiB: the largest UDP payload, and far above any sane SIP message. */
+export const DEFAULT_PARSE_OPTIONS: ParseOptions = { maxSize: 65535 };
+
+const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1");
+
+/**
+ * Parses one complete SIP message (a UDP datagram, a framed stream message or a WebSocket
+ * message). Only the start line and header boundaries are examined here; header values are
+ * parsed when first read.
+ *
+ * Throws `ParseError` when there is nothing that could be answered: no header section, a
+ * broken status line. A request whose defects still allow a response (bad header line,
+ * bad Content-Length, malformed Request-Line spacing) is returned with `defect` set, so
+ * that `validate()` answers it with 400 as RFC 4475 expects.
+ */
+export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>): SipRequest | SipResponse {
+  const maxSize = options?.maxSize ?? DEFAULT_PARSE_OPTIONS.maxSize;
+  const raw = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (raw.length > maxSize) throw new MessageTooLargeError(raw.length, maxSize);
+
+  // RFC 3261 §7.5: implementations SHOULD ignore any CRLF appearing before the start-line.
+  let start = 0;
+  while (start < raw.length && (raw[start] === 13 || raw[start] === 10)) start++;
+  if (start === raw.length) throw new ParseError("empty message");
+  const headersEndAt = raw.indexOf(CRLFCRLF, start);
+  if (headersEndAt < 0) throw new ParseError("header section not terminated by an empty line", { offset: raw.length });
+
+  const head = raw.toString("latin1", 0, headersEndAt);
+  let startLineEnd = head.indexOf("\r\n", start);
+  if (startLineEnd < 0) startLineEnd = headersEndAt;
+  const headersStart = startLineEnd + 2;
+
+  const keys: string[] = [];
+  const offsets: number[] = [];
+  let folded = false;
+  let defect: MessageDefect | undefined;
+  let contentLengthLine = -1;
+
+  let pos = headersStart;
+  while (pos < headersEndAt) {
+    let lineEnd = head.indexOf("\r\n", pos);
+    if (lineEnd < 0) lineEnd = headersEndAt;
+    // RFC 3261 §7.3.1: a line starting with SP or HTAB continues the previous one.
+    while (lineEnd < headersEndAt && isWsp(head.charCodeAt(lineEnd + 2))) {
+      folded = true;
+      const next = head.indexOf("\r\n", lineEnd + 2);
+      lineEnd = next < 0 ? headersEndAt : next;
+    }
+    const colon = head.indexOf(":", pos);
+    let nameEnd = colon < 0 || colon > lineEnd ? lineEnd : colon;
+    while (nameEnd > pos && isWsp(head.charCodeAt(nameEnd - 1))) nameEnd--;
+    if (colon < 0 || colon > lineEnd || nameEnd === pos || !isTokenRange(head, pos, nameEnd)) {
+      const what = isWsp(head.charCodeAt(pos))
+        ? "header section starts with a continuation line"
+        : colon < 0 || colon > lineEnd
+          ? "header line without ':'"
+          : "invalid header name";
+      defect ??= { reason: `${what}: "${excerpt(head, pos)}"`, offset: pos };
+      // Kept (with an empty key) so that serialization still reproduces the message.
+      keys.push("");
+      offsets.push(pos, lineEnd, lineEnd, lineEnd);
+      pos = lineEnd + 2;
+      continue;
+    }
+    const key = canonicalHeaderName(head.slice(pos, nameEnd));
+    let vStart = colon + 1;
+    while (vStart < lineEnd && isLws(head.charCodeAt(vStart))) vStart++;
+    let vEnd = lineEnd;
+    while (vEnd > vStart && isLws(head.charCodeAt(vEnd - 1))) vEnd--;
+    if (key === H.contentLength) {
+      if (contentLengthLine >= 0 && head.slice(vStart, vEnd) !== valueOf(head, offsets, contentLengthLine)) {
+        // RFC 4475 §3.3.9: multiple differing Content-Length values are answered with 400.
+        defect ??= { reason: "multiple Content-Length values", offset: pos };
+      }
+      contentLengthLine = keys.length;
+    }
+    keys.push(key);
+    offsets.push(pos, vStart, vEnd, lineEnd);
+    pos = lineEnd + 2;
+  }
+
+  const bodyStart = headersEndAt + 4;
+  let bodyEnd = raw.length;
+  if (contentLengthLine >= 0) {
+    const v = valueOf(head, offsets, contentLengthLine);
+    const cl = parseContentLength(v);
+    if (cl < 0) {
+      defect ??= { reason: `Content-Length: "${excerpt(v, 0)}" is not a number`, offset: offsets[contentLengthLine * 4] as number };
+    } else if (cl > raw.length - bodyStart) {
+      // RFC 3261 §18.3: a datagram shorter than Content-Length says is answered 400.
+      defect ??= {
+        reason: `Content-Length ${cl} larger than the ${raw.length - bodyStart}-byte body`,
+        offset: offsets[contentLengthLine * 4] as number,
+      };
+    } else {
+      // RFC 3261 §18.3: octets past Content-Length in a datagram are discarded.
+      bodyEnd = bodyStart + cl;
+    }
+  }
+  if (bodyEnd < bodyStart) bodyEnd = bodyStart > raw.length ? raw.length : bodyStart;
+
+  const parts: ParsedParts = {
+    raw,
+    head,
+    startLineStart: start,
+    headersStart,
+    headersEnd: headersEndAt,
+    bodyStart: Math.min(bodyStart, raw.length),
+    bodyEnd,
+    version: "",
+    keys,
+    offsets,
+    folded,
+    defect,
+  };
+  return isStatusLine(head, start) ? parseStatusLine(parts, start, startLineEnd) : parseRequestLine(parts, start, startLineEnd);
+}
+
+/** SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2). Unanswerable, so errors throw. */
+function parseStatusLine(p: ParsedParts, start: number, end: number): SipResponse {
+  const head = p.head;
+  const sp = head.indexOf(" ", start);
+  if (sp < 0 || sp > end) throw new ParseError(`Status-Line: missing status code in "${excerpt(head, start)}"`, { offset: start });
+  p.version = versionOf(head, start, sp);
+  if (p.version === "") throw new ParseError(`Status-Line: invalid SIP version "${excerpt(head, start)}"`, { offset: start });
+  const codeStart = sp + 1;
+  let codeEnd = codeStart;
+  while (codeEnd < end && isDigit(head.charCodeAt(codeEnd))) codeEnd++;
+  const status = codeEnd - codeStart === 3 ? Number(head.slice(codeStart, codeEnd)) : NaN;
+  if (!(status >= 100 && status <= 699) || (codeEnd < end && head.charCodeAt(codeEnd) !== 32)) {
+    throw new ParseError(`Status-Line: invalid status code "${excerpt(head, codeStart, 12)}"`, { offset: codeStart });
+  }
+  // RFC 4475 §3.1.1.13: the reason phrase may be empty; tolerate a missing SP before it too.
+  const reason = codeEnd < end ? head.slice(codeEnd + 1, end) : "";
+  return new SipResponse(p, status, reason);
+}
+
+/**
+ * Method SP Request-URI SP SIP-Version (RFC 3261 §7.1): exactly one SP between elements.
+ * Spacing problems are recorded as a defect (answered with 400, RFC 4475 §3.1.2.9–10) rather
+ * than thrown, as the request is otherwise answerable.
+ */
+function parseRequestLine(p: ParsedParts, start: number, end: number): SipRequest {
+  const head = p.head;
+  const sp1 = head.indexOf(" ", start);
+  if (sp1 < 0 || sp1 >= end || !isTokenRange(head, start, sp1)) {
+    throw new ParseError(`Request-Line: expected "Method Request-URI SIP-Version" in "${excerpt(head, start)}"`, { offset: start });
+  }
+  const method = head.slice(start, sp1);
+  let uriStart = sp1 + 1;
+  if (head.charCodeAt(uriStart) === 32) requestLineDefect(p, "more than one SP between elements", uriStart);
+  while (uriStart < end && head.charCodeAt(uriStart) === 32) uriStart++;
+  let lineEnd = end;
+  if (head.charCodeAt(lineEnd - 1) === 32) requestLineDefect(p, "trailing white space", lineEnd - 1);
+  while (lineEnd > uriStart && head.charCodeAt(lineEnd - 1) === 32) lineEnd--;
+  const sp2 = head.lastIndexOf(" ", lineEnd - 1);
+  if (sp2 < uriStart) {
+    throw new ParseError(`Request-Line: expected "Method Request-URI SIP-Version" in "${excerpt(head, start)}"`, { offset: start });
+  }
+  let uriEnd = sp2;
+  if (head.charCodeAt(uriEnd - 1) === 32) requestLineDefect(p, "more than one SP between elements", uriEnd - 1);
+  while (uriEnd > uriStart && head.charCodeAt(uriEnd - 1) === 32) uriEnd--;
+  const uriText = head.slice(uriStart, uriEnd);
+  for (let i = uriStart; i < uriEnd; i++) {
+    const c = head.charCodeAt(i);
+    if (c <= 32 || c >= 127) {
+      // RFC 4475 §3.1.2.8: white space inside the Request-URI.
+      requestLineDefect(p, `white space or control character in the Request-URI "${excerpt(uriText, 0)}"`, i);
+      break;
+    }
+  }
+  p.version = versionOf(head, sp2 + 1, lineEnd);
+  if (p.version === "") {
+    requestLineDefect(p, `invalid SIP-Version "${excerpt(head, sp2 + 1)}"`, sp2 + 1);
+    p.version = head.slice(sp2 + 1, lineEnd);
+  }
+  return new SipRequest(p, method, uriText);
+}
+
+function requestLineDefect(p: ParsedParts, reason: string, offset: number): void {
+  p.defect ??= { reason: `Request-Line: ${reason}`, offset };
+}
+
+function isStatusLine(head: string, start: number): boolean {
+  return (
+    (head.charCodeAt(start) | 0x20) === 0x73 /* s */ &&
+    (head.charCodeAt(start + 1) | 0x20) === 0x69 /* i */ &&
+    (head.charCodeAt(start + 2) | 0x20) === 0x70 /* p */ &&
+    head.charCodeAt(start + 3) === 47 /* / */
+  );
+}
+
+/** `SIP/<digits>.<digits>`, upper-cased; "" when it is not a version. */
+function versionOf(head: string, start: number, end: number): string {
+  if (end - start < 7 || !isStatusLine(head, start)) return "";
+  let i = start + 4;
+  const major = i;
+  while (i < end && isDigit(head.charCodeAt(i))) i++;
+  if (i === major || head.charCodeAt(i) !== 46 /* . */) return "";
+  const minor = ++i;
+  while (i < end && isDigit(head.charCodeAt(i))) i++;
+  if (i === minor || i !== end) return "";
+  const v = head.slice(start, end);
+  return v.charCodeAt(0) === 83 && v.charCodeAt(1) === 73 && v.charCodeAt(2) === 80 ? v : v.toUpperCase();
+}
+
+function valueOf(head: string, offsets: readonly number[], line: number): string {
+  return head.slice(offsets[line * 4 + 1] as number, offsets[line * 4 + 2] as number);
+}
+
+/** Content-Length digits, or -1 when not a plain non-negative number (RFC 4475 §3.1.2.3). */
+export function parseContentLength(v: string): number {
+  if (v.length === 0 || v.length > 9) return -1;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + (c - 0x30);
+  }
+  return n;
+}
+
+function isTokenRange(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255 || TOKEN_CHAR[c] !== 1) return false;
+  }
+  return end > start;
+}
+
+function isWsp(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+function isLws(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 10;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}

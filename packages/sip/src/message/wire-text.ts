@@ -1,0 +1,19 @@
+/*
+ * Inside the library, message text is held as latin1 strings: one char per wire byte, so string
+ * offsets are byte offsets and untouched bytes can be copied back verbatim. Text meant for people
+ * (display names, reason phrases, free-text headers) is UTF-8 on the wire (RFC 3261 §7.3.1, §25.1)
+ * and is converted at the edge of the API with these two functions.
+ */
+
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Wire (latin1 byte string) → JS string, decoding UTF-8 where there is any. */
+export function fromWire(s: string): string {
+  return NON_ASCII.test(s) ? Buffer.from(s, "latin1").toString("utf8") : s;
+}
+
+/** JS string → wire (latin1 byte string of its UTF-8 encoding). */
+export function toWire(s: string): string {
+  return NON_ASCII.test(s) ? Buffer.from(s, "utf8").toString("latin1") : s;
+}

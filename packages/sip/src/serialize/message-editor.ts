@@ -1,0 +1,224 @@
+import { SipError } from "../errors.js";
+import { parseNumberHeader } from "../header/numbers.js";
+import { findUnquoted, skipWs } from "../header/lexer.js";
+import { canonicalHeaderName, displayName, H } from "../message/header-names.js";
+import type { SipMessage } from "../message/message.js";
+import { toWire } from "../message/wire-text.js";
+
+/**
+ * Edits to a parsed message, applied when it is serialized. Every header line the caller did
+ * not touch is copied from the received bytes unchanged (a proxy passes unknown headers
+ * through as they came), so the cost of forwarding is a few buffer copies.
+ *
+ * Header values given to the editor are JS strings; they are written as UTF-8.
+ */
+export class MessageEditor {
+  private startLine: string | undefined;
+  /** Lines (wire text, no CRLF) placed before the first original header, in order. */
+  private readonly prepended: string[] = [];
+  private readonly appended: string[] = [];
+  /** Original line index → replacement line (wire text), or null when removed. */
+  private readonly replaced = new Map<number, string | null>();
+  private newBody: Buffer | undefined;
+
+  constructor(readonly message: SipMessage) {}
+
+  /** RFC 3261 §16.6 step 2: the Request-URI of a forwarded request. */
+  setRequestUri(uri: string | { toString(): string }): this {
+    const m = this.message;
+    if (!m.isRequest) throw new SipError("setRequestUri: not a request");
+    this.startLine = `${(m as unknown as { method: string }).method} ${toWire(String(uri))} ${m.version}`;
+    return this;
+  }
+
+  /** Replaces the start line of a response. */
+  setStatus(status: number, reason: string): this {
+    if (this.message.isRequest) throw new SipError("setStatus: not a response");
+    this.startLine = `${this.message.version} ${status} ${toWire(reason)}`;
+    return this;
+  }
+
+  /** Puts a header line at the top of the header section (before existing lines of the same name). */
+  prependHeader(name: string, value: string): this {
+    this.prepended.push(line(name, value));
+    return this;
+  }
+
+  appendHeader(name: string, value: string): this {
+    this.appended.push(line(name, value));
+    return this;
+  }
+
+  /** RFC 3261 §16.6 step 8: the proxy's own Via goes on top. */
+  prependVia(value: string): this {
+    return this.prependHeader("Via", value);
+  }
+
+  /** RFC 3261 §16.6 step 4: a proxy's Record-Route value goes on top of the existing ones. */
+  addRecordRoute(value: string): this {
+    return this.prependHeader("Record-Route", value);
+  }
+
+  /**
+   * RFC 3261 §16.7 step 3: a proxy removes its own Via, the topmost value, from a response.
+   * When the top Via line holds several comma-separated values only the first is removed.
+   */
+  removeTopVia(): this {
+    return this.removeFirstValue(H.via, "removeTopVia");
+  }
+
+  /** Removes the topmost Route value (RFC 3261 §16.4 / §16.12 loose routing). */
+  removeTopRoute(): this {
+    return this.removeFirstValue(H.route, "removeTopRoute");
+  }
+
+  /**
+   * RFC 3261 §16.6 step 3: decrement Max-Forwards, or add it with 70 when absent.
+   * Throws if the value is 0 (validation answers that with 483 before anything is forwarded).
+   */
+  decrementMaxForwards(): this {
+    const i = this.firstLive(H.maxForwards);
+    if (i < 0) return this.prependHeader("Max-Forwards", "70");
+    const n = parseNumberHeader(this.message.wireValue(i), 255, "Max-Forwards");
+    if (n === 0) throw new SipError("decrementMaxForwards: Max-Forwards is already 0");
+    this.replaced.set(i, `${this.originalName(i)}: ${n - 1}`);
+    return this;
+  }
+
+  /** Replaces every line of a header with one line holding `value`. */
+  setHeader(name: string, value: string): this {
+    const key = canonicalHeaderName(name);
+    const first = this.firstLive(key);
+    if (first < 0) return this.appendHeader(name, value);
+    this.removeLines(key, first + 1);
+    this.replaced.set(first, line(name, value));
+    return this;
+  }
+
+  removeHeader(name: string): this {
+    this.removeLines(canonicalHeaderName(name), 0);
+    return this;
+  }
+
+  /** Replaces the body; Content-Length (and Content-Type when given) follow. */
+  setBody(body: Buffer | string, contentType?: string): this {
+    this.newBody = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    if (contentType !== undefined) this.setHeader("Content-Type", contentType);
+    else if (this.newBody.length === 0) this.removeHeader("Content-Type");
+    return this;
+  }
+
+  /**
+   * The edited message. Content-Length is written whenever the body changed or the original
+   * had none (it is mandatory on stream transports, RFC 3261 §18.3, and recommended on UDP).
+   */
+  toBuffer(): Buffer {
+    const m = this.message;
+    const raw = m.raw;
+    const body = this.newBody ?? m.body;
+    const { keys, offsets } = m.headerTable;
+    let replaced = this.replaced;
+    let appended = this.appended;
+    const clLine = m.lineIndex(H.contentLength, 0);
+    if (this.newBody !== undefined || clLine < 0) {
+      if (clLine >= 0) {
+        replaced = new Map(replaced);
+        for (let i = m.lineIndex(H.contentLength, clLine + 1); i >= 0; i = m.lineIndex(H.contentLength, i + 1)) {
+          replaced.set(i, null);
+        }
+        replaced.set(clLine, `${this.originalName(clLine)}: ${body.length}`);
+      } else appended = [...appended, `Content-Length: ${body.length}`];
+    }
+    const startLineStart = m.startLineStart;
+    const startLineEnd = m.headersStart - 2;
+
+    let size = (this.startLine !== undefined ? this.startLine.length : startLineEnd - startLineStart) + 2;
+    for (const l of this.prepended) size += l.length + 2;
+    for (const l of appended) size += l.length + 2;
+    for (let i = 0; i < keys.length; i++) {
+      const r = replaced.get(i);
+      if (r === undefined) size += (offsets[i * 4 + 3] as number) - (offsets[i * 4] as number) + 2;
+      else if (r !== null) size += r.length + 2;
+    }
+    size += 2 + body.length;
+
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    if (this.startLine !== undefined) at += out.write(this.startLine, at, "latin1");
+    else at += raw.copy(out, at, startLineStart, startLineEnd);
+    at = crlf(out, at);
+    for (const l of this.prepended) at = crlf(out, at + out.write(l, at, "latin1"));
+    // Runs of untouched lines are copied in one piece.
+    let runStart = -1;
+    for (let i = 0; i <= keys.length; i++) {
+      const r = i < keys.length ? replaced.get(i) : null;
+      if (r === undefined) {
+        if (runStart < 0) runStart = offsets[i * 4] as number;
+        continue;
+      }
+      if (runStart >= 0) {
+        const runEnd = offsets[(i - 1) * 4 + 3] as number;
+        at = crlf(out, at + raw.copy(out, at, runStart, runEnd));
+        runStart = -1;
+      }
+      if (r !== null && i < keys.length) at = crlf(out, at + out.write(r, at, "latin1"));
+    }
+    for (const l of appended) at = crlf(out, at + out.write(l, at, "latin1"));
+    at = crlf(out, at);
+    at += body.copy(out, at);
+    return at === size ? out : out.subarray(0, at);
+  }
+
+  private removeFirstValue(key: string, what: string): this {
+    const i = this.firstLive(key);
+    if (i < 0) throw new SipError(`${what}: no ${displayName(key)} header`);
+    const v = this.message.wireValue(i);
+    const comma = findUnquoted(v, 44 /* , */, 0);
+    if (comma >= v.length) this.replaced.set(i, null);
+    else this.replaced.set(i, `${this.originalName(i)}: ${v.slice(skipWs(v, comma + 1))}`);
+    return this;
+  }
+
+  private firstLive(key: string): number {
+    const m = this.message;
+    for (let i = m.lineIndex(key, 0); i >= 0; i = m.lineIndex(key, i + 1)) {
+      if (!this.replaced.has(i)) return i;
+    }
+    return -1;
+  }
+
+  private removeLines(key: string, from: number): void {
+    const m = this.message;
+    for (let i = m.lineIndex(key, from); i >= 0; i = m.lineIndex(key, i + 1)) this.replaced.set(i, null);
+  }
+
+  /** The header name as spelled in line `i` (so `v:` stays compact when a value is rewritten). */
+  private originalName(i: number): string {
+    const m = this.message;
+    const start = m.headerTable.offsets[i * 4] as number;
+    let end = m.head.indexOf(":", start);
+    while (end > start && (m.head.charCodeAt(end - 1) === 32 || m.head.charCodeAt(end - 1) === 9)) end--;
+    return m.head.slice(start, end);
+  }
+}
+
+/** Starts editing a message for forwarding or re-sending. */
+export function editMessage(message: SipMessage): MessageEditor {
+  return new MessageEditor(message);
+}
+
+/** A message's bytes as they would be sent with no edits (Content-Length added if missing). */
+export function serializeMessage(message: SipMessage): Buffer {
+  return message.has(H.contentLength) ? message.bytes : new MessageEditor(message).toBuffer();
+}
+
+function line(name: string, value: string): string {
+  const key = canonicalHeaderName(name);
+  return `${key === name ? displayName(key) : name}: ${toWire(value)}`;
+}
+
+function crlf(out: Buffer, at: number): number {
+  out[at] = 13;
+  out[at + 1] = 10;
+  return at + 2;
+}

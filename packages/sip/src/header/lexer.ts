@@ -192,7 +192,7 @@ function needsQuoting(v: string): boolean {
  * Parses `;name=value;name2` starting at `i` (which must be at `;` or `end`).
  * RFC 3261 §25.1: generic-param = token [ EQUAL gen-value ]; gen-value = token / host / quoted-string.
  */
-export function parseParams(s: string, i: number, end: number = s.length): Params {
+export function parseParams(s: string, i = 0, end: number = s.length): Params {
   i = skipWs(s, i, end);
   if (i >= end) return EMPTY_PARAMS;
   const entries: (string | null)[] = [];

@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { SipError } from "../errors.js";
+import type { SipRequest, SipResponse } from "../message/message.js";
+import { parseMessage } from "../message/parse.js";
+import { sipLines } from "../testing/sip-text.js";
+import { editMessage, serializeMessage } from "./message-editor.js";
+
+const REQUEST = sipLines(
+  [
+    "INVITE sip:bob@biloxi.example.com SIP/2.0",
+    "v: SIP/2.0/UDP a.example.com;branch=z9hG4bK1,SIP/2.0/UDP b.example.com;branch=z9hG4bK2",
+    "Max-Forwards: 70",
+    "Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>",
+    "From: <sip:alice@atlanta.example.com>;tag=1",
+    "To: <sip:bob@biloxi.example.com>",
+    "Call-ID: e1",
+    "CSeq: 1 INVITE",
+    "X-Weird-Header :  \tkeep   exactly\t ",
+    "P-Unknown: a,b,,c",
+    "Content-Length: 4",
+  ],
+  "body",
+);
+
+describe("MessageEditor", () => {
+  it("serializes an unedited message byte-exact", () => {
+    const m = parseMessage(REQUEST);
+    assert.ok(serializeMessage(m).equals(REQUEST));
+    assert.ok(editMessage(m).toBuffer().equals(REQUEST));
+  });
+
+  it("forwards: Via on top, Max-Forwards decremented, everything else byte-exact", () => {
+    const m = parseMessage(REQUEST);
+    const out = editMessage(m).prependVia("SIP/2.0/UDP proxy.example.com;branch=z9hG4bKnew").decrementMaxForwards().toBuffer();
+    const expected = Buffer.from(
+      REQUEST.toString("latin1")
+        .replace("SIP/2.0\r\n", "SIP/2.0\r\nVia: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKnew\r\n")
+        .replace("Max-Forwards: 70", "Max-Forwards: 69"),
+      "latin1",
+    );
+    assert.equal(out.toString("latin1"), expected.toString("latin1"));
+    const again = parseMessage(out);
+    assert.equal(again.topVia?.branch, "z9hG4bKnew");
+    assert.equal(again.via.length, 3);
+    assert.equal(again.maxForwards, 69);
+  });
+
+  it("adds Max-Forwards 70 when it is missing (RFC 3261 §16.6 step 3) and refuses to go below 0", () => {
+    const m = parseMessage(sipLines(["OPTIONS sip:b@b SIP/2.0", "Via: SIP/2.0/UDP a;branch=z9hG4bK1", "Content-Length: 0"]));
+    assert.equal(parseMessage(editMessage(m).decrementMaxForwards().toBuffer()).maxForwards, 70);
+    const zero = parseMessage(sipLines(["OPTIONS sip:b@b SIP/2.0", "Max-Forwards: 0", "Content-Length: 0"]));
+    assert.throws(() => editMessage(zero).decrementMaxForwards(), SipError);
+  });
+
+  it("removes the top Via value from a multi-value line, keeping the line's spelling", () => {
+    const m = parseMessage(REQUEST);
+    const out = parseMessage(editMessage(m).removeTopVia().toBuffer());
+    assert.deepEqual(
+      out.via.map((v) => v.host),
+      ["b.example.com"],
+    );
+    assert.match(out.bytes.toString(), /\r\nv: SIP\/2.0\/UDP b.example.com;branch=z9hG4bK2\r\n/);
+    const out2 = parseMessage(editMessage(out).removeTopVia().toBuffer());
+    assert.equal(out2.via.length, 0);
+    assert.throws(() => editMessage(out2).removeTopVia(), SipError);
+  });
+
+  it("removes the top Route and adds Record-Route on top", () => {
+    const m = parseMessage(REQUEST);
+    const out = parseMessage(editMessage(m).removeTopRoute().addRecordRoute("<sip:edge1.example.com;lr>").toBuffer());
+    assert.deepEqual(
+      out.route.map((r) => r.uriText),
+      ["sip:p2.example.com;lr"],
+    );
+    assert.deepEqual(
+      out.recordRoute.map((r) => r.uriText),
+      ["sip:edge1.example.com;lr"],
+    );
+  });
+
+  it("replaces the Request-URI", () => {
+    const m = parseMessage(REQUEST);
+    const out = parseMessage(editMessage(m).setRequestUri("sip:bob@192.0.2.4:5062;transport=tcp").toBuffer()) as SipRequest;
+    assert.equal(out.method, "INVITE");
+    assert.equal(out.uriText, "sip:bob@192.0.2.4:5062;transport=tcp");
+    assert.equal(out.version, "SIP/2.0");
+  });
+
+  it("sets, appends and removes headers", () => {
+    const m = parseMessage(REQUEST);
+    const out = parseMessage(editMessage(m).setHeader("Route", "<sip:only.example.com;lr>").removeHeader("p-unknown").appendHeader("Subject", "Grüße").toBuffer());
+    assert.deepEqual(
+      out.route.map((r) => r.uriText),
+      ["sip:only.example.com;lr"],
+    );
+    assert.equal(out.has("P-Unknown"), false);
+    assert.equal(out.header("subject"), "Grüße");
+    assert.equal(out.header("X-Weird-Header"), "keep   exactly");
+  });
+
+  it("replaces the body and keeps Content-Length true", () => {
+    const m = parseMessage(REQUEST);
+    const out = parseMessage(editMessage(m).setBody("v=0\r\n", "application/sdp").toBuffer());
+    assert.equal(out.body.toString(), "v=0\r\n");
+    assert.equal(out.contentLength, 5);
+    assert.equal(out.contentType?.mediaType, "application/sdp");
+    const empty = parseMessage(editMessage(out).setBody("").toBuffer());
+    assert.equal(empty.contentLength, 0);
+    assert.equal(empty.has("content-type"), false);
+  });
+
+  it("adds Content-Length to a message that had none, and is repeatable", () => {
+    const m = parseMessage(sipLines(["MESSAGE sip:b@b SIP/2.0", "Via: SIP/2.0/UDP a;branch=z9hG4bK1"], "hi"));
+    const e = editMessage(m);
+    const once = e.toBuffer();
+    assert.ok(once.equals(e.toBuffer()), "toBuffer does not accumulate state");
+    assert.equal(parseMessage(once).contentLength, 2);
+    assert.ok(serializeMessage(m).equals(once));
+  });
+
+  it("drops leading CRLFs and trailing datagram garbage when serializing", () => {
+    const m = parseMessage(Buffer.concat([Buffer.from("\r\n"), REQUEST, Buffer.from("junk")]));
+    assert.ok(editMessage(m).prependVia("SIP/2.0/UDP x;branch=z9hG4bK9").toBuffer().toString().startsWith("INVITE "));
+    assert.equal(parseMessage(editMessage(m).toBuffer()).body.toString(), "body");
+  });
+
+  it("rewrites a response's status line", () => {
+    const r = parseMessage(sipLines(["SIP/2.0 180 Ringing", "Via: SIP/2.0/UDP a;branch=z9hG4bK1", "Content-Length: 0"]));
+    const out = parseMessage(editMessage(r).setStatus(183, "Session Progress").toBuffer()) as SipResponse;
+    assert.equal(out.status, 183);
+    assert.equal(out.reason, "Session Progress");
+    assert.throws(() => editMessage(r).setRequestUri("sip:x"), SipError);
+  });
+});

@@ -382,7 +382,7 @@ export class SipRequest extends SipMessage {
 
   /** The parsed Request-URI; throws ParseError if malformed. */
   get uri(): Uri {
-    return (this.uriCache ??= parseUri(this.uriText));
+    return (this.uriCache ??= parseUri(this.uriText, "Request-URI"));
   }
 }
 

@@ -103,6 +103,10 @@ describe("validateMessage: requests", () => {
     assertRespond(check(request({ To: "< sip:bob@example.com >" })), 400, /To|URI/);
   });
 
+  it("answers 400 to a Request-URI with headers (RFC 4475 §3.1.2.11)", () => {
+    assertRespond(check(request({}, "INVITE sip:user@example.com?Route=%3Csip:example.com%3E SIP/2.0")), 400, /headers/);
+  });
+
   it("accepts unknown schemes in From/To (RFC 4475 §3.3.4)", () => {
     assert.deepEqual(check(request({ To: "<isbn:2983792873>", From: "<http://www.example.com>;tag=1" })), { ok: true });
   });

@@ -1,6 +1,7 @@
 import { ParseError, SipError } from "../errors.js";
 import type { SipMessage, SipRequest, SipResponse } from "../message/message.js";
 import type { HeaderList } from "../message/build.js";
+import { SipUri } from "../uri/index.js";
 
 /** What an edge does with a received message. */
 export type Validation =
@@ -63,6 +64,8 @@ function validateRequest(req: SipRequest, o: ValidateOptions): Validation {
     if (cseq.method !== req.method) return respond(400, `CSeq method ${cseq.method} does not match ${req.method}`);
     const uri = req.uri;
     if (!o.uriSchemes.has(uri.scheme)) return respond(416, `URI scheme "${uri.scheme}" not supported`);
+    // RFC 3261 §19.1.1 Table 1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+    if (uri instanceof SipUri && uri.headers.length > 0) return respond(400, "Request-URI must not contain headers");
     void req.from.uri;
     void req.to.uri;
     void req.contact;

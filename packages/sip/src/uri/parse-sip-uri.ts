@@ -1,0 +1,183 @@
+import { ParseError } from "../errors.js";
+import { excerpt } from "../header/lexer.js";
+import { badChar } from "./bad-char.js";
+import { canonicalEscapes, unescapeUriPart } from "./escape.js";
+import { SipUri, checkSipParam, type SipUriWire } from "./sip-uri.js";
+import { C_HEADER, C_HOST, C_PASSWORD, C_USER, URI_CHAR } from "./uri-chars.js";
+import { classifyHost, parseIPv6, type HostType } from "./uri-host.js";
+import { NO_PARAMS, NO_WIRE, scanUriParams } from "./uri-params.js";
+
+const NO_HEADERS: ReadonlyArray<[string, string]> = Object.freeze([]);
+const NO_HEADER_WIRE: readonly string[] = Object.freeze([]);
+
+/**
+ * Parses the rest of a SIP or SIPS URI, s[start] being the first char after "sip:"/"sips:".
+ * RFC 3261 §25.1:
+ *   SIP-URI  = "sip:" [ userinfo ] hostport uri-parameters [ headers ]
+ *   userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
+ * `verbatim` says the scheme was written in lower case; when nothing else needs normalizing the
+ * input itself becomes the URI's toString(), so forwarding an untouched Request-URI costs nothing.
+ */
+export function parseSipUri(s: string, start: number, scheme: "sip" | "sips", verbatim: boolean): SipUri {
+  const end = s.length;
+  let i = start;
+
+  // userinfo. "@" may appear nowhere else in the URI (host, password, parameters and headers
+  // cannot hold it unescaped), so the first "@" ends it. The user part may hold ";", "?", "/"
+  // and "=" (user-unreserved), e.g. RFC 4475 §3.1.1.9 `sip:user;par=u%40example.net@example.com`.
+  let user: string | undefined;
+  let userWire: string | undefined;
+  let password: string | undefined;
+  let passwordWire: string | undefined;
+  const at = s.indexOf("@", start);
+  if (at >= 0) {
+    let escaped = false;
+    let k = start;
+    for (; k < at; k++) {
+      const c = s.charCodeAt(k);
+      if (c === 0x3a /* : */) break;
+      if ((URI_CHAR[c]! & C_USER) === 0) {
+        if (c === 0x25 /* % */) escaped = true;
+        else throw badChar(s, k, "the user part");
+      }
+    }
+    // RFC 3261 §19.1.1: "If the @ sign is present in a SIP or SIPS URI, the user field MUST NOT be empty."
+    if (k === start) throw new ParseError("empty user part", { offset: start });
+    if (escaped) {
+      userWire = canonicalEscapes(s, start, k, C_USER, false);
+      user = unescapeUriPart(userWire);
+      verbatim = false;
+    } else {
+      user = userWire = s.slice(start, k);
+    }
+    if (k < at) {
+      const ps = k + 1;
+      escaped = false;
+      for (k = ps; k < at; k++) {
+        const c = s.charCodeAt(k);
+        if ((URI_CHAR[c]! & C_PASSWORD) === 0) {
+          if (c === 0x25) escaped = true;
+          else throw badChar(s, k, "the password");
+        }
+      }
+      if (escaped) {
+        passwordWire = canonicalEscapes(s, ps, at, C_PASSWORD, false);
+        password = unescapeUriPart(passwordWire);
+        verbatim = false;
+      } else {
+        password = passwordWire = s.slice(ps, at);
+      }
+    }
+    i = at + 1;
+  }
+
+  // host = hostname / IPv4address / IPv6reference
+  const hostStart = i;
+  let hostType: HostType | undefined;
+  if (i < end && s.charCodeAt(i) === 0x5b /* [ */) {
+    const close = s.indexOf("]", i);
+    if (close < 0) throw new ParseError(`unterminated IPv6 reference "${excerpt(s, i)}"`, { offset: i });
+    if (!parseIPv6(s, i + 1, close)) throw new ParseError(`invalid IPv6 reference "${excerpt(s, i, close + 1 - i)}"`, { offset: i });
+    i = close + 1;
+    hostType = "ipv6";
+  } else {
+    while (i < end && (URI_CHAR[s.charCodeAt(i)]! & C_HOST) !== 0) i++;
+    if (i === hostStart) {
+      if (i < end && !isHostTerminator(s.charCodeAt(i))) throw badChar(s, i, "the host");
+      throw new ParseError("missing host", { offset: i });
+    }
+    hostType = classifyHost(s, hostStart, i);
+    if (hostType === undefined) throw new ParseError(`invalid host "${s.slice(hostStart, i)}"`, { offset: hostStart });
+  }
+  const host = s.slice(hostStart, i);
+
+  // port = 1*DIGIT
+  let port: number | undefined;
+  if (i < end && s.charCodeAt(i) === 0x3a /* : */) {
+    const ps = ++i;
+    let v = 0;
+    while (i < end) {
+      const c = s.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      v = v * 10 + (c - 0x30);
+      i++;
+    }
+    if (i === ps || i - ps > 5 || v > 65535) {
+      let e = i;
+      while (e < end && !isHostTerminator(s.charCodeAt(e))) e++;
+      throw new ParseError(`invalid port "${excerpt(s, ps, e - ps)}"`, { offset: ps });
+    }
+    if (i - ps > 1 && s.charCodeAt(ps) === 0x30) verbatim = false; // "05060" serializes as "5060"
+    port = v;
+  }
+
+  if (i < end) {
+    const c = s.charCodeAt(i);
+    if (c !== 0x3b && c !== 0x3f) throw badChar(s, i, port === undefined ? `the host "${host}"` : "the port");
+  }
+
+  // uri-parameters = *( ";" uri-parameter )
+  let params = NO_PARAMS;
+  let paramWire = NO_WIRE;
+  if (i < end && s.charCodeAt(i) === 0x3b /* ; */) {
+    const scan = scanUriParams(s, i, end, false, checkSipParam);
+    params = scan.params;
+    paramWire = scan.wire;
+    if (!scan.verbatim) verbatim = false;
+    i = scan.end;
+  }
+
+  // headers = "?" header *( "&" header ); header = hname "=" hvalue
+  let headers = NO_HEADERS;
+  let headerWire = NO_HEADER_WIRE;
+  if (i < end && s.charCodeAt(i) === 0x3f /* ? */) {
+    const list: [string, string][] = [];
+    const wire: string[] = [];
+    do {
+      const ns = ++i;
+      let escaped = false;
+      while (i < end) {
+        const c = s.charCodeAt(i);
+        if (c === 0x3d /* = */ || c === 0x26 /* & */) break;
+        if ((URI_CHAR[c]! & C_HEADER) === 0) {
+          if (c === 0x25) escaped = true;
+          else throw badChar(s, i, "a header name");
+        }
+        i++;
+      }
+      if (i === ns) throw new ParseError("empty header name", { offset: ns });
+      const nameWire = escaped ? canonicalEscapes(s, ns, i, C_HEADER, false) : s.slice(ns, i);
+      const name = escaped ? unescapeUriPart(nameWire) : nameWire;
+      if (i >= end || s.charCodeAt(i) !== 0x3d) throw new ParseError(`header "${name}" has no "="`, { offset: i });
+      const vs = ++i;
+      if (escaped) verbatim = false;
+      escaped = false;
+      while (i < end) {
+        const c = s.charCodeAt(i);
+        if (c === 0x26) break;
+        if ((URI_CHAR[c]! & C_HEADER) === 0) {
+          if (c === 0x25) escaped = true;
+          else throw badChar(s, i, `header "${name}"`);
+        }
+        i++;
+      }
+      const valueWire = escaped ? canonicalEscapes(s, vs, i, C_HEADER, false) : s.slice(vs, i);
+      if (escaped) verbatim = false;
+      list.push([name, escaped ? unescapeUriPart(valueWire) : valueWire]);
+      wire.push(nameWire, valueWire);
+    } while (i < end && s.charCodeAt(i) === 0x26);
+    headers = list;
+    headerWire = wire;
+  }
+
+  // Anything left is a char that can neither continue the parameters nor start headers.
+  if (i < end) throw badChar(s, i, headers.length > 0 ? "the headers" : "the parameters");
+
+  const wire: SipUriWire = { user: userWire, password: passwordWire, params: paramWire, headers: headerWire, hostType };
+  return new SipUri({ scheme, user, password, host, port, params, headers }, wire, verbatim ? s : undefined);
+}
+
+/** ":" (port), ";" (parameters), "?" (headers) or nothing may follow a host. */
+function isHostTerminator(c: number): boolean {
+  return c === 0x3a || c === 0x3b || c === 0x3f;
+}

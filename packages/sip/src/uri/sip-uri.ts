@@ -1,0 +1,274 @@
+import { ParseError } from "../errors.js";
+import { isToken, type Params } from "../header/lexer.js";
+import { escapeUriHeader, escapeUriPassword, escapeUriUser } from "./escape.js";
+import { C_DIGIT, isCharRun } from "./uri-chars.js";
+import { classifyHost, type HostType } from "./uri-host.js";
+import { NO_PARAMS, NO_WIRE, buildUriParams, serializeUriParams } from "./uri-params.js";
+
+/** Fields of a SIP or SIPS URI as a caller supplies them: unescaped. */
+export interface SipUriInit {
+  /** Default "sip". */
+  scheme?: "sip" | "sips";
+  user?: string | undefined;
+  password?: string | undefined;
+  /** Host name, IPv4 address or IPv6 reference; a bare IPv6 address gets its brackets added. */
+  host: string;
+  port?: number | undefined;
+  /** Names are lower-cased; a `null` value is a parameter without "=". */
+  params?: Params | Iterable<readonly [string, string | null]>;
+  headers?: Iterable<readonly [string, string]>;
+}
+
+/**
+ * @internal Canonical wire forms of the escapable components (see canonicalEscapes): what
+ * toString() writes and what uriEquals() compares.
+ */
+export interface SipUriWire {
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+  /** Alternating name, value. */
+  readonly params: readonly (string | null)[];
+  /** Alternating name, value. */
+  readonly headers: readonly string[];
+  readonly hostType: HostType;
+}
+
+const NO_HEADERS: ReadonlyArray<[string, string]> = Object.freeze([]);
+const NO_HEADER_WIRE: readonly string[] = Object.freeze([]);
+
+/**
+ * Checks the parameters RFC 3261 §19.1.1 gives meaning to (grammar in §25.1):
+ * transport-param = "transport=" token, user-param = "user=" token, method-param = "method=" Method,
+ * ttl-param = "ttl=" ttl (1*3DIGIT, 0–255), maddr-param = "maddr=" host.
+ * `lr` is left alone: `lr=on`, sent by some stacks, is still a valid other-param.
+ */
+export function checkSipParam(name: string, value: string | null): string | undefined {
+  switch (name) {
+    case "transport":
+    case "user":
+    case "method":
+      if (value === null) return `parameter "${name}" needs a value`;
+      return isToken(value) ? undefined : `invalid ${name} parameter "${value}"`;
+    case "ttl": {
+      if (value === null) return `parameter "ttl" needs a value`;
+      const ok = isCharRun(value, C_DIGIT, 3) && Number(value) <= 255;
+      return ok ? undefined : `invalid ttl parameter "${value}"`;
+    }
+    case "maddr":
+      if (value === null) return `parameter "maddr" needs a value`;
+      return classifyHost(value, 0, value.length) === undefined ? `invalid maddr parameter "${value}"` : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function userWire(user: string | undefined): string | undefined {
+  if (user === undefined) return undefined;
+  // RFC 3261 §19.1.1: "If the @ sign is present in a SIP or SIPS URI, the user field MUST NOT be empty."
+  if (user.length === 0) throw new ParseError("SIP URI: empty user part");
+  return escapeUriUser(user);
+}
+
+function normalizeHost(host: string): { host: string; hostType: HostType } {
+  // A bare IPv6 address is bracketed, as the host of a URI must be an IPv6reference.
+  if (host.indexOf(":") >= 0 && host.charCodeAt(0) !== 0x5b) host = `[${host}]`;
+  const hostType = classifyHost(host, 0, host.length);
+  if (hostType === undefined) throw new ParseError(`SIP URI: invalid host "${host}"`);
+  return { host, hostType };
+}
+
+function checkPort(port: number | undefined): number | undefined {
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    throw new ParseError(`SIP URI: invalid port "${port}"`);
+  }
+  return port;
+}
+
+function paramsFromInit(input: SipUriInit["params"]): { params: Params; wire: readonly (string | null)[] } {
+  if (input === undefined) return { params: NO_PARAMS, wire: NO_WIRE };
+  try {
+    return buildUriParams(input, false, checkSipParam);
+  } catch (e) {
+    throw e instanceof ParseError ? new ParseError(`SIP URI: ${e.message}`, {}, { cause: e }) : e;
+  }
+}
+
+function headersFromInit(input: SipUriInit["headers"]): { headers: ReadonlyArray<[string, string]>; wire: readonly string[] } {
+  if (input === undefined) return { headers: NO_HEADERS, wire: NO_HEADER_WIRE };
+  const headers: [string, string][] = [];
+  const wire: string[] = [];
+  for (const [name, value] of input) {
+    if (name.length === 0) throw new ParseError("SIP URI: empty header name");
+    headers.push([name, value]);
+    wire.push(escapeUriHeader(name), escapeUriHeader(value));
+  }
+  return headers.length === 0 ? { headers: NO_HEADERS, wire: NO_HEADER_WIRE } : { headers, wire };
+}
+
+/**
+ * A SIP or SIPS URI (RFC 3261 §19.1): `sip:user:password@host:port;uri-parameters?headers`.
+ * Immutable; `with()` makes a modified copy. Component strings are unescaped (byte strings,
+ * one char per byte); toString() escapes them again.
+ */
+export class SipUri {
+  readonly scheme: "sip" | "sips";
+  /** Unescaped user part; `undefined` when the URI has no userinfo. */
+  readonly user: string | undefined;
+  /** Unescaped password; `""` for `user:@host`, `undefined` when there is no ":". */
+  readonly password: string | undefined;
+  /** As written; IPv6 references keep their brackets. */
+  readonly host: string;
+  readonly port: number | undefined;
+  /** URI parameters, names lower-cased, values unescaped. */
+  readonly params: Params;
+  /** Header components in order, names and values unescaped. */
+  readonly headers: ReadonlyArray<[string, string]>;
+  /** @internal */
+  readonly wire: SipUriWire;
+  private text: string | undefined;
+
+  /**
+   * Builds a URI from unescaped fields, validating host, port and parameters (throws ParseError).
+   * The second and third arguments are internal: the parser passes the wire form it already has.
+   */
+  constructor(init: SipUriInit, wire?: SipUriWire, text?: string) {
+    if (wire === undefined) {
+      const scheme = init.scheme ?? "sip";
+      if (scheme !== "sip" && scheme !== "sips") throw new ParseError(`SIP URI: invalid scheme "${String(scheme)}"`);
+      const { host, hostType } = normalizeHost(init.host);
+      const p = paramsFromInit(init.params);
+      const h = headersFromInit(init.headers);
+      this.scheme = scheme;
+      this.user = init.user;
+      this.password = init.user === undefined ? undefined : init.password;
+      this.host = host;
+      this.port = checkPort(init.port);
+      this.params = p.params;
+      this.headers = h.headers;
+      this.wire = {
+        user: userWire(init.user),
+        password: this.password === undefined ? undefined : escapeUriPassword(this.password),
+        params: p.wire,
+        headers: h.wire,
+        hostType,
+      };
+    } else {
+      this.scheme = init.scheme ?? "sip";
+      this.user = init.user;
+      this.password = init.password;
+      this.host = init.host;
+      this.port = init.port;
+      this.params = (init.params as Params | undefined) ?? NO_PARAMS;
+      this.headers = (init.headers as ReadonlyArray<[string, string]> | undefined) ?? NO_HEADERS;
+      this.wire = wire;
+    }
+    this.text = text;
+  }
+
+  /** `transport` parameter, lower-cased (RFC 3261 §19.1.1). */
+  get transport(): string | undefined {
+    const v = this.params.get("transport");
+    return v == null ? undefined : v.toLowerCase();
+  }
+
+  get maddr(): string | undefined {
+    return this.params.get("maddr") ?? undefined;
+  }
+
+  get ttl(): number | undefined {
+    const v = this.params.get("ttl");
+    return v == null ? undefined : Number(v);
+  }
+
+  /** The `user=` parameter (e.g. "phone"), not the user part. */
+  get userParam(): string | undefined {
+    return this.params.get("user") ?? undefined;
+  }
+
+  get method(): string | undefined {
+    return this.params.get("method") ?? undefined;
+  }
+
+  /** RFC 3261 §19.1.1: the element responsible for this resource is a loose router. */
+  get lr(): boolean {
+    return this.params.has("lr");
+  }
+
+  get hostType(): HostType {
+    return this.wire.hostType;
+  }
+
+  /** A copy with some fields replaced (unescaped, validated like the constructor). Absent keys are kept; a key present with `undefined` removes the component. */
+  with(changes: Partial<SipUriInit>): SipUri {
+    const w = this.wire;
+    let host = this.host;
+    let hostType = w.hostType;
+    if (changes.host !== undefined && changes.host !== this.host) ({ host, hostType } = normalizeHost(changes.host));
+    let scheme = this.scheme;
+    if (changes.scheme !== undefined) {
+      if (changes.scheme !== "sip" && changes.scheme !== "sips") throw new ParseError(`SIP URI: invalid scheme "${String(changes.scheme)}"`);
+      scheme = changes.scheme;
+    }
+    const user = "user" in changes ? changes.user : this.user;
+    const password = user === undefined ? undefined : "password" in changes ? changes.password : this.password;
+    const port = "port" in changes ? checkPort(changes.port) : this.port;
+    const p = "params" in changes ? paramsFromInit(changes.params) : { params: this.params, wire: w.params };
+    const h = "headers" in changes ? headersFromInit(changes.headers) : { headers: this.headers, wire: w.headers };
+    let passwordWire: string | undefined;
+    if (password === undefined) passwordWire = undefined;
+    else if (!("password" in changes) && w.password !== undefined) passwordWire = w.password; // unchanged
+    else passwordWire = escapeUriPassword(password);
+    const wire: SipUriWire = {
+      user: "user" in changes ? userWire(user) : w.user,
+      password: passwordWire,
+      params: p.wire,
+      headers: h.wire,
+      hostType,
+    };
+    return new SipUri({ scheme, user, password, host, port, params: p.params, headers: h.headers }, wire);
+  }
+
+  /** A copy with parameter `name` set (replacing any existing one); `null` for a parameter without value, e.g. `lr`. */
+  withParam(name: string, value: string | null = null): SipUri {
+    const lower = name.toLowerCase();
+    const entries: [string, string | null][] = [];
+    let replaced = false;
+    for (const [n, v] of this.params) {
+      if (n === lower) {
+        entries.push([n, value]);
+        replaced = true;
+      } else {
+        entries.push([n, v]);
+      }
+    }
+    if (!replaced) entries.push([lower, value]);
+    return this.with({ params: entries });
+  }
+
+  /** A copy without the named parameters (e.g. a proxy dropping `maddr`, RFC 3261 §16.5). */
+  withoutParams(...names: string[]): SipUri {
+    const drop = names.map((n) => n.toLowerCase());
+    const entries: [string, string | null][] = [];
+    for (const entry of this.params) if (!drop.includes(entry[0])) entries.push(entry);
+    return entries.length === this.params.size ? this : this.with({ params: entries });
+  }
+
+  /** Canonical text: lower-case scheme and parameter names, escapes only where the grammar needs them. */
+  toString(): string {
+    if (this.text !== undefined) return this.text;
+    const w = this.wire;
+    let out = this.scheme + ":";
+    if (w.user !== undefined) {
+      out += w.user;
+      if (w.password !== undefined) out += ":" + w.password;
+      out += "@";
+    }
+    out += this.host;
+    if (this.port !== undefined) out += ":" + this.port;
+    if (w.params.length > 0) out += serializeUriParams(w.params);
+    const hw = w.headers;
+    for (let k = 0; k < hw.length; k += 2) out += (k === 0 ? "?" : "&") + hw[k]! + "=" + hw[k + 1]!;
+    this.text = out;
+    return out;
+  }
+}

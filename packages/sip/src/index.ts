@@ -37,3 +37,4 @@ export { KEEP_ALIVE_PING, KEEP_ALIVE_PONG, isKeepAlive } from "./framing/keep-al
 export { validateMessage, DEFAULT_VALIDATE_OPTIONS, type Validation, type ValidateOptions } from "./validate/validate-message.js";
 
 export * from "./digest/index.js";
+export * from "./transaction/index.js";

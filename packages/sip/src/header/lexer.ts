@@ -170,8 +170,7 @@ export class Params {
     for (let i = 0; i < e.length; i += 2) {
       if (e[i] === name) return i;
     }
-    if (name !== name.toLowerCase()) return this.indexOf(name.toLowerCase());
-    return -1;
+    return hasUpperCase(name, 0, name.length) ? this.indexOf(name.toLowerCase()) : -1;
   }
 }
 
@@ -203,7 +202,7 @@ export function parseParams(s: string, i = 0, end: number = s.length): Params {
     i = skipWs(s, i + 1, end);
     const nameEnd = scanToken(s, i, end);
     if (nameEnd === i) throw new ParseError(`empty parameter name at "${excerpt(s, i)}"`, { offset: i });
-    const name = s.slice(i, nameEnd).toLowerCase();
+    const name = lowerCaseSlice(s, i, nameEnd);
     i = skipWs(s, nameEnd, end);
     let value: string | null = null;
     if (i < end && s.charCodeAt(i) === 61 /* = */) {
@@ -223,6 +222,30 @@ export function parseParams(s: string, i = 0, end: number = s.length): Params {
     entries.push(name, value);
   }
   return new Params(entries);
+}
+
+function hasUpperCase(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return true;
+  }
+  return false;
+}
+
+/** `s[start, end)` lower-cased, without the extra copy when it already is. */
+export function lowerCaseSlice(s: string, start: number, end: number): string {
+  const slice = s.slice(start, end);
+  return hasUpperCase(s, start, end) ? slice.toLowerCase() : slice;
+}
+
+/**
+ * `s[start, end)`, returned as the matching constant when it spells one of `common` (so frequent
+ * tokens such as transports cost no allocation); otherwise a fresh slice.
+ */
+export function internSlice(s: string, start: number, end: number, common: readonly string[]): string {
+  const len = end - start;
+  for (const c of common) if (c.length === len && s.startsWith(c, start)) return c;
+  return s.slice(start, end);
 }
 
 /** A short, printable excerpt of `s` from `i`, for error messages. */

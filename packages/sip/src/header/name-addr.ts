@@ -100,10 +100,10 @@ export function parseNameAddr(s: string, start = 0, end = s.length, what = "addr
 }
 
 /** Parses a comma-separated list of name-addrs (Contact, Route, Record-Route, Path). */
-export function parseNameAddrList(s: string, what: string, out: NameAddr[] = []): NameAddr[] {
-  let i = 0;
-  while (i <= s.length) {
-    const comma = findUnquoted(s, 44 /* , */, i);
+export function parseNameAddrList(s: string, what: string, out: NameAddr[] = [], start = 0, end = s.length): NameAddr[] {
+  let i = start;
+  while (i <= end) {
+    const comma = findUnquoted(s, 44 /* , */, i, end);
     if (skipWs(s, i, comma) < comma) out.push(parseNameAddr(s, i, comma, what));
     i = comma + 1;
   }

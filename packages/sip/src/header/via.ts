@@ -1,5 +1,5 @@
 import { ParseError } from "../errors.js";
-import { excerpt, findUnquoted, Params, parseParams, scanToken, skipWs, trimEnd } from "./lexer.js";
+import { excerpt, findUnquoted, internSlice, Params, parseParams, scanToken, skipWs, trimEnd } from "./lexer.js";
 import { scanHost, scanPort } from "./host.js";
 
 /**
@@ -64,15 +64,16 @@ export function parseVia(s: string, start = 0, end = s.length): Via {
   let i = skipWs(s, start, end);
   const nameEnd = scanToken(s, i, end);
   if (nameEnd === i) throw viaError("missing protocol name", s, i);
-  const protocolName = s.slice(i, nameEnd);
+  const protocolName = internSlice(s, i, nameEnd, PROTOCOL_NAMES);
   i = expectSlash(s, nameEnd, end);
   const verEnd = scanToken(s, i, end);
   if (verEnd === i) throw viaError("missing protocol version", s, i);
-  const protocolVersion = s.slice(i, verEnd);
+  const protocolVersion = internSlice(s, i, verEnd, PROTOCOL_VERSIONS);
   i = expectSlash(s, verEnd, end);
   const tEnd = scanToken(s, i, end);
   if (tEnd === i) throw viaError("missing transport", s, i);
-  const transport = s.slice(i, tEnd).toUpperCase();
+  const written = internSlice(s, i, tEnd, TRANSPORTS);
+  const transport = (TRANSPORTS as readonly string[]).includes(written) ? written : written.toUpperCase();
   const hostStart = skipWs(s, tEnd, end);
   if (hostStart === tEnd) throw viaError("missing space before sent-by", s, tEnd);
   const hostEnd = scanHost(s, hostStart, end);
@@ -84,7 +85,7 @@ export function parseVia(s: string, start = 0, end = s.length): Via {
     const p = skipWs(s, i + 1, end);
     const pEnd = scanPort(s, p, end);
     if (pEnd < 0) throw viaError("invalid port", s, p);
-    port = Number(s.slice(p, pEnd));
+    port = digitsValue(s, p, pEnd);
     i = pEnd;
   }
   let params: Params;
@@ -104,9 +105,19 @@ export function parseVia(s: string, start = 0, end = s.length): Via {
   return new Via(protocolName, protocolVersion, transport, host, port, params);
 }
 
+const PROTOCOL_NAMES = ["SIP"] as const;
+const PROTOCOL_VERSIONS = ["2.0"] as const;
+const TRANSPORTS = ["UDP", "TCP", "TLS", "WS", "WSS", "SCTP", "TLS-SCTP"] as const;
+
+function digitsValue(s: string, start: number, end: number): number {
+  let v = 0;
+  for (let i = start; i < end; i++) v = v * 10 + (s.charCodeAt(i) - 0x30);
+  return v;
+}
+
 /** Parses the first via-parm of a Via header value, without looking at the rest of the list. */
-export function parseFirstVia(s: string): Via {
-  return parseVia(s, 0, findUnquoted(s, 44 /* , */, 0));
+export function parseFirstVia(s: string, start = 0, end = s.length): Via {
+  return parseVia(s, start, findUnquoted(s, 44 /* , */, start, end));
 }
 
 function expectSlash(s: string, i: number, end: number): number {

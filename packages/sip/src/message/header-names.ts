@@ -94,6 +94,30 @@ canonicalByName.set("Cseq", H.cseq);
 canonicalByName.set("Www-Authenticate", H.wwwAuthenticate);
 
 /**
+ * Spellings tried in place, without slicing the name out: by length, then first char. Filled
+ * with every conventional and lower-case spelling of the known headers and the compact forms.
+ */
+const spellingsByLength: (Array<[string, string]> | undefined)[] = [];
+for (const [spelling, key] of canonicalByName) {
+  (spellingsByLength[spelling.length] ??= []).push([spelling, key]);
+}
+
+/**
+ * The canonical key of the header name `text[start, end)` when it is one of the common spellings
+ * of a known header, matched in place (no allocation); undefined otherwise.
+ */
+export function knownHeaderNameAt(text: string, start: number, end: number): string | undefined {
+  const candidates = spellingsByLength[end - start];
+  if (candidates !== undefined) {
+    const first = text.charCodeAt(start);
+    for (const [spelling, key] of candidates) {
+      if (spelling.charCodeAt(0) === first && text.startsWith(spelling, start)) return key;
+    }
+  }
+  return undefined;
+}
+
+/**
  * The canonical key of a header name as it appeared on the wire. The common spellings hit the
  * table directly; anything else is lower-cased once.
  */

@@ -53,7 +53,7 @@ export interface ParsedParts {
  */
 export abstract class SipMessage {
   readonly raw: Buffer;
-  /** @internal `raw` up to the end of the header section, as latin1. */
+  /** @internal `raw` decoded as latin1: one char per byte, so offsets are shared. */
   readonly head: string;
   /** @internal */ readonly startLineStart: number;
   /** @internal */ readonly headersStart: number;
@@ -165,18 +165,45 @@ export abstract class SipMessage {
     return this.folded && v.indexOf("\n") >= 0 ? v.replace(/[ \t]*\r?\n[ \t]+/g, " ") : v;
   }
 
+  /**
+   * @internal The text holding line `i`'s value and the value's range in it: the header section
+   * itself (no copy) unless the message has folded lines, then the unfolded value.
+   */
+  valueSpan(i: number): [text: string, start: number, end: number] {
+    if (this.folded) {
+      const v = this.wireValue(i);
+      return [v, 0, v.length];
+    }
+    const o = this.headerTable.offsets;
+    return [this.head, o[i * 4 + 1] as number, o[i * 4 + 2] as number];
+  }
+
+  /** @internal The line of a header that must occur at most once, or -1. */
+  singleLine(key: string, what: string): number {
+    const i = this.lineIndex(key, 0);
+    if (i >= 0 && this.lineIndex(key, i + 1) >= 0) throw new ParseError(`more than one ${what} header`);
+    return i;
+  }
+
   /** @internal The single value of a header that must occur at most once, or undefined. */
   singleValue(key: string, what: string): string | undefined {
-    const i = this.lineIndex(key, 0);
-    if (i < 0) return undefined;
-    if (this.lineIndex(key, i + 1) >= 0) throw new ParseError(`more than one ${what} header`);
-    return this.wireValue(i);
+    const i = this.singleLine(key, what);
+    return i < 0 ? undefined : this.wireValue(i);
+  }
+
+  private requiredLine(key: string, what: string): number {
+    const i = this.singleLine(key, what);
+    if (i < 0) throw new ParseError(`missing ${what} header`);
+    return i;
   }
 
   private requiredValue(key: string, what: string): string {
-    const v = this.singleValue(key, what);
-    if (v === undefined) throw new ParseError(`missing ${what} header`);
-    return v;
+    return this.wireValue(this.requiredLine(key, what));
+  }
+
+  private nameAddrAt(i: number, what: string): NameAddr {
+    const [v, start, end] = this.valueSpan(i);
+    return parseNameAddr(v, start, end, what);
   }
 
   // ---- typed accessors -------------------------------------------------------------------
@@ -186,11 +213,11 @@ export abstract class SipMessage {
     if (this.viaCache === undefined) {
       const out: Via[] = [];
       for (let i = this.lineIndex(H.via, 0); i >= 0; i = this.lineIndex(H.via, i + 1)) {
-        const v = this.wireValue(i);
-        let a = 0;
-        while (a <= v.length) {
-          const comma = findUnquoted(v, 44 /* , */, a);
-          if (skipWs(v, a, comma) === comma) throw new ParseError(`Via: empty value in "${excerpt(v, 0)}"`);
+        const [v, start, end] = this.valueSpan(i);
+        let a = start;
+        while (a <= end) {
+          const comma = findUnquoted(v, 44 /* , */, a, end);
+          if (skipWs(v, a, comma) === comma) throw new ParseError(`Via: empty value in "${excerpt(v, start)}"`);
           out.push(parseVia(v, a, comma));
           a = comma + 1;
         }
@@ -206,17 +233,18 @@ export abstract class SipMessage {
       if (this.viaCache !== undefined) return (this.topViaCache = this.viaCache[0]);
       const i = this.lineIndex(H.via, 0);
       if (i < 0) return undefined;
-      this.topViaCache = parseFirstVia(this.wireValue(i));
+      const [v, start, end] = this.valueSpan(i);
+      this.topViaCache = parseFirstVia(v, start, end);
     }
     return this.topViaCache;
   }
 
   get from(): NameAddr {
-    return (this.fromCache ??= parseNameAddr(this.requiredValue(H.from, "From"), 0, undefined, "From"));
+    return (this.fromCache ??= this.nameAddrAt(this.requiredLine(H.from, "From"), "From"));
   }
 
   get to(): NameAddr {
-    return (this.toCache ??= parseNameAddr(this.requiredValue(H.to, "To"), 0, undefined, "To"));
+    return (this.toCache ??= this.nameAddrAt(this.requiredLine(H.to, "To"), "To"));
   }
 
   get callId(): string {
@@ -339,7 +367,8 @@ export abstract class SipMessage {
   private nameAddrList(key: string, what: string): NameAddr[] {
     const out: NameAddr[] = [];
     for (let i = this.lineIndex(key, 0); i >= 0; i = this.lineIndex(key, i + 1)) {
-      parseNameAddrList(this.wireValue(i), what, out);
+      const [v, start, end] = this.valueSpan(i);
+      parseNameAddrList(v, what, out, start, end);
     }
     return out;
   }

@@ -1,6 +1,6 @@
 import { MessageTooLargeError, ParseError } from "../errors.js";
 import { excerpt, TOKEN_CHAR } from "../header/lexer.js";
-import { canonicalHeaderName, H } from "./header-names.js";
+import { canonicalHeaderName, H, knownHeaderNameAt } from "./header-names.js";
 import { type MessageDefect, type ParsedParts, SipRequest, SipResponse } from "./message.js";
 
 export interface ParseOptions {
@@ -10,8 +10,6 @@ export interface ParseOptions {
 
 /** 64 KiB: the largest UDP payload, and far above any sane SIP message. */
 export const DEFAULT_PARSE_OPTIONS: ParseOptions = { maxSize: 65535 };
-
-const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1");
 
 /**
  * Parses one complete SIP message (a UDP datagram, a framed stream message or a WebSocket
@@ -32,12 +30,11 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   let start = 0;
   while (start < raw.length && (raw[start] === 13 || raw[start] === 10)) start++;
   if (start === raw.length) throw new ParseError("empty message");
-  const headersEndAt = raw.indexOf(CRLFCRLF, start);
-  if (headersEndAt < 0) throw new ParseError("header section not terminated by an empty line", { offset: raw.length });
 
-  const head = raw.toString("latin1", 0, headersEndAt);
-  let startLineEnd = head.indexOf("\r\n", start);
-  if (startLineEnd < 0) startLineEnd = headersEndAt;
+  // One latin1 decode of the whole message: char offsets are byte offsets from here on.
+  const head = raw.toString("latin1");
+  const startLineEnd = lineEndAt(head, start);
+  if (startLineEnd < 0) throw notTerminated(raw.length);
   const headersStart = startLineEnd + 2;
 
   const keys: string[] = [];
@@ -47,32 +44,41 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   let contentLengthLine = -1;
 
   let pos = headersStart;
-  while (pos < headersEndAt) {
-    let lineEnd = head.indexOf("\r\n", pos);
-    if (lineEnd < 0) lineEnd = headersEndAt;
+  let headersEndAt = -1;
+  while (headersEndAt < 0) {
+    let lineEnd = lineEndAt(head, pos);
+    if (lineEnd < 0) throw notTerminated(raw.length);
+    if (lineEnd === pos) {
+      // The empty line: the header section ends at the CRLF before it.
+      headersEndAt = pos - 2;
+      break;
+    }
     // RFC 3261 §7.3.1: a line starting with SP or HTAB continues the previous one.
-    while (lineEnd < headersEndAt && isWsp(head.charCodeAt(lineEnd + 2))) {
+    while (isWsp(head.charCodeAt(lineEnd + 2))) {
       folded = true;
-      const next = head.indexOf("\r\n", lineEnd + 2);
-      lineEnd = next < 0 ? headersEndAt : next;
+      lineEnd = lineEndAt(head, lineEnd + 2);
+      if (lineEnd < 0) throw notTerminated(raw.length);
     }
     const colon = head.indexOf(":", pos);
     let nameEnd = colon < 0 || colon > lineEnd ? lineEnd : colon;
     while (nameEnd > pos && isWsp(head.charCodeAt(nameEnd - 1))) nameEnd--;
-    if (colon < 0 || colon > lineEnd || nameEnd === pos || !isTokenRange(head, pos, nameEnd)) {
-      const what = isWsp(head.charCodeAt(pos))
-        ? "header section starts with a continuation line"
-        : colon < 0 || colon > lineEnd
-          ? "header line without ':'"
-          : "invalid header name";
-      defect ??= { reason: `${what}: "${excerpt(head, pos)}"`, offset: pos };
-      // Kept (with an empty key) so that serialization still reproduces the message.
-      keys.push("");
-      offsets.push(pos, lineEnd, lineEnd, lineEnd);
-      pos = lineEnd + 2;
-      continue;
+    let key = nameEnd > pos && colon <= lineEnd ? knownHeaderNameAt(head, pos, nameEnd) : undefined;
+    if (key === undefined) {
+      if (colon < 0 || colon > lineEnd || nameEnd === pos || !isTokenRange(head, pos, nameEnd)) {
+        const what = isWsp(head.charCodeAt(pos))
+          ? "header section starts with a continuation line"
+          : colon < 0 || colon > lineEnd
+            ? "header line without ':'"
+            : "invalid header name";
+        defect ??= { reason: `${what}: "${excerpt(head, pos)}"`, offset: pos };
+        // Kept (with an empty key) so that serialization still reproduces the message.
+        keys.push("");
+        offsets.push(pos, lineEnd, lineEnd, lineEnd);
+        pos = lineEnd + 2;
+        continue;
+      }
+      key = canonicalHeaderName(head.slice(pos, nameEnd));
     }
-    const key = canonicalHeaderName(head.slice(pos, nameEnd));
     let vStart = colon + 1;
     while (vStart < lineEnd && isLws(head.charCodeAt(vStart))) vStart++;
     let vEnd = lineEnd;
@@ -212,6 +218,17 @@ function versionOf(head: string, start: number, end: number): string {
   if (i === minor || i !== end) return "";
   const v = head.slice(start, end);
   return v.charCodeAt(0) === 83 && v.charCodeAt(1) === 73 && v.charCodeAt(2) === 80 ? v : v.toUpperCase();
+}
+
+/** Index of the CR of the first CRLF at or after `from`, or -1. Single-char search is memchr-fast. */
+function lineEndAt(text: string, from: number): number {
+  let cr = text.indexOf("\r", from);
+  while (cr >= 0 && text.charCodeAt(cr + 1) !== 10) cr = text.indexOf("\r", cr + 1);
+  return cr;
+}
+
+function notTerminated(length: number): ParseError {
+  return new ParseError("header section not terminated by an empty line", { offset: length });
 }
 
 function valueOf(head: string, offsets: readonly number[], line: number): string {

@@ -1,5 +1,5 @@
 import { ParseError } from "../errors.js";
-import { excerpt, scanToken, skipWs, trimEnd } from "./lexer.js";
+import { excerpt, internSlice, scanToken, skipWs, trimEnd } from "./lexer.js";
 import { parseUnsigned } from "./numbers.js";
 
 /** CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16). */
@@ -11,16 +11,34 @@ export interface CSeq {
 /** RFC 3261 §8.1.1.5: the sequence number MUST be less than 2**31. */
 const MAX_CSEQ = 0x7fffffff;
 
-export function parseCSeq(s: string): CSeq {
-  const start = skipWs(s, 0);
+export function parseCSeq(s: string, from = 0, end = s.length): CSeq {
+  const start = skipWs(s, from, end);
   let i = start;
-  while (i < s.length && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) i++;
+  while (i < end && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) i++;
   const seq = parseUnsigned(s, start, i, MAX_CSEQ, "CSeq");
-  const m = skipWs(s, i);
+  const m = skipWs(s, i, end);
   if (m === i) throw new ParseError(`CSeq: expected a space before the method at "${excerpt(s, i)}"`, { offset: i });
-  const mEnd = scanToken(s, m);
-  if (mEnd === m || trimEnd(s, mEnd, s.length) !== mEnd) {
+  const mEnd = scanToken(s, m, end);
+  if (mEnd === m || trimEnd(s, mEnd, end) !== mEnd) {
     throw new ParseError(`CSeq: invalid method at "${excerpt(s, m)}"`, { offset: m });
   }
-  return { seq, method: s.slice(m, mEnd) };
+  return { seq, method: internSlice(s, m, mEnd, METHODS) };
 }
+
+/** The methods of RFC 3261 and its extensions, returned as constants when matched. */
+export const METHODS = [
+  "INVITE",
+  "ACK",
+  "BYE",
+  "CANCEL",
+  "OPTIONS",
+  "REGISTER",
+  "MESSAGE",
+  "SUBSCRIBE",
+  "NOTIFY",
+  "INFO",
+  "UPDATE",
+  "PRACK",
+  "REFER",
+  "PUBLISH",
+] as const;

@@ -202,7 +202,7 @@ export function parseParams(s: string, i = 0, end: number = s.length): Params {
     i = skipWs(s, i + 1, end);
     const nameEnd = scanToken(s, i, end);
     if (nameEnd === i) throw new ParseError(`empty parameter name at "${excerpt(s, i)}"`, { offset: i });
-    const name = lowerCaseSlice(s, i, nameEnd);
+    const name = paramName(s, i, nameEnd);
     i = skipWs(s, nameEnd, end);
     let value: string | null = null;
     if (i < end && s.charCodeAt(i) === 61 /* = */) {
@@ -236,6 +236,19 @@ function hasUpperCase(s: string, start: number, end: number): boolean {
 export function lowerCaseSlice(s: string, start: number, end: number): string {
   const slice = s.slice(start, end);
   return hasUpperCase(s, start, end) ? slice.toLowerCase() : slice;
+}
+
+/** Parameter names seen on nearly every message, matched without allocating. */
+const COMMON_PARAMS = ["branch", "tag", "rport", "received", "lr", "transport", "expires", "q", "maddr", "ttl", "user"] as const;
+
+const COMMON_PARAMS_BY_LENGTH: (string[] | undefined)[] = [];
+for (const p of COMMON_PARAMS) (COMMON_PARAMS_BY_LENGTH[p.length] ??= []).push(p);
+
+/** A parameter name, lower-cased; the common ones come back as constants. */
+function paramName(s: string, start: number, end: number): string {
+  const candidates = COMMON_PARAMS_BY_LENGTH[end - start];
+  if (candidates !== undefined) for (const c of candidates) if (s.startsWith(c, start)) return c;
+  return lowerCaseSlice(s, start, end);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ParseError } from "../errors.js";
 import { parseUri, type Uri } from "../uri/index.js";
+import { rangeText } from "../uri/range-text.js";
 import { fromWire } from "../message/wire-text.js";
 import { excerpt, findUnquoted, Params, parseParams, quote, scanQuoted, skipWs, TOKEN_CHAR, trimEnd, unquote } from "./lexer.js";
 
@@ -10,17 +11,29 @@ import { excerpt, findUnquoted, Params, parseParams, quote, scanQuoted, skipWs, 
  */
 export class NameAddr {
   private parsedUri: Uri | undefined;
+  private uriTextCache: string | undefined;
 
+  /**
+   * `uriSource[uriStart, uriEnd)` is the URI exactly as written (inside the angle brackets if
+   * there were any); the parser passes the whole message text and a range, so nothing is copied
+   * until the URI or its text is asked for.
+   */
   constructor(
     /** Display name, unquoted and decoded from UTF-8; undefined when absent. */
     readonly displayName: string | undefined,
-    /** The URI exactly as written (inside the angle brackets if there were any). */
-    readonly uriText: string,
+    private readonly uriSource: string,
     readonly params: Params,
+    private readonly uriStart = 0,
+    private readonly uriEnd = uriSource.length,
   ) {}
 
+  /** The URI exactly as written. */
+  get uriText(): string {
+    return (this.uriTextCache ??= rangeText(this.uriSource, this.uriStart, this.uriEnd));
+  }
+
   get uri(): Uri {
-    return (this.parsedUri ??= parseUri(this.uriText));
+    return (this.parsedUri ??= parseUri(this.uriSource, "URI", this.uriStart, this.uriEnd));
   }
 
   get tag(): string | undefined {
@@ -61,7 +74,8 @@ export function parseNameAddr(s: string, start = 0, end = s.length, what = "addr
   let i = skipWs(s, start, end);
   end = trimEnd(s, i, end);
   let displayName: string | undefined;
-  let uriText: string;
+  let uriStart: number;
+  let uriEnd: number;
   if (i < end && s.charCodeAt(i) === 34 /* " */) {
     const q = scanQuoted(s, i, end);
     displayName = fromWire(unquote(s, i, q));
@@ -73,19 +87,20 @@ export function parseNameAddr(s: string, start = 0, end = s.length, what = "addr
     if (displayName === undefined && lt > i) displayName = tokenDisplayName(s, i, lt, what);
     const gt = s.indexOf(">", lt + 1);
     if (gt < 0 || gt >= end) throw nameAddrError(what, "unterminated '<'", s, lt);
-    uriText = s.slice(lt + 1, gt);
+    uriStart = lt + 1;
+    uriEnd = gt;
     i = gt + 1;
   } else {
     // RFC 3261 §20: in addr-spec form a ';' starts header parameters, and a URI with ',', '?' or ';'
     // MUST be enclosed in angle brackets — so '?' here means a missing <...> (RFC 4475 §3.1.2.13).
     const semi = findUnquoted(s, 59 /* ; */, i, end);
-    const specEnd = trimEnd(s, i, semi);
-    uriText = s.slice(i, specEnd);
-    if (uriText.length === 0) throw nameAddrError(what, "missing URI", s, i);
-    for (let k = 0; k < uriText.length; k++) {
-      const c = uriText.charCodeAt(k);
+    uriStart = i;
+    uriEnd = trimEnd(s, i, semi);
+    if (uriEnd === uriStart) throw nameAddrError(what, "missing URI", s, i);
+    for (let k = uriStart; k < uriEnd; k++) {
+      const c = s.charCodeAt(k);
       if (c === 63 /* ? */ || c === 44 /* , */ || c === 32 || c === 9) {
-        throw nameAddrError(what, "a URI with '?', ',' or white space must be enclosed in <>", s, i + k);
+        throw nameAddrError(what, "a URI with '?', ',' or white space must be enclosed in <>", s, k);
       }
     }
     i = semi;
@@ -96,7 +111,7 @@ export function parseNameAddr(s: string, start = 0, end = s.length, what = "addr
   } catch (e) {
     throw new ParseError(`${what}: ${(e as Error).message}`, { offset: (e as ParseError).offset }, { cause: e });
   }
-  return new NameAddr(displayName, uriText, params);
+  return new NameAddr(displayName, s, params, uriStart, uriEnd);
 }
 
 /** Parses a comma-separated list of name-addrs (Contact, Route, Record-Route, Path). */

@@ -62,14 +62,23 @@ export class Via {
  */
 export function parseVia(s: string, start = 0, end = s.length): Via {
   let i = skipWs(s, start, end);
-  const nameEnd = scanToken(s, i, end);
-  if (nameEnd === i) throw viaError("missing protocol name", s, i);
-  const protocolName = internSlice(s, i, nameEnd, PROTOCOL_NAMES);
-  i = expectSlash(s, nameEnd, end);
-  const verEnd = scanToken(s, i, end);
-  if (verEnd === i) throw viaError("missing protocol version", s, i);
-  const protocolVersion = internSlice(s, i, verEnd, PROTOCOL_VERSIONS);
-  i = expectSlash(s, verEnd, end);
+  let protocolName: string;
+  let protocolVersion: string;
+  if (s.startsWith("SIP/2.0/", i)) {
+    // What nearly every Via says, written without the optional white space.
+    protocolName = "SIP";
+    protocolVersion = "2.0";
+    i += 8;
+  } else {
+    const nameEnd = scanToken(s, i, end);
+    if (nameEnd === i) throw viaError("missing protocol name", s, i);
+    protocolName = internSlice(s, i, nameEnd, PROTOCOL_NAMES);
+    i = expectSlash(s, nameEnd, end);
+    const verEnd = scanToken(s, i, end);
+    if (verEnd === i) throw viaError("missing protocol version", s, i);
+    protocolVersion = internSlice(s, i, verEnd, PROTOCOL_VERSIONS);
+    i = expectSlash(s, verEnd, end);
+  }
   const tEnd = scanToken(s, i, end);
   if (tEnd === i) throw viaError("missing transport", s, i);
   const written = internSlice(s, i, tEnd, TRANSPORTS);

@@ -4,7 +4,7 @@ import { parseContentType, type ContentType } from "../header/content-type.js";
 import { parseCSeq, type CSeq } from "../header/cseq.js";
 import { excerpt, findUnquoted, isToken, skipWs, splitList, trimEnd } from "../header/lexer.js";
 import { parseNameAddr, parseNameAddrList, type NameAddr } from "../header/name-addr.js";
-import { MAX_DELTA_SECONDS, MAX_MAX_FORWARDS, parseNumberHeader } from "../header/numbers.js";
+import { MAX_DELTA_SECONDS, MAX_MAX_FORWARDS, parseUnsigned } from "../header/numbers.js";
 import { parseFirstVia, parseVia, type Via } from "../header/via.js";
 import { parseUri, type Uri } from "../uri/index.js";
 import { canonicalHeaderName, H, isListHeader } from "./header-names.js";
@@ -249,29 +249,35 @@ export abstract class SipMessage {
 
   get callId(): string {
     if (this.callIdCache === undefined) {
-      const v = this.requiredValue(H.callId, "Call-ID");
+      const [v, a, b] = this.valueSpan(this.requiredLine(H.callId, "Call-ID"));
       // RFC 3261 §25.1: callid = word [ "@" word ] — no white space inside.
-      const a = skipWs(v, 0);
-      const b = trimEnd(v, a, v.length);
       if (a === b) throw new ParseError("Call-ID: empty");
       for (let k = a; k < b; k++) {
         const c = v.charCodeAt(k);
         if (c <= 32 || c >= 127) throw new ParseError(`Call-ID: invalid character in "${excerpt(v, a)}"`);
       }
-      this.callIdCache = a === 0 && b === v.length ? v : v.slice(a, b);
+      this.callIdCache = v.slice(a, b);
     }
     return this.callIdCache;
   }
 
   get cseq(): CSeq {
-    return (this.cseqCache ??= parseCSeq(this.requiredValue(H.cseq, "CSeq")));
+    if (this.cseqCache === undefined) {
+      const [v, a, b] = this.valueSpan(this.requiredLine(H.cseq, "CSeq"));
+      this.cseqCache = parseCSeq(v, a, b);
+    }
+    return this.cseqCache;
   }
 
   /** Max-Forwards, or undefined when absent (RFC 3261 §16.3: a missing one passes the check). */
   get maxForwards(): number | undefined {
     if (this.maxForwardsCache === undefined) {
-      const v = this.singleValue(H.maxForwards, "Max-Forwards");
-      this.maxForwardsCache = v === undefined ? null : parseNumberHeader(v, MAX_MAX_FORWARDS, "Max-Forwards");
+      const i = this.singleLine(H.maxForwards, "Max-Forwards");
+      if (i < 0) this.maxForwardsCache = null;
+      else {
+        const [v, a, b] = this.valueSpan(i);
+        this.maxForwardsCache = parseUnsigned(v, a, b, MAX_MAX_FORWARDS, "Max-Forwards");
+      }
     }
     return this.maxForwardsCache ?? undefined;
   }
@@ -280,9 +286,8 @@ export abstract class SipMessage {
   get contactIsWildcard(): boolean {
     const i = this.lineIndex(H.contact, 0);
     if (i < 0) return false;
-    const v = this.wireValue(i);
-    const a = skipWs(v, 0);
-    return v.charCodeAt(a) === 42 /* * */ && trimEnd(v, a, v.length) === a + 1;
+    const [v, a, b] = this.valueSpan(i);
+    return b === a + 1 && v.charCodeAt(a) === 42 /* * */;
   }
 
   /** Contact values; empty for the wildcard (check `contactIsWildcard`) or when absent. */
@@ -374,8 +379,10 @@ export abstract class SipMessage {
   }
 
   private numberHeader(key: string, max: number, what: string): number | undefined {
-    const v = this.singleValue(key, what);
-    return v === undefined ? undefined : parseNumberHeader(v, max, what);
+    const i = this.singleLine(key, what);
+    if (i < 0) return undefined;
+    const [v, a, b] = this.valueSpan(i);
+    return parseUnsigned(v, a, b, max, what);
   }
 
   private tokenList(key: string, what: string): string[] {
@@ -399,19 +406,25 @@ export abstract class SipMessage {
 export class SipRequest extends SipMessage {
   readonly isRequest = true as const;
   private uriCache: Uri | undefined;
+  private uriTextCache: string | undefined;
 
   constructor(
     p: ParsedParts,
     readonly method: string,
-    /** The Request-URI exactly as written. */
-    readonly uriText: string,
+    private readonly uriStart: number,
+    private readonly uriEnd: number,
   ) {
     super(p);
   }
 
+  /** The Request-URI exactly as written. */
+  get uriText(): string {
+    return (this.uriTextCache ??= this.head.slice(this.uriStart, this.uriEnd));
+  }
+
   /** The parsed Request-URI; throws ParseError if malformed. */
   get uri(): Uri {
-    return (this.uriCache ??= parseUri(this.uriText, "Request-URI"));
+    return (this.uriCache ??= parseUri(this.head, "Request-URI", this.uriStart, this.uriEnd));
   }
 }
 

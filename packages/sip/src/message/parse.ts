@@ -1,5 +1,6 @@
 import { MessageTooLargeError, ParseError } from "../errors.js";
-import { excerpt, TOKEN_CHAR } from "../header/lexer.js";
+import { METHODS } from "../header/cseq.js";
+import { excerpt, internSlice, TOKEN_CHAR } from "../header/lexer.js";
 import { canonicalHeaderName, H, knownHeaderNameAt } from "./header-names.js";
 import { type MessageDefect, type ParsedParts, SipRequest, SipResponse } from "./message.js";
 
@@ -162,7 +163,7 @@ function parseRequestLine(p: ParsedParts, start: number, end: number): SipReques
   if (sp1 < 0 || sp1 >= end || !isTokenRange(head, start, sp1)) {
     throw new ParseError(`Request-Line: expected "Method Request-URI SIP-Version" in "${excerpt(head, start)}"`, { offset: start });
   }
-  const method = head.slice(start, sp1);
+  const method = internSlice(head, start, sp1, METHODS);
   let uriStart = sp1 + 1;
   if (head.charCodeAt(uriStart) === 32) requestLineDefect(p, "more than one SP between elements", uriStart);
   while (uriStart < end && head.charCodeAt(uriStart) === 32) uriStart++;
@@ -176,12 +177,11 @@ function parseRequestLine(p: ParsedParts, start: number, end: number): SipReques
   let uriEnd = sp2;
   if (head.charCodeAt(uriEnd - 1) === 32) requestLineDefect(p, "more than one SP between elements", uriEnd - 1);
   while (uriEnd > uriStart && head.charCodeAt(uriEnd - 1) === 32) uriEnd--;
-  const uriText = head.slice(uriStart, uriEnd);
   for (let i = uriStart; i < uriEnd; i++) {
     const c = head.charCodeAt(i);
     if (c <= 32 || c >= 127) {
       // RFC 4475 §3.1.2.8: white space inside the Request-URI.
-      requestLineDefect(p, `white space or control character in the Request-URI "${excerpt(uriText, 0)}"`, i);
+      requestLineDefect(p, `white space or control character in the Request-URI "${excerpt(head, uriStart)}"`, i);
       break;
     }
   }
@@ -190,7 +190,7 @@ function parseRequestLine(p: ParsedParts, start: number, end: number): SipReques
     requestLineDefect(p, `invalid SIP-Version "${excerpt(head, sp2 + 1)}"`, sp2 + 1);
     p.version = head.slice(sp2 + 1, lineEnd);
   }
-  return new SipRequest(p, method, uriText);
+  return new SipRequest(p, method, uriStart, uriEnd);
 }
 
 function requestLineDefect(p: ParsedParts, reason: string, offset: number): void {
@@ -208,6 +208,7 @@ function isStatusLine(head: string, start: number): boolean {
 
 /** `SIP/<digits>.<digits>`, upper-cased; "" when it is not a version. */
 function versionOf(head: string, start: number, end: number): string {
+  if (end - start === 7 && head.startsWith(SIP_2_0, start)) return SIP_2_0;
   if (end - start < 7 || !isStatusLine(head, start)) return "";
   let i = start + 4;
   const major = i;
@@ -230,6 +231,8 @@ function lineEndAt(text: string, from: number): number {
 function notTerminated(length: number): ParseError {
   return new ParseError("header section not terminated by an empty line", { offset: length });
 }
+
+const SIP_2_0 = "SIP/2.0";
 
 function valueOf(head: string, offsets: readonly number[], line: number): string {
   return head.slice(offsets[line * 4 + 1] as number, offsets[line * 4 + 2] as number);

@@ -6,20 +6,21 @@ import { SipUri, checkSipParam, type SipUriWire } from "./sip-uri.js";
 import { C_HEADER, C_HOST, C_PASSWORD, C_USER, URI_CHAR } from "./uri-chars.js";
 import { classifyHost, parseIPv6, type HostType } from "./uri-host.js";
 import { NO_PARAMS, NO_WIRE, scanUriParams } from "./uri-params.js";
+import { rangeText } from "./range-text.js";
 
 const NO_HEADERS: ReadonlyArray<[string, string]> = Object.freeze([]);
 const NO_HEADER_WIRE: readonly string[] = Object.freeze([]);
 
 /**
- * Parses the rest of a SIP or SIPS URI, s[start] being the first char after "sip:"/"sips:".
+ * Parses the rest of a SIP or SIPS URI in s[textStart, end), s[start] being the first char after
+ * "sip:"/"sips:".
  * RFC 3261 §25.1:
  *   SIP-URI  = "sip:" [ userinfo ] hostport uri-parameters [ headers ]
  *   userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
  * `verbatim` says the scheme was written in lower case; when nothing else needs normalizing the
  * input itself becomes the URI's toString(), so forwarding an untouched Request-URI costs nothing.
  */
-export function parseSipUri(s: string, start: number, scheme: "sip" | "sips", verbatim: boolean): SipUri {
-  const end = s.length;
+export function parseSipUri(s: string, textStart: number, start: number, end: number, scheme: "sip" | "sips", verbatim: boolean): SipUri {
   let i = start;
 
   // userinfo. "@" may appear nowhere else in the URI (host, password, parameters and headers
@@ -29,7 +30,8 @@ export function parseSipUri(s: string, start: number, scheme: "sip" | "sips", ve
   let userWire: string | undefined;
   let password: string | undefined;
   let passwordWire: string | undefined;
-  const at = s.indexOf("@", start);
+  let at = s.indexOf("@", start);
+  if (at >= end) at = -1;
   if (at >= 0) {
     let escaped = false;
     let k = start;
@@ -75,7 +77,8 @@ export function parseSipUri(s: string, start: number, scheme: "sip" | "sips", ve
   const hostStart = i;
   let hostType: HostType | undefined;
   if (i < end && s.charCodeAt(i) === 0x5b /* [ */) {
-    const close = s.indexOf("]", i);
+    let close = s.indexOf("]", i);
+    if (close >= end) close = -1;
     if (close < 0) throw new ParseError(`unterminated IPv6 reference "${excerpt(s, i)}"`, { offset: i });
     if (!parseIPv6(s, i + 1, close)) throw new ParseError(`invalid IPv6 reference "${excerpt(s, i, close + 1 - i)}"`, { offset: i });
     i = close + 1;
@@ -174,7 +177,7 @@ export function parseSipUri(s: string, start: number, scheme: "sip" | "sips", ve
   if (i < end) throw badChar(s, i, headers.length > 0 ? "the headers" : "the parameters");
 
   const wire: SipUriWire = { user: userWire, password: passwordWire, params: paramWire, headers: headerWire, hostType };
-  return new SipUri({ scheme, user, password, host, port, params, headers }, wire, verbatim ? s : undefined);
+  return new SipUri({ scheme, user, password, host, port, params, headers }, wire, verbatim ? rangeText(s, textStart, end) : undefined);
 }
 
 /** ":" (port), ";" (parameters), "?" (headers) or nothing may follow a host. */

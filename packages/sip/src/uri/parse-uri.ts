@@ -6,6 +6,7 @@ import { parseSipUri } from "./parse-sip-uri.js";
 import { parseTelUri } from "./parse-tel-uri.js";
 import { C_ALPHA, C_OPAQUE, C_SCHEME, URI_CHAR } from "./uri-chars.js";
 import type { Uri } from "./uri.js";
+import { rangeText } from "./range-text.js";
 
 /**
  * Parses a URI from latin1-decoded wire text (one char per byte): a Request-URI, or the URI
@@ -20,43 +21,43 @@ import type { Uri } from "./uri.js";
  * Throws ParseError (status 400) whose message starts with `what`, e.g.
  * `Request-URI: invalid port "70000"`, and whose offset is the index in `text`.
  */
-export function parseUri(text: string, what = "URI"): Uri {
+export function parseUri(text: string, what = "URI", start = 0, end = text.length): Uri {
   try {
-    return parse(text);
+    return parse(text, start, end);
   } catch (e) {
     if (e instanceof ParseError) throw new ParseError(`${what}: ${e.message}`, { offset: e.offset, status: e.status }, { cause: e });
     throw e;
   }
 }
 
-function parse(s: string): Uri {
-  const end = s.length;
+function parse(s: string, start: number, end: number): Uri {
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-  let i = 0;
+  let i = start;
   while (i < end && (URI_CHAR[s.charCodeAt(i)]! & C_SCHEME) !== 0) i++;
-  if (i === end || s.charCodeAt(i) !== 0x3a /* : */ || i === 0 || (URI_CHAR[s.charCodeAt(0)]! & C_ALPHA) === 0) {
-    if (end === 0) throw new ParseError("empty URI", { offset: 0 });
+  if (i === end || s.charCodeAt(i) !== 0x3a /* : */ || i === start || (URI_CHAR[s.charCodeAt(start)]! & C_ALPHA) === 0) {
+    if (end === start) throw new ParseError("empty URI", { offset: start });
     if (i < end && s.charCodeAt(i) !== 0x3a && (URI_CHAR[s.charCodeAt(i)]! & C_OPAQUE) === 0) throw badChar(s, i, "a URI");
-    throw new ParseError(`missing or invalid scheme in "${excerpt(s, 0, 40)}"`, { offset: 0 });
+    throw new ParseError(`missing or invalid scheme in "${excerpt(s, start, Math.min(40, end - start))}"`, { offset: start });
   }
   // Case-insensitive match of the three schemes parsed here, without allocating (RFC 3261 §19.1.4
   // and RFC 3986 §3.1: schemes are case-insensitive). Lower case means the text can be kept as is.
-  const c0 = s.charCodeAt(0);
-  const c1 = s.charCodeAt(1);
-  const c2 = s.charCodeAt(2);
-  if (i === 3 || i === 4) {
-    const lower = c0 >= 0x61 && c1 >= 0x61 && c2 >= 0x61 && (i === 3 || s.charCodeAt(3) >= 0x61);
+  const c0 = s.charCodeAt(start);
+  const c1 = s.charCodeAt(start + 1);
+  const c2 = s.charCodeAt(start + 2);
+  const schemeLength = i - start;
+  if (schemeLength === 3 || schemeLength === 4) {
+    const lower = c0 >= 0x61 && c1 >= 0x61 && c2 >= 0x61 && (schemeLength === 3 || s.charCodeAt(start + 3) >= 0x61);
     if ((c0 | 0x20) === 0x73 && (c1 | 0x20) === 0x69 && (c2 | 0x20) === 0x70) {
-      if (i === 3) return parseSipUri(s, 4, "sip", lower);
-      if ((s.charCodeAt(3) | 0x20) === 0x73) return parseSipUri(s, 5, "sips", lower);
-    } else if (i === 3 && (c0 | 0x20) === 0x74 && (c1 | 0x20) === 0x65 && (c2 | 0x20) === 0x6c) {
-      return parseTelUri(s, 4, lower);
+      if (schemeLength === 3) return parseSipUri(s, start, i + 1, end, "sip", lower);
+      if ((s.charCodeAt(start + 3) | 0x20) === 0x73) return parseSipUri(s, start, i + 1, end, "sips", lower);
+    } else if (schemeLength === 3 && (c0 | 0x20) === 0x74 && (c1 | 0x20) === 0x65 && (c2 | 0x20) === 0x6c) {
+      return parseTelUri(s, start, i + 1, end, lower);
     }
   }
   // absoluteURI = scheme ":" ( hier-part / opaque-part ): kept as text, with only the chars checked.
-  if (i + 1 === end) throw new ParseError(`nothing after the scheme "${s.slice(0, i)}:"`, { offset: end });
+  if (i + 1 === end) throw new ParseError(`nothing after the scheme "${s.slice(start, i)}:"`, { offset: end });
   for (let k = i + 1; k < end; k++) {
     if ((URI_CHAR[s.charCodeAt(k)]! & C_OPAQUE) === 0) throw badChar(s, k, "a URI");
   }
-  return new AbsoluteUri(s);
+  return new AbsoluteUri(rangeText(s, start, end));
 }

@@ -64,7 +64,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         throw new TransactionError(`ClientInviteTransaction.start: already started (state ${this.current})`);
       default:
-        throw unexpectedState(this.current, "start");
+        throw this.unexpectedState("start");
     }
   }
 
@@ -138,7 +138,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
         // §17.1.1.2: the transaction no longer exists; the layer does not route here.
         return;
       default:
-        throw unexpectedState(this.current, "response");
+        throw this.unexpectedState("response");
     }
   }
 
@@ -161,7 +161,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
         // Timer A is stopped on leaving Calling.
         return;
       default:
-        throw unexpectedState(this.current, "Timer A");
+        throw this.unexpectedState("Timer A");
     }
   }
 
@@ -183,7 +183,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
         // Timer B is stopped on leaving Calling.
         return;
       default:
-        throw unexpectedState(this.current, "Timer B");
+        throw this.unexpectedState("Timer B");
     }
   }
 
@@ -201,7 +201,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "Timer D");
+        throw this.unexpectedState("Timer D");
     }
   }
 
@@ -219,7 +219,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "Timer M");
+        throw this.unexpectedState("Timer M");
     }
   }
 
@@ -242,7 +242,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "transport error");
+        throw this.unexpectedState("transport error");
     }
   }
 
@@ -251,6 +251,3 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
   }
 }
 
-function unexpectedState(state: TransactionState, input: string): TransactionError {
-  return new TransactionError(`ClientInviteTransaction: state ${String(state)} is not an INVITE client state (input: ${input})`);
-}

@@ -60,7 +60,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         throw new TransactionError(`ClientNonInviteTransaction.start: already started (state ${this.current})`);
       default:
-        throw unexpectedState(this.current, "start");
+        throw this.unexpectedState("start");
     }
   }
 
@@ -98,7 +98,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "response");
+        throw this.unexpectedState("response");
     }
   }
 
@@ -126,7 +126,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "Timer E");
+        throw this.unexpectedState("Timer E");
     }
   }
 
@@ -148,7 +148,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "Timer F");
+        throw this.unexpectedState("Timer F");
     }
   }
 
@@ -165,7 +165,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "Timer K");
+        throw this.unexpectedState("Timer K");
     }
   }
 
@@ -186,7 +186,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "transport error");
+        throw this.unexpectedState("transport error");
     }
   }
 
@@ -195,6 +195,3 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
   }
 }
 
-function unexpectedState(state: TransactionState, input: string): TransactionError {
-  return new TransactionError(`ClientNonInviteTransaction: state ${state} is not a non-INVITE client state (input: ${input})`);
-}

@@ -70,7 +70,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "INVITE");
+        throw this.unexpectedState("INVITE");
     }
   }
 
@@ -104,7 +104,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "ACK");
+        throw this.unexpectedState("ACK");
     }
   }
 
@@ -174,7 +174,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
         // §17.2.1: once a non-2xx final response is sent, the transaction only retransmits it.
         throw this.illegal(status);
       default:
-        throw unexpectedState(this.current, "response from TU");
+        throw this.unexpectedState("response from TU");
     }
   }
 
@@ -196,7 +196,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "100 Trying delay");
+        throw this.unexpectedState("100 Trying delay");
     }
   }
 
@@ -219,7 +219,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "Timer G");
+        throw this.unexpectedState("Timer G");
     }
   }
 
@@ -241,7 +241,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "Timer H");
+        throw this.unexpectedState("Timer H");
     }
   }
 
@@ -258,7 +258,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "Timer I");
+        throw this.unexpectedState("Timer I");
     }
   }
 
@@ -276,7 +276,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "Timer L");
+        throw this.unexpectedState("Timer L");
     }
   }
 
@@ -297,7 +297,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "transport error");
+        throw this.unexpectedState("transport error");
     }
   }
 
@@ -310,6 +310,3 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
   }
 }
 
-function unexpectedState(state: TransactionState, input: string): TransactionError {
-  return new TransactionError(`ServerInviteTransaction: state ${state} is not an INVITE server state (input: ${input})`);
-}

@@ -64,7 +64,7 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "request");
+        throw this.unexpectedState("request");
     }
   }
 
@@ -112,7 +112,7 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         throw new TransactionError(`ServerNonInviteTransaction.respond: cannot send ${status} in state ${this.current}`);
       default:
-        throw unexpectedState(this.current, "response from TU");
+        throw this.unexpectedState("response from TU");
     }
   }
 
@@ -129,7 +129,7 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "Timer J");
+        throw this.unexpectedState("Timer J");
     }
   }
 
@@ -146,7 +146,7 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
       case S.Terminated:
         return;
       default:
-        throw unexpectedState(this.current, "transport error");
+        throw this.unexpectedState("transport error");
     }
   }
 
@@ -155,6 +155,3 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
   }
 }
 
-function unexpectedState(state: TransactionState, input: string): TransactionError {
-  return new TransactionError(`ServerNonInviteTransaction: state ${state} is not a non-INVITE server state (input: ${input})`);
-}

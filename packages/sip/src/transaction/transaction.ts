@@ -1,3 +1,4 @@
+import { TransactionError } from "../errors.js";
 import type { SipRequest } from "../message/message.js";
 import type { Clock, TimerHandle } from "./clock.js";
 import type { TransactionTimers } from "./timers.js";
@@ -138,6 +139,11 @@ export abstract class Transaction<Dest> {
   }
 
   /** Stops the timers, enters Terminated and releases the transaction from its owner. */
+  /** For a state machine's `default` branch: a state that machine never enters. */
+  protected unexpectedState(input: string): TransactionError {
+    return new TransactionError(`${this.constructor.name}: state ${String(this.current)} is not one of its states (input: ${input})`);
+  }
+
   protected enterTerminated(): void {
     this.stopTimers();
     this.current = TransactionState.Terminated;

@@ -30,6 +30,15 @@ export class ParseError extends SipError {
   }
 }
 
+/**
+ * Re-throws a ParseError with `what` in front of its message (e.g. "Via: ..."), keeping offset and
+ * status. Anything that is not a ParseError is a bug and goes through unchanged.
+ */
+export function rethrowWithContext(what: string, e: unknown): never {
+  if (e instanceof ParseError) throw new ParseError(`${what}: ${e.message}`, { offset: e.offset, status: e.status }, { cause: e });
+  throw e;
+}
+
 /** A message bigger than the configured limit for its path (datagram, stream, WebSocket frame). */
 export class MessageTooLargeError extends ParseError {
   readonly limit: number;

@@ -81,6 +81,12 @@ export class StreamFramer {
    * them, or -(offset+1) when the bytes end inside a CRLF sequence that may still grow.
    */
   private keepAlive(data: Buffer, at: number): number {
+    if (this.afterCrlf && data.length - at >= 2 && data[at] === 13 && data[at + 1] === 10) {
+      // The second half of a ping whose first CRLF ended the previous chunk.
+      this.afterCrlf = false;
+      this.handler.onPing();
+      return at + 2;
+    }
     if (data.length - at >= 4 && data[at] === 13 && data[at + 1] === 10 && data[at + 2] === 13 && data[at + 3] === 10) {
       this.afterCrlf = false;
       this.handler.onPing();
@@ -88,14 +94,9 @@ export class StreamFramer {
     }
     if (data.length - at >= 2 && data[at] === 13 && data[at + 1] === 10) {
       if (data.length - at === 2 || data[at + 2] !== 13) {
-        if (this.afterCrlf) {
-          // The second half of a ping that arrived in two segments.
-          this.afterCrlf = false;
-          this.handler.onPing();
-        } else {
-          this.afterCrlf = true;
-          this.handler.onPong?.();
-        }
+        // A lone CRLF: a pong — or the first half of a ping, completed by the next CRLF.
+        this.afterCrlf = true;
+        this.handler.onPong?.();
         return at + 2;
       }
       if (data.length - at === 3) return -(at + 1);

@@ -1,4 +1,4 @@
-import { ParseError } from "../errors.js";
+import { ParseError, rethrowWithContext } from "../errors.js";
 import { excerpt, type Params, parseParams, scanToken, skipWs } from "./lexer.js";
 
 /** media-type = m-type SLASH m-subtype *(SEMI m-parameter) (RFC 3261 §20.15). */
@@ -29,7 +29,7 @@ export function parseContentType(s: string): ContentType {
   try {
     params = parseParams(s, i);
   } catch (e) {
-    throw new ParseError(`Content-Type: ${(e as Error).message}`, {}, { cause: e });
+    rethrowWithContext("Content-Type", e);
   }
   return { type, subtype, params, mediaType: `${type}/${subtype}` };
 }

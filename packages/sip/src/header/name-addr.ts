@@ -1,4 +1,4 @@
-import { ParseError } from "../errors.js";
+import { ParseError, rethrowWithContext } from "../errors.js";
 import { parseUri, type Uri } from "../uri/index.js";
 import { rangeText } from "../uri/range-text.js";
 import { fromWire } from "../message/wire-text.js";
@@ -109,7 +109,7 @@ export function parseNameAddr(s: string, start = 0, end = s.length, what = "addr
   try {
     params = parseParams(s, i, end);
   } catch (e) {
-    throw new ParseError(`${what}: ${(e as Error).message}`, { offset: (e as ParseError).offset }, { cause: e });
+    rethrowWithContext(what, e);
   }
   return new NameAddr(displayName, s, params, uriStart, uriEnd);
 }

@@ -1,4 +1,4 @@
-import { ParseError } from "../errors.js";
+import { ParseError, rethrowWithContext } from "../errors.js";
 import { excerpt, findUnquoted, internSlice, Params, parseParams, scanToken, skipWs, trimEnd } from "./lexer.js";
 import { scanHost, scanPort } from "./host.js";
 
@@ -101,7 +101,7 @@ export function parseVia(s: string, start = 0, end = s.length): Via {
   try {
     params = parseParams(s, i, trimEnd(s, i, end));
   } catch (e) {
-    throw new ParseError(`Via: ${(e as Error).message}`, { offset: (e as ParseError).offset }, { cause: e });
+    rethrowWithContext("Via", e);
   }
   const ttl = params.get("ttl");
   if (ttl !== undefined && (ttl === null || !/^\d{1,3}$/.test(ttl) || Number(ttl) > 255)) {

@@ -145,8 +145,13 @@ export abstract class SipMessage {
     const o = this.headerTable.offsets;
     for (let i = 0; i < this.headerTable.keys.length; i++) {
       const lineStart = o[i * 4] as number;
-      const name = this.head.slice(lineStart, trimEnd(this.head, lineStart, this.head.indexOf(":", lineStart)));
-      yield [name, fromWire(this.wireValue(i))];
+      if (this.headerTable.keys[i] === "") {
+        // A line the parser could not read as a header (see `defect`): all name, no value.
+        yield [fromWire(this.head.slice(lineStart, o[i * 4 + 3] as number)), ""];
+        continue;
+      }
+      const colon = this.head.indexOf(":", lineStart);
+      yield [this.head.slice(lineStart, trimEnd(this.head, lineStart, colon)), fromWire(this.wireValue(i))];
     }
   }
 
@@ -161,8 +166,7 @@ export abstract class SipMessage {
   wireValue(i: number): string {
     const o = this.headerTable.offsets;
     const v = this.head.slice(o[i * 4 + 1] as number, o[i * 4 + 2] as number);
-    // RFC 3261 §7.3.1: a line folded with LWS is equivalent to one with a single SP.
-    return this.folded && v.indexOf("\n") >= 0 ? v.replace(/[ \t]*\r?\n[ \t]+/g, " ") : v;
+    return this.folded && v.indexOf("\n") >= 0 ? unfold(v) : v;
   }
 
   /**
@@ -195,10 +199,6 @@ export abstract class SipMessage {
     const i = this.singleLine(key, what);
     if (i < 0) throw new ParseError(`missing ${what} header`);
     return i;
-  }
-
-  private requiredValue(key: string, what: string): string {
-    return this.wireValue(this.requiredLine(key, what));
   }
 
   private nameAddrAt(i: number, what: string): NameAddr {
@@ -401,6 +401,30 @@ export abstract class SipMessage {
     for (let i = this.lineIndex(key, 0); i >= 0; i = this.lineIndex(key, i + 1)) out.push(parse(this.wireValue(i)));
     return out;
   }
+}
+
+/**
+ * RFC 3261 §7.3.1: a line folded with LWS is equivalent to one with a single SP. One linear pass
+ * (a regex with white space on both sides of the line break backtracks quadratically on long
+ * runs of spaces).
+ */
+function unfold(v: string): string {
+  let out = "";
+  let from = 0;
+  for (let lf = v.indexOf("\n"); lf >= 0; lf = v.indexOf("\n", from)) {
+    let a = lf;
+    if (a > from && v.charCodeAt(a - 1) === 13) a--;
+    while (a > from && isWsp(v.charCodeAt(a - 1))) a--;
+    let b = lf + 1;
+    while (b < v.length && isWsp(v.charCodeAt(b))) b++;
+    out += v.slice(from, a) + " ";
+    from = b;
+  }
+  return out + v.slice(from);
+}
+
+function isWsp(c: number): boolean {
+  return c === 32 || c === 9;
 }
 
 export class SipRequest extends SipMessage {

@@ -46,6 +46,7 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
 
   let pos = headersStart;
   let headersEndAt = -1;
+  let colon = -1;
   while (headersEndAt < 0) {
     let lineEnd = lineEndAt(head, pos);
     if (lineEnd < 0) throw notTerminated(raw.length);
@@ -60,15 +61,20 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
       lineEnd = lineEndAt(head, lineEnd + 2);
       if (lineEnd < 0) throw notTerminated(raw.length);
     }
-    const colon = head.indexOf(":", pos);
-    let nameEnd = colon < 0 || colon > lineEnd ? lineEnd : colon;
+    // The next ':' is searched for only when the last one found lies behind us, so lines without
+    // one cannot make the scan quadratic.
+    if (colon < pos) {
+      colon = head.indexOf(":", pos);
+      if (colon < 0) colon = head.length;
+    }
+    let nameEnd = colon > lineEnd ? lineEnd : colon;
     while (nameEnd > pos && isWsp(head.charCodeAt(nameEnd - 1))) nameEnd--;
     let key = nameEnd > pos && colon <= lineEnd ? knownHeaderNameAt(head, pos, nameEnd) : undefined;
     if (key === undefined) {
-      if (colon < 0 || colon > lineEnd || nameEnd === pos || !isTokenRange(head, pos, nameEnd)) {
+      if (colon > lineEnd || nameEnd === pos || !isTokenRange(head, pos, nameEnd)) {
         const what = isWsp(head.charCodeAt(pos))
           ? "header section starts with a continuation line"
-          : colon < 0 || colon > lineEnd
+          : colon > lineEnd
             ? "header line without ':'"
             : "invalid header name";
         defect ??= { reason: `${what}: "${excerpt(head, pos)}"`, offset: pos };

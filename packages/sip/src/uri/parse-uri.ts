@@ -1,4 +1,4 @@
-import { ParseError } from "../errors.js";
+import { ParseError, rethrowWithContext } from "../errors.js";
 import { excerpt } from "../header/lexer.js";
 import { AbsoluteUri } from "./absolute-uri.js";
 import { badChar } from "./bad-char.js";
@@ -25,8 +25,7 @@ export function parseUri(text: string, what = "URI", start = 0, end = text.lengt
   try {
     return parse(text, start, end);
   } catch (e) {
-    if (e instanceof ParseError) throw new ParseError(`${what}: ${e.message}`, { offset: e.offset, status: e.status }, { cause: e });
-    throw e;
+    rethrowWithContext(what, e);
   }
 }
 

@@ -45,16 +45,15 @@ export function validateMessage(message: SipMessage, options?: Partial<ValidateO
 }
 
 function validateRequest(req: SipRequest, o: ValidateOptions): Validation {
-  // Without a usable top Via there is nowhere to send a response (RFC 3261 §18.2.2).
-  try {
-    if (req.topVia === undefined) return drop("request without Via");
-  } catch (e) {
-    return drop(errorText(e));
-  }
+  // Without any Via there is nowhere to send a response (RFC 3261 §18.2.2). A Via that is there
+  // but malformed is answered with 400 (RFC 4475 §3.1.2.1): the response copies the Via lines
+  // as received and the transport sends it back to the request's source address.
+  if (!req.has("via")) return drop("request without Via");
   if (req.defect !== undefined) return respond(400, req.defect.reason);
   // RFC 3261 §8.2.6 / §21.5.6: a version we do not speak.
   if (req.version !== "SIP/2.0") return respond(505, `${req.version} not supported`);
   try {
+    void req.topVia;
     const cseq = req.cseq;
     void req.callId;
     void req.from;

@@ -187,16 +187,29 @@ function needsQuoting(v: string): boolean {
   return false;
 }
 
+let scanEnd = 0;
+
 /**
- * Parses `;name=value;name2` starting at `i` (which must be at `;` or `end`).
+ * Where the last `parseParams` stopped: `end`, or the top-level ',' it was allowed to stop at.
+ * List parsers (Via, Contact, Route...) read it to continue with the next element without a
+ * separate pass to find the commas first.
+ */
+export function lastScanEnd(): number {
+  return scanEnd;
+}
+
+/**
+ * Parses `;name=value;name2` starting at `i` (which must be at `;`, `end`, or — with
+ * `stopAtComma` — a `,` that ends this element of a list).
  * RFC 3261 §25.1: generic-param = token [ EQUAL gen-value ]; gen-value = token / host / quoted-string.
  */
-export function parseParams(s: string, i = 0, end: number = s.length): Params {
+export function parseParams(s: string, i = 0, end: number = s.length, stopAtComma = false): Params {
   i = skipWs(s, i, end);
-  if (i >= end) return EMPTY_PARAMS;
   const entries: (string | null)[] = [];
   while (i < end) {
-    if (s.charCodeAt(i) !== 59 /* ; */) {
+    const c = s.charCodeAt(i);
+    if (c !== 59 /* ; */) {
+      if (c === 44 /* , */ && stopAtComma) break;
       throw new ParseError(`expected ';' before parameter at "${excerpt(s, i)}"`, { offset: i });
     }
     i = skipWs(s, i + 1, end);
@@ -221,7 +234,8 @@ export function parseParams(s: string, i = 0, end: number = s.length): Params {
     }
     entries.push(name, value);
   }
-  return new Params(entries);
+  scanEnd = i;
+  return entries.length === 0 ? EMPTY_PARAMS : new Params(entries);
 }
 
 function hasUpperCase(s: string, start: number, end: number): boolean {

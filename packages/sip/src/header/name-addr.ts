@@ -2,7 +2,7 @@ import { ParseError, rethrowWithContext } from "../errors.js";
 import { parseUri, type Uri } from "../uri/index.js";
 import { rangeText } from "../uri/range-text.js";
 import { fromWire } from "../message/wire-text.js";
-import { excerpt, findUnquoted, Params, parseParams, quote, scanQuoted, skipWs, TOKEN_CHAR, trimEnd, unquote } from "./lexer.js";
+import { excerpt, lastScanEnd, Params, parseParams, quote, scanQuoted, skipWs, TOKEN_CHAR, trimEnd, unquote } from "./lexer.js";
 
 /**
  * A name-addr or addr-spec with header parameters, as used by From, To, Contact, Route,
@@ -70,7 +70,7 @@ export class NameAddr {
 }
 
 /** Parses one name-addr / addr-spec with its parameters from `s[start, end)`. */
-export function parseNameAddr(s: string, start = 0, end = s.length, what = "address"): NameAddr {
+export function parseNameAddr(s: string, start = 0, end = s.length, what = "address", inList = false): NameAddr {
   let i = skipWs(s, start, end);
   end = trimEnd(s, i, end);
   let displayName: string | undefined;
@@ -93,7 +93,13 @@ export function parseNameAddr(s: string, start = 0, end = s.length, what = "addr
   } else {
     // RFC 3261 §20: in addr-spec form a ';' starts header parameters, and a URI with ',', '?' or ';'
     // MUST be enclosed in angle brackets — so '?' here means a missing <...> (RFC 4475 §3.1.2.13).
-    const semi = findUnquoted(s, 59 /* ; */, i, end);
+    // The URI of an addr-spec ends at the first ';' (or, in a list, ','): neither can be in it.
+    let semi = i;
+    while (semi < end) {
+      const c = s.charCodeAt(semi);
+      if (c === 59 /* ; */ || (c === 44 /* , */ && inList)) break;
+      semi++;
+    }
     uriStart = i;
     uriEnd = trimEnd(s, i, semi);
     if (uriEnd === uriStart) throw nameAddrError(what, "missing URI", s, i);
@@ -107,22 +113,27 @@ export function parseNameAddr(s: string, start = 0, end = s.length, what = "addr
   }
   let params: Params;
   try {
-    params = parseParams(s, i, end);
+    // In a list the parameters end at the ',' before the next value (lastScanEnd() tells where).
+    params = parseParams(s, i, end, inList);
   } catch (e) {
     rethrowWithContext(what, e);
   }
   return new NameAddr(displayName, s, params, uriStart, uriEnd);
 }
 
-/** Parses a comma-separated list of name-addrs (Contact, Route, Record-Route, Path). */
+/** Parses a comma-separated list of name-addrs (Contact, Route, Record-Route, Path) in one pass. */
 export function parseNameAddrList(s: string, what: string, out: NameAddr[] = [], start = 0, end = s.length): NameAddr[] {
   let i = start;
-  while (i <= end) {
-    const comma = findUnquoted(s, 44 /* , */, i, end);
-    if (skipWs(s, i, comma) < comma) out.push(parseNameAddr(s, i, comma, what));
-    i = comma + 1;
+  for (;;) {
+    i = skipWs(s, i, end);
+    // Empty elements (",,") are skipped, as RFC 7230 §7 asks of list parsers.
+    while (i < end && s.charCodeAt(i) === 44 /* , */) i = skipWs(s, i + 1, end);
+    if (i >= end) return out;
+    out.push(parseNameAddr(s, i, end, what, true));
+    i = lastScanEnd();
+    if (i >= end) return out;
+    i++; // past the ','
   }
-  return out;
 }
 
 /** Position of the '<' of a name-addr, or -1 for an addr-spec (no '<' before the first ';'). */

@@ -1,5 +1,5 @@
 import { ParseError, rethrowWithContext } from "../errors.js";
-import { excerpt, findUnquoted, internSlice, Params, parseParams, scanToken, skipWs, trimEnd } from "./lexer.js";
+import { excerpt, internSlice, lastScanEnd, Params, parseParams, scanToken, skipWs } from "./lexer.js";
 import { scanHost, scanPort } from "./host.js";
 
 /**
@@ -60,7 +60,7 @@ export class Via {
  * via-parm = sent-protocol LWS sent-by *( SEMI via-params ), where
  * sent-protocol = protocol-name SLASH protocol-version SLASH transport and SLASH = SWS "/" SWS.
  */
-export function parseVia(s: string, start = 0, end = s.length): Via {
+export function parseVia(s: string, start = 0, end = s.length, inList = false): Via {
   let i = skipWs(s, start, end);
   let protocolName: string;
   let protocolVersion: string;
@@ -99,7 +99,8 @@ export function parseVia(s: string, start = 0, end = s.length): Via {
   }
   let params: Params;
   try {
-    params = parseParams(s, i, trimEnd(s, i, end));
+    // In a list, the parameters end at the ',' before the next via-parm (lastScanEnd() tells where).
+    params = parseParams(s, i, end, inList);
   } catch (e) {
     rethrowWithContext("Via", e);
   }
@@ -124,9 +125,16 @@ function digitsValue(s: string, start: number, end: number): number {
   return v;
 }
 
-/** Parses the first via-parm of a Via header value, without looking at the rest of the list. */
-export function parseFirstVia(s: string, start = 0, end = s.length): Via {
-  return parseVia(s, start, findUnquoted(s, 44 /* , */, start, end));
+/** Parses the via-parms of a Via header value in order, in one pass, into `out`. */
+export function parseViaList(s: string, start: number, end: number, out: Via[]): Via[] {
+  let i = start;
+  for (;;) {
+    out.push(parseVia(s, i, end, true));
+    const stop = lastScanEnd();
+    if (stop >= end) return out;
+    i = stop + 1; // past the ','
+    if (skipWs(s, i, end) >= end) throw viaError("empty value after ','", s, stop);
+  }
 }
 
 function expectSlash(s: string, i: number, end: number): number {

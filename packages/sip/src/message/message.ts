@@ -2,10 +2,10 @@ import { ParseError } from "../errors.js";
 import { parseChallenge, parseCredentials, type Challenge, type Credentials } from "../header/auth.js";
 import { parseContentType, type ContentType } from "../header/content-type.js";
 import { parseCSeq, type CSeq } from "../header/cseq.js";
-import { excerpt, findUnquoted, isToken, skipWs, splitList, trimEnd } from "../header/lexer.js";
+import { excerpt, isToken, splitList, trimEnd } from "../header/lexer.js";
 import { parseNameAddr, parseNameAddrList, type NameAddr } from "../header/name-addr.js";
 import { MAX_DELTA_SECONDS, MAX_MAX_FORWARDS, parseUnsigned } from "../header/numbers.js";
-import { parseFirstVia, parseVia, type Via } from "../header/via.js";
+import { parseVia, parseViaList, type Via } from "../header/via.js";
 import { parseUri, type Uri } from "../uri/index.js";
 import { canonicalHeaderName, H, isListHeader } from "./header-names.js";
 import { fromWire } from "./wire-text.js";
@@ -214,13 +214,7 @@ export abstract class SipMessage {
       const out: Via[] = [];
       for (let i = this.lineIndex(H.via, 0); i >= 0; i = this.lineIndex(H.via, i + 1)) {
         const [v, start, end] = this.valueSpan(i);
-        let a = start;
-        while (a <= end) {
-          const comma = findUnquoted(v, 44 /* , */, a, end);
-          if (skipWs(v, a, comma) === comma) throw new ParseError(`Via: empty value in "${excerpt(v, start)}"`);
-          out.push(parseVia(v, a, comma));
-          a = comma + 1;
-        }
+        parseViaList(v, start, end, out);
       }
       this.viaCache = out;
     }
@@ -234,7 +228,7 @@ export abstract class SipMessage {
       const i = this.lineIndex(H.via, 0);
       if (i < 0) return undefined;
       const [v, start, end] = this.valueSpan(i);
-      this.topViaCache = parseFirstVia(v, start, end);
+      this.topViaCache = parseVia(v, start, end, true);
     }
     return this.topViaCache;
   }

@@ -80,52 +80,48 @@ const DISPLAY: Readonly<Record<string, string>> = {
   "rseq": "RSeq",
 };
 
-const canonicalByName = new Map<string, string>();
-for (const key of Object.values(H)) {
-  canonicalByName.set(key, key);
-  canonicalByName.set(displayName(key), key);
-}
-for (const [letter, key] of Object.entries(COMPACT)) {
-  canonicalByName.set(letter, key);
-  canonicalByName.set(letter.toUpperCase(), key);
-}
-canonicalByName.set("Call-Id", H.callId);
-canonicalByName.set("Cseq", H.cseq);
-canonicalByName.set("Www-Authenticate", H.wwwAuthenticate);
-
-/**
- * Spellings tried in place, without slicing the name out: by length, then first char. Filled
- * with every conventional and lower-case spelling of the known headers and the compact forms.
+/*
+ * In-place lookup of known names: a small hash of (length, first char, last char), folded to
+ * lower case, picks the candidates; a case-insensitive compare confirms. Every spelling of a
+ * known header is found without allocating. `| 0x20` folds ASCII letters; on the other chars a
+ * header name may hold it is the identity, except on chars no token contains.
  */
-const spellingsByLength: (Array<[string, string]> | undefined)[] = [];
-for (const [spelling, key] of canonicalByName) {
-  (spellingsByLength[spelling.length] ??= []).push([spelling, key]);
+const SLOTS = 512;
+/** Per slot, alternating match text (lower case) and canonical key. */
+const bySlot: (string[] | undefined)[] = new Array<undefined>(SLOTS);
+
+function slotOf(length: number, first: number, last: number): number {
+  return ((length << 4) ^ ((first | 0x20) << 1) ^ (last | 0x20)) & (SLOTS - 1);
 }
 
+function addKnown(match: string, key: string): void {
+  const slot = slotOf(match.length, match.charCodeAt(0), match.charCodeAt(match.length - 1));
+  (bySlot[slot] ??= []).push(match, key);
+}
+for (const key of Object.values(H)) addKnown(key, key);
+for (const [letter, key] of Object.entries(COMPACT)) addKnown(letter, key);
+
 /**
- * The canonical key of the header name `text[start, end)` when it is one of the common spellings
- * of a known header, matched in place (no allocation); undefined otherwise.
+ * The canonical key of the header name `text[start, end)` when it names a known header (in any
+ * case, compact forms included), matched in place without allocating; undefined otherwise.
  */
 export function knownHeaderNameAt(text: string, start: number, end: number): string | undefined {
-  const candidates = spellingsByLength[end - start];
-  if (candidates !== undefined) {
-    const first = text.charCodeAt(start);
-    for (const [spelling, key] of candidates) {
-      if (spelling.charCodeAt(0) === first && text.startsWith(spelling, start)) return key;
-    }
+  const length = end - start;
+  const candidates = bySlot[slotOf(length, text.charCodeAt(start), text.charCodeAt(end - 1))];
+  if (candidates === undefined) return undefined;
+  for (let c = 0; c < candidates.length; c += 2) {
+    const match = candidates[c] as string;
+    if (match.length !== length) continue;
+    let k = 0;
+    while (k < length && (text.charCodeAt(start + k) | 0x20) === match.charCodeAt(k)) k++;
+    if (k === length) return candidates[c + 1];
   }
   return undefined;
 }
 
-/**
- * The canonical key of a header name as it appeared on the wire. The common spellings hit the
- * table directly; anything else is lower-cased once.
- */
+/** The canonical key of a header name in any spelling: known ones (compact forms too), else lower-cased. */
 export function canonicalHeaderName(name: string): string {
-  const hit = canonicalByName.get(name);
-  if (hit !== undefined) return hit;
-  const lower = name.toLowerCase();
-  return canonicalByName.get(lower) ?? lower;
+  return name.length === 0 ? name : (knownHeaderNameAt(name, 0, name.length) ?? name.toLowerCase());
 }
 
 /** The conventional spelling of a header for output: `call-id` → `Call-ID`, `via` → `Via`. */

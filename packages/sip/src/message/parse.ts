@@ -183,14 +183,8 @@ function parseRequestLine(p: ParsedParts, start: number, end: number): SipReques
   let uriEnd = sp2;
   if (head.charCodeAt(uriEnd - 1) === 32) requestLineDefect(p, "more than one SP between elements", uriEnd - 1);
   while (uriEnd > uriStart && head.charCodeAt(uriEnd - 1) === 32) uriEnd--;
-  for (let i = uriStart; i < uriEnd; i++) {
-    const c = head.charCodeAt(i);
-    if (c <= 32 || c >= 127) {
-      // RFC 4475 §3.1.2.8: white space inside the Request-URI.
-      requestLineDefect(p, `white space or control character in the Request-URI "${excerpt(head, uriStart)}"`, i);
-      break;
-    }
-  }
+  // White space inside the Request-URI (RFC 4475 §3.1.2.8) is left to the URI parser, which
+  // validation runs: it rejects any SP, control char or non-ASCII byte with a 400.
   p.version = versionOf(head, sp2 + 1, lineEnd);
   if (p.version === "") {
     requestLineDefect(p, `invalid SIP-Version "${excerpt(head, sp2 + 1)}"`, sp2 + 1);

@@ -148,6 +148,16 @@ export class Params {
     return i < 0 ? undefined : this.entries[i + 1];
   }
 
+  /** Name of the k-th parameter (0-based, wire order). */
+  nameAt(k: number): string {
+    return this.entries[k * 2] as string;
+  }
+
+  /** Value of the k-th parameter: `null` when it has none. */
+  valueAt(k: number): string | null {
+    return this.entries[k * 2 + 1] ?? null;
+  }
+
   *[Symbol.iterator](): IterableIterator<[string, string | null]> {
     for (let i = 0; i < this.entries.length; i += 2) {
       yield [this.entries[i] as string, this.entries[i + 1] ?? null];

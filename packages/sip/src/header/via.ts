@@ -15,12 +15,9 @@ export class Via {
     readonly host: string,
     readonly port: number | undefined,
     readonly params: Params,
+    /** RFC 3261 §8.1.1.7: the transaction id; branches starting with z9hG4bK are RFC 3261 compliant. */
+    readonly branch: string | undefined = params.get("branch") ?? undefined,
   ) {}
-
-  /** RFC 3261 §8.1.1.7: the transaction id; branches starting with z9hG4bK are RFC 3261 compliant. */
-  get branch(): string | undefined {
-    return this.params.get("branch") ?? undefined;
-  }
 
   /** RFC 3261 §18.2.1: the source address a server saw when it differed from sent-by. */
   get received(): string | undefined {
@@ -81,8 +78,7 @@ export function parseVia(s: string, start = 0, end = s.length, inList = false): 
   }
   const tEnd = scanToken(s, i, end);
   if (tEnd === i) throw viaError("missing transport", s, i);
-  const written = internSlice(s, i, tEnd, TRANSPORTS);
-  const transport = (TRANSPORTS as readonly string[]).includes(written) ? written : written.toUpperCase();
+  const transport = transportToken(s, i, tEnd);
   const hostStart = skipWs(s, tEnd, end);
   if (hostStart === tEnd) throw viaError("missing space before sent-by", s, tEnd);
   const hostEnd = scanHost(s, hostStart, end);
@@ -104,20 +100,45 @@ export function parseVia(s: string, start = 0, end = s.length, inList = false): 
   } catch (e) {
     rethrowWithContext("Via", e);
   }
-  const ttl = params.get("ttl");
-  if (ttl !== undefined && (ttl === null || !/^\d{1,3}$/.test(ttl) || Number(ttl) > 255)) {
-    throw viaError("ttl must be 0-255", s, i);
+  // One pass over the parameters checks the ones with a grammar of their own (RFC 3261 §25.1,
+  // RFC 3581) and picks the branch; names are interned by parseParams, so === is a pointer test.
+  let branch: string | undefined;
+  for (let k = 0; k < params.size; k++) {
+    const name = params.nameAt(k);
+    const value = params.valueAt(k);
+    if (name === "branch") {
+      if (value === null) throw viaError("branch without value", s, i);
+      branch = value;
+    } else if (name === "ttl") {
+      if (value === null || value.length > 3 || parseDigits(value) < 0 || Number(value) > 255) throw viaError("ttl must be 0-255", s, i);
+    } else if (name === "rport") {
+      if (value !== null && scanPort(value, 0, value.length) !== value.length) throw viaError("invalid rport", s, i);
+    }
   }
-  const rport = params.get("rport");
-  if (rport != null && scanPort(rport, 0, rport.length) !== rport.length) throw viaError("invalid rport", s, i);
-  const branch = params.get("branch");
-  if (branch === null) throw viaError("branch without value", s, i);
-  return new Via(protocolName, protocolVersion, transport, host, port, params);
+  return new Via(protocolName, protocolVersion, transport, host, port, params, branch);
 }
 
 const PROTOCOL_NAMES = ["SIP"] as const;
 const PROTOCOL_VERSIONS = ["2.0"] as const;
 const TRANSPORTS = ["UDP", "TCP", "TLS", "WS", "WSS", "SCTP", "TLS-SCTP"] as const;
+
+/** The transport token, upper-cased; the registered ones come back as constants. */
+function transportToken(s: string, start: number, end: number): string {
+  const len = end - start;
+  for (const t of TRANSPORTS) if (t.length === len && s.startsWith(t, start)) return t;
+  return s.slice(start, end).toUpperCase();
+}
+
+/** The value of an all-digit string, or -1. */
+function parseDigits(v: string): number {
+  let n = 0;
+  for (let k = 0; k < v.length; k++) {
+    const c = v.charCodeAt(k);
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + (c - 0x30);
+  }
+  return v.length > 0 ? n : -1;
+}
 
 function digitsValue(s: string, start: number, end: number): number {
   let v = 0;

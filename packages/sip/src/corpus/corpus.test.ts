@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import {
   type AnyMessage,
+  createResponse,
   editMessage,
   type NameAddr,
   type Params,
@@ -289,6 +290,27 @@ describe("corpus: invalid messages (RFC 4475 invalid cases)", () => {
         assert.ok(!/[\r\n]/.test(name), `${path}: header name ${JSON.stringify(name)} spans lines`);
       }
     }
+  });
+
+  it("every request validation answers can be answered: createResponse builds a parseable response", () => {
+    let answered = 0;
+    for (const path of files) {
+      let m: ReturnType<typeof parseMessage>;
+      try {
+        m = parseMessage(loadMessage(path));
+      } catch (e) {
+        if (e instanceof ParseError) continue;
+        throw e;
+      }
+      const v = validateMessage(m);
+      if (v.ok || v.action !== "respond" || !m.isRequest) continue;
+      const res = createResponse(m, v.status, { reason: v.reason, headers: v.headers });
+      const again = parseMessage(res.bytes);
+      assert.ok(!again.isRequest && again.status === v.status, `${path}: answered ${v.status}`);
+      assert.equal(again.count("via"), m.count("via"), `${path}: every Via copied`);
+      answered++;
+    }
+    assert.ok(answered >= 15, `only ${answered} corpus requests were answered`);
   });
 
   it("no invalid message throws anything but a SipError, from any entry point", () => {

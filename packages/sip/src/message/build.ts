@@ -1,4 +1,4 @@
-import { SipError } from "../errors.js";
+import { ParseError, SipError } from "../errors.js";
 import { findUnquoted, trimEnd } from "../header/lexer.js";
 import { displayName, H } from "./header-names.js";
 import { newTag } from "./ids.js";
@@ -35,7 +35,7 @@ export function createResponse(request: SipRequest, status: number, options: Res
   const to = request.lineIndex(H.to, 0);
   if (to >= 0) {
     let line = rawLine(request, to);
-    if (status > 100 && request.to.tag === undefined) line += `;tag=${options.toTag ?? newTag()}`;
+    if (status > 100 && !hasToTag(request)) line += `;tag=${options.toTag ?? newTag()}`;
     head += line + "\r\n";
   }
   head += copyLines(request, H.callId);
@@ -113,6 +113,19 @@ function finish(head: string, headers?: HeaderList, body?: Buffer | string, cont
   return parseMessage(bytes === undefined || bytes.length === 0 ? headBytes : Buffer.concat([headBytes, bytes]), {
     maxSize: Number.MAX_SAFE_INTEGER,
   });
+}
+
+/**
+ * Whether the request's To has a tag. A To too malformed to parse (the very thing a 400 may be
+ * answering) gets no tag added, so the response can still be built.
+ */
+function hasToTag(request: SipRequest): boolean {
+  try {
+    return request.to.tag !== undefined;
+  } catch (e) {
+    if (e instanceof ParseError) return true;
+    throw e;
+  }
 }
 
 /** Every line of a header, copied as received, each ending in CRLF. */

@@ -146,6 +146,8 @@ function findOpenAngle(s: string, i: number, end: number): number {
   return -1;
 }
 
+const LWS_RUN = /\s+/g;
+
 /** display-name = *(token LWS): unquoted display names may only hold tokens (RFC 4475 §3.1.2.15). */
 function tokenDisplayName(s: string, start: number, end: number, what: string): string | undefined {
   const stop = trimEnd(s, start, end);
@@ -154,7 +156,10 @@ function tokenDisplayName(s: string, start: number, end: number, what: string): 
     if (c === 32 || c === 9 || c === 13 || c === 10) continue;
     if (c > 255 || TOKEN_CHAR[c] !== 1) throw nameAddrError(what, "display name must be quoted", s, j);
   }
-  return stop > start ? s.slice(start, stop).replace(/\s+/g, " ") : undefined;
+  if (stop <= start) return undefined;
+  const name = s.slice(start, stop);
+  // Runs of LWS inside an unquoted display name mean one space (RFC 3261 §25.1).
+  return name.indexOf("  ") < 0 && name.indexOf("\t") < 0 && name.indexOf("\n") < 0 ? name : name.replace(LWS_RUN, " ");
 }
 
 function nameAddrError(what: string, problem: string, s: string, i: number): ParseError {

@@ -1,5 +1,5 @@
 import { SipError } from "../errors.js";
-import { parseNumberHeader } from "../header/numbers.js";
+import { parseUnsigned } from "../header/numbers.js";
 import { findUnquoted, skipWs } from "../header/lexer.js";
 import { canonicalHeaderName, displayName, H } from "../message/header-names.js";
 import type { SipMessage } from "../message/message.js";
@@ -17,8 +17,8 @@ export class MessageEditor {
   /** Lines (wire text, no CRLF) placed before the first original header, in order. */
   private readonly prepended: string[] = [];
   private readonly appended: string[] = [];
-  /** Original line index → replacement line (wire text), or null when removed. */
-  private readonly replaced = new Map<number, string | null>();
+  /** Per original line: its replacement (wire text), null when removed, undefined when untouched. */
+  private readonly replaced: (string | null | undefined)[] = [];
   private newBody: Buffer | undefined;
 
   constructor(readonly message: SipMessage) {}
@@ -79,9 +79,10 @@ export class MessageEditor {
   decrementMaxForwards(): this {
     const i = this.firstLive(H.maxForwards);
     if (i < 0) return this.prependHeader("Max-Forwards", "70");
-    const n = parseNumberHeader(this.message.wireValue(i), 255, "Max-Forwards");
+    const [text, start, end] = this.message.valueSpan(i);
+    const n = parseUnsigned(text, start, end, 255, "Max-Forwards");
     if (n === 0) throw new SipError("decrementMaxForwards: Max-Forwards is already 0");
-    this.replaced.set(i, `${this.originalName(i)}: ${n - 1}`);
+    this.replace(i, `${this.originalName(i)}: ${n - 1}`);
     return this;
   }
 
@@ -91,7 +92,7 @@ export class MessageEditor {
     const first = this.firstLive(key);
     if (first < 0) return this.appendHeader(name, value);
     this.removeLines(key, first + 1);
-    this.replaced.set(first, line(name, value));
+    this.replace(first, line(name, value));
     return this;
   }
 
@@ -122,11 +123,11 @@ export class MessageEditor {
     const clLine = m.lineIndex(H.contentLength, 0);
     if (this.newBody !== undefined || clLine < 0) {
       if (clLine >= 0) {
-        replaced = new Map(replaced);
+        replaced = replaced.slice();
         for (let i = m.lineIndex(H.contentLength, clLine + 1); i >= 0; i = m.lineIndex(H.contentLength, i + 1)) {
-          replaced.set(i, null);
+          replaced[i] = null;
         }
-        replaced.set(clLine, `${this.originalName(clLine)}: ${body.length}`);
+        replaced[clLine] = `${this.originalName(clLine)}: ${body.length}`;
       } else appended = [...appended, `Content-Length: ${body.length}`];
     }
     const startLineStart = m.startLineStart;
@@ -136,7 +137,7 @@ export class MessageEditor {
     for (const l of this.prepended) size += l.length + 2;
     for (const l of appended) size += l.length + 2;
     for (let i = 0; i < keys.length; i++) {
-      const r = replaced.get(i);
+      const r = replaced[i];
       if (r === undefined) size += (offsets[i * 4 + 3] as number) - (offsets[i * 4] as number) + 2;
       else if (r !== null) size += r.length + 2;
     }
@@ -151,7 +152,7 @@ export class MessageEditor {
     // Runs of untouched lines are copied in one piece.
     let runStart = -1;
     for (let i = 0; i <= keys.length; i++) {
-      const r = i < keys.length ? replaced.get(i) : null;
+      const r = i < keys.length ? replaced[i] : null;
       if (r === undefined) {
         if (runStart < 0) runStart = offsets[i * 4] as number;
         continue;
@@ -169,27 +170,31 @@ export class MessageEditor {
     return at === size ? out : out.subarray(0, at);
   }
 
+  private replace(line: number, text: string | null): void {
+    this.replaced[line] = text;
+  }
+
   private removeFirstValue(key: string, what: string): this {
     const i = this.firstLive(key);
     if (i < 0) throw new SipError(`${what}: no ${displayName(key)} header`);
     const v = this.message.wireValue(i);
     const comma = findUnquoted(v, 44 /* , */, 0);
-    if (comma >= v.length) this.replaced.set(i, null);
-    else this.replaced.set(i, `${this.originalName(i)}: ${v.slice(skipWs(v, comma + 1))}`);
+    if (comma >= v.length) this.replace(i, null);
+    else this.replace(i, `${this.originalName(i)}: ${v.slice(skipWs(v, comma + 1))}`);
     return this;
   }
 
   private firstLive(key: string): number {
     const m = this.message;
     for (let i = m.lineIndex(key, 0); i >= 0; i = m.lineIndex(key, i + 1)) {
-      if (!this.replaced.has(i)) return i;
+      if (this.replaced[i] === undefined) return i;
     }
     return -1;
   }
 
   private removeLines(key: string, from: number): void {
     const m = this.message;
-    for (let i = m.lineIndex(key, from); i >= 0; i = m.lineIndex(key, i + 1)) this.replaced.set(i, null);
+    for (let i = m.lineIndex(key, from); i >= 0; i = m.lineIndex(key, i + 1)) this.replace(i, null);
   }
 
   /** The header name as spelled in line `i` (so `v:` stays compact when a value is rewritten). */

@@ -2,11 +2,10 @@ import { ParseError } from "../errors.js";
 import { excerpt } from "../header/lexer.js";
 import { badChar } from "./bad-char.js";
 import { canonicalEscapes, unescapeUriPart } from "./escape.js";
-import { SipUri, checkSipParam, type SipUriWire } from "./sip-uri.js";
-import { C_HEADER, C_HOST, C_PASSWORD, C_USER, URI_CHAR } from "./uri-chars.js";
-import { classifyHost, parseIPv6, type HostType } from "./uri-host.js";
-import { NO_PARAMS, NO_WIRE, scanUriParams } from "./uri-params.js";
-import { rangeText } from "./range-text.js";
+import { CHECKED_SIP_PARAMS, SipUri, checkSipParam, plainSipUri } from "./sip-uri.js";
+import { C_HEADER, C_PASSWORD, C_USER, URI_CHAR, charTable } from "./uri-chars.js";
+import { parseIPv6, scanHost, scannedHostType, type HostType } from "./uri-host.js";
+import { NO_PARAMS, NO_WIRE, scanPlainParams, scanUriParams } from "./uri-params.js";
 
 const NO_HEADERS: ReadonlyArray<[string, string]> = Object.freeze([]);
 const NO_HEADER_WIRE: readonly string[] = Object.freeze([]);
@@ -19,8 +18,93 @@ const NO_HEADER_WIRE: readonly string[] = Object.freeze([]);
  *   userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
  * `verbatim` says the scheme was written in lower case; when nothing else needs normalizing the
  * input itself becomes the URI's toString(), so forwarding an untouched Request-URI costs nothing.
+ *
+ * Most URIs take the shortcut parsePlainSipUri; whatever it does not accept, errors included,
+ * goes to parseAnySipUri, which handles the whole grammar and says exactly what is wrong.
  */
 export function parseSipUri(s: string, textStart: number, start: number, end: number, scheme: "sip" | "sips", verbatim: boolean): SipUri {
+  return parsePlainSipUri(s, textStart, start, end, scheme, verbatim) ?? parseAnySipUri(s, textStart, start, end, scheme, verbatim);
+}
+
+/**
+ * The common shape `[user "@"] host [":" port] *( ";" param )` — nothing escaped, no password,
+ * no IPv6 reference, no headers, parameters plain (see scanPlainParams) — read in one pass over
+ * the chars, building only the strings a caller reads first (user, host). Returns undefined for
+ * anything else, valid or not, so it only has to be right about what it accepts: for those URIs
+ * it must build what parseAnySipUri would, which the comments below argue.
+ */
+function parsePlainSipUri(s: string, textStart: number, start: number, end: number, scheme: "sip" | "sips", verbatim: boolean): SipUri | undefined {
+  // The first run of host chars is the host — unless "@" or another user char (e.g. the "+" of
+  // "+12125551212@") ends it: then it is the start of the user part (host chars are user chars
+  // too), and the host is the run after the user part's "@". parseAnySipUri takes everything
+  // before the first "@" as the userinfo, and "@" may appear nowhere after it; so when this takes
+  // a run as the host and an "@" follows, the port or parameters below stop at it and the URI
+  // goes to parseAnySipUri.
+  let user: string | undefined;
+  let hostStart = start;
+  let i: number;
+  while ((i = scanHost(s, hostStart, end)) < end && !isHostTerminator(s.charCodeAt(i))) {
+    if (user !== undefined) return undefined; // a char no host may hold
+    i = scanPlainUser(s, i, end);
+    if (i <= start) return undefined; // no "@" (or a char that needs parseAnySipUri), or an empty user part
+    user = s.slice(start, i);
+    hostStart = i + 1;
+  }
+  const hostType = scannedHostType();
+  if (hostType === undefined) return undefined; // no host, an invalid one, or an IPv6 reference
+  const host = s.slice(hostStart, i);
+
+  let port: number | undefined;
+  if (i < end && s.charCodeAt(i) === 0x3a /* : */) {
+    const ps = i + 1;
+    i = scanPort(s, ps, end);
+    if (i < 0) return undefined;
+    if (i - ps > 1 && s.charCodeAt(ps) === 0x30) verbatim = false; // "05060" serializes as "5060"
+    port = scannedPort;
+  }
+
+  // Plain parameters are checked now and built when first read (SipUri.params).
+  let paramStart = -1;
+  if (i < end && s.charCodeAt(i) === 0x3b /* ; */) {
+    paramStart = i;
+    i = scanPlainParams(s, i, end, checkSipParam, CHECKED_SIP_PARAMS);
+  }
+  if (i !== end) return undefined; // headers, or a char that is not allowed here
+  return plainSipUri(scheme, user, host, port, hostType, s, verbatim ? textStart : -1, paramStart, end);
+}
+
+/** C_USER chars, which exclude ":" (a password follows) and "%" (an escape): for scanPlainUser. */
+const USER_CHAR = charTable(C_USER);
+
+/** Index of the "@" that ends the plain user part s[.., i) continues with, or -1 if there is none. */
+function scanPlainUser(s: string, i: number, end: number): number {
+  while (i < end && USER_CHAR[s.charCodeAt(i)] === 1) i++;
+  return i < end && s.charCodeAt(i) === 0x40 /* @ */ ? i : -1;
+}
+
+let scannedPort = 0;
+
+/**
+ * port = 1*DIGIT, read from s[i]: returns the index past the digits and leaves the value in
+ * scannedPort, or returns -1 if there are no digits or the value is not a port (0–65535, at most
+ * 5 digits).
+ */
+function scanPort(s: string, i: number, end: number): number {
+  const start = i;
+  let v = 0;
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) break;
+    v = v * 10 + (c - 0x30);
+    i++;
+  }
+  if (i === start || i - start > 5 || v > 65535) return -1;
+  scannedPort = v;
+  return i;
+}
+
+/** The whole grammar (see parseSipUri), throwing ParseError on the first thing wrong. */
+function parseAnySipUri(s: string, textStart: number, start: number, end: number, scheme: "sip" | "sips", verbatim: boolean): SipUri {
   let i = start;
 
   // userinfo. "@" may appear nowhere else in the URI (host, password, parameters and headers
@@ -84,12 +168,12 @@ export function parseSipUri(s: string, textStart: number, start: number, end: nu
     i = close + 1;
     hostType = "ipv6";
   } else {
-    while (i < end && (URI_CHAR[s.charCodeAt(i)]! & C_HOST) !== 0) i++;
+    i = scanHost(s, i, end);
     if (i === hostStart) {
       if (i < end && !isHostTerminator(s.charCodeAt(i))) throw badChar(s, i, "the host");
       throw new ParseError("missing host", { offset: i });
     }
-    hostType = classifyHost(s, hostStart, i);
+    hostType = scannedHostType();
     if (hostType === undefined) throw new ParseError(`invalid host "${s.slice(hostStart, i)}"`, { offset: hostStart });
   }
   const host = s.slice(hostStart, i);
@@ -97,21 +181,15 @@ export function parseSipUri(s: string, textStart: number, start: number, end: nu
   // port = 1*DIGIT
   let port: number | undefined;
   if (i < end && s.charCodeAt(i) === 0x3a /* : */) {
-    const ps = ++i;
-    let v = 0;
-    while (i < end) {
-      const c = s.charCodeAt(i);
-      if (c < 0x30 || c > 0x39) break;
-      v = v * 10 + (c - 0x30);
-      i++;
-    }
-    if (i === ps || i - ps > 5 || v > 65535) {
-      let e = i;
+    const ps = i + 1;
+    i = scanPort(s, ps, end);
+    if (i < 0) {
+      let e = ps;
       while (e < end && !isHostTerminator(s.charCodeAt(e))) e++;
       throw new ParseError(`invalid port "${excerpt(s, ps, e - ps)}"`, { offset: ps });
     }
     if (i - ps > 1 && s.charCodeAt(ps) === 0x30) verbatim = false; // "05060" serializes as "5060"
-    port = v;
+    port = scannedPort;
   }
 
   if (i < end) {
@@ -176,8 +254,9 @@ export function parseSipUri(s: string, textStart: number, start: number, end: nu
   // Anything left is a char that can neither continue the parameters nor start headers.
   if (i < end) throw badChar(s, i, headers.length > 0 ? "the headers" : "the parameters");
 
-  const wire: SipUriWire = { user: userWire, password: passwordWire, params: paramWire, headers: headerWire, hostType };
-  return new SipUri({ scheme, user, password, host, port, params, headers }, wire, verbatim ? rangeText(s, textStart, end) : undefined);
+  const extras = { userWire, passwordWire, headers, headerWire };
+  const text = verbatim ? s : ""; // kept only to be toString()
+  return new SipUri(null, scheme, user, password, host, port, hostType, extras, params, paramWire, text, verbatim ? textStart : -1, -1, end);
 }
 
 /** ":" (port), ";" (parameters), "?" (headers) or nothing may follow a host. */

@@ -30,6 +30,16 @@ export function parseUri(text: string, what = "URI", start = 0, end = text.lengt
 }
 
 function parse(s: string, start: number, end: number): Uri {
+  // Nearly every URI starts with "sip:" in lower case: take it without the general scheme scan.
+  if (
+    start + 3 < end &&
+    s.charCodeAt(start + 3) === 0x3a /* : */ &&
+    s.charCodeAt(start) === 0x73 /* s */ &&
+    s.charCodeAt(start + 1) === 0x69 /* i */ &&
+    s.charCodeAt(start + 2) === 0x70 /* p */
+  ) {
+    return parseSipUri(s, start, start + 4, end, "sip", true);
+  }
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
   let i = start;
   while (i < end && (URI_CHAR[s.charCodeAt(i)]! & C_SCHEME) !== 0) i++;

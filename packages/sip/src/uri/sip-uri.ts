@@ -3,7 +3,8 @@ import { isToken, type Params } from "../header/lexer.js";
 import { escapeUriHeader, escapeUriPassword, escapeUriUser } from "./escape.js";
 import { C_DIGIT, isCharRun } from "./uri-chars.js";
 import { classifyHost, type HostType } from "./uri-host.js";
-import { NO_PARAMS, NO_WIRE, buildUriParams, serializeUriParams } from "./uri-params.js";
+import { rangeText } from "./range-text.js";
+import { NO_PARAMS, NO_WIRE, buildUriParams, scanUriParams, serializeUriParams } from "./uri-params.js";
 
 /** Fields of a SIP or SIPS URI as a caller supplies them: unescaped. */
 export interface SipUriInit {
@@ -36,6 +37,9 @@ export interface SipUriWire {
 const NO_HEADERS: ReadonlyArray<[string, string]> = Object.freeze([]);
 const NO_HEADER_WIRE: readonly string[] = Object.freeze([]);
 
+/** The parameters checkSipParam looks at: any other is valid whatever its value. */
+export const CHECKED_SIP_PARAMS: readonly string[] = ["transport", "user", "method", "ttl", "maddr"];
+
 /**
  * Checks the parameters RFC 3261 §19.1.1 gives meaning to (grammar in §25.1):
  * transport-param = "transport=" token, user-param = "user=" token, method-param = "method=" Method,
@@ -62,7 +66,7 @@ export function checkSipParam(name: string, value: string | null): string | unde
   }
 }
 
-function userWire(user: string | undefined): string | undefined {
+function userWireOf(user: string | undefined): string | undefined {
   if (user === undefined) return undefined;
   // RFC 3261 §19.1.1: "If the @ sign is present in a SIP or SIPS URI, the user field MUST NOT be empty."
   if (user.length === 0) throw new ParseError("SIP URI: empty user part");
@@ -106,9 +110,79 @@ function headersFromInit(input: SipUriInit["headers"]): { headers: ReadonlyArray
 }
 
 /**
+ * @internal What only some URIs have: headers, or escapes, which make the canonical wire forms
+ * (see canonicalEscapes) differ from the unescaped fields. A URI without any has none of these.
+ */
+export interface SipUriExtras {
+  readonly userWire: string | undefined;
+  readonly passwordWire: string | undefined;
+  readonly headers: ReadonlyArray<[string, string]>;
+  /** Alternating name, value. */
+  readonly headerWire: readonly string[];
+}
+
+/** Fields of a URI built from a caller's init, in the order of the internal constructor. */
+interface InitFields {
+  scheme: "sip" | "sips";
+  user: string | undefined;
+  password: string | undefined;
+  host: string;
+  port: number | undefined;
+  hostType: HostType;
+  extras: SipUriExtras;
+  params: Params;
+  paramWire: readonly (string | null)[];
+}
+
+function fieldsFromInit(init: SipUriInit): InitFields {
+  // The order of the checks decides which error a URI with several problems reports.
+  const scheme = init.scheme ?? "sip";
+  if (scheme !== "sip" && scheme !== "sips") throw new ParseError(`SIP URI: invalid scheme "${String(scheme)}"`);
+  const { host, hostType } = normalizeHost(init.host);
+  const p = paramsFromInit(init.params);
+  const h = headersFromInit(init.headers);
+  const user = init.user;
+  const password = user === undefined ? undefined : init.password;
+  const port = checkPort(init.port);
+  const extras: SipUriExtras = {
+    userWire: userWireOf(user),
+    passwordWire: password === undefined ? undefined : escapeUriPassword(password),
+    headers: h.headers,
+    headerWire: h.wire,
+  };
+  return { scheme, user, password, host, port, hostType, extras, params: p.params, paramWire: p.wire };
+}
+
+/**
+ * @internal The parser's constructor for a URI with no password, nothing escaped, no headers, and
+ * plain parameters (see scanPlainParams) or none: those stay in `src` (paramStart < 0 if there
+ * are none) until first read. textStart ≥ 0 says src[textStart, srcEnd) is the canonical text.
+ * (A function of its own, so that wherever V8 does not inline it into the parser, it still
+ * inlines the constructor into it.)
+ */
+export function plainSipUri(
+  scheme: "sip" | "sips",
+  user: string | undefined,
+  host: string,
+  port: number | undefined,
+  hostType: HostType,
+  src: string,
+  textStart: number,
+  paramStart: number,
+  srcEnd: number,
+): SipUri {
+  return new SipUri(null, scheme, user, undefined, host, port, hostType, undefined, undefined, undefined, src, textStart, paramStart, srcEnd);
+}
+
+/**
  * A SIP or SIPS URI (RFC 3261 §19.1): `sip:user:password@host:port;uri-parameters?headers`.
  * Immutable; `with()` makes a modified copy. Component strings are unescaped (byte strings,
  * one char per byte); toString() escapes them again.
+ *
+ * A parsed URI keeps the text it was parsed from: its parameters are built from it when first
+ * read (the parser has already validated them), and when that text is already canonical it is
+ * what toString() returns — most URIs are parsed only to read a host or a user, or to be
+ * forwarded untouched.
  */
 export class SipUri {
   readonly scheme: "sip" | "sips";
@@ -119,50 +193,114 @@ export class SipUri {
   /** As written; IPv6 references keep their brackets. */
   readonly host: string;
   readonly port: number | undefined;
-  /** URI parameters, names lower-cased, values unescaped. */
-  readonly params: Params;
-  /** Header components in order, names and values unescaped. */
-  readonly headers: ReadonlyArray<[string, string]>;
-  /** @internal */
-  readonly wire: SipUriWire;
+  readonly hostType: HostType;
+  /** `undefined` when the URI has no headers and nothing escaped. */
+  private readonly extras: SipUriExtras | undefined;
+  /** Both `undefined` until the `params` getter builds them from src[paramStart, srcEnd). */
+  private paramList: Params | undefined;
+  private paramWire: readonly (string | null)[] | undefined;
+  /** The text the URI was parsed from ("" when it was not parsed), and where the URI ends in it. */
+  private readonly src: string;
+  private readonly srcEnd: number;
+  private readonly paramStart: number;
+  /** Where the URI starts in `src` if its text there is canonical (then it is toString()), else -1. */
+  private readonly textStart: number;
   private text: string | undefined;
 
+  /** Builds a URI from unescaped fields, validating host, port and parameters (throws ParseError). */
+  constructor(init: SipUriInit);
   /**
-   * Builds a URI from unescaped fields, validating host, port and parameters (throws ParseError).
-   * The second and third arguments are internal: the parser passes the wire form it already has.
+   * @internal The parser's and with()'s constructor, which checks nothing. Fields come
+   * positionally, so that parsing allocates no object besides the URI and its strings.
+   * `params` and `paramWire` undefined mean "build them from src[paramStart, srcEnd) when first
+   * read"; `textStart` ≥ 0 means src[textStart, srcEnd) is the canonical text.
    */
-  constructor(init: SipUriInit, wire?: SipUriWire, text?: string) {
-    if (wire === undefined) {
-      const scheme = init.scheme ?? "sip";
-      if (scheme !== "sip" && scheme !== "sips") throw new ParseError(`SIP URI: invalid scheme "${String(scheme)}"`);
-      const { host, hostType } = normalizeHost(init.host);
-      const p = paramsFromInit(init.params);
-      const h = headersFromInit(init.headers);
-      this.scheme = scheme;
-      this.user = init.user;
-      this.password = init.user === undefined ? undefined : init.password;
-      this.host = host;
-      this.port = checkPort(init.port);
-      this.params = p.params;
-      this.headers = h.headers;
-      this.wire = {
-        user: userWire(init.user),
-        password: this.password === undefined ? undefined : escapeUriPassword(this.password),
-        params: p.wire,
-        headers: h.wire,
-        hostType,
-      };
-    } else {
-      this.scheme = init.scheme ?? "sip";
-      this.user = init.user;
-      this.password = init.password;
-      this.host = init.host;
-      this.port = init.port;
-      this.params = (init.params as Params | undefined) ?? NO_PARAMS;
-      this.headers = (init.headers as ReadonlyArray<[string, string]> | undefined) ?? NO_HEADERS;
-      this.wire = wire;
+  constructor(
+    init: null,
+    scheme: "sip" | "sips",
+    user: string | undefined,
+    password: string | undefined,
+    host: string,
+    port: number | undefined,
+    hostType: HostType,
+    extras: SipUriExtras | undefined,
+    params: Params | undefined,
+    paramWire: readonly (string | null)[] | undefined,
+    src: string,
+    textStart: number,
+    paramStart: number,
+    srcEnd: number,
+  );
+  constructor(
+    init: SipUriInit | null,
+    scheme?: "sip" | "sips",
+    user?: string,
+    password?: string,
+    host?: string,
+    port?: number,
+    hostType?: HostType,
+    extras?: SipUriExtras,
+    params?: Params,
+    paramWire?: readonly (string | null)[],
+    src?: string,
+    textStart?: number,
+    paramStart?: number,
+    srcEnd?: number,
+  ) {
+    // Kept small (the checks are in fieldsFromInit) so that the parser's `new` can be inlined.
+    if (init !== null) ({ scheme, user, password, host, port, hostType, extras, params, paramWire } = fieldsFromInit(init));
+    this.scheme = scheme!;
+    this.user = user;
+    this.password = password;
+    this.host = host!;
+    this.port = port;
+    this.hostType = hostType!;
+    this.extras = extras;
+    this.paramList = params;
+    this.paramWire = paramWire;
+    this.src = src ?? "";
+    this.srcEnd = srcEnd ?? 0;
+    this.paramStart = paramStart ?? -1;
+    this.textStart = textStart ?? -1;
+    this.text = undefined;
+  }
+
+  /** URI parameters, names lower-cased, values unescaped. */
+  get params(): Params {
+    return this.paramList ?? this.buildParams();
+  }
+
+  /** Header components in order, names and values unescaped. */
+  get headers(): ReadonlyArray<[string, string]> {
+    return this.extras?.headers ?? NO_HEADERS;
+  }
+
+  /** @internal Canonical wire forms of the escapable components: what toString() writes and uriEquals() compares. */
+  get wire(): SipUriWire {
+    const x = this.extras;
+    return {
+      user: x === undefined ? this.user : x.userWire,
+      password: x === undefined ? this.password : x.passwordWire,
+      params: this.paramWireList(),
+      headers: x === undefined ? NO_HEADER_WIRE : x.headerWire,
+      hostType: this.hostType,
+    };
+  }
+
+  private paramWireList(): readonly (string | null)[] {
+    if (this.paramWire === undefined) this.buildParams();
+    return this.paramWire!;
+  }
+
+  /** Builds the parameters the parser left in the text; they were validated then, so this does not throw. */
+  private buildParams(): Params {
+    if (this.paramStart < 0) {
+      this.paramWire = NO_WIRE;
+      return (this.paramList = NO_PARAMS);
     }
-    this.text = text;
+    const scan = scanUriParams(this.src, this.paramStart, this.srcEnd, false, checkSipParam);
+    this.paramWire = scan.wire;
+    return (this.paramList = scan.params);
   }
 
   /** `transport` parameter, lower-cased (RFC 3261 §19.1.1). */
@@ -194,15 +332,11 @@ export class SipUri {
     return this.params.has("lr");
   }
 
-  get hostType(): HostType {
-    return this.wire.hostType;
-  }
-
   /** A copy with some fields replaced (unescaped, validated like the constructor). Absent keys are kept; a key present with `undefined` removes the component. */
   with(changes: Partial<SipUriInit>): SipUri {
     const w = this.wire;
     let host = this.host;
-    let hostType = w.hostType;
+    let hostType = this.hostType;
     if (changes.host !== undefined && changes.host !== this.host) ({ host, hostType } = normalizeHost(changes.host));
     let scheme = this.scheme;
     if (changes.scheme !== undefined) {
@@ -218,14 +352,8 @@ export class SipUri {
     if (password === undefined) passwordWire = undefined;
     else if (!("password" in changes) && w.password !== undefined) passwordWire = w.password; // unchanged
     else passwordWire = escapeUriPassword(password);
-    const wire: SipUriWire = {
-      user: "user" in changes ? userWire(user) : w.user,
-      password: passwordWire,
-      params: p.wire,
-      headers: h.wire,
-      hostType,
-    };
-    return new SipUri({ scheme, user, password, host, port, params: p.params, headers: h.headers }, wire);
+    const extras: SipUriExtras = { userWire: "user" in changes ? userWireOf(user) : w.user, passwordWire, headers: h.headers, headerWire: h.wire };
+    return new SipUri(null, scheme, user, password, host, port, hostType, extras, p.params, p.wire, "", -1, -1, 0);
   }
 
   /** A copy with parameter `name` set (replacing any existing one); `null` for a parameter without value, e.g. `lr`. */
@@ -256,6 +384,7 @@ export class SipUri {
   /** Canonical text: lower-case scheme and parameter names, escapes only where the grammar needs them. */
   toString(): string {
     if (this.text !== undefined) return this.text;
+    if (this.textStart >= 0) return (this.text = rangeText(this.src, this.textStart, this.srcEnd));
     const w = this.wire;
     let out = this.scheme + ":";
     if (w.user !== undefined) {

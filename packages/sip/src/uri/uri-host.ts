@@ -1,4 +1,4 @@
-import { C_ALPHA, C_HOST, URI_CHAR, equalsIgnoreCase, hexValue } from "./uri-chars.js";
+import { C_HOST, charTable, equalsIgnoreCase, hexValue } from "./uri-chars.js";
 
 /*
  * RFC 3261 §25.1:
@@ -100,39 +100,91 @@ export function parseIPv6(s: string, start: number, end: number, out: Uint16Arra
   return true;
 }
 
-/** True for hostname s[start, end) per the grammar above, additionally allowing "_" (seen in deployments). */
-function isHostname(s: string, start: number, end: number): boolean {
-  if (start >= end) return false;
-  let labelStart = start;
-  let topStart = start;
-  for (let i = start; i <= end; i++) {
-    const c = i < end ? s.charCodeAt(i) : 0x2e;
-    if (c === 0x2e /* . */) {
-      if (i === labelStart) {
-        // Only the optional trailing "." may be followed by nothing.
-        if (i === end && i > start) break;
-        return false;
-      }
-      if (s.charCodeAt(labelStart) === 0x2d || s.charCodeAt(i - 1) === 0x2d) return false; // no "-" at label edges
-      topStart = labelStart;
-      labelStart = i + 1;
-    } else if ((URI_CHAR[c]! & C_HOST) === 0) {
-      return false;
-    }
+let scannedType: HostType | undefined;
+
+/** Kind of the host run the last scanHost() call read, or undefined if that run is not a valid host. */
+export function scannedHostType(): HostType | undefined {
+  return scannedType;
+}
+
+/**
+ * What scanHost needs to know of a char: 0 not a host-name char, 1 a label char (alphanum, "-",
+ * and "_", which the grammar lacks but deployments use), 2 ".". (Plain numbers, not a const
+ * enum: under isolatedModules its members would be property reads in the loop.)
+ */
+const HOST_CHAR: Uint8Array = (() => {
+  const t = charTable(C_HOST);
+  t[0x2e] = 2;
+  return t;
+})();
+
+/**
+ * Reads the run of host-name chars from s[i] and returns the index just past it;
+ * scannedHostType() then tells whether the run is a hostname, an IPv4address or neither (grammar
+ * above).
+ *
+ * The hostname rules are checked while the run is read, so the common host (a name) costs one
+ * pass, with nothing to do but at "." : labels must not be empty ("a..b", ".a"; one trailing "."
+ * is allowed), must not start or end with "-", and the toplabel must start with ALPHA. A run
+ * whose toplabel does not start with ALPHA can only be an IPv4address, which isIPv4 then checks.
+ */
+export function scanHost(s: string, i: number, end: number): number {
+  const start = i;
+  let labelStart = i;
+  let topStart = i; // first char of the last label
+  let valid = true;
+  for (; i < end; i++) {
+    const k = HOST_CHAR[s.charCodeAt(i)];
+    if (k === 1) continue;
+    if (k === 0) break;
+    // "." ends a label
+    if (i === labelStart || s.charCodeAt(i - 1) === 0x2d /* - */ || s.charCodeAt(labelStart) === 0x2d) valid = false;
+    topStart = labelStart;
+    labelStart = i + 1;
+  }
+  if (i === start) {
+    scannedType = undefined;
+    return i;
+  }
+  // The last label, unless the host ends with the optional trailing "."
+  if (i !== labelStart) {
+    if (s.charCodeAt(i - 1) === 0x2d || s.charCodeAt(labelStart) === 0x2d) valid = false;
+    topStart = labelStart;
   }
   // toplabel = ALPHA ... — this is what makes "10.1.2" or "1.2.3.400" invalid rather than names.
-  return (URI_CHAR[s.charCodeAt(topStart)]! & C_ALPHA) !== 0;
+  const top = s.charCodeAt(topStart) | 0x20; // lower case, if a letter
+  if (top >= 0x61 && top <= 0x7a) scannedType = valid ? "name" : undefined;
+  else scannedType = isIPv4(s, start, i) ? "ipv4" : undefined;
+  return i;
+}
+
+/** parseIPv4(s, start, end) >= 0, without computing the value (which may not fit in a small integer). */
+function isIPv4(s: string, start: number, end: number): boolean {
+  let dots = 0;
+  let digits = 0;
+  let octet = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e /* . */) {
+      if (digits === 0 || ++dots > 3) return false;
+      digits = 0;
+      octet = 0;
+    } else {
+      if (c < 0x30 || c > 0x39 || ++digits > 3) return false;
+      octet = octet * 10 + (c - 0x30);
+      if (octet > 255) return false;
+    }
+  }
+  return dots === 3 && digits > 0;
 }
 
 /** Validates host s[start, end) and tells its kind, or returns undefined if it is not a valid host. */
 export function classifyHost(s: string, start: number, end: number): HostType | undefined {
   if (start >= end) return undefined;
-  const c = s.charCodeAt(start);
-  if (c === 0x5b /* [ */) {
+  if (s.charCodeAt(start) === 0x5b /* [ */) {
     return end - start > 2 && s.charCodeAt(end - 1) === 0x5d && parseIPv6(s, start + 1, end - 1) ? "ipv6" : undefined;
   }
-  if (c >= 0x30 && c <= 0x39 && parseIPv4(s, start, end) >= 0) return "ipv4";
-  return isHostname(s, start, end) ? "name" : undefined;
+  return scanHost(s, start, end) === end ? scannedType : undefined;
 }
 
 /**

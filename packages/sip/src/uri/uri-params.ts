@@ -108,6 +108,74 @@ export function scanUriParams(s: string, i: number, end: number, tel: boolean, c
   return { end: i, params: new Params(entries), wire: wire ?? entries, verbatim };
 }
 
+/** What scanPlainParams needs to know of a char: bit 1, a paramchar; bit 2, one that may also be in a plain name. */
+const PARAM_CHAR: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let c = 0; c < 256; c++) {
+    if ((URI_CHAR[c]! & C_PARAM) !== 0) t[c] = c >= 0x41 && c <= 0x5a ? 1 : 3; // upper case is not plain in a name
+  }
+  return t;
+})();
+
+/** Names seen by the current scanPlainParams call, as [start, start + length) ranges of its text. */
+const MAX_PLAIN_PARAMS = 16;
+const seenStart = new Int32Array(MAX_PLAIN_PARAMS);
+const seenLength = new Int32Array(MAX_PLAIN_PARAMS);
+
+/**
+ * The parser's shortcut past scanUriParams, for the common case: checks `;name[=value]...` from
+ * s[i] (which is ";") without building anything, and returns the index where the parameters stop
+ * ("?" or `end`), or -1 unless they are all *plain and valid*: names lower-case, nothing escaped
+ * ("%" is not a paramchar), no name repeated, and `check` content with the parameters named in
+ * `checked` (the only ones it looks at). For plain parameters the wire form is the text itself,
+ * so scanUriParams can build them from the same text later, when they are first read, and cannot
+ * fail then. On -1 the caller calls scanUriParams now, which builds them or throws the exact error.
+ */
+export function scanPlainParams(s: string, i: number, end: number, check: ParamCheck, checked: readonly string[]): number {
+  let n = 0;
+  while (i < end && s.charCodeAt(i) === 0x3b /* ; */) {
+    const ns = ++i;
+    while (i < end && (PARAM_CHAR[s.charCodeAt(i)]! & 2) !== 0) i++;
+    const length = i - ns;
+    if (length === 0) return -1;
+    let vs = -1;
+    if (i < end && s.charCodeAt(i) === 0x3d /* = */) {
+      vs = ++i;
+      while (i < end && PARAM_CHAR[s.charCodeAt(i)] !== 0) i++;
+      if (i === vs) return -1;
+    }
+    if (i < end) {
+      const c = s.charCodeAt(i);
+      if (c !== 0x3b && c !== 0x3f /* ? */) return -1;
+    }
+
+    // RFC 3261 §19.1.1: "any given parameter-name MUST NOT appear more than once."
+    for (let k = 0; k < n; k++) {
+      if (seenLength[k] === length && sameChars(s, seenStart[k]!, s, ns, length)) return -1;
+    }
+    if (n === MAX_PLAIN_PARAMS) return -1;
+    seenStart[n] = ns;
+    seenLength[n++] = length;
+
+    // Length and first char tell which checked parameters this may be, without comparing names.
+    // `check` objects only to parameters in `checked`, so checking one under a name it does not
+    // have can at worst make it object to a valid parameter — which sends the URI to
+    // scanUriParams, which gets it right.
+    const first = s.charCodeAt(ns);
+    for (let k = 0; k < checked.length; k++) {
+      const name = checked[k]!;
+      if (name.length === length && name.charCodeAt(0) === first && check(name, vs < 0 ? null : s.slice(vs, i)) !== undefined) return -1;
+    }
+  }
+  return i;
+}
+
+/** Whether a[ai, ai + length) and b[bi, bi + length) hold the same chars. */
+function sameChars(a: string, ai: number, b: string, bi: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (a.charCodeAt(ai + k) !== b.charCodeAt(bi + k)) return false;
+  return true;
+}
+
 /**
  * Builds parameters from caller-supplied (unescaped) name/value pairs: names are lower-cased,
  * then both are escaped for the wire. Throws ParseError on an empty, invalid or repeated name.

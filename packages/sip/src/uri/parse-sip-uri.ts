@@ -40,11 +40,13 @@ function parsePlainSipUri(s: string, textStart: number, start: number, end: numb
   // before the first "@" as the userinfo, and "@" may appear nowhere after it; so when this takes
   // a run as the host and an "@" follows, the port or parameters below stop at it and the URI
   // goes to parseAnySipUri.
+  // (A loop, run at most twice, rather than two calls of scanHost: V8 then inlines it once, which
+  // leaves room to inline the rest; with two calls parsing was 20% slower.)
   let user: string | undefined;
   let hostStart = start;
   let i: number;
   while ((i = scanHost(s, hostStart, end)) < end && !isHostTerminator(s.charCodeAt(i))) {
-    if (user !== undefined) return undefined; // a char no host may hold
+    if (user !== undefined) return undefined; // after the "@": a char no host may hold
     i = scanPlainUser(s, i, end);
     if (i <= start) return undefined; // no "@" (or a char that needs parseAnySipUri), or an empty user part
     user = s.slice(start, i);
@@ -114,8 +116,7 @@ function parseAnySipUri(s: string, textStart: number, start: number, end: number
   let userWire: string | undefined;
   let password: string | undefined;
   let passwordWire: string | undefined;
-  let at = s.indexOf("@", start);
-  if (at >= end) at = -1;
+  const at = indexIn(s, 0x40 /* @ */, start, end);
   if (at >= 0) {
     let escaped = false;
     let k = start;
@@ -161,8 +162,7 @@ function parseAnySipUri(s: string, textStart: number, start: number, end: number
   const hostStart = i;
   let hostType: HostType | undefined;
   if (i < end && s.charCodeAt(i) === 0x5b /* [ */) {
-    let close = s.indexOf("]", i);
-    if (close >= end) close = -1;
+    const close = indexIn(s, 0x5d /* ] */, i, end);
     if (close < 0) throw new ParseError(`unterminated IPv6 reference "${excerpt(s, i)}"`, { offset: i });
     if (!parseIPv6(s, i + 1, close)) throw new ParseError(`invalid IPv6 reference "${excerpt(s, i, close + 1 - i)}"`, { offset: i });
     i = close + 1;
@@ -257,6 +257,12 @@ function parseAnySipUri(s: string, textStart: number, start: number, end: number
   const extras = { userWire, passwordWire, headers, headerWire };
   const text = verbatim ? s : ""; // kept only to be toString()
   return new SipUri(null, scheme, user, password, host, port, hostType, extras, params, paramWire, text, verbatim ? textStart : -1, -1, end);
+}
+
+/** Index of the first char `c` in s[i, end), or -1: unlike indexOf, it does not search on past `end` through the rest of the message. */
+function indexIn(s: string, c: number, i: number, end: number): number {
+  for (; i < end; i++) if (s.charCodeAt(i) === c) return i;
+  return -1;
 }
 
 /** ":" (port), ";" (parameters), "?" (headers) or nothing may follow a host. */

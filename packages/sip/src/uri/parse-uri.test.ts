@@ -346,6 +346,57 @@ describe("parseUri: SIP and SIPS", () => {
   });
 });
 
+describe("parseUri: SIP URIs in a range of a larger text", () => {
+  /** Parses `uri` as the range it is in `before + uri + after`, the way header parsers call parseUri. */
+  function sipIn(before: string, uri: string, after: string): SipUri {
+    const u = parseUri(before + uri + after, "URI", before.length, before.length + uri.length);
+    assert.ok(u instanceof SipUri, `${uri} should parse to a SipUri`);
+    return u;
+  }
+
+  it("reads only the range: an '@' after it does not make a user part", () => {
+    const u = sipIn("Route: <", "sip:edge1.example.net;lr", ">\r\nCall-ID: a84b4c76e66710@pc33.atlanta.com\r\n");
+    assert.equal(u.user, undefined);
+    assert.equal(u.host, "edge1.example.net");
+    assert.equal(u.lr, true);
+    assert.equal(u.toString(), "sip:edge1.example.net;lr");
+  });
+
+  it("builds the parameters from the text when first read, whatever is read first", () => {
+    const uri = "sip:alice@atlanta.com:5060;transport=udp;lr;x=a/b";
+    const a = sipIn("To: <", uri, ">;tag=1@x");
+    assert.deepEqual([...a.params], [["transport", "udp"], ["lr", null], ["x", "a/b"]]);
+    assert.equal(a.toString(), uri);
+    const b = sipIn("To: <", uri, ">;tag=1@x");
+    assert.equal(b.toString(), uri);
+    assert.equal(b.transport, "udp");
+    assert.ok(uriEquals(a, b));
+    assert.equal(b.withParam("x", "c").toString(), "sip:alice@atlanta.com:5060;transport=udp;lr;x=c");
+    assert.equal(b.with({ port: undefined }).toString(), "sip:alice@atlanta.com;transport=udp;lr;x=a/b");
+    assert.equal(sipIn("<", "sip:a@b.com", ">").params.size, 0);
+  });
+
+  it("takes what precedes the first '@' as the userinfo, even when it looks like a host and port", () => {
+    const u = sip("sip:alice:5060@atlanta.com");
+    assert.equal(u.user, "alice");
+    assert.equal(u.password, "5060");
+    assert.equal(u.port, undefined);
+    const v = sip("sip:atlanta.com;x=1@biloxi.com");
+    assert.equal(v.user, "atlanta.com;x=1");
+    assert.equal(v.host, "biloxi.com");
+    assert.equal(v.params.size, 0);
+    assert.equal(sip("sip:+1-212-555-1212@gw.example.com;user=phone").user, "+1-212-555-1212");
+  });
+
+  it("reports the first problem in the URI, wherever the '@' is", () => {
+    rejects("sip:alice@atlanta.com;lr;lr", /duplicate parameter "lr"/, 25);
+    rejects("sip:alice;lr@atlanta.com;lr;lr", /duplicate parameter "lr"/, 28);
+    rejects("sip:a b@atlanta.com", /white space not allowed in the user part/, 5);
+    rejects("sip:atlanta.com:5060;transport=t(p", /invalid transport parameter "t\(p"/, 21);
+    rejects("sip:alice@atlanta.com@biloxi.com", /character "@" not allowed in the host "atlanta.com"/, 21);
+  });
+});
+
 describe("parseUri: tel", () => {
   it("parses a global number with phone-context", () => {
     const u = tel("tel:+1-201-555-0123;phone-context=example.com");

@@ -352,7 +352,8 @@ export class SipUri {
     if (password === undefined) passwordWire = undefined;
     else if (!("password" in changes) && w.password !== undefined) passwordWire = w.password; // unchanged
     else passwordWire = escapeUriPassword(password);
-    const extras: SipUriExtras = { userWire: "user" in changes ? userWireOf(user) : w.user, passwordWire, headers: h.headers, headerWire: h.wire };
+    const userWire = "user" in changes ? userWireOf(user) : w.user;
+    const extras: SipUriExtras = { userWire, passwordWire, headers: h.headers, headerWire: h.wire };
     return new SipUri(null, scheme, user, password, host, port, hostType, extras, p.params, p.wire, "", -1, -1, 0);
   }
 

@@ -121,15 +121,26 @@ const HOST_CHAR: Uint8Array = (() => {
 /**
  * Reads the run of host-name chars from s[i] and returns the index just past it;
  * scannedHostType() then tells whether the run is a hostname, an IPv4address or neither (grammar
- * above).
- *
- * The hostname rules are checked while the run is read, so the common host (a name) costs one
- * pass, with nothing to do but at "." : labels must not be empty ("a..b", ".a"; one trailing "."
- * is allowed), must not start or end with "-", and the toplabel must start with ALPHA. A run
- * whose toplabel does not start with ALPHA can only be an IPv4address, which isIPv4 then checks.
+ * above). The kind is worked out while the run is read, so a typical host is read once:
+ *  - A run starting with a digit is first read as an IPv4address (scanIPv4); only if it is not
+ *    one (a name like "1und1.de", or no valid host) is it read again, as a name.
+ *  - The hostname rules leave nothing to do for most chars, only at the end of each label:
+ *    labels must not be empty ("a..b", ".a"; one trailing "." is allowed) nor start or end
+ *    with "-", and the toplabel must start with ALPHA — which is what makes "10.1.2" or
+ *    "1.2.3.400" invalid rather than names.
  */
 export function scanHost(s: string, i: number, end: number): number {
   const start = i;
+  if (i < end) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      const e = scanIPv4(s, i, end);
+      if (e >= 0) {
+        scannedType = "ipv4";
+        return e;
+      }
+    }
+  }
   let labelStart = i;
   let topStart = i; // first char of the last label
   let valid = true;
@@ -142,40 +153,37 @@ export function scanHost(s: string, i: number, end: number): number {
     topStart = labelStart;
     labelStart = i + 1;
   }
-  if (i === start) {
-    scannedType = undefined;
-    return i;
-  }
   // The last label, unless the host ends with the optional trailing "."
   if (i !== labelStart) {
     if (s.charCodeAt(i - 1) === 0x2d || s.charCodeAt(labelStart) === 0x2d) valid = false;
     topStart = labelStart;
   }
-  // toplabel = ALPHA ... — this is what makes "10.1.2" or "1.2.3.400" invalid rather than names.
   const top = s.charCodeAt(topStart) | 0x20; // lower case, if a letter
-  if (top >= 0x61 && top <= 0x7a) scannedType = valid ? "name" : undefined;
-  else scannedType = isIPv4(s, start, i) ? "ipv4" : undefined;
+  scannedType = valid && i > start && top >= 0x61 && top <= 0x7a ? "name" : undefined;
   return i;
 }
 
-/** parseIPv4(s, start, end) >= 0, without computing the value (which may not fit in a small integer). */
-function isIPv4(s: string, start: number, end: number): boolean {
-  let dots = 0;
-  let digits = 0;
-  let octet = 0;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x2e /* . */) {
-      if (digits === 0 || ++dots > 3) return false;
-      digits = 0;
-      octet = 0;
-    } else {
-      if (c < 0x30 || c > 0x39 || ++digits > 3) return false;
-      octet = octet * 10 + (c - 0x30);
-      if (octet > 255) return false;
+/**
+ * If the run of host-name chars at s[i] is an IPv4address, the index just past it, else -1.
+ * IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each group at most 255.
+ */
+function scanIPv4(s: string, i: number, end: number): number {
+  for (let group = 0; group < 4; group++) {
+    if (group > 0) {
+      if (i >= end || s.charCodeAt(i) !== 0x2e /* . */) return -1;
+      i++;
     }
+    const groupStart = i;
+    let value = 0;
+    while (i < end && i - groupStart < 4) {
+      const d = s.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) break;
+      value = value * 10 + d;
+      i++;
+    }
+    if (i === groupStart || i - groupStart > 3 || value > 255) return -1;
   }
-  return dots === 3 && digits > 0;
+  return i === end || HOST_CHAR[s.charCodeAt(i)] === 0 ? i : -1;
 }
 
 /** Validates host s[start, end) and tells its kind, or returns undefined if it is not a valid host. */

@@ -2,7 +2,7 @@ import { ParseError } from "../errors.js";
 import { Params } from "../header/lexer.js";
 import { badChar } from "./bad-char.js";
 import { canonicalEscapes, escapeUriParam, unescapeUriPart } from "./escape.js";
-import { C_PARAM, C_RESERVED, C_TEL_PNAME, C_UNRESERVED, URI_CHAR, asciiLower } from "./uri-chars.js";
+import { C_PARAM, C_RESERVED, C_TEL_PNAME, C_UNRESERVED, URI_CHAR, asciiLower, charTable } from "./uri-chars.js";
 
 /*
  * URI parameters, shared by SIP/SIPS (RFC 3261 §25.1) and tel (RFC 3966 §3) URIs:
@@ -108,12 +108,13 @@ export function scanUriParams(s: string, i: number, end: number, tel: boolean, c
   return { end: i, params: new Params(entries), wire: wire ?? entries, verbatim };
 }
 
-/** What scanPlainParams needs to know of a char: bit 1, a paramchar; bit 2, one that may also be in a plain name. */
+/**
+ * What scanPlainParams needs to know of a char: 0 not a paramchar (nor "%", which starts an
+ * escape), 1 a paramchar that a plain name cannot hold (upper case), 3 any other paramchar.
+ */
 const PARAM_CHAR: Uint8Array = (() => {
-  const t = new Uint8Array(256);
-  for (let c = 0; c < 256; c++) {
-    if ((URI_CHAR[c]! & C_PARAM) !== 0) t[c] = c >= 0x41 && c <= 0x5a ? 1 : 3; // upper case is not plain in a name
-  }
+  const t = charTable(C_PARAM);
+  for (let c = 0; c < 256; c++) if (t[c] === 1 && !(c >= 0x41 && c <= 0x5a)) t[c] = 3;
   return t;
 })();
 
@@ -135,7 +136,7 @@ export function scanPlainParams(s: string, i: number, end: number, check: ParamC
   let n = 0;
   while (i < end && s.charCodeAt(i) === 0x3b /* ; */) {
     const ns = ++i;
-    while (i < end && (PARAM_CHAR[s.charCodeAt(i)]! & 2) !== 0) i++;
+    while (i < end && PARAM_CHAR[s.charCodeAt(i)] === 3) i++;
     const length = i - ns;
     if (length === 0) return -1;
     let vs = -1;
@@ -151,7 +152,7 @@ export function scanPlainParams(s: string, i: number, end: number, check: ParamC
 
     // RFC 3261 §19.1.1: "any given parameter-name MUST NOT appear more than once."
     for (let k = 0; k < n; k++) {
-      if (seenLength[k] === length && sameChars(s, seenStart[k]!, s, ns, length)) return -1;
+      if (seenLength[k] === length && sameChars(s, seenStart[k]!, ns, length)) return -1;
     }
     if (n === MAX_PLAIN_PARAMS) return -1;
     seenStart[n] = ns;
@@ -170,9 +171,9 @@ export function scanPlainParams(s: string, i: number, end: number, check: ParamC
   return i;
 }
 
-/** Whether a[ai, ai + length) and b[bi, bi + length) hold the same chars. */
-function sameChars(a: string, ai: number, b: string, bi: number, length: number): boolean {
-  for (let k = 0; k < length; k++) if (a.charCodeAt(ai + k) !== b.charCodeAt(bi + k)) return false;
+/** Whether s[a, a + length) and s[b, b + length) hold the same chars. */
+function sameChars(s: string, a: number, b: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (s.charCodeAt(a + k) !== s.charCodeAt(b + k)) return false;
   return true;
 }
 

@@ -75,10 +75,13 @@ function parsePlainSipUri(s: string, textStart: number, start: number, end: numb
   return plainSipUri(scheme, user, host, port, hostType, s, verbatim ? textStart : -1, paramStart, end);
 }
 
-/** C_USER chars, which exclude ":" (a password follows) and "%" (an escape): for scanPlainUser. */
+/** User-part chars, a table of this module for scanPlainUser. */
 const USER_CHAR = charTable(C_USER);
 
-/** Index of the "@" that ends the plain user part s[.., i) continues with, or -1 if there is none. */
+/**
+ * From s[i], inside a user part: the index of the "@" that ends it, or -1 if something else comes
+ * first — ":" (a password), "%" (an escape), a char no user part may hold, or the end.
+ */
 function scanPlainUser(s: string, i: number, end: number): number {
   while (i < end && USER_CHAR[s.charCodeAt(i)] === 1) i++;
   return i < end && s.charCodeAt(i) === 0x40 /* @ */ ? i : -1;

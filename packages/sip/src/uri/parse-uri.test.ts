@@ -376,6 +376,17 @@ describe("parseUri: SIP URIs in a range of a larger text", () => {
     assert.equal(sipIn("<", "sip:a@b.com", ">").params.size, 0);
   });
 
+  it("reads the parameters' getters from the text too, before and after the parameters are built", () => {
+    const uri = "sip:gw.example.com;maddr=192.0.2.1;ttl=16;method=INVITE;user=phone;transport=TCP;lr";
+    for (const buildFirst of [false, true]) {
+      const u = sipIn("Route: <", uri, ">, <sip:x@y;lr>");
+      if (buildFirst) assert.equal(u.params.size, 6);
+      assert.deepEqual([u.maddr, u.ttl, u.method, u.userParam, u.transport, u.lr], ["192.0.2.1", 16, "INVITE", "phone", "tcp", true]);
+    }
+    const v = sipIn("<", "sip:gw.example.com;lrx;xlr=1", ">;lr");
+    assert.deepEqual([v.lr, v.transport, v.maddr, v.ttl], [false, undefined, undefined, undefined]);
+  });
+
   it("takes what precedes the first '@' as the userinfo, even when it looks like a host and port", () => {
     const u = sip("sip:alice:5060@atlanta.com");
     assert.equal(u.user, "alice");

@@ -4,7 +4,7 @@ import { escapeUriHeader, escapeUriPassword, escapeUriUser } from "./escape.js";
 import { C_DIGIT, isCharRun } from "./uri-chars.js";
 import { classifyHost, type HostType } from "./uri-host.js";
 import { rangeText } from "./range-text.js";
-import { NO_PARAMS, NO_WIRE, buildUriParams, scanUriParams, serializeUriParams } from "./uri-params.js";
+import { NO_PARAMS, NO_WIRE, buildUriParams, plainParamValue, scanUriParams, serializeUriParams } from "./uri-params.js";
 
 /** Fields of a SIP or SIPS URI as a caller supplies them: unescaped. */
 export interface SipUriInit {
@@ -121,7 +121,7 @@ export interface SipUriExtras {
   readonly headerWire: readonly string[];
 }
 
-/** Fields of a URI built from a caller's init, in the order of the internal constructor. */
+/** What the constructor sets from a caller's init once fieldsFromInit has checked and escaped it. */
 interface InitFields {
   scheme: "sip" | "sips";
   user: string | undefined;
@@ -303,33 +303,42 @@ export class SipUri {
     return (this.paramList = scan.params);
   }
 
+  /**
+   * params.get(name) for a lower-case name, without building the parameters when they are still
+   * in the text: routing reads `lr` or `transport` of many URIs and nothing else of their parameters.
+   */
+  private param(name: string): string | null | undefined {
+    if (this.paramList !== undefined) return this.paramList.get(name);
+    return this.paramStart < 0 ? undefined : plainParamValue(this.src, this.paramStart, this.srcEnd, name);
+  }
+
   /** `transport` parameter, lower-cased (RFC 3261 §19.1.1). */
   get transport(): string | undefined {
-    const v = this.params.get("transport");
+    const v = this.param("transport");
     return v == null ? undefined : v.toLowerCase();
   }
 
   get maddr(): string | undefined {
-    return this.params.get("maddr") ?? undefined;
+    return this.param("maddr") ?? undefined;
   }
 
   get ttl(): number | undefined {
-    const v = this.params.get("ttl");
+    const v = this.param("ttl");
     return v == null ? undefined : Number(v);
   }
 
   /** The `user=` parameter (e.g. "phone"), not the user part. */
   get userParam(): string | undefined {
-    return this.params.get("user") ?? undefined;
+    return this.param("user") ?? undefined;
   }
 
   get method(): string | undefined {
-    return this.params.get("method") ?? undefined;
+    return this.param("method") ?? undefined;
   }
 
   /** RFC 3261 §19.1.1: the element responsible for this resource is a loose router. */
   get lr(): boolean {
-    return this.params.has("lr");
+    return this.param("lr") !== undefined;
   }
 
   /** A copy with some fields replaced (unescaped, validated like the constructor). Absent keys are kept; a key present with `undefined` removes the component. */

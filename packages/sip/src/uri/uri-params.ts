@@ -171,6 +171,23 @@ export function scanPlainParams(s: string, i: number, end: number, check: ParamC
   return i;
 }
 
+/**
+ * The value of the parameter `name` (lower case) among parameters s[i, end) that scanPlainParams
+ * accepted (s[i] being ";"), read without building them: `null` when it has no value, undefined
+ * when it is absent. Plain names are their own wire form, and neither names nor values hold ";".
+ */
+export function plainParamValue(s: string, i: number, end: number, name: string): string | null | undefined {
+  while (i < end) {
+    const ns = i + 1;
+    let ne = ns;
+    while (ne < end && s.charCodeAt(ne) !== 0x3d /* = */ && s.charCodeAt(ne) !== 0x3b /* ; */) ne++;
+    i = ne;
+    while (i < end && s.charCodeAt(i) !== 0x3b) i++;
+    if (ne - ns === name.length && s.startsWith(name, ns)) return i === ne ? null : s.slice(ne + 1, i);
+  }
+  return undefined;
+}
+
 /** Whether s[a, a + length) and s[b, b + length) hold the same chars. */
 function sameChars(s: string, a: number, b: number, length: number): boolean {
   for (let k = 0; k < length; k++) if (s.charCodeAt(a + k) !== s.charCodeAt(b + k)) return false;

@@ -36,7 +36,17 @@ export function scanHost(s: string, i: number, end: number): number {
   return j;
 }
 
-/** Index just past a port (1–5 digits, ≤ 65535) starting at `i`, or -1 if there is none. */
+let portValue = 0;
+
+/** The value of the port the last successful `scanPort` read. */
+export function scannedPortValue(): number {
+  return portValue;
+}
+
+/**
+ * Index just past a port (1–5 digits, ≤ 65535) starting at `i`, or -1 if there is none.
+ * The value is left in `scannedPortValue()`, so callers need not read the digits again.
+ */
 export function scanPort(s: string, i: number, end: number): number {
   let j = i;
   let v = 0;
@@ -47,5 +57,6 @@ export function scanPort(s: string, i: number, end: number): number {
     j++;
   }
   if (j === i || j - i > 5 || v > 65535) return -1;
+  portValue = v;
   return j;
 }

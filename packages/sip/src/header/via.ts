@@ -1,6 +1,6 @@
 import { ParseError, rethrowWithContext } from "../errors.js";
 import { excerpt, internSlice, lastScanEnd, Params, parseParams, scanToken, skipWs } from "./lexer.js";
-import { scanHost, scanPort } from "./host.js";
+import { scanHost, scanPort, scannedPortValue } from "./host.js";
 
 /**
  * One Via value (RFC 3261 §20.42): `SIP/2.0/UDP host:port;branch=...;received=...;rport`.
@@ -90,7 +90,7 @@ export function parseVia(s: string, start = 0, end = s.length, inList = false): 
     const p = skipWs(s, i + 1, end);
     const pEnd = scanPort(s, p, end);
     if (pEnd < 0) throw viaError("invalid port", s, p);
-    port = digitsValue(s, p, pEnd);
+    port = scannedPortValue();
     i = pEnd;
   }
   let params: Params;
@@ -140,11 +140,6 @@ function parseDigits(v: string): number {
   return v.length > 0 ? n : -1;
 }
 
-function digitsValue(s: string, start: number, end: number): number {
-  let v = 0;
-  for (let i = start; i < end; i++) v = v * 10 + (s.charCodeAt(i) - 0x30);
-  return v;
-}
 
 /** Parses the via-parms of a Via header value in order, in one pass, into `out`. */
 export function parseViaList(s: string, start: number, end: number, out: Via[]): Via[] {

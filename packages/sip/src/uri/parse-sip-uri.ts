@@ -1,3 +1,4 @@
+import { scanPort, scannedPortValue } from "../header/host.js";
 import { ParseError } from "../errors.js";
 import { excerpt } from "../header/lexer.js";
 import { badChar } from "./bad-char.js";
@@ -62,7 +63,7 @@ function parsePlainSipUri(s: string, textStart: number, start: number, end: numb
     i = scanPort(s, ps, end);
     if (i < 0) return undefined;
     if (i - ps > 1 && s.charCodeAt(ps) === 0x30) verbatim = false; // "05060" serializes as "5060"
-    port = scannedPort;
+    port = scannedPortValue();
   }
 
   // Plain parameters are checked now and built when first read (SipUri.params).
@@ -85,27 +86,6 @@ const USER_CHAR = charTable(C_USER);
 function scanPlainUser(s: string, i: number, end: number): number {
   while (i < end && USER_CHAR[s.charCodeAt(i)] === 1) i++;
   return i < end && s.charCodeAt(i) === 0x40 /* @ */ ? i : -1;
-}
-
-let scannedPort = 0;
-
-/**
- * port = 1*DIGIT, read from s[i]: returns the index past the digits and leaves the value in
- * scannedPort, or returns -1 if there are no digits or the value is not a port (0–65535, at most
- * 5 digits).
- */
-function scanPort(s: string, i: number, end: number): number {
-  const start = i;
-  let v = 0;
-  while (i < end) {
-    const c = s.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) break;
-    v = v * 10 + (c - 0x30);
-    i++;
-  }
-  if (i === start || i - start > 5 || v > 65535) return -1;
-  scannedPort = v;
-  return i;
 }
 
 /** The whole grammar (see parseSipUri), throwing ParseError on the first thing wrong. */
@@ -192,7 +172,7 @@ function parseAnySipUri(s: string, textStart: number, start: number, end: number
       throw new ParseError(`invalid port "${excerpt(s, ps, e - ps)}"`, { offset: ps });
     }
     if (i - ps > 1 && s.charCodeAt(ps) === 0x30) verbatim = false; // "05060" serializes as "5060"
-    port = scannedPort;
+    port = scannedPortValue();
   }
 
   if (i < end) {

@@ -6,14 +6,13 @@ import { ParseError } from "../errors.js";
  * text is an offset into the message.
  */
 
-const enum Ch {
-  TAB = 9,
-  LF = 10,
-  CR = 13,
-  SP = 32,
-  DQUOTE = 34,
-  BACKSLASH = 92,
-}
+// Plain constants: under isolatedModules a const enum becomes property reads inside the loops.
+const TAB = 9;
+const LF = 10;
+const CR = 13;
+const SP = 32;
+const DQUOTE = 34;
+const BACKSLASH = 92;
 
 /** token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") — RFC 3261 §25.1 */
 export const TOKEN_CHAR: Uint8Array = (() => {
@@ -26,7 +25,7 @@ export const TOKEN_CHAR: Uint8Array = (() => {
 })();
 
 export function isWs(c: number): boolean {
-  return c === Ch.SP || c === Ch.TAB || c === Ch.CR || c === Ch.LF;
+  return c === SP || c === TAB || c === CR || c === LF;
 }
 
 /** Index of the first char at or after `i` that is not linear white space. */
@@ -62,12 +61,12 @@ export function isToken(s: string): boolean {
 export function scanQuoted(s: string, i: number, end: number = s.length): number {
   for (let j = i + 1; j < end; j++) {
     const c = s.charCodeAt(j);
-    if (c === Ch.DQUOTE) return j + 1;
-    if (c === Ch.BACKSLASH) {
+    if (c === DQUOTE) return j + 1;
+    if (c === BACKSLASH) {
       j++;
       if (j >= end) break;
       const q = s.charCodeAt(j);
-      if (q === Ch.CR || q === Ch.LF) break;
+      if (q === CR || q === LF) break;
     }
   }
   throw new ParseError("unterminated quoted string", { offset: i });
@@ -93,7 +92,7 @@ export function findUnquoted(s: string, sep: number, i: number, end: number = s.
   let angle = false;
   while (i < end) {
     const c = s.charCodeAt(i);
-    if (c === Ch.DQUOTE) {
+    if (c === DQUOTE) {
       i = scanQuoted(s, i, end);
       continue;
     }
@@ -230,7 +229,7 @@ export function parseParams(s: string, i = 0, end: number = s.length, stopAtComm
     let value: string | null = null;
     if (i < end && s.charCodeAt(i) === 61 /* = */) {
       i = skipWs(s, i + 1, end);
-      if (i < end && s.charCodeAt(i) === Ch.DQUOTE) {
+      if (i < end && s.charCodeAt(i) === DQUOTE) {
         const q = scanQuoted(s, i, end);
         value = unquote(s, i, q);
         i = q;

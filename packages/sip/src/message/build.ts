@@ -1,5 +1,4 @@
 import { ParseError, SipError } from "../errors.js";
-import { findUnquoted, trimEnd } from "../header/lexer.js";
 import { displayName, H } from "./header-names.js";
 import { newTag } from "./ids.js";
 import type { SipMessage, SipRequest, SipResponse } from "./message.js";
@@ -140,10 +139,8 @@ function rawLine(m: SipMessage, i: number): string {
   return m.head.slice(o[i * 4] as number, o[i * 4 + 3] as number);
 }
 
-/** The first value of the first Via line, as received. */
 function topViaValue(m: SipMessage): string {
-  const i = m.lineIndex(H.via, 0);
-  if (i < 0) throw new SipError(`${displayName(H.via)} missing`);
-  const v = m.wireValue(i);
-  return v.slice(0, trimEnd(v, 0, findUnquoted(v, 44 /* , */, 0)));
+  const v = m.topViaText;
+  if (v === undefined) throw new SipError(`${displayName(H.via)} missing`);
+  return v;
 }

@@ -2,7 +2,7 @@ import { ParseError } from "../errors.js";
 import { parseChallenge, parseCredentials, type Challenge, type Credentials } from "../header/auth.js";
 import { parseContentType, type ContentType } from "../header/content-type.js";
 import { parseCSeq, type CSeq } from "../header/cseq.js";
-import { excerpt, isToken, splitList, trimEnd } from "../header/lexer.js";
+import { excerpt, findUnquoted, isToken, splitList, trimEnd } from "../header/lexer.js";
 import { parseNameAddr, parseNameAddrList, type NameAddr } from "../header/name-addr.js";
 import { MAX_DELTA_SECONDS, MAX_MAX_FORWARDS, parseUnsigned } from "../header/numbers.js";
 import { parseVia, parseViaList, type Via } from "../header/via.js";
@@ -231,6 +231,17 @@ export abstract class SipMessage {
       this.topViaCache = parseVia(v, start, end, true);
     }
     return this.topViaCache;
+  }
+
+  /**
+   * The top Via value exactly as received (the first element of the first Via line), for copying
+   * into an ACK or CANCEL (RFC 3261 §9.1, §17.1.1.3) and for RFC 2543 transaction matching.
+   */
+  get topViaText(): string | undefined {
+    const i = this.lineIndex(H.via, 0);
+    if (i < 0) return undefined;
+    const v = this.wireValue(i);
+    return v.slice(0, trimEnd(v, 0, findUnquoted(v, 44 /* , */, 0)));
   }
 
   get from(): NameAddr {

@@ -30,7 +30,7 @@ export function serverTransactionKey(req: SipRequest): string {
   const branch = via.branch;
   const method = req.method;
   if (isRfc3261Branch(branch)) return rfc3261Key(branch, via, method === "ACK" ? "INVITE" : method);
-  return method === "ACK" ? rfc2543AckKey(req) : rfc2543Key(req, via, method);
+  return method === "ACK" ? rfc2543AckKey(req) : rfc2543Key(req, method);
 }
 
 /**
@@ -42,7 +42,7 @@ export function serverTransactionKey(req: SipRequest): string {
 export function cancelTargetKey(cancel: SipRequest, method = "INVITE"): string {
   const via = topVia(cancel);
   const branch = via.branch;
-  return isRfc3261Branch(branch) ? rfc3261Key(branch, via, method) : rfc2543Key(cancel, via, method);
+  return isRfc3261Branch(branch) ? rfc3261Key(branch, via, method) : rfc2543Key(cancel, method);
 }
 
 /**
@@ -53,8 +53,7 @@ export function cancelTargetKey(cancel: SipRequest, method = "INVITE"): string {
  * same for the INVITE and its ACK; the To tag is compared by the caller.
  */
 export function rfc2543AckKey(req: SipRequest): string {
-  const via = topVia(req);
-  return `\n\n${req.uriText}\n${req.from.tag ?? ""}\n${req.callId}\n${req.cseq.seq}\n${via.toString()}`;
+  return `\n\n${req.uriText}\n${req.from.tag ?? ""}\n${req.callId}\n${req.cseq.seq}\n${topViaText(req)}`;
 }
 
 /**
@@ -78,11 +77,18 @@ function rfc3261Key(branch: string, via: Via, method: string): string {
   return via.port === undefined ? `${branch}\n${host}\n${method}` : `${branch}\n${host}:${via.port}\n${method}`;
 }
 
-function rfc2543Key(req: SipRequest, via: Via, method: string): string {
+function rfc2543Key(req: SipRequest, method: string): string {
   // §17.2.3: "a request is matched to a transaction if the Request-URI, To tag, From tag, Call-ID,
   // CSeq (including the method), and top Via header field match those of the request that created
   // the transaction." Compared as received: a retransmission repeats them byte for byte.
-  return `\n${req.uriText}\n${req.to.tag ?? ""}\n${req.from.tag ?? ""}\n${req.callId}\n${req.cseq.seq} ${method}\n${via.toString()}`;
+  return `\n${req.uriText}\n${req.to.tag ?? ""}\n${req.from.tag ?? ""}\n${req.callId}\n${req.cseq.seq} ${method}\n${topViaText(req)}`;
+}
+
+/** The top Via as received: RFC 2543 matching compares it byte for byte, as retransmissions repeat it. */
+function topViaText(req: SipRequest): string {
+  const text = req.topViaText;
+  if (text === undefined) throw new ParseError(`${req.method}: missing Via header`);
+  return text;
 }
 
 function topVia(req: SipRequest): Via {

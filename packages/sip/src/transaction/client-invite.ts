@@ -50,9 +50,9 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
         // B with a value of 64*T1 seconds."
         if (!this.reliable) {
           this.interval = timers.A;
-          this.sendTimer = this.ctx.clock.setTimer(timers.A, () => this.timerA());
+          this.sendTimer = this.ctx.clock.setTimer(timers.A, ClientInviteTransaction.timerAFired, this);
         }
-        this.endTimer = this.ctx.clock.setTimer(timers.B, () => this.timerB());
+        this.endTimer = this.ctx.clock.setTimer(timers.B, ClientInviteTransaction.timerBFired, this);
         // §17.1.1.2: "The client transaction MUST pass the request to the transport layer for
         // transmission."
         this.send(this.request.bytes);
@@ -91,7 +91,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
           // response -- its handling is delegated to the TU."
           this.stopTimers();
           this.current = S.Accepted;
-          this.endTimer = this.ctx.clock.setTimer(this.ctx.timers.M, () => this.timerM());
+          this.endTimer = this.ctx.clock.setTimer(this.ctx.timers.M, ClientInviteTransaction.timerMFired, this);
           this.user.onResponse(res, this);
         } else {
           // §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a
@@ -106,7 +106,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
           const ack = createAck(this.request, res);
           this.ack = ack;
           const d = waitTime(this.ctx.timers, "D", this.reliable);
-          if (d > 0) this.endTimer = this.ctx.clock.setTimer(d, () => this.timerD());
+          if (d > 0) this.endTimer = this.ctx.clock.setTimer(d, ClientInviteTransaction.timerDFired, this);
           this.user.onResponse(res, this);
           // "The ACK MUST be sent to the same address, port, and transport to which the original
           // request was sent."
@@ -151,7 +151,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
         // This process MUST continue so that the request is retransmitted with intervals that
         // double after each transmission." Not capped: Timer B ends it.
         this.interval *= 2;
-        this.sendTimer = this.ctx.clock.setTimer(this.interval, () => this.timerA());
+        this.sendTimer = this.ctx.clock.setTimer(this.interval, ClientInviteTransaction.timerAFired, this);
         this.send(this.request.bytes);
         return;
       case S.Proceeding:
@@ -248,6 +248,23 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
 
   protected notifyTerminated(): void {
     this.user.onTerminated?.(this);
+  }
+
+  // Timer callbacks get the transaction as argument: arming a timer allocates no closure.
+  private static timerAFired<D>(tx: ClientInviteTransaction<D>): void {
+    tx.timerA();
+  }
+
+  private static timerBFired<D>(tx: ClientInviteTransaction<D>): void {
+    tx.timerB();
+  }
+
+  private static timerDFired<D>(tx: ClientInviteTransaction<D>): void {
+    tx.timerD();
+  }
+
+  private static timerMFired<D>(tx: ClientInviteTransaction<D>): void {
+    tx.timerM();
   }
 }
 

@@ -47,10 +47,10 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
         // in 64*T1 seconds. The request MUST be passed to the transport layer for transmission. If
         // an unreliable transport is in use, the client transaction MUST set timer E to fire in T1
         // seconds."
-        this.endTimer = this.ctx.clock.setTimer(timers.F, () => this.timerF());
+        this.endTimer = this.ctx.clock.setTimer(timers.F, ClientNonInviteTransaction.timerFFired, this);
         if (!this.reliable) {
           this.interval = timers.E;
-          this.sendTimer = this.ctx.clock.setTimer(timers.E, () => this.timerE());
+          this.sendTimer = this.ctx.clock.setTimer(timers.E, ClientNonInviteTransaction.timerEFired, this);
         }
         this.send(this.request.bytes);
         return;
@@ -86,7 +86,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
           this.stopTimers();
           this.current = S.Completed;
           const k = waitTime(this.ctx.timers, "K", this.reliable);
-          if (k > 0) this.endTimer = this.ctx.clock.setTimer(k, () => this.timerK());
+          if (k > 0) this.endTimer = this.ctx.clock.setTimer(k, ClientNonInviteTransaction.timerKFired, this);
           this.user.onResponse(res, this);
           if (k === 0 && !this.isTerminated()) this.end();
         }
@@ -111,7 +111,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
         // MIN(4*T1, T2). This process continues so that retransmissions occur with an
         // exponentially increasing interval that caps at T2."
         this.interval = Math.min(2 * this.interval, this.ctx.timers.t2);
-        this.sendTimer = this.ctx.clock.setTimer(this.interval, () => this.timerE());
+        this.sendTimer = this.ctx.clock.setTimer(this.interval, ClientNonInviteTransaction.timerEFired, this);
         this.send(this.request.bytes);
         return;
       case S.Proceeding:
@@ -119,7 +119,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
         // to the transport layer for retransmission, and Timer E MUST be reset with a value of T2
         // seconds."
         this.interval = this.ctx.timers.t2;
-        this.sendTimer = this.ctx.clock.setTimer(this.interval, () => this.timerE());
+        this.sendTimer = this.ctx.clock.setTimer(this.interval, ClientNonInviteTransaction.timerEFired, this);
         this.send(this.request.bytes);
         return;
       case S.Completed:
@@ -192,6 +192,19 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
 
   protected notifyTerminated(): void {
     this.user.onTerminated?.(this);
+  }
+
+  // Timer callbacks get the transaction as argument: arming a timer allocates no closure.
+  private static timerEFired<D>(tx: ClientNonInviteTransaction<D>): void {
+    tx.timerE();
+  }
+
+  private static timerFFired<D>(tx: ClientNonInviteTransaction<D>): void {
+    tx.timerF();
+  }
+
+  private static timerKFired<D>(tx: ClientNonInviteTransaction<D>): void {
+    tx.timerK();
   }
 }
 

@@ -8,10 +8,10 @@ describe("VirtualClock", () => {
   it("fires due timers in due order, ties in the order they were set, with now() at the due time", () => {
     const clock = new VirtualClock(1000);
     const fired: string[] = [];
-    clock.setTimer(300, () => fired.push(`c@${clock.now()}`));
-    clock.setTimer(100, () => fired.push(`a@${clock.now()}`));
-    clock.setTimer(300, () => fired.push(`d@${clock.now()}`));
-    clock.setTimer(200, () => fired.push(`b@${clock.now()}`));
+    clock.setTimer(300, () => fired.push(`c@${clock.now()}`), undefined);
+    clock.setTimer(100, () => fired.push(`a@${clock.now()}`), undefined);
+    clock.setTimer(300, () => fired.push(`d@${clock.now()}`), undefined);
+    clock.setTimer(200, () => fired.push(`b@${clock.now()}`), undefined);
     clock.advance(250);
     assert.deepEqual(fired, ["a@1100", "b@1200"]);
     assert.equal(clock.now(), 1250);
@@ -25,10 +25,10 @@ describe("VirtualClock", () => {
     const fired: number[] = [];
     const tick = (ms: number): void => {
       fired.push(clock.now());
-      if (ms < 800) clock.setTimer(ms * 2, () => tick(ms * 2));
+      if (ms < 800) clock.setTimer(ms * 2, () => tick(ms * 2), undefined);
     };
-    clock.setTimer(100, () => tick(100));
-    clock.setTimer(0, () => fired.push(-1));
+    clock.setTimer(100, () => tick(100), undefined);
+    clock.setTimer(0, () => fired.push(-1), undefined);
     clock.advance(10_000);
     assert.deepEqual(fired, [-1, 100, 300, 700, 1500]);
   });
@@ -36,8 +36,8 @@ describe("VirtualClock", () => {
   it("does not fire cleared timers and reports the next due time", () => {
     const clock = new VirtualClock();
     let fired = 0;
-    const h = clock.setTimer(10, () => fired++);
-    clock.setTimer(20, () => fired++);
+    const h = clock.setTimer(10, () => fired++, undefined);
+    clock.setTimer(20, () => fired++, undefined);
     assert.equal(clock.nextDue(), 10);
     clock.clearTimer(h);
     clock.clearTimer(h);
@@ -47,17 +47,34 @@ describe("VirtualClock", () => {
     assert.equal(clock.nextDue(), undefined);
   });
 
+  it("passes the argument given when arming (no closure needed per timer)", () => {
+    const clock = new VirtualClock();
+    const got: string[] = [];
+    const record = (who: string): void => {
+      got.push(who);
+    };
+    clock.setTimer(5, record, "first");
+    clock.setTimer(1, record, "second");
+    clock.advance(10);
+    assert.deepEqual(got, ["second", "first"]);
+  });
+
   it("rejects negative or non-finite durations", () => {
     const clock = new VirtualClock();
-    assert.throws(() => clock.setTimer(-1, () => {}), TransactionError);
+    assert.throws(() => clock.setTimer(-1, () => {}, undefined), TransactionError);
     assert.throws(() => clock.advance(Number.NaN), TransactionError);
   });
 });
 
 describe("systemClock", () => {
+  it("passes the argument to the callback", async () => {
+    const got = await new Promise<string>((resolve) => systemClock.setTimer(1, resolve, "arg"));
+    assert.equal(got, "arg");
+  });
+
   it("arms and clears a timer without firing it", () => {
     let fired = false;
-    const h = systemClock.setTimer(60_000, () => (fired = true));
+    const h = systemClock.setTimer(60_000, () => (fired = true), undefined);
     systemClock.clearTimer(h);
     assert.equal(fired, false);
     assert.equal(typeof systemClock.now(), "number");

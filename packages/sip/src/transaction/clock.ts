@@ -12,8 +12,11 @@ export type TimerHandle = { readonly [timerHandleBrand]: true };
 export interface Clock {
   /** Milliseconds on a monotonic scale. */
   now(): number;
-  /** Calls `fn` once, `ms` milliseconds from now. */
-  setTimer(ms: number, fn: () => void): TimerHandle;
+  /**
+   * Calls `fn(arg)` once, `ms` milliseconds from now. Passing the argument (as `setTimeout` does)
+   * lets a caller arm timers with a shared function instead of a closure per timer.
+   */
+  setTimer<T>(ms: number, fn: (arg: T) => void, arg: T): TimerHandle;
   /** Disarms a timer; a no-op if it already fired or was cleared. */
   clearTimer(handle: TimerHandle): void;
 }
@@ -24,8 +27,8 @@ export interface Clock {
  */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimer(ms, fn) {
-    const t = setTimeout(fn, ms);
+  setTimer(ms, fn, arg) {
+    const t = setTimeout(fn, ms, arg);
     t.unref();
     return t as unknown as TimerHandle;
   },
@@ -37,7 +40,8 @@ export const systemClock: Clock = {
 interface VirtualTimer {
   due: number;
   seq: number;
-  fn: () => void;
+  fn: (arg: unknown) => void;
+  arg: unknown;
 }
 
 /**
@@ -59,9 +63,9 @@ export class VirtualClock implements Clock {
     return this.time;
   }
 
-  setTimer(ms: number, fn: () => void): TimerHandle {
+  setTimer<T>(ms: number, fn: (arg: T) => void, arg: T): TimerHandle {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new TransactionError(`VirtualClock.setTimer: invalid delay ${ms}`);
-    const t: VirtualTimer = { due: this.time + ms, seq: this.seq++, fn };
+    const t: VirtualTimer = { due: this.time + ms, seq: this.seq++, fn: fn as (arg: unknown) => void, arg };
     let i = this.queue.length;
     while (i > 0 && (this.queue[i - 1] as VirtualTimer).due > t.due) i--;
     this.queue.splice(i, 0, t);
@@ -82,7 +86,7 @@ export class VirtualClock implements Clock {
       if (next === undefined || next.due > target) break;
       this.queue.shift();
       this.time = next.due;
-      next.fn();
+      next.fn(next.arg);
     }
     this.time = target;
   }

@@ -34,7 +34,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
     // §17.2.1: "The server transaction MUST generate a 100 (Trying) response unless it knows that
     // the TU will generate a provisional or final response within 200 ms".
     const delay = ctx.tryingDelay;
-    if (delay !== false) this.sendTimer = ctx.clock.setTimer(delay, () => this.tryingTimer());
+    if (delay !== false) this.sendTimer = ctx.clock.setTimer(delay, ServerInviteTransaction.tryingTimerFired, this);
   }
 
   /** The most recent response sent: retransmitted on request retransmissions. */
@@ -88,7 +88,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
         this.stopTimers();
         this.current = S.Confirmed;
         const i = waitTime(this.ctx.timers, "I", this.reliable);
-        if (i > 0) this.endTimer = this.ctx.clock.setTimer(i, () => this.timerI());
+        if (i > 0) this.endTimer = this.ctx.clock.setTimer(i, ServerInviteTransaction.timerIFired, this);
         else this.end();
         return;
       }
@@ -138,7 +138,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
           this.stopTimers();
           this.current = S.Accepted;
           this.last = res;
-          this.endTimer = this.ctx.clock.setTimer(this.ctx.timers.L, () => this.timerL());
+          this.endTimer = this.ctx.clock.setTimer(this.ctx.timers.L, ServerInviteTransaction.timerLFired, this);
           this.send(res.bytes);
         } else {
           // §17.2.1: "While in the "Proceeding" state, if the TU passes a response with status
@@ -153,9 +153,9 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
           const timers = this.ctx.timers;
           if (!this.reliable) {
             this.interval = timers.G;
-            this.sendTimer = this.ctx.clock.setTimer(timers.G, () => this.timerG());
+            this.sendTimer = this.ctx.clock.setTimer(timers.G, ServerInviteTransaction.timerGFired, this);
           }
-          this.endTimer = this.ctx.clock.setTimer(timers.H, () => this.timerH());
+          this.endTimer = this.ctx.clock.setTimer(timers.H, ServerInviteTransaction.timerHFired, this);
           this.send(res.bytes);
         }
         return;
@@ -210,7 +210,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
         // timer G is reset with a value that doubles, unless that value exceeds T2, in which case
         // it is reset with the value of T2."
         this.interval = Math.min(2 * this.interval, this.ctx.timers.t2);
-        this.sendTimer = this.ctx.clock.setTimer(this.interval, () => this.timerG());
+        this.sendTimer = this.ctx.clock.setTimer(this.interval, ServerInviteTransaction.timerGFired, this);
         if (this.last !== undefined) this.send(this.last.bytes);
         return;
       case S.Proceeding:
@@ -307,6 +307,27 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
 
   private illegal(status: number): TransactionError {
     return new TransactionError(`ServerInviteTransaction.respond: cannot send ${status} in state ${this.current}`);
+  }
+
+  // Timer callbacks get the transaction as argument: arming a timer allocates no closure.
+  private static timerGFired<D>(tx: ServerInviteTransaction<D>): void {
+    tx.timerG();
+  }
+
+  private static timerHFired<D>(tx: ServerInviteTransaction<D>): void {
+    tx.timerH();
+  }
+
+  private static timerIFired<D>(tx: ServerInviteTransaction<D>): void {
+    tx.timerI();
+  }
+
+  private static timerLFired<D>(tx: ServerInviteTransaction<D>): void {
+    tx.timerL();
+  }
+
+  private static tryingTimerFired<D>(tx: ServerInviteTransaction<D>): void {
+    tx.tryingTimer();
   }
 }
 

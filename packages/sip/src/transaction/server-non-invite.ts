@@ -103,7 +103,7 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
           this.current = S.Completed;
           this.last = res;
           const j = waitTime(this.ctx.timers, "J", this.reliable);
-          if (j > 0) this.endTimer = this.ctx.clock.setTimer(j, () => this.timerJ());
+          if (j > 0) this.endTimer = this.ctx.clock.setTimer(j, ServerNonInviteTransaction.timerJFired, this);
           this.send(res.bytes);
           if (j === 0 && !this.isTerminated()) this.end();
         }
@@ -152,6 +152,11 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
 
   protected notifyTerminated(): void {
     this.user.onTerminated?.(this);
+  }
+
+  // Timer callbacks get the transaction as argument: arming a timer allocates no closure.
+  private static timerJFired<D>(tx: ServerNonInviteTransaction<D>): void {
+    tx.timerJ();
   }
 }
 

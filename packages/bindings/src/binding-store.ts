@@ -1,0 +1,24 @@
+import type { Binding, ListPage, SaveBindings, SaveResult } from "./binding.js";
+
+/**
+ * Where bindings live. Adapters: `MemoryBindingStore` (embedded), the Redis store of the location
+ * service, and the location service's gRPC client. Every adapter passes `bindingStoreContract`.
+ *
+ * Bindings expire by themselves: a binding whose lifetime has passed is never returned, with no
+ * sweeper running.
+ */
+export interface BindingStore {
+  /**
+   * Applies one REGISTER's changes to one AOR atomically with the RFC 3261 §10.3 step 7 rules,
+   * checking the nonce use in the same step.
+   */
+  save(request: SaveBindings): Promise<SaveResult>;
+  /** The live bindings of an AOR (none: an empty array). */
+  lookup(aor: string): Promise<Binding[]>;
+  /** Removes the given keys of an AOR (all when `keys` is empty) and says how many went. */
+  remove(aor: string, keys: readonly string[]): Promise<number>;
+  /** AORs with live bindings, a page at a time; `pageToken` from the previous page. */
+  list(pageSize: number, pageToken: string | undefined): Promise<ListPage>;
+  /** Releases connections; the store is not used afterwards. */
+  close(): Promise<void>;
+}

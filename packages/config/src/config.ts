@@ -1,0 +1,77 @@
+import type { DigestAlgorithmName, StoredHa1 } from "@sipfleet/sip";
+
+/*
+ * The validated configuration every service reads. The YAML file (`SIPFLEET_CONFIG`, default
+ * deploy/local/sipfleet.yaml) and, later, the Kubernetes custom resources are validated into this
+ * shape by the same code; nothing reads the raw YAML.
+ */
+
+export interface SipfleetConfig {
+  /** Domains we serve, by lower-cased name. */
+  readonly domains: ReadonlyMap<string, DomainConfig>;
+  readonly registrar: RegistrarConfig;
+  readonly auth: AuthConfig;
+  readonly edge: EdgeConfig;
+}
+
+export interface DomainConfig {
+  /** As written in the file (lower-cased); also the digest realm. */
+  readonly name: string;
+  /**
+   * `digest`: every REGISTER is challenged (RFC 3261 §22). `none`: anyone may register any user
+   * name — for benchmarks on loopback only.
+   */
+  readonly authentication: "digest" | "none";
+  /** Users by name (case-sensitive, as the user part of a SIP URI is). */
+  readonly users: ReadonlyMap<string, UserConfig>;
+}
+
+export interface UserConfig {
+  readonly name: string;
+  /** HA1 = H(username:realm:password) per hash family; the password itself is never stored. */
+  readonly ha1: StoredHa1;
+}
+
+export interface RegistrarConfig {
+  /** Shorter requested expiries get 423 Interval Too Brief (RFC 3261 §10.3 step 7). Seconds. */
+  readonly minExpires: number;
+  /** Longer requested expiries are shortened to this. Seconds. */
+  readonly maxExpires: number;
+  /** Used when neither the Contact nor the request gives an expiry. Seconds. */
+  readonly defaultExpires: number;
+  /** Most bindings one AOR may hold; a REGISTER that would exceed it is refused. */
+  readonly maxBindingsPerAor: number;
+}
+
+export interface AuthConfig {
+  /** Challenges offered, in order of preference (RFC 8760 §2.4: strongest first). */
+  readonly algorithms: readonly DigestAlgorithmName[];
+  /** How long a nonce is accepted before a challenge says stale=true. */
+  readonly nonceLifetimeMs: number;
+  /**
+   * Key of the HMAC that makes nonces any replica can verify. Must be the same on every replica:
+   * from `auth.nonceSecret` or `SIPFLEET_NONCE_SECRET`; random per process when neither is set
+   * (fine for one process, not for a cluster).
+   */
+  readonly nonceSecret: Uint8Array;
+}
+
+export type ListenTransport = "udp" | "tcp";
+
+export interface ListenAddress {
+  readonly transport: ListenTransport;
+  /** IP literal (v4 or v6 without brackets). */
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface EdgeConfig {
+  /** Sockets to listen on; `SIPFLEET_LISTEN` (e.g. `udp:127.0.0.1:5070,tcp:127.0.0.1:5070`) overrides. */
+  readonly listen: readonly ListenAddress[];
+  /** How long the edge waits for a worker's decision before answering 503. */
+  readonly decisionTimeoutMs: number;
+  /** Retry-After (seconds) on the 503 sent when no worker answers. */
+  readonly retryAfterSeconds: number;
+  /** Largest SIP message accepted on any transport, bytes. */
+  readonly maxMessageSize: number;
+}

@@ -1,0 +1,4 @@
+// The wire contracts (generated from proto/ by `pnpm proto:generate`; never edited by hand).
+export * from "./gen/sipfleet/sip/v1/envelope.js";
+export * from "./gen/sipfleet/sip/v1/decision.js";
+export * from "./gen/sipfleet/location/v1/location.js";

@@ -2,3 +2,4 @@
 export * from "./gen/sipfleet/sip/v1/envelope.js";
 export * from "./gen/sipfleet/sip/v1/decision.js";
 export * from "./gen/sipfleet/location/v1/location.js";
+export * from "./subjects.js";

@@ -1,3 +1,4 @@
-export { freePort } from "./ports.js";
+export { freePort, freePortRun } from "./ports.js";
 export { type EngineProcess, EngineMissingError, hasBinary } from "./engine-process.js";
 export { startNatsServer, startRedisServer } from "./engines.js";
+export { hasSipp, runSipp, type SippRun, type SippResult } from "./sipp.js";

@@ -1,0 +1,54 @@
+// `pnpm cluster -- --edges 2 --registrars 2 --locations 2`: every tier as its own processes on
+// this machine against the NATS and Redis at NATS_URL / REDIS_URL. Ctrl-C stops them all.
+import { parseArgs } from "node:util";
+import { createLogger, runService } from "@sipfleet/runtime";
+import { startCluster } from "./cluster.js";
+import { DEFAULT_CONFIG_PATH } from "./config-path.js";
+
+const logger = createLogger("cluster");
+
+const { values } = parseArgs({
+  options: {
+    edges: { type: "string", default: "1" },
+    registrars: { type: "string", default: "1" },
+    locations: { type: "string", default: "1" },
+    proxies: { type: "string", default: "0" },
+    "location-port": { type: "string", default: "50051" },
+  },
+});
+
+function count(key: keyof typeof values, min: number): number {
+  const raw = values[key];
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > 64) {
+    logger.fatal({}, `--${key}: must be an integer from ${min} to 64, got "${String(raw)}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const edges = count("edges", 1);
+const registrars = count("registrars", 1);
+const locations = count("locations", 1);
+const proxies = count("proxies", 0);
+const locationPort = count("location-port", 1);
+if (proxies > 0) logger.warn({ proxies }, "--proxies: the proxy tier arrives with the call path; no proxy workers are started");
+
+await runService(logger, async () => {
+  const cluster = await startCluster({
+    edges,
+    registrars,
+    locations,
+    natsUrl: process.env["NATS_URL"] ?? "nats://127.0.0.1:4222",
+    redisUrl: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379",
+    configPath: process.env["SIPFLEET_CONFIG"] ?? DEFAULT_CONFIG_PATH,
+    listen: process.env["SIPFLEET_LISTEN"] ?? "udp:127.0.0.1:5060,tcp:127.0.0.1:5060",
+    locationPorts: Array.from({ length: locations }, (_, k) => locationPort + k),
+    ...(process.env["SIPFLEET_NONCE_SECRET"] === undefined ? {} : { nonceSecret: process.env["SIPFLEET_NONCE_SECRET"] }),
+  });
+  logger.info(
+    { edges: cluster.edgeListen, locations: cluster.locationAddresses, pids: cluster.processes.map((p) => `${p.name}:${p.pid}`) },
+    "cluster ready",
+  );
+  return cluster;
+});

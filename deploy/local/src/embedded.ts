@@ -1,0 +1,41 @@
+import { MemoryBindingStore } from "@sipfleet/bindings";
+import { MemoryBus } from "@sipfleet/bus";
+import type { SipfleetConfig } from "@sipfleet/config";
+import { startEdge, type Edge } from "@sipfleet/edge";
+import { startRegistrar } from "@sipfleet/registrar";
+import type { Logger } from "@sipfleet/runtime";
+
+export interface EmbeddedPlatform {
+  readonly edge: Edge;
+  /** The bindings, for tests and tools that look inside. */
+  readonly store: MemoryBindingStore;
+  stop(): Promise<void>;
+}
+
+/**
+ * Every tier in one process on the in-memory adapters (architecture invariant 6): a bus with no
+ * server behind it, bindings in a Map that expire by their own clock. The edge, the registrar and
+ * the binding rules are the very code cluster mode runs; only the adapters differ.
+ */
+export async function startEmbedded(config: SipfleetConfig, logger: Logger): Promise<EmbeddedPlatform> {
+  const bus = new MemoryBus({ logger });
+  const store = new MemoryBindingStore();
+  const registrar = startRegistrar({ bus, store, settings: config, logger: logger.child({ tier: "registrar" }) });
+  const edge = await startEdge({
+    bus,
+    config: config.edge,
+    domains: new Set(config.domains.keys()),
+    logger: logger.child({ tier: "edge" }),
+  });
+  return {
+    edge,
+    store,
+    async stop() {
+      // The edge first: it stops taking requests and waits for the decisions it has asked for.
+      await edge.stop();
+      await registrar.stop();
+      await bus.drain();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import type { Logger } from "pino";
+
+export interface Stoppable {
+  /** Graceful: stop taking work, finish what is in hand, release connections. */
+  stop(): Promise<void>;
+}
+
+export interface RunOptions {
+  /** Longest a graceful stop may take before the process exits anyway (exit code 1). */
+  stopTimeoutMs: number;
+}
+
+export const DEFAULT_RUN_OPTIONS: RunOptions = { stopTimeoutMs: 30_000 };
+
+/**
+ * Runs a service as the process's main: starts it, and on SIGTERM or SIGINT stops it gracefully
+ * and exits 0. A start-up failure (bad configuration, unreachable dependency that is required at
+ * start) exits 1 with the reason logged. A second signal exits at once.
+ */
+export async function runService(
+  logger: Logger,
+  start: () => Promise<Stoppable>,
+  options: Partial<RunOptions> = {},
+): Promise<void> {
+  const o: RunOptions = { ...DEFAULT_RUN_OPTIONS, ...options };
+  let service: Stoppable;
+  try {
+    service = await start();
+  } catch (e) {
+    logger.fatal({ err: e }, "start-up failed");
+    process.exitCode = 1;
+    // Let the log line reach stderr before the process ends.
+    setImmediate(() => process.exit(1));
+    return;
+  }
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    const timer = setTimeout(() => {
+      logger.error({ stopTimeoutMs: o.stopTimeoutMs }, "graceful stop took too long; exiting");
+      process.exit(1);
+    }, o.stopTimeoutMs);
+    timer.unref();
+    service.stop().then(
+      () => {
+        logger.info({}, "stopped");
+        process.exit(0);
+      },
+      (e: unknown) => {
+        logger.error({ err: e }, "stop failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}

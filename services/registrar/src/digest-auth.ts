@@ -1,0 +1,96 @@
+import type { NonceUse } from "@sipfleet/bindings";
+import type { AuthConfig, DomainConfig } from "@sipfleet/config";
+import {
+  buildChallenges,
+  checkNonce,
+  createNonce,
+  DEFAULT_NONCE_SKEW_MS,
+  type Credentials,
+  type SipRequest,
+  type StoredHa1,
+  verifyCredentials,
+} from "@sipfleet/sip";
+import { reply, type RegistrarReply } from "./reply.js";
+
+/*
+ * RFC 3261 §22 digest for REGISTER (401 / WWW-Authenticate), with RFC 7616 nonces any replica can
+ * verify (an HMAC of the shared secret and the issue time, see @sipfleet/sip nonce.ts) and RFC
+ * 8760 algorithms offered strongest first. Replay (the nonce count) needs shared state; it is
+ * returned as a NonceUse for the store to check in the same atomic step as the save.
+ *
+ * A wrong password and an unknown user get the same answer after the same work, so that the
+ * answers tell an attacker nothing about which users exist.
+ */
+
+export type AuthOutcome =
+  | { readonly ok: true; readonly username: string; readonly nonceUse: NonceUse | undefined }
+  | { readonly ok: false; readonly reply: RegistrarReply };
+
+/** Verifies unknown users against this, so that they cost what a known user costs. */
+const DECOY_HA1: StoredHa1 = {
+  MD5: "00000000000000000000000000000000",
+  "SHA-256": "0000000000000000000000000000000000000000000000000000000000000000",
+};
+
+export class DigestAuthenticator {
+  constructor(private readonly auth: AuthConfig) {}
+
+  /** 401 with one challenge per configured algorithm (RFC 8760 §2.3), a fresh nonce. */
+  challenge(realm: string, nowMs: number, stale = false): RegistrarReply {
+    const nonce = createNonce(this.auth.nonceSecret, nowMs);
+    const values = buildChallenges({ realm, nonce, qop: "auth", stale }, this.auth.algorithms);
+    return reply(401, undefined, values.map((v) => ["WWW-Authenticate", v] as const));
+  }
+
+  authenticate(req: SipRequest, domain: DomainConfig, nowMs: number): AuthOutcome {
+    const realm = domain.name;
+    let credentials: Credentials | undefined;
+    try {
+      // RFC 3261 §22.4: the UAC may send credentials for several realms; ours is the domain's.
+      credentials = req.authorization.find((c) => c.isDigest && c.realm === realm);
+    } catch {
+      return { ok: false, reply: reply(400, "Malformed Authorization") };
+    }
+    if (credentials === undefined) return { ok: false, reply: this.challenge(realm, nowMs) };
+
+    const nonce = credentials.nonce ?? "";
+    const nonceStatus = checkNonce(this.auth.nonceSecret, nonce, nowMs, this.auth.nonceLifetimeMs);
+    // Not ours (forged, another secret, garbled): a fresh challenge, not stale (RFC 7616 §3.3).
+    if (nonceStatus === "invalid") return { ok: false, reply: this.challenge(realm, nowMs) };
+
+    const user = credentials.username === undefined || credentials.userhash ? undefined : domain.users.get(credentials.username);
+    const verification = verifyCredentials({
+      credentials,
+      method: req.method,
+      ha1: user?.ha1 ?? DECOY_HA1,
+      realm,
+      qop: ["auth"],
+      algorithms: this.auth.algorithms,
+      requestUri: req.uriText,
+    });
+    if (!verification.ok) {
+      switch (verification.reason) {
+        case "malformed":
+        case "missing-param":
+        case "bad-nc":
+          return { ok: false, reply: reply(400, "Malformed Authorization") };
+        case "algorithm-not-offered":
+        case "unsupported-algorithm":
+        case "qop-not-offered":
+          // The client answered something we did not ask for: ask again.
+          return { ok: false, reply: this.challenge(realm, nowMs) };
+        default:
+          return { ok: false, reply: reply(403, "Forbidden") };
+      }
+    }
+    if (user === undefined) return { ok: false, reply: reply(403, "Forbidden") };
+    // RFC 7616 §3.3: stale=true only when the credentials were right for the old nonce, so the
+    // UA retries with the new one without asking its user for a password.
+    if (nonceStatus === "stale") return { ok: false, reply: this.challenge(realm, nowMs, true) };
+
+    const nc = verification.nc;
+    const nonceUse: NonceUse | undefined =
+      nc === undefined ? undefined : { nonce, nc, ttlMs: this.auth.nonceLifetimeMs + DEFAULT_NONCE_SKEW_MS };
+    return { ok: true, username: user.name, nonceUse };
+  }
+}

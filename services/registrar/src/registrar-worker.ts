@@ -1,0 +1,80 @@
+import type { Flow, TransportName } from "@sipfleet/bindings";
+import type { Bus, BusSubscription } from "@sipfleet/bus";
+import { Decision, Envelope, REGISTRAR_QUEUE, REGISTRAR_SUBJECT, Transport, type Flow as WireFlow } from "@sipfleet/proto";
+import { parseMessage, SipError, SipRequest } from "@sipfleet/sip";
+import type { Registrar, RegistrarLogger } from "./registrar.js";
+import { reply, toDecision, type RegistrarReply } from "./reply.js";
+
+/**
+ * A registrar worker: one member of the registrar queue group. Each request is an Envelope with a
+ * REGISTER as the edge received it; each reply a Decision. Bad input is answered, never thrown:
+ * a throw would leave the edge waiting until its timeout.
+ */
+export function serveRegistrar(bus: Bus, registrar: Registrar, logger: RegistrarLogger): BusSubscription {
+  return bus.serve(REGISTRAR_SUBJECT, REGISTRAR_QUEUE, async (msg) => {
+    const answer = await answerEnvelope(msg.data, registrar, logger);
+    return Decision.encode(toDecision(answer)).finish();
+  });
+}
+
+export async function answerEnvelope(data: Uint8Array, registrar: Registrar, logger: RegistrarLogger): Promise<RegistrarReply> {
+  let envelope: Envelope;
+  try {
+    envelope = Envelope.decode(data);
+  } catch (e) {
+    logger.warn({ err: e }, "undecodable envelope");
+    return reply(500, "Bad Envelope");
+  }
+  const flow = flowFromWire(envelope.flow);
+  if (flow === undefined) {
+    logger.warn({}, "envelope without a usable flow");
+    return reply(500, "Bad Envelope");
+  }
+  let req: SipRequest;
+  try {
+    const m = parseMessage(Buffer.from(envelope.message.buffer, envelope.message.byteOffset, envelope.message.byteLength));
+    if (!(m instanceof SipRequest)) return reply(500, "Not A Request");
+    req = m;
+  } catch (e) {
+    // The edge validated it; a message it let through that we cannot parse is a bug to see.
+    if (e instanceof SipError) {
+      logger.warn({ err: e }, "unparsable REGISTER in envelope");
+      return reply(400, "Malformed Request");
+    }
+    throw e;
+  }
+  try {
+    return await registrar.handle(req, flow);
+  } catch (e) {
+    logger.error({ err: e, callId: safeCallId(req) }, "registrar failed");
+    return reply(500, "Server Internal Error");
+  }
+}
+
+const TRANSPORTS: Partial<Record<Transport, TransportName>> = {
+  [Transport.TRANSPORT_UDP]: "udp",
+  [Transport.TRANSPORT_TCP]: "tcp",
+  [Transport.TRANSPORT_TLS]: "tls",
+  [Transport.TRANSPORT_WS]: "ws",
+  [Transport.TRANSPORT_WSS]: "wss",
+};
+
+function flowFromWire(f: WireFlow | undefined): Flow | undefined {
+  const transport = f === undefined ? undefined : TRANSPORTS[f.transport];
+  if (f === undefined || transport === undefined || f.remote === undefined || f.local === undefined || f.edgeId === "") return undefined;
+  return {
+    edgeId: f.edgeId,
+    connectionId: f.connectionId,
+    transport,
+    remote: { ip: f.remote.ip, port: f.remote.port },
+    local: { ip: f.local.ip, port: f.local.port },
+  };
+}
+
+function safeCallId(req: SipRequest): string | undefined {
+  try {
+    return req.callId;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,64 @@
+// What the end-to-end tests share: a config file of their own, free ports, scenario paths.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { computeHa1 } from "@sipfleet/sip";
+
+export const SCENARIOS = fileURLToPath(new URL("../scenarios/", import.meta.url));
+
+export const DIGEST_DOMAIN = "sipfleet.local";
+export const OPEN_DOMAIN = "bench.sipfleet.local";
+export const USERS = [
+  ["alice", "alice-secret"],
+  ["bob", "bob-secret"],
+  ["carol", "carol-secret"],
+] as const;
+
+export interface TestConfigOptions {
+  /** Digest algorithms offered, strongest first by default. */
+  algorithms?: readonly string[];
+  minExpires?: number;
+  decisionTimeoutMs?: number;
+}
+
+/**
+ * A YAML config with the digest domain (alice, bob, carol, as in deploy/local/sipfleet.yaml) and
+ * the open benchmark domain, written to a temporary file. Returns its path.
+ */
+export function writeTestConfig(options: TestConfigOptions = {}): string {
+  const users = USERS.map(
+    ([name, password]) =>
+      `      - name: ${name}\n        ha1:\n          md5: ${computeHa1(name, DIGEST_DOMAIN, password, "MD5")}\n          sha256: ${computeHa1(name, DIGEST_DOMAIN, password, "SHA-256")}`,
+  ).join("\n");
+  const yaml = `domains:
+  - name: ${DIGEST_DOMAIN}
+    authentication: digest
+    users:
+${users}
+  - name: ${OPEN_DOMAIN}
+    authentication: none
+registrar:
+  minExpires: ${options.minExpires ?? 1}
+  defaultExpires: 3600
+  maxExpires: 7200
+auth:
+  algorithms: [${(options.algorithms ?? ["SHA-256", "MD5"]).join(", ")}]
+edge:
+  listen: udp:127.0.0.1:5060,tcp:127.0.0.1:5060
+  decisionTimeoutMs: ${options.decisionTimeoutMs ?? 2000}
+`;
+  const dir = mkdtempSync(join(tmpdir(), "sipfleet-e2e-"));
+  const path = join(dir, "sipfleet.yaml");
+  writeFileSync(path, yaml);
+  return path;
+}
+
+/** SIPFLEET_LISTEN for UDP and TCP on one port. */
+export function listenOn(port: number): string {
+  return `udp:127.0.0.1:${port},tcp:127.0.0.1:${port}`;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -53,6 +53,12 @@ export interface Bus {
   drain(): Promise<void>;
   /** Immediate end: pending requests reject with `BusClosedError`. */
   close(): Promise<void>;
+  /**
+   * Resolves once everything this bus sent so far (subscriptions, unsubscriptions, publications)
+   * has reached the broker, so another connection now sees them. Call it after serve()/subscribe()
+   * before announcing readiness. Optional: a bus whose subscriptions take effect at once may omit it.
+   */
+  flush?(): Promise<void>;
 }
 
 export class BusError extends Error {
@@ -70,3 +76,9 @@ export class BusTimeoutError extends BusError {}
 
 /** The bus was closed or drained. */
 export class BusClosedError extends BusError {}
+
+/**
+ * The bus is not connected to the broker right now (it reconnects by itself): the request was not
+ * sent, or its reply was lost with the connection. Retry later or answer 503.
+ */
+export class BusUnavailableError extends BusError {}

@@ -1,0 +1,159 @@
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { startNatsServer, type EngineProcess } from "@sipfleet/testing";
+import { BusError, BusUnavailableError } from "./bus.js";
+import { busContract } from "./bus-contract.js";
+import type { BusLogger } from "./logger.js";
+import { NatsBus } from "./nats-bus.js";
+
+// One nats-server of this file's own (free port), started on first use, stopped by PID at the end.
+let server: Promise<EngineProcess> | undefined;
+function natsServer(): Promise<EngineProcess> {
+  server ??= startNatsServer();
+  return server;
+}
+after(async () => {
+  if (server !== undefined) await (await server).stop();
+});
+
+busContract("NatsBus", async ({ logger }) => {
+  const { url } = await natsServer();
+  const a = await NatsBus.connect({ servers: url, name: "contract-a", logger });
+  const b = await NatsBus.connect({ servers: url, name: "contract-b", logger });
+  return {
+    a,
+    b,
+    cleanup: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
+});
+
+interface Logged {
+  level: string;
+  msg: string;
+}
+function memoryLogger(into: Logged[]): BusLogger {
+  return {
+    info: (_o, msg) => into.push({ level: "info", msg }),
+    warn: (_o, msg) => into.push({ level: "warn", msg }),
+    error: (_o, msg) => into.push({ level: "error", msg }),
+  };
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("NatsBus faults", () => {
+  it("connect to a port where nothing listens rejects with BusUnavailableError", async () => {
+    const engine = await startNatsServer();
+    const url = engine.url;
+    await engine.stop(true);
+    await assert.rejects(NatsBus.connect({ servers: url, connectTimeoutMs: 1000, logger: memoryLogger([]) }), BusUnavailableError);
+  });
+
+  it("survives the server being killed: requests fail promptly, then the same bus and serve() work again", async () => {
+    // A server of this test's own, so the kill does not disturb other tests.
+    const engine = await startNatsServer();
+    const logs: Logged[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const a = await NatsBus.connect({ servers: engine.url, name: "fault-a", logger: memoryLogger(logs) });
+    const b = await NatsBus.connect({ servers: engine.url, name: "fault-b", logger: memoryLogger(logs) });
+    try {
+      let served = 0;
+      b.serve("fault.echo", "echo", (m) => {
+        served++;
+        return enc.encode(`echo:${dec.decode(m.data)}`);
+      });
+      b.serve("fault.slow", "slow", async () => {
+        await gate; // never opened before the kill
+        return enc.encode("too late");
+      });
+      await b.flush();
+      assert.equal(dec.decode(await a.request("fault.echo", enc.encode("1"), { timeoutMs: 2000 })), "echo:1");
+
+      const inFlight = a.request("fault.slow", enc.encode("x"), { timeoutMs: 8000 });
+      inFlight.catch(() => {}); // asserted below; keep it from counting as unhandled meanwhile
+      await sleep(50);
+      const killedAt = Date.now();
+      await engine.stop(true);
+
+      // The request in flight loses its reply with the connection: it fails now, not in 8 s.
+      await assert.rejects(inFlight, BusUnavailableError);
+      assert.ok(Date.now() - killedAt < 2000, `in-flight request failed after ${Date.now() - killedAt} ms`);
+
+      // During the outage every request fails with a Bus error well within its timeout.
+      for (let i = 0; i < 5; i++) {
+        const t0 = Date.now();
+        await assert.rejects(a.request("fault.echo", enc.encode("x"), { timeoutMs: 500 }), BusError);
+        assert.ok(Date.now() - t0 < 800, `outage request took ${Date.now() - t0} ms`);
+        a.publish("fault.events", enc.encode("buffered, never throws"));
+        await sleep(50);
+      }
+      await assert.rejects(a.request("fault.echo", enc.encode("x"), { timeoutMs: 500 }), BusUnavailableError);
+
+      await engine.restart();
+      const restartedAt = Date.now();
+      let reply: string | undefined;
+      while (reply === undefined && Date.now() - restartedAt < 5000) {
+        try {
+          reply = dec.decode(await a.request("fault.echo", enc.encode("2"), { timeoutMs: 500 }));
+        } catch (err) {
+          assert.ok(err instanceof BusError, `only Bus errors while reconnecting, got ${String(err)}`);
+          await sleep(100);
+        }
+      }
+      assert.equal(reply, "echo:2", "the same bus and the same serve() answer within 5 s of the restart");
+      assert.equal(served, 2);
+      assert.ok(logs.some((l) => l.level === "warn" && l.msg.includes("disconnected")), "disconnect logged");
+      assert.ok(logs.some((l) => l.level === "info" && l.msg.includes("reconnected")), "reconnect logged");
+      await sleep(20);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+      release();
+      await a.close();
+      await b.close();
+      await engine.stop();
+    }
+  });
+
+  it("close() while disconnected does not hang and rejects what is pending", async () => {
+    const engine = await startNatsServer();
+    const a = await NatsBus.connect({ servers: engine.url, name: "fault-close", logger: memoryLogger([]) });
+    try {
+      await engine.stop(true);
+      await sleep(100);
+      const t0 = Date.now();
+      await a.close();
+      assert.ok(Date.now() - t0 < 1000, `close took ${Date.now() - t0} ms`);
+      await assert.rejects(a.request("x", enc.encode("x"), { timeoutMs: 200 }), { name: "BusClosedError" });
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it("drain() while disconnected gives up after drainTimeoutMs and closes", async () => {
+    const engine = await startNatsServer();
+    const logs: Logged[] = [];
+    const a = await NatsBus.connect({ servers: engine.url, name: "fault-drain", logger: memoryLogger(logs), drainTimeoutMs: 500 });
+    try {
+      a.subscribe("x.>", () => {});
+      await a.flush();
+      await engine.stop(true);
+      await sleep(100);
+      const t0 = Date.now();
+      await a.drain();
+      assert.ok(Date.now() - t0 < 2000, `drain took ${Date.now() - t0} ms`);
+      assert.throws(() => a.publish("x.y", enc.encode("x")), { name: "BusClosedError" });
+    } finally {
+      await engine.stop();
+    }
+  });
+});

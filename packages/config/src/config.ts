@@ -54,7 +54,15 @@ export interface AuthConfig {
    * (fine for one process, not for a cluster).
    */
   readonly nonceSecret: Uint8Array;
+  /**
+   * Where nonceSecret came from: `env` (SIPFLEET_NONCE_SECRET), `config` (auth.nonceSecret) or
+   * `random` (neither was set). A cluster runner starting several replicas must refuse `random`:
+   * each replica would reject the nonces its siblings issued.
+   */
+  readonly nonceSecretSource: NonceSecretSource;
 }
+
+export type NonceSecretSource = "config" | "env" | "random";
 
 export type ListenTransport = "udp" | "tcp";
 

@@ -29,7 +29,7 @@ export interface TestConfigOptions {
 export function writeTestConfig(options: TestConfigOptions = {}): string {
   const users = USERS.map(
     ([name, password]) =>
-      `      - name: ${name}\n        ha1:\n          md5: ${computeHa1(name, DIGEST_DOMAIN, password, "MD5")}\n          sha256: ${computeHa1(name, DIGEST_DOMAIN, password, "SHA-256")}`,
+      `      - name: ${name}\n        ha1:\n          md5: "${computeHa1(name, DIGEST_DOMAIN, password, "MD5")}"\n          sha256: "${computeHa1(name, DIGEST_DOMAIN, password, "SHA-256")}"`,
   ).join("\n");
   const yaml = `domains:
   - name: ${DIGEST_DOMAIN}

@@ -1,0 +1,66 @@
+import type { DigestAlgorithmName } from "@sipfleet/sip";
+import type { EdgeConfig, ListenAddress, RegistrarConfig } from "./config.js";
+
+/*
+ * What an absent key means. Each value says where it comes from; the validator's limits
+ * (schema in parse-config.ts) say what may be configured instead.
+ */
+
+export const DEFAULT_REGISTRAR_CONFIG: RegistrarConfig = Object.freeze({
+  /*
+   * RFC 3261 §10.3 step 7 leaves the minimum to the registrar; 60 s is the usual choice
+   * (Asterisk's minimum_expiration): short enough for any NAT keep-alive scheme, long enough
+   * that a misbehaving client cannot make us re-register it every second.
+   */
+  minExpires: 60,
+  /** RFC 3261 §10.2.1.1 suggests 3600 seconds when the client asks for nothing. */
+  defaultExpires: 3600,
+  /** Two hours (Asterisk's maximum_expiration): a vanished device's binding is gone within that. */
+  maxExpires: 7200,
+  /**
+   * Enough for every device a person owns; the bound keeps one AOR from growing without limit,
+   * and the 200 OK lists every binding (RFC 3261 §10.3 step 8), so it must fit in one response.
+   */
+  maxBindingsPerAor: 20,
+});
+
+export interface AuthDefaults {
+  readonly algorithms: readonly DigestAlgorithmName[];
+  readonly nonceLifetimeSeconds: number;
+}
+
+export const DEFAULT_AUTH_CONFIG: AuthDefaults = Object.freeze({
+  /*
+   * RFC 8760 §2.4: one challenge per algorithm, most preferred first. SHA-256 (added to SIP by
+   * RFC 8760) for the clients that have it, MD5 for the many that only implement RFC 3261 §22.
+   */
+  algorithms: Object.freeze(["SHA-256", "MD5"] as const),
+  /**
+   * RFC 7616 §3.3 leaves a nonce's lifetime to the server. Five minutes: a client answering a
+   * challenge needs seconds; an older nonce gets stale=true and the client retries silently.
+   */
+  nonceLifetimeSeconds: 300,
+});
+
+/** RFC 3261 §19.1.2: 5060 is the default port for sip: over UDP and TCP. Loopback until told otherwise. */
+export const DEFAULT_LISTEN: readonly ListenAddress[] = Object.freeze([
+  Object.freeze({ transport: "udp", host: "127.0.0.1", port: 5060 } as const),
+  Object.freeze({ transport: "tcp", host: "127.0.0.1", port: 5060 } as const),
+]);
+
+export const DEFAULT_EDGE_CONFIG: EdgeConfig = Object.freeze({
+  listen: DEFAULT_LISTEN,
+  /**
+   * A registrar decision takes well under a millisecond; two seconds means the workers are
+   * overloaded or gone. Answering 503 then, rather than letting the client retransmit until
+   * Timer F (64*T1 = 32 s, RFC 3261 §17.1.2.2) fires, lets it fail over to another server.
+   */
+  decisionTimeoutMs: 2000,
+  /** Retry-After on that 503 (RFC 3261 §21.5.4, §20.33): a short pause, then try again. */
+  retryAfterSeconds: 5,
+  /**
+   * The largest UDP datagram (RFC 768 length field); RFC 3261 §18.1.1 has larger requests use
+   * a congestion-controlled transport anyway. Also bounds the buffer a TCP connection may fill.
+   */
+  maxMessageSize: 65535,
+});

@@ -1,0 +1,72 @@
+import type { EdgeConfig, ListenAddress } from "./config.js";
+import { DEFAULT_EDGE_CONFIG } from "./defaults.js";
+import { readListenList, readListenSpec } from "./listen.js";
+import { type Env, type IntRule, IssueList, describeValue, isAbsent, keyPath, readIntSection, readMapping } from "./schema.js";
+
+/* edge: the SIP sockets (SIPFLEET_LISTEN overrides) and the overload and size limits. */
+
+/** Overrides edge.listen; validated like it, errors naming the variable. Empty counts as unset. */
+export const ENV_LISTEN = "SIPFLEET_LISTEN";
+
+type EdgeIntKey = Exclude<keyof EdgeConfig, "listen">;
+const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
+  decisionTimeoutMs: {
+    min: 1,
+    max: 32_000,
+    maxWhy: "the client gives up at Timer F = 64*T1 = 32 s, RFC 3261 §17.1.2.2",
+  },
+  retryAfterSeconds: { min: 1, max: 3600, maxWhy: "a longer pause is an outage, not overload" },
+  maxMessageSize: { min: 1024, max: 1_048_576, maxWhy: "1 MiB bounds what one TCP connection may buffer" },
+};
+const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[])] as const;
+
+export interface EdgeResult {
+  readonly config: EdgeConfig;
+  /** Where the listen addresses came from, for messages about them. */
+  readonly listenFrom: string;
+}
+
+export function readEdge(
+  issues: IssueList,
+  value: unknown,
+  env: Env,
+): EdgeResult | undefined {
+  const path = "edge";
+  const m = readMapping(issues, value, path, EDGE_KEYS);
+  const ints = readIntSection<EdgeIntKey>(issues, m, path, EDGE_RULES, DEFAULT_EDGE_CONFIG).values;
+  // The file's value is checked even when the variable overrides it: it is the fallback the
+  // next deployment without the variable gets.
+  const fileListen = readListenValue(issues, m?.["listen"], keyPath(path, "listen"));
+  const envSpec = env[ENV_LISTEN];
+  let listen: readonly ListenAddress[] | undefined;
+  let listenFrom: string;
+  if (envSpec !== undefined && envSpec !== "") {
+    listen = readListenSpec(issues, envSpec, "", ENV_LISTEN);
+    listenFrom = ENV_LISTEN;
+  } else {
+    listen = fileListen;
+    listenFrom = isAbsent(m?.["listen"]) ? "the default edge.listen" : keyPath(path, "listen");
+  }
+  const { decisionTimeoutMs, retryAfterSeconds, maxMessageSize } = ints;
+  if (listen === undefined || fileListen === undefined) return undefined;
+  if (decisionTimeoutMs === undefined || retryAfterSeconds === undefined || maxMessageSize === undefined) {
+    return undefined;
+  }
+  return {
+    config: Object.freeze({ listen: Object.freeze([...listen]), decisionTimeoutMs, retryAfterSeconds, maxMessageSize }),
+    listenFrom,
+  };
+}
+
+/** `edge.listen`: one comma-separated string, or a list of single entries. Absent → the default. */
+function readListenValue(issues: IssueList, value: unknown, path: string): readonly ListenAddress[] | undefined {
+  if (isAbsent(value)) return DEFAULT_EDGE_CONFIG.listen;
+  if (typeof value === "string") return readListenSpec(issues, value, path);
+  if (Array.isArray(value)) return readListenList(issues, value, path);
+  issues.add(
+    path,
+    `expected a string like "udp:127.0.0.1:5060,tcp:127.0.0.1:5060" or a list of such entries, got ${describeValue(value)}`,
+  );
+  return undefined;
+}
+

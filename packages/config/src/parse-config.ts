@@ -1,0 +1,126 @@
+import { type DigestAlgorithmName, type DigestHashFamily, findAlgorithm } from "@sipfleet/sip";
+import { parseDocument } from "yaml";
+import type { SipfleetConfig } from "./config.js";
+import { readAuth } from "./auth-section.js";
+import { type DomainEntry, HA1_KEY_OF_FAMILY, readDomains } from "./domains-section.js";
+import { type EdgeResult, readEdge } from "./edge-section.js";
+import { formatListenAddress, isLoopbackAddress } from "./listen.js";
+import { readRegistrar } from "./registrar-section.js";
+import { type Env, IssueList, isAbsent, keyPath, readMapping } from "./schema.js";
+
+export { ENV_NONCE_SECRET, MIN_NONCE_SECRET_LENGTH } from "./auth-section.js";
+export { ENV_LISTEN } from "./edge-section.js";
+export type { Env } from "./schema.js";
+
+const ROOT_KEYS = ["domains", "registrar", "auth", "edge"] as const;
+
+/**
+ * Validates a configuration document into a SipfleetConfig, applying the environment overrides
+ * (SIPFLEET_LISTEN, SIPFLEET_NONCE_SECRET; an empty variable counts as unset). `source` names the
+ * file in messages. Throws ConfigError listing every problem found, each as
+ * `source: key.path: why` (or `VARIABLE: why` for an environment variable).
+ */
+export function parseConfig(
+  yamlText: string,
+  source: string,
+  env: Env,
+): SipfleetConfig {
+  const issues = new IssueList(source);
+  const document = readYaml(issues, yamlText);
+  issues.throwIfAny();
+  const config = validateDocument(issues, document, env);
+  issues.throwIfAny();
+  if (config === undefined) throw new Error("config validation returned nothing without reporting why");
+  return config;
+}
+
+/** YAML 1.2 (core schema), one document, unique keys; each syntax problem with its line and column. */
+function readYaml(issues: IssueList, text: string): unknown {
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  // Warnings (an unknown !!tag, say) mean the value is not what it looks like: refused too.
+  for (const problem of [...document.errors, ...document.warnings]) {
+    const at = problem.linePos?.[0];
+    const where = at === undefined ? issues.source : `${issues.source}:${at.line}:${at.col}`;
+    const message =
+      problem.code === "MULTIPLE_DOCS"
+        ? "the file must hold one YAML document (remove the --- separator)"
+        : (problem.message.split(" at line ")[0] ?? problem.message);
+    issues.add("", `YAML syntax error: ${message}`, where);
+  }
+  if (issues.size > 0) return undefined;
+  return document.toJS({ maxAliasCount: 100 });
+}
+
+function validateDocument(
+  issues: IssueList,
+  document: unknown,
+  env: Env,
+): SipfleetConfig | undefined {
+  if (isAbsent(document)) {
+    issues.add("", "the file is empty: it must at least list the domains served");
+    return undefined;
+  }
+  const root = readMapping(issues, document, "", ROOT_KEYS);
+  if (root === undefined) return undefined;
+
+  const domains = readDomains(issues, root["domains"]);
+  const registrar = readRegistrar(issues, root["registrar"]);
+  const auth = readAuth(issues, root["auth"], env);
+  const edge = readEdge(issues, root["edge"], env);
+
+  if (domains !== undefined && auth !== undefined) checkHa1Coverage(issues, domains, auth.algorithms);
+  if (domains !== undefined && edge !== undefined) checkUnauthenticatedExposure(issues, domains, edge);
+
+  if (domains === undefined || registrar === undefined || auth === undefined || edge === undefined) return undefined;
+  return Object.freeze({
+    domains: new Map(domains.map((d) => [d.domain.name, d.domain])),
+    registrar,
+    auth,
+    edge: edge.config,
+  });
+}
+
+/**
+ * A digest domain's users must be able to answer at least one of the challenges offered
+ * (RFC 8760 §2.4: one per configured algorithm); a user with HA1s only for other families could
+ * never register, which is a configuration mistake worth stopping for.
+ */
+function checkHa1Coverage(
+  issues: IssueList,
+  domains: readonly DomainEntry[],
+  algorithms: readonly DigestAlgorithmName[],
+): void {
+  const families = new Set(algorithms.map((a) => findAlgorithm(a)?.family));
+  for (const { domain, userPaths } of domains) {
+    if (domain.authentication !== "digest") continue;
+    for (const user of domain.users.values()) {
+      const covered = Object.keys(user.ha1).some((f) => families.has(f as DigestHashFamily));
+      if (covered) continue;
+      const wanted = [...families].flatMap((f) => (f === undefined ? [] : [HA1_KEY_OF_FAMILY[f]]));
+      issues.add(
+        keyPath(userPaths.get(user.name) ?? "", "ha1"),
+        `user ${JSON.stringify(user.name)} has no HA1 for any algorithm in auth.algorithms ` +
+          `(${algorithms.join(", ")}): add ${wanted.join(" or ")}`,
+      );
+    }
+  }
+}
+
+/**
+ * `authentication: none` lets anyone register as anyone: tolerable on loopback for a benchmark,
+ * an open relay anywhere else. Refused unless the domain says it means it.
+ */
+function checkUnauthenticatedExposure(issues: IssueList, domains: readonly DomainEntry[], edge: EdgeResult): void {
+  const exposed = edge.config.listen.filter((a) => !isLoopbackAddress(a.host));
+  if (exposed.length === 0) return;
+  for (const entry of domains) {
+    if (entry.domain.authentication !== "none" || entry.allowUnauthenticatedOnPublicAddress) continue;
+    issues.add(
+      keyPath(entry.path, "authentication"),
+      `"none" is for benchmarks on loopback only, but ${edge.listenFrom} listens on ` +
+        `${exposed.map(formatListenAddress).join(", ")}; use digest, listen on 127.0.0.0/8 or ::1, ` +
+        `or set ${keyPath(entry.path, "allowUnauthenticatedOnPublicAddress")}: true`,
+    );
+  }
+}
+

@@ -1,5 +1,5 @@
 import { MemoryBindingStore } from "@sipfleet/bindings";
-import { MemoryBus } from "@sipfleet/bus";
+import { MemoryBus } from "@sipfleet/bus/memory";
 import type { SipfleetConfig } from "@sipfleet/config";
 import { startEdge, type Edge } from "@sipfleet/edge";
 import { startRegistrar } from "@sipfleet/registrar";

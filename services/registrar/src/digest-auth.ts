@@ -24,7 +24,8 @@ import { reply, type RegistrarReply } from "./reply.js";
 
 export type AuthOutcome =
   | { readonly ok: true; readonly username: string; readonly nonceUse: NonceUse | undefined }
-  | { readonly ok: false; readonly reply: RegistrarReply };
+  /** `why`: for the log, never for the UA (it would tell a missing user from a wrong password). */
+  | { readonly ok: false; readonly reply: RegistrarReply; readonly why?: string };
 
 /** Verifies unknown users against this, so that they cost what a known user costs. */
 const DECOY_HA1: StoredHa1 = {
@@ -66,7 +67,10 @@ export class DigestAuthenticator {
       realm,
       qop: ["auth"],
       algorithms: this.auth.algorithms,
-      requestUri: req.uriText,
+      // The uri parameter is hashed (it must be what the UA hashed) but not compared with the
+      // Request-URI: UAs put the registrar's address there as often as the domain (sipp does),
+      // and Kamailio's auth module does not compare it either. Replaying the credentials for
+      // another Request-URI is still refused by the nonce count.
     });
     if (!verification.ok) {
       switch (verification.reason) {
@@ -80,10 +84,10 @@ export class DigestAuthenticator {
           // The client answered something we did not ask for: ask again.
           return { ok: false, reply: this.challenge(realm, nowMs) };
         default:
-          return { ok: false, reply: reply(403, "Forbidden") };
+          return { ok: false, reply: reply(403, "Forbidden"), why: `${verification.reason}: ${verification.detail}` };
       }
     }
-    if (user === undefined) return { ok: false, reply: reply(403, "Forbidden") };
+    if (user === undefined) return { ok: false, reply: reply(403, "Forbidden"), why: "unknown user" };
     // RFC 7616 §3.3: stale=true only when the credentials were right for the old nonce, so the
     // UA retries with the new one without asking its user for a password.
     if (nonceStatus === "stale") return { ok: false, reply: this.challenge(realm, nowMs, true) };

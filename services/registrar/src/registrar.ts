@@ -78,7 +78,10 @@ export class Registrar {
     let nonceUse;
     if (domain.authentication === "digest") {
       const auth = this.digest.authenticate(req, domain, now);
-      if (!auth.ok) return auth.reply;
+      if (!auth.ok) {
+        if (auth.why !== undefined) this.logger.warn({ aor: aor.aor, why: auth.why, source: flow.remote }, "authentication failed");
+        return auth.reply;
+      }
       // Step 4: "The registrar SHOULD determine if the authenticated user is authorized to modify
       // registrations for this address-of-record": here a user registers only their own AOR.
       if (auth.username !== aor.user) return reply(403, "Forbidden");

@@ -49,8 +49,8 @@ export async function startTestCluster(
     await Promise.all([nats.stop(), redis.stop()]);
     throw new Error(`${(e as Error).message}\n${logs.slice(-40).join("\n")}`);
   }
-  const replicaClients = cluster.locationAddresses.map((a) => new GrpcBindingStore({ addresses: [a] }));
-  const client = new GrpcBindingStore({ addresses: [...cluster.locationAddresses] });
+  const replicaClients = cluster.locationAddresses.map((a) => new GrpcBindingStore([a]));
+  const client = new GrpcBindingStore([...cluster.locationAddresses]);
   return {
     nats,
     redis,

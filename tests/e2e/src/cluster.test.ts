@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { hasSipp, runSipp } from "@sipfleet/testing";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
-import { DIGEST_DOMAIN, OPEN_DOMAIN, SCENARIOS, sleep, USERS } from "./fixtures.js";
+import { DIGEST_DOMAIN, OPEN_DOMAIN, registerWithDigest, SCENARIOS, sleep, USERS } from "./fixtures.js";
 import { openRegister, statusOf, UdpSipClient } from "./sip-udp-client.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
@@ -25,16 +25,8 @@ describe("cluster mode: 2 edges, 2 registrars, 2 location replicas", { skip }, (
       { edge: 1, transport: "tcp" as const },
     ];
     for (const run of runs) {
-      const result = await runSipp({
-        scenario: join(SCENARIOS, "register-digest.xml"),
-        target: `127.0.0.1:${t.edgePorts[run.edge]}`,
-        transport: run.transport,
-        inject: USERS.map(([u, p]) => [u, DIGEST_DOMAIN, p, "300"]),
-        calls: USERS.length,
-        rate: 50,
-      });
-      assert.equal(result.exitCode, 0, `${result.stderr}\n${t.logs.slice(-20).join("\n")}`);
-      assert.equal(result.successfulCalls, USERS.length);
+      const results = await registerWithDigest(`127.0.0.1:${t.edgePorts[run.edge]}`, run.transport, USERS);
+      for (const r of results) assert.equal(r.exitCode, 0, `${r.user}: ${r.stderr}\n${t.logs.slice(-20).join("\n")}`);
     }
     for (const replica of t.replicaClients) {
       for (const [user] of USERS) {
@@ -68,13 +60,8 @@ describe("cluster mode: 2 edges, 2 registrars, 2 location replicas", { skip }, (
 
   it("answers a wrong password with 403 and stores nothing", async () => {
     const before = await t.client.lookup(`sip:carol@${DIGEST_DOMAIN}`);
-    const result = await runSipp({
-      scenario: join(SCENARIOS, "register-digest.xml"),
-      target: `127.0.0.1:${t.edgePorts[0]}`,
-      inject: [["carol", DIGEST_DOMAIN, "wrong", "300"]],
-      calls: 1,
-      timeoutMs: 10_000,
-    });
+    const [result] = await registerWithDigest(`127.0.0.1:${t.edgePorts[0]}`, "udp", [["carol", "carol-secret"]], { password: "wrong" });
+    assert.ok(result);
     assert.equal(result.failedCalls, 1);
     assert.match(result.stderr, /403/);
     assert.deepEqual(await t.client.lookup(`sip:carol@${DIGEST_DOMAIN}`), before);

@@ -62,3 +62,38 @@ export function listenOn(port: number): string {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+export interface DigestRegistration {
+  readonly user: string;
+  readonly exitCode: number | null;
+  readonly successfulCalls: number;
+  readonly failedCalls: number;
+  readonly stderr: string;
+}
+
+/**
+ * sipp REGISTERs each user with digest authentication (one sipp run per user: sipp takes the
+ * credentials from -au/-ap only). `password` overrides every user's password.
+ */
+export async function registerWithDigest(
+  target: string,
+  transport: "udp" | "tcp",
+  users: readonly (readonly [string, string])[],
+  options: { password?: string; expires?: number; timeoutMs?: number } = {},
+): Promise<DigestRegistration[]> {
+  const { runSipp } = await import("@sipfleet/testing");
+  const out: DigestRegistration[] = [];
+  for (const [user, password] of users) {
+    const r = await runSipp({
+      scenario: join(SCENARIOS, "register-digest.xml"),
+      target,
+      transport,
+      inject: [[user, DIGEST_DOMAIN, "-", String(options.expires ?? 300)]],
+      calls: 1,
+      args: ["-au", user, "-ap", options.password ?? password],
+      timeoutMs: options.timeoutMs ?? 15_000,
+    });
+    out.push({ user, exitCode: r.exitCode, successfulCalls: r.successfulCalls, failedCalls: r.failedCalls, stderr: r.stderr });
+  }
+  return out;
+}

@@ -1,0 +1,73 @@
+import { BusClosedError, BusNoRespondersError, BusTimeoutError, BusUnavailableError, type Bus } from "@sipfleet/bus";
+import { Decision, Envelope, REGISTRAR_SUBJECT } from "@sipfleet/proto";
+import type { SipRequest } from "@sipfleet/sip";
+import type { RequestOrigin } from "./flow.js";
+
+/** What came of asking the workers about a request. */
+export type DecisionOutcome =
+  | { readonly kind: "decision"; readonly decision: Decision }
+  /** No worker could answer (none serving, none in time, bus down): 503 with Retry-After. */
+  | { readonly kind: "unavailable"; readonly reason: string }
+  /** An answer that cannot be used, or a failure that is nobody's load: 500, logged as an error. */
+  | { readonly kind: "failed"; readonly reason: string; readonly error?: unknown };
+
+export interface DecisionClientOptions {
+  readonly bus: Bus;
+  /** How long one ask waits for a reply. */
+  readonly timeoutMs: number;
+  /** Asks after the first one that timed out. */
+  readonly retries: number;
+}
+
+/**
+ * Asks the worker queue group for a decision over the bus (NATS request/reply). The envelope
+ * carries the request's bytes as received (architecture invariant 4): what the edge learnt from
+ * the socket (received, rport, connection) travels in `flow`, never by re-serializing the request.
+ */
+export class DecisionClient {
+  /** Bus requests sent so far (a retry counts again). */
+  asked = 0;
+
+  constructor(private readonly options: DecisionClientOptions) {}
+
+  async ask(subject: string, req: SipRequest, origin: RequestOrigin): Promise<DecisionOutcome> {
+    const envelope = Envelope.encode({ message: req.bytes, flow: origin.flow, receivedAtMs: origin.receivedAtMs }).finish();
+    const { bus, timeoutMs, retries } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      let reply: Uint8Array;
+      this.asked++;
+      try {
+        reply = await bus.request(subject, envelope, { timeoutMs });
+      } catch (e) {
+        // A timeout may mean the worker that took the request died (architecture invariant 2):
+        // ask again, and another member of the queue group will likely take it.
+        if (e instanceof BusTimeoutError) {
+          if (attempt < retries) continue;
+          return { kind: "unavailable", reason: `no decision within ${timeoutMs} ms after ${attempt + 1} asks` };
+        }
+        if (e instanceof BusNoRespondersError) return { kind: "unavailable", reason: "no worker serves " + subject };
+        if (e instanceof BusUnavailableError) return { kind: "unavailable", reason: "bus not connected" };
+        if (e instanceof BusClosedError) return { kind: "unavailable", reason: "bus closed" };
+        return { kind: "failed", reason: "bus request failed", error: e };
+      }
+      return decodeDecision(reply);
+    }
+  }
+
+  /** A REGISTER goes to the registrar queue group. */
+  askRegistrar(req: SipRequest, origin: RequestOrigin): Promise<DecisionOutcome> {
+    return this.ask(REGISTRAR_SUBJECT, req, origin);
+  }
+}
+
+function decodeDecision(reply: Uint8Array): DecisionOutcome {
+  if (reply.length === 0) return { kind: "failed", reason: "empty decision" };
+  let decision: Decision;
+  try {
+    decision = Decision.decode(reply);
+  } catch (e) {
+    return { kind: "failed", reason: "undecodable decision", error: e };
+  }
+  if (decision.action === undefined) return { kind: "failed", reason: "decision without action" };
+  return { kind: "decision", decision };
+}

@@ -1,0 +1,34 @@
+/** Counters since the edge started, and gauges now. */
+export interface EdgeStats {
+  /** Requests parsed and handed to validation (retransmissions included). */
+  readonly requestsReceived: number;
+  /** Responses received (dropped: the edge has no client transactions yet). */
+  readonly responsesReceived: number;
+  /** Datagrams, stream messages and requests dropped without an answer. */
+  readonly dropped: number;
+  /** Requests answered by validation (400, 416, 420, 483, 505, 513). */
+  readonly rejected: number;
+  /** Decisions asked of workers (a retry counts once more). */
+  readonly decisionsAsked: number;
+  /** Requests answered 503 because the in-flight cap was reached, without asking. */
+  readonly overloaded: number;
+  /** Requests answered 503 because no worker answered (none serving, none in time). */
+  readonly unavailable: number;
+  /** Requests answered 500 because the decision could not be used. */
+  readonly failedDecisions: number;
+  readonly decisionsInFlight: number;
+  readonly tcpConnections: number;
+  readonly serverTransactions: number;
+}
+
+/** The mutable counters behind `EdgeStats`; gauges are read from their owners. */
+export class EdgeCounters {
+  requestsReceived = 0;
+  responsesReceived = 0;
+  dropped = 0;
+  rejected = 0;
+  decisionsAsked = 0;
+  overloaded = 0;
+  unavailable = 0;
+  failedDecisions = 0;
+}

@@ -1,0 +1,232 @@
+import { randomBytes } from "node:crypto";
+import type { Bus } from "@sipfleet/bus";
+import type { EdgeConfig, ListenAddress } from "@sipfleet/config";
+import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock, type TransactionTimers } from "@sipfleet/sip";
+import { DecisionClient } from "./decision-client.js";
+import { resolveEdgeId } from "./edge-id.js";
+import { EdgeCounters, type EdgeStats } from "./edge-stats.js";
+import { EdgeConfigError } from "./errors.js";
+import { ConnectionIds } from "./flow.js";
+import { CONSOLE_EDGE_LOGGER, type EdgeLogger } from "./logger.js";
+import { MessageIntake } from "./message-intake.js";
+import { PlatformIdentity } from "./options-responder.js";
+import { RequestRouter } from "./request-router.js";
+import { ConnectionRegistry, TcpListener, type TcpOptions } from "./tcp-listener.js";
+import { UdpListener } from "./udp-listener.js";
+
+export interface EdgeOptions {
+  readonly bus: Bus;
+  readonly config: EdgeConfig;
+  /** Served domains (lower-cased): an OPTIONS to one of them is answered by the edge. */
+  readonly domains: ReadonlySet<string>;
+  /** Defaults to `SIPFLEET_EDGE_ID`, else the host name with a random suffix (edge-id.ts). */
+  readonly edgeId: string | undefined;
+  /** Where `SIPFLEET_EDGE_ID` is read from. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: EdgeLogger;
+  /** Transaction timers and shutdown waits run on it. */
+  readonly clock: Clock;
+  /** Wall clock, Unix ms: `received_at_ms` of the envelopes. */
+  readonly now: () => number;
+  readonly timers: TransactionTimers;
+  /** Decisions awaited at once; beyond it requests get 503 without asking (invariant 7). */
+  readonly maxDecisionsInFlight: number;
+  /** Asks after a first one that timed out (a worker may have died: invariant 2). */
+  readonly decisionRetries: number;
+  /**
+   * A TCP connection that carries nothing for this long is closed. Longer than the usual
+   * registration interval (3600 s), so a UA that only re-registers keeps its flow.
+   */
+  readonly tcpIdleTimeoutMs: number;
+  /** TCP connections open at once, across listeners; more are refused. */
+  readonly maxTcpConnections: number;
+  /** Unread response bytes a TCP peer may leave queued before it is disconnected. */
+  readonly maxTcpWriteBufferBytes: number;
+  /** Longest `stop()` waits for requests in hand to be answered. */
+  readonly stopTimeoutMs: number;
+  /**
+   * After every request is answered, how long `stop()` keeps UDP sockets open so answered
+   * transactions can resend their response to a retransmitted request (RFC 3261 §17.2.2 Timer
+   * J runs 32 s; one T2 covers a UA's next retransmission).
+   */
+  readonly stopLingerMs: number;
+  /** Option tags the platform supports (Supported of the OPTIONS answer). */
+  readonly supported: readonly string[];
+}
+
+type RequiredKeys = "bus" | "config" | "domains";
+export type StartEdgeOptions = Pick<EdgeOptions, RequiredKeys> & Partial<Omit<EdgeOptions, RequiredKeys>>;
+
+export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
+  edgeId: undefined,
+  env: process.env,
+  logger: CONSOLE_EDGE_LOGGER,
+  clock: systemClock,
+  now: Date.now,
+  timers: DEFAULT_TIMERS,
+  maxDecisionsInFlight: 1000,
+  decisionRetries: 1,
+  tcpIdleTimeoutMs: 3_900_000,
+  maxTcpConnections: 10_000,
+  maxTcpWriteBufferBytes: 1 << 20,
+  stopTimeoutMs: 20_000,
+  stopLingerMs: DEFAULT_TIMERS.t2,
+  // The registrar implements RFC 3327 Path and RFC 5626 outbound; the edge answers CRLF pings.
+  supported: ["path", "outbound"],
+};
+
+export interface Edge {
+  readonly id: string;
+  /** What the edge is bound to (port 0 in the configuration resolved to the actual port). */
+  readonly addresses: readonly ListenAddress[];
+  readonly stats: EdgeStats;
+  /**
+   * Graceful stop: new requests get 503 with Retry-After, TCP stops accepting, requests in hand
+   * get their answers (up to `stopTimeoutMs`), answered UDP transactions linger for
+   * `stopLingerMs`, then every connection and socket closes. The bus is the caller's to drain.
+   */
+  stop(): Promise<void>;
+}
+
+/** Binds every configured address and starts serving. Throws naming the address it cannot bind. */
+export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
+  const o: EdgeOptions = { ...DEFAULT_EDGE_OPTIONS, ...options };
+  checkOptions(o);
+  const id = resolveEdgeId(o.edgeId, o.env);
+  const counters = new EdgeCounters();
+  const platform = new PlatformIdentity(o.domains, o.config.listen.map((a) => a.host));
+  const decisions = new DecisionClient({ bus: o.bus, timeoutMs: o.config.decisionTimeoutMs, retries: o.decisionRetries });
+  const router = new RequestRouter({
+    decisions,
+    platform,
+    supported: o.supported,
+    retryAfterSeconds: o.config.retryAfterSeconds,
+    maxDecisionsInFlight: o.maxDecisionsInFlight,
+    logger: o.logger,
+    counters,
+    clock: o.clock,
+    timers: o.timers,
+  });
+  const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, supported: o.supported, logger: o.logger, counters, now: o.now });
+  const registry = new ConnectionRegistry(o.maxTcpConnections);
+  const ids = new ConnectionIds(randomBytes(4).toString("hex"));
+  const tcpOptions: TcpOptions = {
+    idleTimeoutMs: o.tcpIdleTimeoutMs,
+    maxConnections: o.maxTcpConnections,
+    maxWriteBufferBytes: o.maxTcpWriteBufferBytes,
+    closeGraceMs: 1000,
+    framer: {
+      maxMessageSize: o.config.maxMessageSize,
+      maxHeaderSize: Math.min(DEFAULT_STREAM_FRAMER_OPTIONS.maxHeaderSize, o.config.maxMessageSize),
+    },
+  };
+  const udp: UdpListener[] = [];
+  const tcp: TcpListener[] = [];
+  const addresses: ListenAddress[] = [];
+  try {
+    for (const a of o.config.listen) {
+      if (a.transport === "udp") {
+        const l = await UdpListener.bind(a.host, a.port, intake, id, o.logger);
+        udp.push(l);
+        addresses.push({ transport: "udp", host: l.localIp, port: l.localPort });
+      } else {
+        const l = await TcpListener.listen(a.host, a.port, intake, registry, ids, id, tcpOptions, o.logger);
+        tcp.push(l);
+        addresses.push({ transport: "tcp", host: l.localIp, port: l.localPort });
+      }
+    }
+  } catch (e) {
+    await Promise.all([...udp.map((l) => l.close()), ...tcp.map((l) => l.stopAccepting())]);
+    throw e;
+  }
+  o.logger.info?.({ edgeId: id, addresses }, "edge listening");
+  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, udp, tcp);
+}
+
+class RunningEdge implements Edge {
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly addresses: readonly ListenAddress[],
+    private readonly o: EdgeOptions,
+    private readonly router: RequestRouter,
+    private readonly decisions: DecisionClient,
+    private readonly counters: EdgeCounters,
+    private readonly registry: ConnectionRegistry,
+    private readonly udp: readonly UdpListener[],
+    private readonly tcp: readonly TcpListener[],
+  ) {}
+
+  get stats(): EdgeStats {
+    const c = this.counters;
+    return {
+      requestsReceived: c.requestsReceived,
+      responsesReceived: c.responsesReceived,
+      dropped: c.dropped,
+      rejected: c.rejected,
+      decisionsAsked: this.decisions.asked,
+      overloaded: c.overloaded,
+      unavailable: c.unavailable,
+      failedDecisions: c.failedDecisions,
+      decisionsInFlight: this.router.decisionsInFlight,
+      tcpConnections: this.registry.size,
+      serverTransactions: this.router.layer.serverCount,
+    };
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const { clock, logger } = this.o;
+    const router = this.router;
+    router.startDraining();
+    const tcpClosed = this.tcp.map((l) => l.stopAccepting());
+    const deadline = clock.now() + this.o.stopTimeoutMs;
+    const answered = await waitUntil(clock, () => router.decisionsInFlight === 0 && router.awaitingAnswer === 0, deadline);
+    if (!answered) {
+      logger.warn({ decisionsInFlight: router.decisionsInFlight, stopTimeoutMs: this.o.stopTimeoutMs }, "stopping with requests unanswered");
+    }
+    await waitUntil(clock, () => router.layer.serverCount === 0, Math.min(deadline, clock.now() + this.o.stopLingerMs));
+    router.layer.terminateAll();
+    await this.registry.closeAll();
+    await Promise.all(tcpClosed);
+    await Promise.all(this.udp.map((l) => l.close()));
+    logger.info?.({ edgeId: this.id }, "edge stopped");
+  }
+}
+
+const POLL_MS = 10;
+
+/** Resolves true once `done()` holds, false if `deadline` (clock time) passes first. */
+function waitUntil(clock: Clock, done: () => boolean, deadline: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (done()) return resolve(true);
+      const left = deadline - clock.now();
+      if (left <= 0) return resolve(false);
+      clock.setTimer(Math.min(POLL_MS, left), check, undefined);
+    };
+    check();
+  });
+}
+
+function checkOptions(o: EdgeOptions): void {
+  const whole = (key: string, v: number, min: number): void => {
+    if (!Number.isInteger(v) || v < min) throw new EdgeConfigError(`${key}: must be an integer >= ${min}, got ${String(v)}`);
+  };
+  whole("maxDecisionsInFlight", o.maxDecisionsInFlight, 1);
+  whole("decisionRetries", o.decisionRetries, 0);
+  whole("tcpIdleTimeoutMs", o.tcpIdleTimeoutMs, 1);
+  whole("maxTcpConnections", o.maxTcpConnections, 1);
+  whole("maxTcpWriteBufferBytes", o.maxTcpWriteBufferBytes, 1);
+  whole("stopTimeoutMs", o.stopTimeoutMs, 0);
+  whole("stopLingerMs", o.stopLingerMs, 0);
+  whole("edge.decisionTimeoutMs", o.config.decisionTimeoutMs, 1);
+  whole("edge.retryAfterSeconds", o.config.retryAfterSeconds, 0);
+  whole("edge.maxMessageSize", o.config.maxMessageSize, 1);
+  if (o.config.listen.length === 0) throw new EdgeConfigError("edge.listen: no address to listen on");
+}

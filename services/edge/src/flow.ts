@@ -1,0 +1,76 @@
+import { Transport, type Flow } from "@sipfleet/proto";
+import { hostPort } from "./ip-address.js";
+
+/**
+ * One way the edge can write to a peer: a UDP socket (any remote address) or one TCP
+ * connection (its remote, whatever the address says). The transports implement it; the
+ * transaction transport adapter only calls `send`.
+ */
+export interface Link {
+  readonly transport: Transport;
+  /** RFC 3261 §17: reliable transports skip retransmissions. */
+  readonly reliable: boolean;
+  /** The local address the link is bound to (a wildcard for a UDP socket bound to one). */
+  readonly localIp: string;
+  readonly localPort: number;
+  /**
+   * Writes one message. Throws (or the link logs later, for UDP) when it cannot: the
+   * transaction then reports a transport error (RFC 3261 §17.2.4).
+   */
+  send(bytes: Buffer, ip: string, port: number): void;
+  /** The flow (proto `Flow`) of a request that came over this link from `remoteIp:remotePort`. */
+  flow(remoteIp: string, remotePort: number): Flow;
+}
+
+/**
+ * A received request's origin and the way back to it: the `Dest` of the edge's server
+ * transactions. Built once per received request.
+ */
+export interface RequestOrigin {
+  readonly link: Link;
+  /** Where responses go: for UDP the RFC 3261 §18.2.2 / RFC 3581 §4 address, for TCP the remote. */
+  readonly replyIp: string;
+  readonly replyPort: number;
+  /** The flow as workers see it (the proto `Flow`). */
+  readonly flow: Flow;
+  /** Unix ms at which the message was read from the socket. */
+  readonly receivedAtMs: number;
+  /**
+   * The top Via value responses carry instead of the received one, with `received` and `rport`
+   * filled in (RFC 3261 §18.2.1, RFC 3581 §4); undefined when nothing had to be added.
+   */
+  readonly stampedVia: string | undefined;
+}
+
+/**
+ * RFC 3581's flow for UDP is the NAT pinhole: the local socket and the remote address. The id
+ * names both, so every request through one pinhole carries the same connection id.
+ */
+export function udpConnectionId(localIp: string, localPort: number, remoteIp: string, remotePort: number): string {
+  return `udp/${hostPort(localIp, localPort)}/${hostPort(remoteIp, remotePort)}`;
+}
+
+/**
+ * Ids for TCP connections: unique within this edge, and across its restarts (the incarnation is
+ * random per process), so a binding stored for a connection that is gone never reaches another.
+ */
+export class ConnectionIds {
+  private seq = 0;
+  constructor(private readonly incarnation: string) {}
+
+  next(): string {
+    return `tcp/${this.incarnation}.${++this.seq}`;
+  }
+}
+
+export function protoFlow(edgeId: string, connectionId: string, transport: Transport, remoteIp: string, remotePort: number, localIp: string, localPort: number): Flow {
+  return {
+    edgeId,
+    connectionId,
+    transport,
+    remote: { ip: remoteIp, port: remotePort },
+    local: { ip: localIp, port: localPort },
+  };
+}
+
+export { Transport };

@@ -1,0 +1,24 @@
+// Cluster mode: one edge process. Configuration from SIPFLEET_CONFIG (default
+// deploy/local/sipfleet.yaml; SIPFLEET_LISTEN overrides the listen addresses), NATS from
+// NATS_URL, the edge id from SIPFLEET_EDGE_ID (default: host name + random suffix).
+// SIGTERM/SIGINT: graceful edge stop, then bus drain, then exit 0.
+import { NatsBus } from "@sipfleet/bus";
+import { loadConfig } from "@sipfleet/config";
+import { createLogger, runService } from "@sipfleet/runtime";
+import { startEdge } from "./edge.js";
+
+const logger = createLogger("edge");
+
+await runService(logger, async () => {
+  const config = loadConfig({ env: process.env });
+  const servers = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
+  const bus = await NatsBus.connect({ servers, name: "edge", logger });
+  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger });
+  logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");
+  return {
+    async stop() {
+      await edge.stop();
+      await bus.drain();
+    },
+  };
+});

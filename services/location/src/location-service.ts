@@ -1,0 +1,96 @@
+import { ServerCredentials } from "@grpc/grpc-js";
+import type { Cluster, Redis } from "ioredis";
+import type { BindingStore } from "@sipfleet/bindings";
+import { ConfigError } from "./errors.js";
+import { createLocationServer } from "./location-server.js";
+import { silentLogger, type Logger } from "./logger.js";
+import { RedisBindingStore } from "./redis-binding-store.js";
+
+export interface LocationServiceOptions {
+  /** `host:port` to listen on; port 0 takes a free one (see the returned address). */
+  listen: string;
+  /**
+   * Where bindings live: a Redis URL (see parseRedisTarget), a Redis/Cluster connection the caller
+   * owns, or any BindingStore (the caller closes it).
+   */
+  store: string | Redis | Cluster | BindingStore;
+  /** With a URL: the URL lists Redis Cluster nodes. */
+  redisCluster: boolean;
+  logger: Logger;
+  /** After SIGTERM/stop(): how long in-flight calls may take before the rest are cancelled. */
+  shutdownGraceMs: number;
+}
+
+export const DEFAULT_LOCATION_SERVICE_OPTIONS: Omit<LocationServiceOptions, "store"> = {
+  listen: "127.0.0.1:50051",
+  redisCluster: false,
+  logger: silentLogger,
+  shutdownGraceMs: 5000,
+};
+
+export interface RunningLocationService {
+  /** The bound `host:port`. */
+  readonly address: string;
+  /** Stops accepting calls, lets in-flight ones finish (up to shutdownGraceMs), then closes the store it opened. */
+  stop(): Promise<void>;
+}
+
+function isBindingStore(s: LocationServiceOptions["store"]): s is BindingStore {
+  return typeof s === "object" && s !== null && "lookup" in s && "save" in s && typeof (s as BindingStore).list === "function";
+}
+
+/** Starts the location gRPC service: what main.ts, the embedded runner and the cluster runner call. */
+export async function startLocationService(options: Partial<LocationServiceOptions> & Pick<LocationServiceOptions, "store">): Promise<RunningLocationService> {
+  const o: LocationServiceOptions = { ...DEFAULT_LOCATION_SERVICE_OPTIONS, ...options };
+  const { host, port } = listenAddress(o.listen);
+  let store: BindingStore;
+  let ownsStore = false;
+  if (isBindingStore(o.store)) {
+    store = o.store;
+  } else if (typeof o.store === "string") {
+    store = new RedisBindingStore(o.store, { cluster: o.redisCluster, connection: { logger: o.logger } });
+    ownsStore = true;
+  } else {
+    store = new RedisBindingStore(o.store);
+  }
+  const server = createLocationServer(store, { logger: o.logger });
+  let boundPort: number;
+  try {
+    boundPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${host.includes(":") ? `[${host}]` : host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+  } catch (err) {
+    server.forceShutdown();
+    if (ownsStore) await store.close();
+    throw err;
+  }
+  const address = `${host.includes(":") ? `[${host}]` : host}:${boundPort}`;
+  o.logger.info({ address }, "location service ready");
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          o.logger.warn({ graceMs: o.shutdownGraceMs }, "location service: in-flight calls cancelled at the end of the grace period");
+          server.forceShutdown();
+          resolve();
+        }, o.shutdownGraceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      if (ownsStore) await store.close();
+      o.logger.info({ address }, "location service stopped");
+    })());
+  return { address, stop };
+}
+
+/** `host:port` (IPv6 in brackets) → parts; throws ConfigError naming LOCATION_LISTEN. */
+export function listenAddress(text: string, what = "LOCATION_LISTEN"): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(text.trim());
+  const port = m === null ? NaN : Number(m[2]);
+  if (m === null || !(port >= 0 && port <= 65535)) throw new ConfigError(`${what}: expected host:port, got "${text}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+}

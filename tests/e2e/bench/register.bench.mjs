@@ -31,11 +31,11 @@ const DEFAULTS = {
   locations: 1,
   users: 10_000,
   expires: 3600,
-  // ×2 climbing then 4 bisections brackets the rate within 1/16 of itself, in about half the
-  // runs of ×1.5 climbing: the whole benchmark stays within a few minutes.
+  // ×2 climbing then 3 bisections brackets the rate within 1/8 of itself, in about half the
+  // runs of ×1.5 climbing: the whole benchmark stays under 5 minutes.
   startRate: 250,
   factor: 2,
-  bisections: 4,
+  bisections: 3,
   // Climbing runs screen quickly; bisection runs and the final run decide.
   stepSeconds: 4,
   bisectSeconds: 8,
@@ -48,8 +48,10 @@ const DEFAULTS = {
   /** ...when its calls completed within the planned duration × (1 + slack) + graceSeconds. */
   durationSlack: 0.03,
   graceSeconds: 0.5,
-  /** Between runs: lets an overloaded server drain before the next run. */
+  /** Between runs; longer after a failed one, so an overloaded server's backlog (NATS, gRPC
+   * deadlines of 2 s) drains instead of counting against the next run. */
   pauseMs: 1500,
+  pauseAfterFailureMs: 5000,
   kamailioChildren: 2,
 };
 
@@ -183,6 +185,13 @@ function childrenOf(pid) {
     if (f !== undefined && Number(f[1]) === pid) out.push(Number(name));
   }
   return out;
+}
+
+/** Machine-wide busy ticks (all CPUs, everything but idle and iowait) from /proc/stat. */
+function machineBusyTicks() {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return total - f[3] - f[4];
 }
 
 /** @param {{ group: string, pid: number }[]} procs */
@@ -412,10 +421,12 @@ function pct(x) {
 async function measure(sut, opts) {
   const log = [];
   const attempt = async (rate, seconds, phase, cpuProcs) => {
-    await sleep(opts.pauseMs);
+    await sleep(log.at(-1)?.verdict.pass === false ? opts.pauseAfterFailureMs : opts.pauseMs);
     const before = cpuProcs === undefined ? undefined : snapshotCpu(cpuProcs);
+    const machineBefore = machineBusyTicks();
     const run = await runLoad(sut, rate, seconds);
     const cpu = before === undefined ? undefined : cpuDelta(before, snapshotCpu(cpuProcs));
+    run.machineBusySeconds = (machineBusyTicks() - machineBefore) / CLK_TCK;
     const verdict = judge(run, opts);
     log.push({ phase, run, verdict });
     progress(
@@ -637,6 +648,8 @@ function summarize(result) {
     serverCores: serverSeconds / result.final.verdict.elapsed,
     sippPerK: run.sippCpuSeconds === undefined ? undefined : perK(run.sippCpuSeconds),
     sippCores: run.sippCpuSeconds === undefined ? undefined : run.sippCpuSeconds / run.wallSeconds,
+    // Everything on the machine, this benchmark or not (it is shared), during the final run.
+    machineCores: run.machineBusySeconds / run.wallSeconds,
     runs: result.log.length,
     capped: result.capped,
   };
@@ -666,6 +679,7 @@ function renderTables(sf, km, opts) {
       tierRows.push(`| ${name} | ${t.group} | ${t.processes} | ${f3(t.perK)} | ${((t.perK / x.summary.serverPerK) * 100).toFixed(0)}% | ${f2(t.cores)} |`);
     }
     tierRows.push(`| ${name} | sipp (load generator, not counted above) | ${x.result.final.run.sippProcesses} | ${f3(x.summary.sippPerK)} | | ${f2(x.summary.sippCores)} |`);
+    tierRows.push(`| ${name} | whole machine during the run (other jobs included) | | | | ${f2(x.summary.machineCores)} |`);
   }
   const runRows = ["| System | Phase | Rate /s | Seconds | OK | Failed | Retrans | Took s | p50 ms | p99 ms | Verdict |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"];
   for (const x of [sf, km]) {
@@ -729,10 +743,48 @@ ${tables.tiers}
   REGISTERs answered; sipp's own from the shell's \`times\`. "Cores busy" = CPU seconds / wall
   seconds of the run.
 
+### Observations (computed from this run)
+
+${observations(sf, km, m)}
+
 ### Every run
 
 ${tables.runs}
 `;
+}
+
+/** Whether the machine had CPU to spare during the final run, and who used it. */
+function saturation(s, m) {
+  const others = Math.max(0, s.machineCores - s.serverCores - (s.sippCores ?? 0));
+  const head = `the whole machine was ${f2(s.machineCores)} of ${m.nproc} cores busy (other jobs ${f2(others)})`;
+  if (s.machineCores < m.nproc * 0.85) return `${head}: not saturated, so the limit is latency under queueing rather than CPU.`;
+  return others > 0.2
+    ? `${head}: saturated, partly by other jobs, so this rate is a floor of what the box gives an idle run.`
+    : `${head}: saturated, so the rate is CPU-bound here.`;
+}
+
+function observations(sf, km, m) {
+  const out = [];
+  const us = (x) => Math.round(x * 1000);
+  if (sf) {
+    const s = sf.summary;
+    const tiers = [...s.tiers].sort((a, b) => b.perK - a.perK);
+    out.push(
+      `- Sipfleet spends ${us(s.serverPerK)} µs of server CPU per REGISTER` +
+        (km ? `, Kamailio ${us(km.summary.serverPerK)} µs (${(s.serverPerK / km.summary.serverPerK).toFixed(1)}×).` : "."),
+    );
+    out.push(`- Where it goes: ${tiers.map((t) => `${t.group} ${us(t.perK)} µs (${((t.perK / s.serverPerK) * 100).toFixed(0)}%)`).join(", ")}.`);
+    out.push(`- At ${int(s.sustained)}/s the Sipfleet processes kept ${f2(s.serverCores)} of ${m.nproc} cores busy, sipp another ${f2(s.sippCores)}; ${saturation(s, m)}`);
+    const firstFail = sf.result.log.find((x) => !x.verdict.pass);
+    if (firstFail) out.push(`- Above it, Sipfleet's first failing run (${int(firstFail.run.rate)}/s) failed on: ${firstFail.verdict.reasons.join("; ")}.`);
+  }
+  if (km) {
+    const k = km.summary;
+    out.push(`- Kamailio at ${int(k.sustained)}/s used ${f2(k.serverCores)} cores, sipp ${f2(k.sippCores)}; ${saturation(k, m)}`);
+    const firstFail = km.result.log.find((x) => !x.verdict.pass);
+    if (firstFail) out.push(`- Above it, Kamailio's first failing run (${int(firstFail.run.rate)}/s) failed on: ${firstFail.verdict.reasons.join("; ")}.`);
+  }
+  return out.join("\n");
 }
 
 const BEGIN = "<!-- bench:register begin (generated by tests/e2e/bench/register.bench.mjs) -->";

@@ -38,8 +38,11 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   if (startLineEnd < 0) throw notTerminated(raw.length);
   const headersStart = startLineEnd + 2;
 
-  const keys: string[] = [];
-  const offsets: number[] = [];
+  // The table is built in module-level arrays that keep their capacity, then copied out at its
+  // exact size: pushing onto fresh arrays grew (and copied) them three times per message.
+  const keys = tableKeys;
+  const offsets = tableOffsets;
+  let lines = 0;
   let folded = false;
   let defect: MessageDefect | undefined;
   let contentLengthLine = -1;
@@ -81,8 +84,7 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
             : "invalid header name";
         defect ??= { reason: `${what}: "${excerpt(head, pos)}"`, offset: pos };
         // Kept (with an empty key) so that serialization still reproduces the message.
-        keys.push("");
-        offsets.push(pos, lineEnd, lineEnd, lineEnd);
+        addLine(lines++, "", pos, lineEnd, lineEnd, lineEnd);
         pos = lineEnd + 2;
         continue;
       }
@@ -97,10 +99,9 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
         // RFC 4475 §3.3.9: multiple differing Content-Length values are answered with 400.
         defect ??= { reason: "multiple Content-Length values", offset: pos };
       }
-      contentLengthLine = keys.length;
+      contentLengthLine = lines;
     }
-    keys.push(key);
-    offsets.push(pos, vStart, vEnd, lineEnd);
+    addLine(lines++, key, pos, vStart, vEnd, lineEnd);
     pos = lineEnd + 2;
   }
 
@@ -124,6 +125,10 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   }
   if (bodyEnd < bodyStart) bodyEnd = bodyStart > raw.length ? raw.length : bodyStart;
 
+  if (tableOffsets.length > KEPT_TABLE_LINES * 4) {
+    tableKeys = [];
+    tableOffsets = [];
+  }
   const parts: ParsedParts = {
     raw,
     head,
@@ -133,12 +138,26 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
     bodyStart: Math.min(bodyStart, raw.length),
     bodyEnd,
     version: "",
-    keys,
-    offsets,
+    keys: keys.slice(0, lines),
+    offsets: offsets.slice(0, lines * 4),
     folded,
     defect,
   };
   return isStatusLine(head, start) ? parseStatusLine(parts, start, startLineEnd) : parseRequestLine(parts, start, startLineEnd);
+}
+
+let tableKeys: string[] = [];
+let tableOffsets: number[] = [];
+/** Lines the scratch table keeps room for between messages: a larger one (after a rare huge header section) is dropped. */
+const KEPT_TABLE_LINES = 128;
+
+function addLine(line: number, key: string, start: number, vStart: number, vEnd: number, end: number): void {
+  tableKeys[line] = key;
+  const k = line * 4;
+  tableOffsets[k] = start;
+  tableOffsets[k + 1] = vStart;
+  tableOffsets[k + 2] = vEnd;
+  tableOffsets[k + 3] = end;
 }
 
 /** SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2). Unanswerable, so errors throw. */

@@ -199,22 +199,31 @@ function needsQuoting(v: string): boolean {
 let scanEnd = 0;
 
 /**
- * Where the last `parseParams` stopped: `end`, or the top-level ',' it was allowed to stop at.
- * List parsers (Via, Contact, Route...) read it to continue with the next element without a
- * separate pass to find the commas first.
+ * Where the last `parseParams` or `scanParams` stopped: `end`, or the top-level ',' it was
+ * allowed to stop at. List parsers (Via, Contact, Route...) read it to continue with the next
+ * element without a separate pass to find the commas first.
  */
 export function lastScanEnd(): number {
   return scanEnd;
 }
 
 /**
- * Parses `;name=value;name2` starting at `i` (which must be at `;`, `end`, or — with
- * `stopAtComma` — a `,` that ends this element of a list).
+ * What the last `scanParams` found, four numbers per parameter: name start, name end, value start,
+ * value end. A parameter without "=" has value start -1; a quoted value's range holds its quotes.
+ */
+const found: number[] = [];
+let foundCount = 0;
+
+/**
+ * Checks `;name=value;name2` starting at `i` (which must be at `;`, `end`, or — with
+ * `stopAtComma` — a `,` that ends this element of a list) and records where each parameter is
+ * (see `scannedParamName` and `scannedParamValue`) without building anything; returns how many
+ * there are. Throws ParseError on the first thing wrong.
  * RFC 3261 §25.1: generic-param = token [ EQUAL gen-value ]; gen-value = token / host / quoted-string.
  */
-export function parseParams(s: string, i = 0, end: number = s.length, stopAtComma = false): Params {
+export function scanParams(s: string, i = 0, end: number = s.length, stopAtComma = false): number {
   i = skipWs(s, i, end);
-  const entries: (string | null)[] = [];
+  let n = 0;
   while (i < end) {
     const c = s.charCodeAt(i);
     if (c !== 59 /* ; */) {
@@ -224,27 +233,65 @@ export function parseParams(s: string, i = 0, end: number = s.length, stopAtComm
     i = skipWs(s, i + 1, end);
     const nameEnd = scanToken(s, i, end);
     if (nameEnd === i) throw new ParseError(`empty parameter name at "${excerpt(s, i)}"`, { offset: i });
-    const name = paramName(s, i, nameEnd);
+    const k = n * 4;
+    found[k] = i;
+    found[k + 1] = nameEnd;
+    found[k + 2] = -1;
+    found[k + 3] = -1;
     i = skipWs(s, nameEnd, end);
-    let value: string | null = null;
     if (i < end && s.charCodeAt(i) === 61 /* = */) {
       i = skipWs(s, i + 1, end);
+      const vStart = i;
       if (i < end && s.charCodeAt(i) === DQUOTE) {
-        const q = scanQuoted(s, i, end);
-        value = unquote(s, i, q);
-        i = q;
+        i = scanQuoted(s, i, end);
       } else {
-        const vStart = i;
         while (i < end && isParamValueChar(s.charCodeAt(i))) i++;
-        if (i === vStart) throw new ParseError(`parameter "${name}" has an empty value`, { offset: i });
-        value = s.slice(vStart, i);
+        if (i === vStart) throw new ParseError(`parameter "${lowerCaseSlice(s, found[k] as number, nameEnd)}" has an empty value`, { offset: i });
       }
+      found[k + 2] = vStart;
+      found[k + 3] = i;
       i = skipWs(s, i, end);
     }
-    entries.push(name, value);
+    n++;
   }
   scanEnd = i;
-  return entries.length === 0 ? EMPTY_PARAMS : new Params(entries);
+  foundCount = n;
+  return n;
+}
+
+/** True when the k-th parameter the last scanParams found in `s` is named `lowerName` (in any case). */
+export function scannedParamIs(s: string, k: number, lowerName: string): boolean {
+  const a = found[k * 4] as number;
+  const length = (found[k * 4 + 1] as number) - a;
+  if (length !== lowerName.length || k >= foundCount) return false;
+  // Names are tokens: `| 0x20` folds their letters and maps no other token char onto a letter.
+  for (let j = 0; j < length; j++) if ((s.charCodeAt(a + j) | 0x20) !== lowerName.charCodeAt(j)) return false;
+  return true;
+}
+
+/** The k-th parameter's name the last scanParams found in `s`, lower-cased (the common ones as constants). */
+export function scannedParamName(s: string, k: number): string {
+  return paramName(s, found[k * 4] as number, found[k * 4 + 1] as number);
+}
+
+/** The k-th parameter's value the last scanParams found in `s`: unquoted, or null when it has none. */
+export function scannedParamValue(s: string, k: number): string | null {
+  const a = found[k * 4 + 2] as number;
+  if (a < 0) return null;
+  const b = found[k * 4 + 3] as number;
+  return s.charCodeAt(a) === DQUOTE ? unquote(s, a, b) : s.slice(a, b);
+}
+
+/** Parses `;name=value;name2` (see scanParams) into Params. */
+export function parseParams(s: string, i = 0, end: number = s.length, stopAtComma = false): Params {
+  const n = scanParams(s, i, end, stopAtComma);
+  if (n === 0) return EMPTY_PARAMS;
+  const entries: (string | null)[] = new Array(n * 2);
+  for (let k = 0; k < n; k++) {
+    entries[k * 2] = scannedParamName(s, k);
+    entries[k * 2 + 1] = scannedParamValue(s, k);
+  }
+  return new Params(entries);
 }
 
 function hasUpperCase(s: string, start: number, end: number): boolean {

@@ -1,5 +1,5 @@
 import { ParseError, rethrowWithContext } from "../errors.js";
-import { excerpt, internSlice, lastScanEnd, type Params, parseParams, scanParams, scannedParamIs, scannedParamValue, scanToken, skipWs } from "./lexer.js";
+import { excerpt, internSlice, isSip20At, lastScanEnd, type Params, parseParams, scanParams, scannedParamIs, scannedParamValue, scanToken, skipWs } from "./lexer.js";
 import { scanHost, scanPort, scannedPortValue } from "./host.js";
 
 /**
@@ -78,7 +78,7 @@ export function parseVia(s: string, start = 0, end = s.length, inList = false): 
   let i = skipWs(s, start, end);
   let protocolName: string;
   let protocolVersion: string;
-  if (s.startsWith("SIP/2.0/", i)) {
+  if (isSip20At(s, i) && s.charCodeAt(i + 7) === 0x2f /* / */) {
     // What nearly every Via says, written without the optional white space.
     protocolName = "SIP";
     protocolVersion = "2.0";
@@ -143,6 +143,15 @@ const TRANSPORTS = ["UDP", "TCP", "TLS", "WS", "WSS", "SCTP", "TLS-SCTP"] as con
 /** The transport token, upper-cased; the registered ones come back as constants. */
 function transportToken(s: string, start: number, end: number): string {
   const len = end - start;
+  // UDP, TCP and TLS, nearly every Via's, without a startsWith call (see isSip20At).
+  if (len === 3) {
+    const a = s.charCodeAt(start);
+    const b = s.charCodeAt(start + 1);
+    const c = s.charCodeAt(start + 2);
+    if (a === 0x55 && b === 0x44 && c === 0x50) return "UDP";
+    if (a === 0x54 && b === 0x43 && c === 0x50) return "TCP";
+    if (a === 0x54 && b === 0x4c && c === 0x53) return "TLS";
+  }
   for (const t of TRANSPORTS) if (t.length === len && s.startsWith(t, start)) return t;
   return s.slice(start, end).toUpperCase();
 }

@@ -1,6 +1,6 @@
 import { MessageTooLargeError, ParseError } from "../errors.js";
 import { METHODS } from "../header/cseq.js";
-import { excerpt, internSlice, TOKEN_CHAR } from "../header/lexer.js";
+import { excerpt, internSlice, isSip20At, TOKEN_CHAR } from "../header/lexer.js";
 import { canonicalHeaderName, H, knownHeaderNameIn } from "./header-names.js";
 import { type MessageDefect, type ParsedParts, SipRequest, SipResponse } from "./message.js";
 
@@ -229,7 +229,7 @@ function isStatusLine(head: string, start: number): boolean {
 
 /** `SIP/<digits>.<digits>`, upper-cased; "" when it is not a version. */
 function versionOf(head: string, start: number, end: number): string {
-  if (end - start === 7 && head.startsWith(SIP_2_0, start)) return SIP_2_0;
+  if (end - start === 7 && isSip20At(head, start)) return SIP_2_0;
   if (end - start < 7 || !isStatusLine(head, start)) return "";
   let i = start + 4;
   const major = i;

@@ -99,6 +99,12 @@ const FOLD: Uint8Array = (() => {
 
 /** The known names (lower case), back to back; candidate k is NAME_BYTES[nameStart[k], +nameLength[k]). */
 let NAME_BYTES = new Uint8Array(0);
+/**
+ * The same names as they are nearly always written (`Call-ID`, `Max-Forwards`; compact forms in
+ * lower case), at the same offsets: a name spelled so is confirmed with one table read per byte
+ * instead of two.
+ */
+let SPELLED_BYTES = new Uint8Array(0);
 const nameStart: number[] = [];
 const nameLength: number[] = [];
 const nameKey: string[] = [];
@@ -116,7 +122,9 @@ function slotOf(length: number, first: number, last: number): number {
   for (const key of Object.values(H)) names.push([key, key]);
   for (const [letter, key] of Object.entries(COMPACT)) names.push([letter, key]);
   let text = "";
+  let spelled = "";
   for (const [match, key] of names) {
+    spelled += match.length === 1 ? match : displayName(key);
     const k = nameKey.length;
     nameStart.push(text.length);
     nameLength.push(match.length);
@@ -133,6 +141,7 @@ function slotOf(length: number, first: number, last: number): number {
     }
   }
   NAME_BYTES = Buffer.from(text, "latin1");
+  SPELLED_BYTES = Buffer.from(spelled, "latin1");
 }
 
 const MAX_KNOWN_LENGTH = Math.max(...nameLength);
@@ -152,6 +161,8 @@ export function knownHeaderNameIn(bytes: Uint8Array, start: number, end: number)
     if (nameLength[c] !== length) continue;
     const m = (nameStart[c] as number) - start;
     let k = start;
+    while (k < end && bytes[k] === SPELLED_BYTES[m + k]) k++;
+    // The bytes matched so far are a spelling of the name: the rest is compared case-insensitively.
     while (k < end && FOLD[bytes[k] as number] === NAME_BYTES[m + k]) k++;
     if (k === end) return nameKey[c];
   }

@@ -185,9 +185,18 @@ export class Params {
 
 const EMPTY_PARAMS = new Params();
 
-/** Chars allowed unquoted in a parameter value besides token chars: IPv6 refs and host names. */
+/** Chars allowed in an unquoted parameter value: token chars, and ":", "[", "]" for IPv6 refs and host names. */
+const PARAM_VALUE_CHAR: Uint8Array = (() => {
+  const t = TOKEN_CHAR.slice();
+  t[58] = 1; // :
+  t[91] = 1; // [
+  t[93] = 1; // ]
+  return t;
+})();
+
 function isParamValueChar(c: number): boolean {
-  return (c < 256 && TOKEN_CHAR[c] === 1) || c === 58 /* : */ || c === 91 /* [ */ || c === 93 /* ] */;
+  // A char above 255 reads undefined.
+  return PARAM_VALUE_CHAR[c] === 1;
 }
 
 function needsQuoting(v: string): boolean {
@@ -222,10 +231,15 @@ let foundCount = 0;
  * RFC 3261 §25.1: generic-param = token [ EQUAL gen-value ]; gen-value = token / host / quoted-string.
  */
 export function scanParams(s: string, i = 0, end: number = s.length, stopAtComma = false): number {
-  i = skipWs(s, i, end);
+  // Each char is read once where it can be: white space is rare between the parts of a
+  // parameter, so the char after each part is read and tested for the common case first.
   let n = 0;
+  let c = i < end ? s.charCodeAt(i) : -1;
+  if (isWs(c)) {
+    i = skipWs(s, i, end);
+    c = i < end ? s.charCodeAt(i) : -1;
+  }
   while (i < end) {
-    const c = s.charCodeAt(i);
     if (c !== 59 /* ; */) {
       if (c === 44 /* , */ && stopAtComma) break;
       throw new ParseError(`expected ';' before parameter at "${excerpt(s, i)}"`, { offset: i });
@@ -238,25 +252,39 @@ export function scanParams(s: string, i = 0, end: number = s.length, stopAtComma
     found[k + 1] = nameEnd;
     found[k + 2] = -1;
     found[k + 3] = -1;
-    i = skipWs(s, nameEnd, end);
-    if (i < end && s.charCodeAt(i) === 61 /* = */) {
+    i = nameEnd;
+    c = i < end ? s.charCodeAt(i) : -1;
+    if (isWs(c)) {
+      i = skipWs(s, i, end);
+      c = i < end ? s.charCodeAt(i) : -1;
+    }
+    if (c === 61 /* = */) {
       i = skipWs(s, i + 1, end);
       const vStart = i;
       if (i < end && s.charCodeAt(i) === DQUOTE) {
         i = scanQuoted(s, i, end);
       } else {
-        while (i < end && isParamValueChar(s.charCodeAt(i))) i++;
+        while (i < end && PARAM_VALUE_CHAR[s.charCodeAt(i)] === 1) i++;
         if (i === vStart) throw new ParseError(`parameter "${lowerCaseSlice(s, found[k] as number, nameEnd)}" has an empty value`, { offset: i });
       }
       found[k + 2] = vStart;
       found[k + 3] = i;
-      i = skipWs(s, i, end);
+      c = i < end ? s.charCodeAt(i) : -1;
+      if (isWs(c)) {
+        i = skipWs(s, i, end);
+        c = i < end ? s.charCodeAt(i) : -1;
+      }
     }
     n++;
   }
   scanEnd = i;
   foundCount = n;
   return n;
+}
+
+/** The length of the k-th parameter's name the last scanParams found. */
+export function scannedParamNameLength(k: number): number {
+  return k < foundCount ? (found[k * 4 + 1] as number) - (found[k * 4] as number) : -1;
 }
 
 /** True when the k-th parameter the last scanParams found in `s` is named `lowerName` (in any case). */

@@ -2,7 +2,7 @@ import { ParseError, rethrowWithContext } from "../errors.js";
 import { parseUri, type Uri } from "../uri/index.js";
 import { rangeText } from "../uri/range-text.js";
 import { fromWire } from "../message/wire-text.js";
-import { excerpt, lastScanEnd, type Params, parseParams, quote, scanParams, scannedParamIs, scannedParamValue, scanQuoted, skipWs, TOKEN_CHAR, trimEnd, unquote } from "./lexer.js";
+import { excerpt, lastScanEnd, type Params, parseParams, quote, scanParams, scannedParamIs, scannedParamNameLength, scannedParamValue, scanQuoted, skipWs, TOKEN_CHAR, trimEnd, unquote } from "./lexer.js";
 
 /**
  * A name-addr or addr-spec with header parameters, as used by From, To, Contact, Route,
@@ -153,7 +153,7 @@ export function parseNameAddr(s: string, start = 0, end = s.length, what = "addr
   // that reading it does not build the others. Params.get gives the first one of a name.
   let tag: string | undefined;
   for (let k = 0; k < count; k++) {
-    if (scannedParamIs(s, k, "tag")) {
+    if (scannedParamNameLength(k) === 3 && scannedParamIs(s, k, "tag")) {
       tag = scannedParamValue(s, k) ?? undefined;
       break;
     }

@@ -1,5 +1,5 @@
 import { ParseError, rethrowWithContext } from "../errors.js";
-import { excerpt, internSlice, isSip20At, lastScanEnd, type Params, parseParams, scanParams, scannedParamIs, scannedParamValue, scanToken, skipWs } from "./lexer.js";
+import { excerpt, internSlice, isSip20At, lastScanEnd, type Params, parseParams, scanParams, scannedParamIs, scannedParamNameLength, scannedParamValue, scanToken, skipWs } from "./lexer.js";
 import { scanHost, scanPort, scannedPortValue } from "./host.js";
 
 /**
@@ -121,14 +121,15 @@ export function parseVia(s: string, start = 0, end = s.length, inList = false): 
   // the branch kept; the rest are built only if someone reads them (Via.params).
   let branch: string | undefined;
   for (let k = 0; k < count; k++) {
-    if (scannedParamIs(s, k, "branch")) {
+    const length = scannedParamNameLength(k);
+    if (length === 6 && scannedParamIs(s, k, "branch")) {
       const value = scannedParamValue(s, k);
       if (value === null) throw viaError("branch without value", s, i);
       branch = value;
-    } else if (scannedParamIs(s, k, "ttl")) {
+    } else if (length === 3 && scannedParamIs(s, k, "ttl")) {
       const value = scannedParamValue(s, k);
       if (value === null || value.length > 3 || parseDigits(value) < 0 || Number(value) > 255) throw viaError("ttl must be 0-255", s, i);
-    } else if (scannedParamIs(s, k, "rport")) {
+    } else if (length === 5 && scannedParamIs(s, k, "rport")) {
       const value = scannedParamValue(s, k);
       if (value !== null && scanPort(value, 0, value.length) !== value.length) throw viaError("invalid rport", s, i);
     }

@@ -14,8 +14,10 @@ const MAX_CSEQ = 0x7fffffff;
 export function parseCSeq(s: string, from = 0, end = s.length): CSeq {
   const start = skipWs(s, from, end);
   let i = start;
-  while (i < end && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) i++;
-  const seq = parseUnsigned(s, start, i, MAX_CSEQ, "CSeq");
+  let seq = 0;
+  for (let c = i < end ? s.charCodeAt(i) : -1; c >= 0x30 && c <= 0x39; c = ++i < end ? s.charCodeAt(i) : -1) seq = seq * 10 + (c - 0x30);
+  // parseUnsigned says what is wrong (no digits, too large); digits alone were read above.
+  if (i === start || seq > MAX_CSEQ) parseUnsigned(s, start, i, MAX_CSEQ, "CSeq");
   const m = skipWs(s, i, end);
   if (m === i) throw new ParseError(`CSeq: expected a space before the method at "${excerpt(s, i)}"`, { offset: i });
   const mEnd = scanToken(s, m, end);

@@ -2,7 +2,7 @@ import { ParseError, rethrowWithContext } from "../errors.js";
 import { parseUri, type Uri } from "../uri/index.js";
 import { rangeText } from "../uri/range-text.js";
 import { fromWire } from "../message/wire-text.js";
-import { excerpt, lastScanEnd, Params, parseParams, quote, scanQuoted, skipWs, TOKEN_CHAR, trimEnd, unquote } from "./lexer.js";
+import { excerpt, lastScanEnd, type Params, parseParams, quote, scanParams, scannedParamIs, scannedParamNameLength, scannedParamValue, scanQuoted, skipWs, TOKEN_CHAR, trimEnd, unquote } from "./lexer.js";
 
 /**
  * A name-addr or addr-spec with header parameters, as used by From, To, Contact, Route,
@@ -12,20 +12,46 @@ import { excerpt, lastScanEnd, Params, parseParams, quote, scanQuoted, skipWs, T
 export class NameAddr {
   private parsedUri: Uri | undefined;
   private uriTextCache: string | undefined;
+  /** Undefined until first read when parsed: built then from uriSource[paramStart, paramEnd), checked at parse time. */
+  private paramList: Params | undefined;
+  /** The display name once decoded; `null` until then (when parsed, see displayNameStart). */
+  private displayNameCache: string | undefined | null;
 
   /**
    * `uriSource[uriStart, uriEnd)` is the URI exactly as written (inside the angle brackets if
    * there were any); the parser passes the whole message text and a range, so nothing is copied
-   * until the URI or its text is asked for.
+   * until the URI or its text is asked for. The parser also leaves the parameters (`params`
+   * undefined) and the display name (`displayName` null) in the text, already checked, with the
+   * tag found while checking: most name-addrs are read for their URI or tag only.
    */
   constructor(
     /** Display name, unquoted and decoded from UTF-8; undefined when absent. */
-    readonly displayName: string | undefined,
+    displayName: string | undefined | null,
     private readonly uriSource: string,
-    readonly params: Params,
+    params: Params | undefined,
     private readonly uriStart = 0,
     private readonly uriEnd = uriSource.length,
-  ) {}
+    private readonly parsedTag: string | undefined = undefined,
+    /** Where the parameters are in uriSource, when `params` is undefined. */
+    private readonly paramStart = 0,
+    private readonly paramEnd = 0,
+    /** Where the display name is in uriSource (quoted or not) when `displayName` is null. */
+    private readonly displayNameStart = 0,
+    private readonly displayNameEnd = 0,
+  ) {
+    this.displayNameCache = displayName;
+    this.paramList = params;
+  }
+
+  /** Display name, unquoted and decoded from UTF-8; undefined when absent. */
+  get displayName(): string | undefined {
+    if (this.displayNameCache === null) this.displayNameCache = displayNameText(this.uriSource, this.displayNameStart, this.displayNameEnd);
+    return this.displayNameCache;
+  }
+
+  get params(): Params {
+    return (this.paramList ??= parseParams(this.uriSource, this.paramStart, this.paramEnd, true));
+  }
 
   /** The URI exactly as written. */
   get uriText(): string {
@@ -37,7 +63,7 @@ export class NameAddr {
   }
 
   get tag(): string | undefined {
-    return this.params.get("tag") ?? undefined;
+    return this.paramList === undefined ? this.parsedTag : (this.paramList.get("tag") ?? undefined);
   }
 
   /** Contact `expires` parameter (RFC 3261 §20.10), in seconds. */
@@ -73,18 +99,23 @@ export class NameAddr {
 export function parseNameAddr(s: string, start = 0, end = s.length, what = "address", inList = false): NameAddr {
   let i = skipWs(s, start, end);
   end = trimEnd(s, i, end);
-  let displayName: string | undefined;
+  // The display name is checked here and decoded when first read (NameAddr.displayName).
+  let nameStart = -1;
+  let nameEnd = -1;
   let uriStart: number;
   let uriEnd: number;
   if (i < end && s.charCodeAt(i) === 34 /* " */) {
-    const q = scanQuoted(s, i, end);
-    displayName = fromWire(unquote(s, i, q));
-    i = skipWs(s, q, end);
+    nameStart = i;
+    nameEnd = scanQuoted(s, i, end);
+    i = skipWs(s, nameEnd, end);
     if (i >= end || s.charCodeAt(i) !== 60 /* < */) throw nameAddrError(what, "expected '<' after display name", s, i);
   }
-  const lt = displayName === undefined ? findOpenAngle(s, i, end) : i;
+  const lt = nameStart < 0 ? findOpenAngle(s, i, end) : i;
   if (lt >= 0) {
-    if (displayName === undefined && lt > i) displayName = tokenDisplayName(s, i, lt, what);
+    if (nameStart < 0 && lt > i) {
+      nameEnd = checkTokenDisplayName(s, i, lt, what);
+      if (nameEnd > i) nameStart = i;
+    }
     const gt = s.indexOf(">", lt + 1);
     if (gt < 0 || gt >= end) throw nameAddrError(what, "unterminated '<'", s, lt);
     uriStart = lt + 1;
@@ -111,14 +142,23 @@ export function parseNameAddr(s: string, start = 0, end = s.length, what = "addr
     }
     i = semi;
   }
-  let params: Params;
+  let count: number;
   try {
     // In a list the parameters end at the ',' before the next value (lastScanEnd() tells where).
-    params = parseParams(s, i, end, inList);
+    count = scanParams(s, i, end, inList);
   } catch (e) {
     rethrowWithContext(what, e);
   }
-  return new NameAddr(displayName, s, params, uriStart, uriEnd);
+  // The tag is what a name-addr's parameters are read for (RFC 3261 §12, §17.2.3): kept now, so
+  // that reading it does not build the others. Params.get gives the first one of a name.
+  let tag: string | undefined;
+  for (let k = 0; k < count; k++) {
+    if (scannedParamNameLength(k) === 3 && scannedParamIs(s, k, "tag")) {
+      tag = scannedParamValue(s, k) ?? undefined;
+      break;
+    }
+  }
+  return new NameAddr(nameStart < 0 ? undefined : null, s, undefined, uriStart, uriEnd, tag, i, lastScanEnd(), nameStart, nameEnd);
 }
 
 /** Parses a comma-separated list of name-addrs (Contact, Route, Record-Route, Path) in one pass. */
@@ -148,16 +188,24 @@ function findOpenAngle(s: string, i: number, end: number): number {
 
 const LWS_RUN = /\s+/g;
 
-/** display-name = *(token LWS): unquoted display names may only hold tokens (RFC 4475 §3.1.2.15). */
-function tokenDisplayName(s: string, start: number, end: number, what: string): string | undefined {
+/**
+ * display-name = *(token LWS): unquoted display names may only hold tokens (RFC 4475 §3.1.2.15).
+ * Returns where the name ends (past its last non-white char; `start` when there is none).
+ */
+function checkTokenDisplayName(s: string, start: number, end: number, what: string): number {
   const stop = trimEnd(s, start, end);
   for (let j = start; j < stop; j++) {
     const c = s.charCodeAt(j);
     if (c === 32 || c === 9 || c === 13 || c === 10) continue;
     if (c > 255 || TOKEN_CHAR[c] !== 1) throw nameAddrError(what, "display name must be quoted", s, j);
   }
-  if (stop <= start) return undefined;
-  const name = s.slice(start, stop);
+  return stop;
+}
+
+/** The display name checked at s[start, end): a quoted-string, or tokens separated by LWS. */
+function displayNameText(s: string, start: number, end: number): string {
+  if (s.charCodeAt(start) === 34 /* " */) return fromWire(unquote(s, start, end));
+  const name = s.slice(start, end);
   // Runs of LWS inside an unquoted display name mean one space (RFC 3261 §25.1).
   return name.indexOf("  ") < 0 && name.indexOf("\t") < 0 && name.indexOf("\n") < 0 ? name : name.replace(LWS_RUN, " ");
 }

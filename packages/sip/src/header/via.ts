@@ -1,11 +1,19 @@
 import { ParseError, rethrowWithContext } from "../errors.js";
-import { excerpt, internSlice, lastScanEnd, Params, parseParams, scanToken, skipWs } from "./lexer.js";
+import { excerpt, internSlice, isSip20At, lastScanEnd, type Params, parseParams, scanParams, scannedParamIs, scannedParamNameLength, scannedParamValue, scanToken, skipWs } from "./lexer.js";
 import { scanHost, scanPort, scannedPortValue } from "./host.js";
 
 /**
  * One Via value (RFC 3261 §20.42): `SIP/2.0/UDP host:port;branch=...;received=...;rport`.
  */
 export class Via {
+  /** Undefined until first read when parsed: built then from paramSrc[paramStart, paramEnd), checked at parse time. */
+  private paramList: Params | undefined;
+
+  /**
+   * `params` undefined (the parser's form) means "build them from `paramSrc[paramStart,
+   * paramEnd)` when first read": most Vias are read for their branch only, which the parser
+   * passes. Callers building a Via pass `params` (and the branch is taken from them).
+   */
   constructor(
     readonly protocolName: string,
     readonly protocolVersion: string,
@@ -14,10 +22,19 @@ export class Via {
     /** Host as written; IPv6 references keep their brackets. */
     readonly host: string,
     readonly port: number | undefined,
-    readonly params: Params,
+    params: Params | undefined,
     /** RFC 3261 §8.1.1.7: the transaction id; branches starting with z9hG4bK are RFC 3261 compliant. */
-    readonly branch: string | undefined = params.get("branch") ?? undefined,
-  ) {}
+    readonly branch: string | undefined = params?.get("branch") ?? undefined,
+    private readonly paramSrc = "",
+    private readonly paramStart = 0,
+    private readonly paramEnd = 0,
+  ) {
+    this.paramList = params;
+  }
+
+  get params(): Params {
+    return (this.paramList ??= parseParams(this.paramSrc, this.paramStart, this.paramEnd, true));
+  }
 
   /** RFC 3261 §18.2.1: the source address a server saw when it differed from sent-by. */
   get received(): string | undefined {
@@ -61,7 +78,7 @@ export function parseVia(s: string, start = 0, end = s.length, inList = false): 
   let i = skipWs(s, start, end);
   let protocolName: string;
   let protocolVersion: string;
-  if (s.startsWith("SIP/2.0/", i)) {
+  if (isSip20At(s, i) && s.charCodeAt(i + 7) === 0x2f /* / */) {
     // What nearly every Via says, written without the optional white space.
     protocolName = "SIP";
     protocolVersion = "2.0";
@@ -93,29 +110,31 @@ export function parseVia(s: string, start = 0, end = s.length, inList = false): 
     port = scannedPortValue();
     i = pEnd;
   }
-  let params: Params;
+  let count: number;
   try {
     // In a list, the parameters end at the ',' before the next via-parm (lastScanEnd() tells where).
-    params = parseParams(s, i, end, inList);
+    count = scanParams(s, i, end, inList);
   } catch (e) {
     rethrowWithContext("Via", e);
   }
-  // One pass over the parameters checks the ones with a grammar of their own (RFC 3261 §25.1,
-  // RFC 3581) and picks the branch; names are interned by parseParams, so === is a pointer test.
+  // The parameters with a grammar of their own (RFC 3261 §25.1, RFC 3581) are checked now, and
+  // the branch kept; the rest are built only if someone reads them (Via.params).
   let branch: string | undefined;
-  for (let k = 0; k < params.size; k++) {
-    const name = params.nameAt(k);
-    const value = params.valueAt(k);
-    if (name === "branch") {
+  for (let k = 0; k < count; k++) {
+    const length = scannedParamNameLength(k);
+    if (length === 6 && scannedParamIs(s, k, "branch")) {
+      const value = scannedParamValue(s, k);
       if (value === null) throw viaError("branch without value", s, i);
       branch = value;
-    } else if (name === "ttl") {
+    } else if (length === 3 && scannedParamIs(s, k, "ttl")) {
+      const value = scannedParamValue(s, k);
       if (value === null || value.length > 3 || parseDigits(value) < 0 || Number(value) > 255) throw viaError("ttl must be 0-255", s, i);
-    } else if (name === "rport") {
+    } else if (length === 5 && scannedParamIs(s, k, "rport")) {
+      const value = scannedParamValue(s, k);
       if (value !== null && scanPort(value, 0, value.length) !== value.length) throw viaError("invalid rport", s, i);
     }
   }
-  return new Via(protocolName, protocolVersion, transport, host, port, params, branch);
+  return new Via(protocolName, protocolVersion, transport, host, port, undefined, branch, s, i, lastScanEnd());
 }
 
 const PROTOCOL_NAMES = ["SIP"] as const;
@@ -125,6 +144,15 @@ const TRANSPORTS = ["UDP", "TCP", "TLS", "WS", "WSS", "SCTP", "TLS-SCTP"] as con
 /** The transport token, upper-cased; the registered ones come back as constants. */
 function transportToken(s: string, start: number, end: number): string {
   const len = end - start;
+  // UDP, TCP and TLS, nearly every Via's, without a startsWith call (see isSip20At).
+  if (len === 3) {
+    const a = s.charCodeAt(start);
+    const b = s.charCodeAt(start + 1);
+    const c = s.charCodeAt(start + 2);
+    if (a === 0x55 && b === 0x44 && c === 0x50) return "UDP";
+    if (a === 0x54 && b === 0x43 && c === 0x50) return "TCP";
+    if (a === 0x54 && b === 0x4c && c === 0x53) return "TLS";
+  }
   for (const t of TRANSPORTS) if (t.length === len && s.startsWith(t, start)) return t;
   return s.slice(start, end).toUpperCase();
 }

@@ -1,7 +1,7 @@
 import { MessageTooLargeError, ParseError } from "../errors.js";
 import { METHODS } from "../header/cseq.js";
-import { excerpt, internSlice, TOKEN_CHAR } from "../header/lexer.js";
-import { canonicalHeaderName, H, knownHeaderNameAt } from "./header-names.js";
+import { excerpt, internSlice, isSip20At, TOKEN_CHAR } from "../header/lexer.js";
+import { canonicalHeaderName, H, knownHeaderNameIn } from "./header-names.js";
 import { type MessageDefect, type ParsedParts, SipRequest, SipResponse } from "./message.js";
 
 export interface ParseOptions {
@@ -38,12 +38,17 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   if (startLineEnd < 0) throw notTerminated(raw.length);
   const headersStart = startLineEnd + 2;
 
-  const keys: string[] = [];
-  const offsets: number[] = [];
+  // The table is built in module-level arrays that keep their capacity, then copied out at its
+  // exact size: pushing onto fresh arrays grew (and copied) them three times per message.
+  const keys = tableKeys;
+  const offsets = tableOffsets;
+  let lines = 0;
   let folded = false;
   let defect: MessageDefect | undefined;
   let contentLengthLine = -1;
 
+  // Line ends and colons are found with the string's indexOf (memchr-fast); the few single
+  // chars looked at around them are read from the bytes, which costs about half a charCodeAt.
   let pos = headersStart;
   let headersEndAt = -1;
   let colon = -1;
@@ -56,7 +61,7 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
       break;
     }
     // RFC 3261 §7.3.1: a line starting with SP or HTAB continues the previous one.
-    while (isWsp(head.charCodeAt(lineEnd + 2))) {
+    while (isWsp(byteAt(raw, lineEnd + 2))) {
       folded = true;
       lineEnd = lineEndAt(head, lineEnd + 2);
       if (lineEnd < 0) throw notTerminated(raw.length);
@@ -68,37 +73,35 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
       if (colon < 0) colon = head.length;
     }
     let nameEnd = colon > lineEnd ? lineEnd : colon;
-    while (nameEnd > pos && isWsp(head.charCodeAt(nameEnd - 1))) nameEnd--;
-    let key = nameEnd > pos && colon <= lineEnd ? knownHeaderNameAt(head, pos, nameEnd) : undefined;
+    while (nameEnd > pos && isWsp(raw[nameEnd - 1] as number)) nameEnd--;
+    let key = colon <= lineEnd ? knownHeaderNameIn(raw, pos, nameEnd) : undefined;
     if (key === undefined) {
       if (colon > lineEnd || nameEnd === pos || !isTokenRange(head, pos, nameEnd)) {
-        const what = isWsp(head.charCodeAt(pos))
+        const what = isWsp(raw[pos] as number)
           ? "header section starts with a continuation line"
           : colon > lineEnd
             ? "header line without ':'"
             : "invalid header name";
         defect ??= { reason: `${what}: "${excerpt(head, pos)}"`, offset: pos };
         // Kept (with an empty key) so that serialization still reproduces the message.
-        keys.push("");
-        offsets.push(pos, lineEnd, lineEnd, lineEnd);
+        addLine(lines++, "", pos, lineEnd, lineEnd, lineEnd);
         pos = lineEnd + 2;
         continue;
       }
       key = canonicalHeaderName(head.slice(pos, nameEnd));
     }
     let vStart = colon + 1;
-    while (vStart < lineEnd && isLws(head.charCodeAt(vStart))) vStart++;
+    while (vStart < lineEnd && isLws(raw[vStart] as number)) vStart++;
     let vEnd = lineEnd;
-    while (vEnd > vStart && isLws(head.charCodeAt(vEnd - 1))) vEnd--;
+    while (vEnd > vStart && isLws(raw[vEnd - 1] as number)) vEnd--;
     if (key === H.contentLength) {
       if (contentLengthLine >= 0 && head.slice(vStart, vEnd) !== valueOf(head, offsets, contentLengthLine)) {
         // RFC 4475 §3.3.9: multiple differing Content-Length values are answered with 400.
         defect ??= { reason: "multiple Content-Length values", offset: pos };
       }
-      contentLengthLine = keys.length;
+      contentLengthLine = lines;
     }
-    keys.push(key);
-    offsets.push(pos, vStart, vEnd, lineEnd);
+    addLine(lines++, key, pos, vStart, vEnd, lineEnd);
     pos = lineEnd + 2;
   }
 
@@ -122,6 +125,10 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   }
   if (bodyEnd < bodyStart) bodyEnd = bodyStart > raw.length ? raw.length : bodyStart;
 
+  if (tableOffsets.length > KEPT_TABLE_LINES * 4) {
+    tableKeys = [];
+    tableOffsets = [];
+  }
   const parts: ParsedParts = {
     raw,
     head,
@@ -131,12 +138,26 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
     bodyStart: Math.min(bodyStart, raw.length),
     bodyEnd,
     version: "",
-    keys,
-    offsets,
+    keys: keys.slice(0, lines),
+    offsets: offsets.slice(0, lines * 4),
     folded,
     defect,
   };
   return isStatusLine(head, start) ? parseStatusLine(parts, start, startLineEnd) : parseRequestLine(parts, start, startLineEnd);
+}
+
+let tableKeys: string[] = [];
+let tableOffsets: number[] = [];
+/** Lines the scratch table keeps room for between messages: a larger one (after a rare huge header section) is dropped. */
+const KEPT_TABLE_LINES = 128;
+
+function addLine(line: number, key: string, start: number, vStart: number, vEnd: number, end: number): void {
+  tableKeys[line] = key;
+  const k = line * 4;
+  tableOffsets[k] = start;
+  tableOffsets[k + 1] = vStart;
+  tableOffsets[k + 2] = vEnd;
+  tableOffsets[k + 3] = end;
 }
 
 /** SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2). Unanswerable, so errors throw. */
@@ -208,7 +229,7 @@ function isStatusLine(head: string, start: number): boolean {
 
 /** `SIP/<digits>.<digits>`, upper-cased; "" when it is not a version. */
 function versionOf(head: string, start: number, end: number): string {
-  if (end - start === 7 && head.startsWith(SIP_2_0, start)) return SIP_2_0;
+  if (end - start === 7 && isSip20At(head, start)) return SIP_2_0;
   if (end - start < 7 || !isStatusLine(head, start)) return "";
   let i = start + 4;
   const major = i;
@@ -256,6 +277,11 @@ function isTokenRange(s: string, start: number, end: number): boolean {
     if (c > 255 || TOKEN_CHAR[c] !== 1) return false;
   }
   return end > start;
+}
+
+/** The byte at `i`, or -1 past the end (where a string's charCodeAt would give NaN). */
+function byteAt(bytes: Buffer, i: number): number {
+  return i < bytes.length ? (bytes[i] as number) : -1;
 }
 
 function isWsp(c: number): boolean {

@@ -30,6 +30,24 @@ describe("MessageEditor", () => {
     assert.ok(editMessage(m).toBuffer().equals(REQUEST));
   });
 
+  it("copies every byte value of headers and body through unchanged (the output is built as latin1 text)", () => {
+    const all = Buffer.from(Array.from({ length: 256 }, (_, k) => k));
+    const bytes = Buffer.concat([
+      Buffer.from("MESSAGE sip:bob@b.example.com SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nSubject: caf\u00c3\u00a9 \u00ff\r\n", "latin1"),
+      Buffer.from(`Content-Length: ${all.length}\r\n\r\n`, "latin1"),
+      all,
+      Buffer.from("trailing datagram bytes past Content-Length", "latin1"),
+    ]);
+    const m = parseMessage(bytes);
+    const out = editMessage(m).prependVia("SIP/2.0/UDP p;branch=z9hG4bK2").toBuffer();
+    const top = Buffer.from("MESSAGE sip:bob@b.example.com SIP/2.0\r\nVia: SIP/2.0/UDP p;branch=z9hG4bK2\r\n", "latin1");
+    assert.ok(out.equals(Buffer.concat([top, bytes.subarray(m.headersStart, m.bodyEnd)])));
+    const body = Buffer.from("\u00e9\u0000\u00ff", "latin1");
+    const replacedBody = editMessage(m).setBody(body).toBuffer();
+    assert.ok(replacedBody.subarray(replacedBody.length - body.length).equals(body));
+    assert.equal(parseMessage(replacedBody).contentLength, 3);
+  });
+
   it("forwards: Via on top, Max-Forwards decremented, everything else byte-exact", () => {
     const m = parseMessage(REQUEST);
     const out = editMessage(m).prependVia("SIP/2.0/UDP proxy.example.com;branch=z9hG4bKnew").decrementMaxForwards().toBuffer();

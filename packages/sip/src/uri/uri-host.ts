@@ -142,23 +142,33 @@ export function scanHost(s: string, i: number, end: number): number {
     }
   }
   let labelStart = i;
-  let topStart = i; // first char of the last label
+  // The first char of the label being read and of the one before, and the last char read: kept
+  // as they go by rather than read again at each ".".
+  let first = -1;
+  let topFirst = -1;
+  let prev = -1;
   let valid = true;
   for (; i < end; i++) {
-    const k = HOST_CHAR[s.charCodeAt(i)];
-    if (k === 1) continue;
+    const c = s.charCodeAt(i);
+    const k = HOST_CHAR[c];
+    if (k === 1) {
+      if (i === labelStart) first = c;
+      prev = c;
+      continue;
+    }
     if (k === 0) break;
     // "." ends a label
-    if (i === labelStart || s.charCodeAt(i - 1) === 0x2d /* - */ || s.charCodeAt(labelStart) === 0x2d) valid = false;
-    topStart = labelStart;
+    if (i === labelStart || prev === 0x2d /* - */ || first === 0x2d) valid = false;
+    topFirst = i === labelStart ? c : first;
     labelStart = i + 1;
+    prev = c;
   }
   // The last label, unless the host ends with the optional trailing "."
   if (i !== labelStart) {
-    if (s.charCodeAt(i - 1) === 0x2d || s.charCodeAt(labelStart) === 0x2d) valid = false;
-    topStart = labelStart;
+    if (prev === 0x2d || first === 0x2d) valid = false;
+    topFirst = first;
   }
-  const top = s.charCodeAt(topStart) | 0x20; // lower case, if a letter
+  const top = topFirst | 0x20; // lower case, if a letter
   scannedType = valid && i > start && top >= 0x61 && top <= 0x7a ? "name" : undefined;
   return i;
 }

@@ -13,6 +13,7 @@ import {
 } from "./bus.js";
 import { copyBytes } from "./bytes.js";
 import { withDefaults } from "./options.js";
+import { RespondersInFlight } from "./responders-in-flight.js";
 import { CONSOLE_BUS_LOGGER, type BusLogger } from "./logger.js";
 import { subjectMatches, subjectTokens } from "./subject.js";
 import { checkHeaders, checkQueue, checkSubject, checkTimeout } from "./validate.js";
@@ -202,8 +203,7 @@ export class MemoryBus implements Bus {
   readonly #sink: BusSink;
   #nextToken = 0;
   #state = State.Open;
-  #inFlight = 0;
-  #idleWaiters: (() => void)[] = [];
+  readonly #responders = new RespondersInFlight();
   #drained: Promise<void> | undefined;
 
   constructor(options: Partial<MemoryBusOptions> = {}) {
@@ -284,7 +284,7 @@ export class MemoryBus implements Bus {
       pending.reject(err);
     }
     this.#pending.clear();
-    this.#wakeIdleWaiters();
+    this.#responders.release();
     return Promise.resolve();
   }
 
@@ -293,9 +293,7 @@ export class MemoryBus implements Bus {
     for (const sub of this.#subs) this.hub.remove(sub);
     await this.hub.flushed();
     // Let responders finish; their replies are queued on the hub as they finish.
-    while (this.#inFlight > 0 && this.#state === State.Draining) {
-      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    }
+    await this.#responders.idle();
     // Replies and publications queued so far go out before we close.
     await this.hub.flushed();
     await this.close();
@@ -337,14 +335,14 @@ export class MemoryBus implements Bus {
       return;
     }
     if (result instanceof Promise) {
-      this.#inFlight++;
+      this.#responders.started();
       result.then(
         (data) => {
-          this.#replyDone();
+          this.#responders.finished();
           this.#sendReply(data, msg.subject, reply);
         },
         (err: unknown) => {
-          this.#replyDone();
+          this.#responders.finished();
           this.#responderFailed(err, msg.subject);
         },
       );
@@ -367,16 +365,7 @@ export class MemoryBus implements Bus {
     this.#logger.error({ err, subject }, "bus responder failed; no reply sent");
   }
 
-  #replyDone(): void {
-    this.#inFlight--;
-    if (this.#inFlight === 0) this.#wakeIdleWaiters();
-  }
 
-  #wakeIdleWaiters(): void {
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const w of waiters) w();
-  }
 
   #settle(token: number, data: Uint8Array): void {
     const pending = this.#pending.get(token);

@@ -25,6 +25,7 @@ import {
 } from "./bus.js";
 import { copyBytes, plainView } from "./bytes.js";
 import { withDefaults } from "./options.js";
+import { RespondersInFlight } from "./responders-in-flight.js";
 import { CONSOLE_BUS_LOGGER, type BusLogger } from "./logger.js";
 import { checkHeaders, checkQueue, checkSubject, checkTimeout } from "./validate.js";
 
@@ -132,8 +133,7 @@ export class NatsBus implements Bus {
   #nextToken = 0;
   #state = State.Open;
   #connected = true;
-  #inFlight = 0;
-  #idleWaiters: (() => void)[] = [];
+  readonly #responders = new RespondersInFlight();
   #drained: Promise<void> | undefined;
 
   private constructor(nc: NatsConnection, opts: NatsBusOptions) {
@@ -230,7 +230,7 @@ export class NatsBus implements Bus {
     if (this.#state !== State.Closed) {
       this.#state = State.Closed;
       this.#failPending(new BusClosedError("bus closed"));
-      this.#wakeIdleWaiters();
+      this.#responders.release();
     }
     await this.connection.close().catch(() => {});
   }
@@ -242,9 +242,7 @@ export class NatsBus implements Bus {
       // Stop taking requests: UNSUB our subscriptions; messages already received are still handled.
       await Promise.all([...this.#subs].map((s) => s.drain().catch(() => {})));
       // Let responders finish and publish their replies.
-      while (this.#inFlight > 0 && this.#state === State.Draining) {
-        await new Promise<void>((r) => this.#idleWaiters.push(r));
-      }
+      await this.#responders.idle();
       // Drains the reply inbox, flushes everything published, closes.
       if (this.#state === State.Draining) await this.connection.drain();
     };
@@ -289,14 +287,14 @@ export class NatsBus implements Bus {
       return;
     }
     if (result instanceof Promise) {
-      this.#inFlight++;
+      this.#responders.started();
       result.then(
         (data) => {
-          this.#responderDone();
+          this.#responders.finished();
           this.#sendReply(reply, data, busMsg.subject);
         },
         (err: unknown) => {
-          this.#responderDone();
+          this.#responders.finished();
           this.#responderFailed(err, busMsg.subject);
         },
       );
@@ -323,16 +321,7 @@ export class NatsBus implements Bus {
     this.#logger.error({ err, subject }, "bus responder failed; no reply sent");
   }
 
-  #responderDone(): void {
-    this.#inFlight--;
-    if (this.#inFlight === 0) this.#wakeIdleWaiters();
-  }
 
-  #wakeIdleWaiters(): void {
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const w of waiters) w();
-  }
 
   readonly #onReply = (err: NatsError | null, msg: Msg): void => {
     if (err !== null) {
@@ -406,7 +395,7 @@ export class NatsBus implements Bus {
     if (err instanceof Error) this.#logger.error({ err }, "bus connection closed with an error");
     if (this.#state !== State.Closed) {
       this.#state = State.Closed;
-      this.#wakeIdleWaiters();
+      this.#responders.release();
     }
     this.#failPending(new BusClosedError("bus closed"));
   }

@@ -1,6 +1,6 @@
-import type { Flow, TransportName } from "@sipfleet/bindings";
 import type { Bus, BusSubscription } from "@sipfleet/bus";
-import { Decision, Envelope, REGISTRAR_QUEUE, REGISTRAR_SUBJECT, Transport, type Flow as WireFlow } from "@sipfleet/proto";
+import { flowFromWire } from "@sipfleet/location-client/wire";
+import { Decision, Envelope, REGISTRAR_QUEUE, REGISTRAR_SUBJECT } from "@sipfleet/proto";
 import { parseMessage, SipError, SipRequest } from "@sipfleet/sip";
 import type { Registrar, RegistrarLogger } from "./registrar.js";
 import { reply, toDecision, type RegistrarReply } from "./reply.js";
@@ -26,8 +26,8 @@ export async function answerEnvelope(data: Uint8Array, registrar: Registrar, log
     return reply(500, "Bad Envelope");
   }
   const flow = flowFromWire(envelope.flow);
-  if (flow === undefined) {
-    logger.warn({}, "envelope without a usable flow");
+  if (typeof flow === "string" || flow.edgeId === "") {
+    logger.warn({ problem: typeof flow === "string" ? flow : "flow.edgeId is empty" }, "envelope without a usable flow");
     return reply(500, "Bad Envelope");
   }
   let req: SipRequest;
@@ -49,26 +49,6 @@ export async function answerEnvelope(data: Uint8Array, registrar: Registrar, log
     logger.error({ err: e, callId: safeCallId(req) }, "registrar failed");
     return reply(500, "Server Internal Error");
   }
-}
-
-const TRANSPORTS: Partial<Record<Transport, TransportName>> = {
-  [Transport.TRANSPORT_UDP]: "udp",
-  [Transport.TRANSPORT_TCP]: "tcp",
-  [Transport.TRANSPORT_TLS]: "tls",
-  [Transport.TRANSPORT_WS]: "ws",
-  [Transport.TRANSPORT_WSS]: "wss",
-};
-
-function flowFromWire(f: WireFlow | undefined): Flow | undefined {
-  const transport = f === undefined ? undefined : TRANSPORTS[f.transport];
-  if (f === undefined || transport === undefined || f.remote === undefined || f.local === undefined || f.edgeId === "") return undefined;
-  return {
-    edgeId: f.edgeId,
-    connectionId: f.connectionId,
-    transport,
-    remote: { ip: f.remote.ip, port: f.remote.port },
-    local: { ip: f.local.ip, port: f.local.port },
-  };
 }
 
 function safeCallId(req: SipRequest): string | undefined {

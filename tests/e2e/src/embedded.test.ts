@@ -57,13 +57,13 @@ describe("embedded platform with sipp", { skip }, () => {
   });
 
   it("answers sipp's wrong password with 403 and stores nothing", async () => {
-    const before = await platform.store.lookup(`sip:carol@${DIGEST_DOMAIN}`);
+    const stored = await platform.store.lookup(`sip:carol@${DIGEST_DOMAIN}`);
     const [result] = await registerWithDigest(`127.0.0.1:${port}`, "udp", [["carol", "carol-secret"]], { password: "not-carols-password", expires: 100 });
     assert.ok(result);
     assert.notEqual(result.exitCode, 0);
     assert.equal(result.failedCalls, 1);
     assert.match(result.stderr, /403/);
-    assert.deepEqual(await platform.store.lookup(`sip:carol@${DIGEST_DOMAIN}`), before);
+    assert.deepEqual(await platform.store.lookup(`sip:carol@${DIGEST_DOMAIN}`), stored);
   });
 });
 

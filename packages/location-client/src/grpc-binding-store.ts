@@ -98,7 +98,7 @@ function addressList(addresses: readonly string[] | string): string[] {
 }
 
 /** `dns:///name:port`, `ipv4:a,b`, `unix:path`…: a target grpc-js resolves itself, not one host:port. */
-function isResolverTarget(address: string): boolean {
+export function isResolverTarget(address: string): boolean {
   return /^[a-z][a-z0-9+.-]*:(?!\d+$)/i.test(address) && !/^\[/.test(address);
 }
 

@@ -3,6 +3,7 @@ import { Metadata, credentials as grpcCredentials, status, type CallOptions, typ
 import type { Binding, BindingStore, ListPage, SaveBindings, SaveResult } from "@sipfleet/bindings";
 import { LocationServiceClient, type ListResponse, type LookupResponse, type RemoveResponse, type SaveResponse } from "@sipfleet/proto";
 import { LocationRequestError, LocationUnavailableError } from "./errors.js";
+import { ExchangeBalancer } from "./exchange-balancer.js";
 import { bindingFromWire, listPageFromWire, saveResultFromWire, saveToWire } from "./wire.js";
 
 export interface GrpcBindingStoreOptions {
@@ -23,6 +24,13 @@ export interface GrpcBindingStoreOptions {
   credentials: ChannelCredentials;
   /** Extra grpc-js channel options, applied last. */
   channelOptions: Partial<ChannelOptions>;
+  /**
+   * "stream": Save/Lookup/Remove over one Exchange stream per replica address (the default; see
+   * ExchangeBalancer). "unary": one unary RPC each, balanced by grpc-js round_robin. A single
+   * resolver target (`dns:///name:port`, `ipv4:…`) always takes the unary path: grpc-js keeps
+   * re-resolving it as replicas come and go, which a fixed set of streams would not.
+   */
+  transport: "stream" | "unary";
 }
 
 export const DEFAULT_GRPC_BINDING_STORE_OPTIONS: GrpcBindingStoreOptions = {
@@ -34,6 +42,7 @@ export const DEFAULT_GRPC_BINDING_STORE_OPTIONS: GrpcBindingStoreOptions = {
   maxReconnectBackoffMs: 2000,
   credentials: grpcCredentials.createInsecure(),
   channelOptions: {},
+  transport: "stream",
 };
 
 const SERVICE_NAME = "sipfleet.location.v1.LocationService";
@@ -84,20 +93,34 @@ export function locationServiceConfig(maxAttempts: number): string {
 
 type Callback<T> = (error: ServiceError | null, response: T) => void;
 
+function addressList(addresses: readonly string[] | string): string[] {
+  return typeof addresses === "string" ? addresses.split(",").map((a) => a.trim()).filter((a) => a !== "") : [...addresses];
+}
+
+/** `dns:///name:port`, `ipv4:a,b`, `unix:path`…: a target grpc-js resolves itself, not one host:port. */
+export function isResolverTarget(address: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:(?!\d+$)/i.test(address) && !/^\[/.test(address);
+}
+
 /**
  * BindingStore over the location service's gRPC API: what registrar and proxy workers use in
- * cluster mode. Failures reach the caller as LocationUnavailableError (retry later, 503) or
+ * cluster mode. Save, Lookup and Remove go over one long-lived Exchange stream per replica (a
+ * unary call costs an HTTP/2 stream setup each; see docs/architecture.md), List stays unary.
+ * Failures reach the caller as LocationUnavailableError (retry later, 503) or
  * LocationRequestError (the request was malformed).
  */
 export class GrpcBindingStore implements BindingStore {
-  private readonly client: LocationServiceClient;
   private readonly options: GrpcBindingStoreOptions;
+  /** Unary mode: one round_robin channel over every replica. */
+  private readonly unary: LocationServiceClient | undefined;
+  /** Stream mode: a channel and a stream per replica. */
+  private readonly streams: ExchangeBalancer | undefined;
 
   constructor(addresses: readonly string[] | string, options: Partial<GrpcBindingStoreOptions> = {}) {
     this.options = { ...DEFAULT_GRPC_BINDING_STORE_OPTIONS, ...options };
     const o = this.options;
-    this.client = new LocationServiceClient(locationTarget(addresses), o.credentials, {
-      "grpc.service_config": locationServiceConfig(o.maxAttempts),
+    const list = addressList(addresses);
+    const channelOptions: Partial<ChannelOptions> = {
       // Our config, not one from DNS TXT records.
       "grpc.service_config_disable_resolution": 1,
       "grpc.keepalive_time_ms": o.keepaliveTimeMs,
@@ -105,42 +128,67 @@ export class GrpcBindingStore implements BindingStore {
       "grpc.keepalive_permit_without_calls": 1,
       "grpc.initial_reconnect_backoff_ms": o.initialReconnectBackoffMs,
       "grpc.max_reconnect_backoff_ms": o.maxReconnectBackoffMs,
-      ...o.channelOptions,
-    });
+    };
+    if (o.transport === "unary" || (list.length === 1 && isResolverTarget(list[0]!))) {
+      this.unary = new LocationServiceClient(locationTarget(list), o.credentials, {
+        ...channelOptions,
+        "grpc.service_config": locationServiceConfig(o.maxAttempts),
+        ...o.channelOptions,
+      });
+    } else {
+      if (list.length === 0) throw new Error("location addresses: none given");
+      const clients = list.map((address) => ({ address, client: new LocationServiceClient(address, o.credentials, { ...channelOptions, ...o.channelOptions }) }));
+      this.streams = new ExchangeBalancer(clients, o);
+    }
   }
 
   async save(request: SaveBindings): Promise<SaveResult> {
-    const response = await this.call<SaveResponse>((md, opts, cb) => this.client.save(saveToWire(request), md, opts, cb));
+    if (this.streams !== undefined) return this.streams.send({ $case: "save", value: saveToWire(request) }) as Promise<SaveResult>;
+    const response = await this.call<SaveResponse>((md, opts, cb) => this.unary!.save(saveToWire(request), md, opts, cb));
     const result = saveResultFromWire(response, Date.now());
     if (typeof result === "string") throw new LocationUnavailableError(`location Save: ${result}`, status.INTERNAL);
     return result;
   }
 
   async lookup(aor: string): Promise<Binding[]> {
-    const response = await this.call<LookupResponse>((md, opts, cb) => this.client.lookup({ aor }, md, opts, cb));
+    if (this.streams !== undefined) return this.streams.send({ $case: "lookup", value: { aor } }) as Promise<Binding[]>;
+    const response = await this.call<LookupResponse>((md, opts, cb) => this.unary!.lookup({ aor }, md, opts, cb));
     const now = Date.now();
     return response.bindings.map((b) => bindingFromWire(b, now));
   }
 
   async remove(aor: string, keys: readonly string[]): Promise<number> {
-    const response = await this.call<RemoveResponse>((md, opts, cb) => this.client.remove({ aor, keys: [...keys] }, md, opts, cb));
+    if (this.streams !== undefined) return this.streams.send({ $case: "remove", value: { aor, keys: [...keys] } }) as Promise<number>;
+    const response = await this.call<RemoveResponse>((md, opts, cb) => this.unary!.remove({ aor, keys: [...keys] }, md, opts, cb));
     return response.removed;
   }
 
   async list(pageSize: number, pageToken: string | undefined): Promise<ListPage> {
-    const response = await this.call<ListResponse>((md, opts, cb) =>
-      this.client.list({ pageSize: Math.max(0, Math.floor(pageSize)), pageToken: pageToken ?? "" }, md, opts, cb),
-    );
-    return listPageFromWire(response, Date.now());
+    const request = { pageSize: Math.max(0, Math.floor(pageSize)), pageToken: pageToken ?? "" };
+    if (this.unary !== undefined) return listPageFromWire(await this.call<ListResponse>((md, opts, cb) => this.unary!.list(request, md, opts, cb)), Date.now());
+    // Stream mode: unary on each replica's channel in turn, next one on UNAVAILABLE, within one deadline.
+    const deadline = Date.now() + this.options.deadlineMs;
+    const clients = this.streams!.clientsInTurn().slice(0, Math.max(1, this.options.maxAttempts));
+    let last: unknown;
+    for (const client of clients) {
+      try {
+        return listPageFromWire(await this.call<ListResponse>((md, opts, cb) => client.list(request, md, opts, cb), deadline), Date.now());
+      } catch (err) {
+        last = err;
+        if (!(err instanceof LocationUnavailableError) || err.code !== status.UNAVAILABLE || Date.now() >= deadline) break;
+      }
+    }
+    throw last;
   }
 
   async close(): Promise<void> {
-    this.client.close();
+    this.unary?.close();
+    this.streams?.close();
   }
 
-  private call<T>(invoke: (md: Metadata, options: Partial<CallOptions>, callback: Callback<T>) => void): Promise<T> {
+  private call<T>(invoke: (md: Metadata, options: Partial<CallOptions>, callback: Callback<T>) => void, deadline = Date.now() + this.options.deadlineMs): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      invoke(new Metadata(), { deadline: Date.now() + this.options.deadlineMs }, (error, response) => {
+      invoke(new Metadata(), { deadline }, (error, response) => {
         if (error === null) resolve(response);
         else reject(toLocationError(error));
       });

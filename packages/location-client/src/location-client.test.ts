@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { Binding, BindingChange, SaveBindings } from "@sipfleet/bindings";
 import { SaveResponse_Outcome, Transport } from "@sipfleet/proto";
 import { GrpcBindingStore, LocationUnavailableError, locationServiceConfig, locationTarget } from "./index.js";
+import { isResolverTarget } from "./grpc-binding-store.js";
 import { bindingFromWire, bindingToWire, changeFromWire, changeToWire, saveFromWire, saveResultFromWire, saveResultToWire, saveToWire } from "./wire.js";
 
 const flow = { edgeId: "edge-7", connectionId: "tcp:42", transport: "wss", remote: { ip: "::1", port: 50123 }, local: { ip: "127.0.0.1", port: 443 } } as const;
@@ -31,6 +32,11 @@ describe("locationTarget", () => {
   it("refuses an empty list and a list of names", () => {
     assert.throws(() => locationTarget([]), /none given/);
     assert.throws(() => locationTarget(["a:1", "b:2"]), /dns:\/\/\//);
+  });
+
+  it("tells a resolver target (kept on unary calls) from a host:port (one stream each)", () => {
+    for (const t of ["dns:///location.sipfleet.svc:50051", "dns:location:50051", "ipv4:127.0.0.1:1,127.0.0.1:2", "ipv6:[::1]:1", "unix:/run/location.sock"]) assert.equal(isResolverTarget(t), true, t);
+    for (const t of ["127.0.0.1:50051", "location-0.location:50051", "localhost:1", "[::1]:50051"]) assert.equal(isResolverTarget(t), false, t);
   });
 
   it("configures round_robin and retries of UNAVAILABLE only", () => {

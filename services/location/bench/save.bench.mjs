@@ -1,5 +1,6 @@
-// Saves/s and lookups/s through the gRPC client (GrpcBindingStore → location service process →
-// Redis) and straight on RedisBindingStore, 256 in flight, median of 3 runs. Not a test.
+// Saves/s and lookups/s straight on RedisBindingStore and through the gRPC client
+// (GrpcBindingStore → location service process → Redis), once with a unary RPC per operation and
+// once over the Exchange stream (the default), 256 in flight, median of 3 runs. Not a test.
 //   pnpm --filter @sipfleet/location build && node services/location/bench/save.bench.mjs [ops]
 // Uses a redis-server and a location service process of its own on free loopback ports.
 import { spawn } from "node:child_process";
@@ -89,18 +90,20 @@ try {
   rows.push(await bench("RedisBindingStore (this process → Redis)", direct));
   await direct.close();
 
-  const grpc = new GrpcBindingStore(`127.0.0.1:${port}`, { deadlineMs: 10_000 });
-  for (let i = 0; ; i++) {
-    try {
-      await grpc.lookup("sip:warmup@bench.test");
-      break;
-    } catch (err) {
-      if (i > 100) throw err;
-      await new Promise((r) => setTimeout(r, 100));
+  for (const transport of ["unary", "stream"]) {
+    const grpc = new GrpcBindingStore(`127.0.0.1:${port}`, { deadlineMs: 10_000, transport });
+    for (let i = 0; ; i++) {
+      try {
+        await grpc.lookup("sip:warmup@bench.test");
+        break;
+      } catch (err) {
+        if (i > 100) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
+    rows.push(await bench(`GrpcBindingStore ${transport} (this process → location process → Redis)`, grpc));
+    await grpc.close();
   }
-  rows.push(await bench("GrpcBindingStore (this process → location process → Redis)", grpc));
-  await grpc.close();
 } finally {
   service.kill("SIGTERM");
   await new Promise((r) => service.once("exit", r));

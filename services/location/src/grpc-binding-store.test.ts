@@ -69,6 +69,12 @@ bindingStoreContract("GrpcBindingStore → 2 location replicas → Redis", async
   return { store, cleanup: () => store.close() };
 });
 
+bindingStoreContract("GrpcBindingStore unary (transport: unary) → 2 location replicas → Redis", async () => {
+  const [a, b] = await replicas();
+  const store = new GrpcBindingStore([a.service.address, b.service.address], { transport: "unary" });
+  return { store, cleanup: () => store.close() };
+});
+
 const FLOW = { edgeId: "e1", connectionId: "c1", transport: "udp", remote: { ip: "127.0.0.2", port: 5070 }, local: { ip: "127.0.0.1", port: 5060 } } as const;
 
 function change(key: string): BindingChange {

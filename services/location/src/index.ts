@@ -1,6 +1,7 @@
 export { startLocationService, DEFAULT_LOCATION_SERVICE_OPTIONS, type LocationServiceOptions, type RunningLocationService } from "./location-service.js";
 export { RedisBindingStore, DEFAULT_REDIS_BINDING_STORE_OPTIONS, type RedisBindingStoreOptions } from "./redis-binding-store.js";
-export { createLocationServer, DEFAULT_LOCATION_SERVER_OPTIONS, type LocationServerOptions } from "./location-server.js";
+export { createLocationServer, LocationServer, DEFAULT_LOCATION_SERVER_OPTIONS, type LocationServerOptions } from "./location-server.js";
+export { LocationOperations, OperationError, type LocationOperationsOptions } from "./location-operations.js";
 export { parseRedisTarget, createRedisConnection, DEFAULT_REDIS_CONNECTION_OPTIONS, type RedisTarget, type RedisConnectionOptions } from "./redis-target.js";
 export { locationOptionsFromEnv } from "./main.js";
 export { ConfigError, InvalidPageTokenError } from "./errors.js";

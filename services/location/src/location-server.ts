@@ -1,9 +1,9 @@
-import { Server, status, type ServerOptions, type ServiceError, type sendUnaryData } from "@grpc/grpc-js";
-import { InvalidSaveError, type BindingStore } from "@sipfleet/bindings";
+import { Server, type ServerOptions, type ServiceError, type sendUnaryData } from "@grpc/grpc-js";
+import type { BindingStore } from "@sipfleet/bindings";
 import { LocationServiceService, type LocationServiceServer } from "@sipfleet/proto";
-import { listPageToWire, saveFromWire, saveResultToWire, bindingToWire } from "@sipfleet/location-client/wire";
-import { InvalidPageTokenError } from "./errors.js";
-import { ThrottledLog, silentLogger, type Logger } from "./logger.js";
+import { ExchangeStream } from "./exchange-stream.js";
+import { LocationOperations, OperationError } from "./location-operations.js";
+import { silentLogger, type Logger } from "./logger.js";
 
 export interface LocationServerOptions {
   logger: Logger;
@@ -11,6 +11,8 @@ export interface LocationServerOptions {
   /** Page size for a List that asks for 0, and the most any page holds. */
   defaultPageSize: number;
   maxPageSize: number;
+  /** Requests one Exchange stream may have running at once; beyond that they are answered UNAVAILABLE "overloaded". */
+  maxInFlightPerStream: number;
   serverOptions: ServerOptions;
 }
 
@@ -19,6 +21,7 @@ export const DEFAULT_LOCATION_SERVER_OPTIONS: LocationServerOptions = {
   now: Date.now,
   defaultPageSize: 100,
   maxPageSize: 1000,
+  maxInFlightPerStream: 1024,
   serverOptions: {
     // Notice clients that vanished without closing (their streams and sockets are freed).
     "grpc.keepalive_time_ms": 30_000,
@@ -26,76 +29,60 @@ export const DEFAULT_LOCATION_SERVER_OPTIONS: LocationServerOptions = {
   },
 };
 
-type Status = Partial<ServiceError> & { code: number; details: string };
+function reply<T>(promise: Promise<T>, callback: sendUnaryData<T>): void {
+  promise.then(
+    (response) => callback(null, response),
+    (err: OperationError) => callback({ code: err.code, details: err.message } satisfies Partial<ServiceError>, null),
+  );
+}
 
-function invalid(details: string): Status {
-  return { code: status.INVALID_ARGUMENT, details };
+/**
+ * A grpc-js Server whose graceful shutdown also ends the open Exchange streams: grpc-js's
+ * tryShutdown waits for every call to finish, and a long-lived stream only finishes when one
+ * side ends it. Each stream answers what it has in flight, then ends.
+ */
+export class LocationServer extends Server {
+  private readonly streams = new Set<ExchangeStream>();
+  private shuttingDown = false;
+
+  override tryShutdown(callback: (error?: Error) => void): void {
+    this.shuttingDown = true;
+    super.tryShutdown(callback);
+    for (const stream of [...this.streams]) stream.drain();
+  }
+
+  /** @internal the Exchange handler's bookkeeping */
+  track(stream: ExchangeStream): void {
+    this.streams.add(stream);
+    if (this.shuttingDown) stream.drain();
+  }
+
+  /** @internal */
+  untrack(stream: ExchangeStream): void {
+    this.streams.delete(stream);
+  }
 }
 
 /**
  * The LocationService handlers over a BindingStore (not bound: the caller binds and starts it).
- * Malformed requests get INVALID_ARGUMENT naming the field; a store failure (Redis down or slow)
- * gets UNAVAILABLE, which clients retry on another replica and then report; no request can
- * throw out of a handler.
+ * Unary RPCs and Exchange both run LocationOperations: malformed requests get INVALID_ARGUMENT
+ * naming the field; a store failure (Redis down or slow) gets UNAVAILABLE, which clients retry on
+ * another replica and then report; no request can throw out of a handler.
  */
-export function createLocationServer(store: BindingStore, options: Partial<LocationServerOptions> = {}): Server {
+export function createLocationServer(store: BindingStore, options: Partial<LocationServerOptions> = {}): LocationServer {
   const o = { ...DEFAULT_LOCATION_SERVER_OPTIONS, ...options };
-  const storeFailures = new ThrottledLog(o.logger);
-
-  const fail = (method: string, callback: sendUnaryData<never>) => (err: unknown) => {
-    if (err instanceof InvalidSaveError || err instanceof InvalidPageTokenError) {
-      callback(invalid(err.message), null);
-      return;
-    }
-    storeFailures.warn({ method, err }, "location store failed");
-    const message = err instanceof Error ? err.message : String(err);
-    callback({ code: status.UNAVAILABLE, details: `binding store: ${message}` }, null);
-  };
+  const operations = new LocationOperations(store, o);
+  const server = new LocationServer(o.serverOptions);
+  const untrack = (stream: ExchangeStream) => server.untrack(stream);
 
   const handlers: LocationServiceServer = {
-    save(call, callback) {
-      try {
-        const request = saveFromWire(call.request, o.now());
-        if (typeof request === "string") return callback(invalid(request), null);
-        store.save(request).then((result) => callback(null, saveResultToWire(result, o.now())), fail("Save", callback));
-      } catch (err) {
-        fail("Save", callback)(err);
-      }
-    },
-    lookup(call, callback) {
-      try {
-        const aor = call.request.aor;
-        if (aor === "") return callback(invalid("aor is required"), null);
-        store.lookup(aor).then((bindings) => {
-          const now = o.now();
-          callback(null, { bindings: bindings.map((b) => bindingToWire(b, now)) });
-        }, fail("Lookup", callback));
-      } catch (err) {
-        fail("Lookup", callback)(err);
-      }
-    },
-    remove(call, callback) {
-      try {
-        const { aor, keys } = call.request;
-        if (aor === "") return callback(invalid("aor is required"), null);
-        if (keys.some((k) => k === "")) return callback(invalid("keys: an empty key"), null);
-        store.remove(aor, keys).then((removed) => callback(null, { removed }), fail("Remove", callback));
-      } catch (err) {
-        fail("Remove", callback)(err);
-      }
-    },
-    list(call, callback) {
-      try {
-        const { pageSize, pageToken } = call.request;
-        const size = pageSize === 0 ? o.defaultPageSize : Math.min(pageSize, o.maxPageSize);
-        store.list(size, pageToken === "" ? undefined : pageToken).then((page) => callback(null, listPageToWire(page, o.now())), fail("List", callback));
-      } catch (err) {
-        fail("List", callback)(err);
-      }
-    },
+    save: (call, callback) => reply(operations.save(call.request), callback),
+    lookup: (call, callback) => reply(operations.lookup(call.request), callback),
+    remove: (call, callback) => reply(operations.remove(call.request), callback),
+    list: (call, callback) => reply(operations.list(call.request), callback),
+    exchange: (call) => server.track(new ExchangeStream(call, operations, o.maxInFlightPerStream, untrack)),
   };
 
-  const server = new Server(o.serverOptions);
   server.addService(LocationServiceService, handlers);
   return server;
 }

@@ -2,7 +2,7 @@ import { ServerCredentials } from "@grpc/grpc-js";
 import type { Cluster, Redis } from "ioredis";
 import type { BindingStore } from "@sipfleet/bindings";
 import { ConfigError } from "./errors.js";
-import { createLocationServer } from "./location-server.js";
+import { DEFAULT_LOCATION_SERVER_OPTIONS, createLocationServer } from "./location-server.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { RedisBindingStore } from "./redis-binding-store.js";
 
@@ -19,6 +19,8 @@ export interface LocationServiceOptions {
   logger: Logger;
   /** After SIGTERM/stop(): how long in-flight calls may take before the rest are cancelled. */
   shutdownGraceMs: number;
+  /** Requests one Exchange stream may have running at once (see LocationServerOptions). */
+  maxInFlightPerStream: number;
 }
 
 export const DEFAULT_LOCATION_SERVICE_OPTIONS: Omit<LocationServiceOptions, "store"> = {
@@ -26,6 +28,7 @@ export const DEFAULT_LOCATION_SERVICE_OPTIONS: Omit<LocationServiceOptions, "sto
   redisCluster: false,
   logger: silentLogger,
   shutdownGraceMs: 5000,
+  maxInFlightPerStream: DEFAULT_LOCATION_SERVER_OPTIONS.maxInFlightPerStream,
 };
 
 export interface RunningLocationService {
@@ -53,7 +56,7 @@ export async function startLocationService(options: Partial<LocationServiceOptio
   } else {
     store = new RedisBindingStore(o.store);
   }
-  const server = createLocationServer(store, { logger: o.logger });
+  const server = createLocationServer(store, { logger: o.logger, maxInFlightPerStream: o.maxInFlightPerStream });
   let boundPort: number;
   try {
     boundPort = await new Promise<number>((resolve, reject) =>

@@ -10,8 +10,10 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -125,6 +127,43 @@ export interface ListResponse {
 export interface LookupEntry {
   aor: string;
   bindings: Binding[];
+}
+
+export interface ExchangeRequest {
+  /** Chosen by the client, unique among its requests in flight on this stream; echoed in the response. */
+  id: number;
+  op: { $case: "save"; value: SaveRequest } | { $case: "lookup"; value: LookupRequest } | {
+    $case: "remove";
+    value: RemoveRequest;
+  } | undefined;
+}
+
+export interface ExchangeResponse {
+  /** The `id` of the request this answers. */
+  id: number;
+  result: { $case: "save"; value: SaveResponse } | { $case: "lookup"; value: LookupResponse } | {
+    $case: "remove";
+    value: RemoveResponse;
+  } | //
+  /** The request failed; what the unary RPC would have answered as a non-OK status. */
+  { $case: "error"; value: ExchangeError } | undefined;
+}
+
+/** One request's failure on an Exchange stream (the stream itself stays open). */
+export interface ExchangeError {
+  code: ExchangeError_Code;
+  message: string;
+}
+
+export enum ExchangeError_Code {
+  CODE_UNSPECIFIED = 0,
+  /** CODE_INVALID_ARGUMENT - Malformed request (the unary RPC's INVALID_ARGUMENT): a bug in the caller; do not retry. */
+  CODE_INVALID_ARGUMENT = 1,
+  /** CODE_UNAVAILABLE - The store failed or the stream has too many requests in flight: retry, on another replica. */
+  CODE_UNAVAILABLE = 2,
+  /** CODE_INTERNAL - Anything else (an empty `op`, a bug in the server). */
+  CODE_INTERNAL = 3,
+  UNRECOGNIZED = -1,
 }
 
 function createBaseBinding(): Binding {
@@ -1047,6 +1086,310 @@ export const LookupEntry: MessageFns<LookupEntry> = {
   },
 };
 
+function createBaseExchangeRequest(): ExchangeRequest {
+  return { id: 0, op: undefined };
+}
+
+export const ExchangeRequest: MessageFns<ExchangeRequest> = {
+  encode(message: ExchangeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint64(message.id);
+    }
+    switch (message.op?.$case) {
+      case "save":
+        SaveRequest.encode(message.op.value, writer.uint32(18).fork()).join();
+        break;
+      case "lookup":
+        LookupRequest.encode(message.op.value, writer.uint32(26).fork()).join();
+        break;
+      case "remove":
+        RemoveRequest.encode(message.op.value, writer.uint32(34).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExchangeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExchangeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.op = { $case: "save", value: SaveRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.op = { $case: "lookup", value: LookupRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.op = { $case: "remove", value: RemoveRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ExchangeRequest>): ExchangeRequest {
+    return ExchangeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExchangeRequest>): ExchangeRequest {
+    const message = createBaseExchangeRequest();
+    message.id = object.id ?? 0;
+    switch (object.op?.$case) {
+      case "save": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "save", value: SaveRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "lookup": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "lookup", value: LookupRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "remove": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "remove", value: RemoveRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseExchangeResponse(): ExchangeResponse {
+  return { id: 0, result: undefined };
+}
+
+export const ExchangeResponse: MessageFns<ExchangeResponse> = {
+  encode(message: ExchangeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint64(message.id);
+    }
+    switch (message.result?.$case) {
+      case "save":
+        SaveResponse.encode(message.result.value, writer.uint32(18).fork()).join();
+        break;
+      case "lookup":
+        LookupResponse.encode(message.result.value, writer.uint32(26).fork()).join();
+        break;
+      case "remove":
+        RemoveResponse.encode(message.result.value, writer.uint32(34).fork()).join();
+        break;
+      case "error":
+        ExchangeError.encode(message.result.value, writer.uint32(42).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExchangeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExchangeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.result = { $case: "save", value: SaveResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.result = { $case: "lookup", value: LookupResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.result = { $case: "remove", value: RemoveResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.result = { $case: "error", value: ExchangeError.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ExchangeResponse>): ExchangeResponse {
+    return ExchangeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExchangeResponse>): ExchangeResponse {
+    const message = createBaseExchangeResponse();
+    message.id = object.id ?? 0;
+    switch (object.result?.$case) {
+      case "save": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "save", value: SaveResponse.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "lookup": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "lookup", value: LookupResponse.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "remove": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "remove", value: RemoveResponse.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "error": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "error", value: ExchangeError.fromPartial(object.result.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseExchangeError(): ExchangeError {
+  return { code: 0, message: "" };
+}
+
+export const ExchangeError: MessageFns<ExchangeError> = {
+  encode(message: ExchangeError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).int32(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExchangeError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExchangeError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ExchangeError>): ExchangeError {
+    return ExchangeError.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExchangeError>): ExchangeError {
+    const message = createBaseExchangeError();
+    message.code = object.code ?? 0;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
 /**
  * The location service: the one owner of the bindings schema (RFC 3261 §10: address-of-record →
  * contact addresses). Bindings expire by themselves (store TTL); there is no sweeper.
@@ -1096,6 +1439,25 @@ export const LocationServiceService = {
     responseSerialize: (value: ListResponse): Buffer => Buffer.from(ListResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListResponse => ListResponse.decode(value),
   },
+  /**
+   * Save, Lookup and Remove over one long-lived stream, for clients with a steady flow of them
+   * (registrar and proxy workers): a unary call pays an HTTP/2 stream setup each time, a stream
+   * pays it once. Each request is handled exactly as the unary RPC of the same name (same
+   * validation, same store call) and answered with the request's `id`. Responses are written as
+   * they complete, so they may come out of order: the client matches them by `id`. A server
+   * handles a bounded number of requests per stream at once; beyond that it answers
+   * `ExchangeError.CODE_UNAVAILABLE` ("overloaded") at once rather than queueing. The server ends
+   * the stream (OK) when it shuts down, after answering what it had in flight.
+   */
+  exchange: {
+    path: "/sipfleet.location.v1.LocationService/Exchange" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExchangeRequest): Buffer => Buffer.from(ExchangeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExchangeRequest => ExchangeRequest.decode(value),
+    responseSerialize: (value: ExchangeResponse): Buffer => Buffer.from(ExchangeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExchangeResponse => ExchangeResponse.decode(value),
+  },
 } as const;
 
 export interface LocationServiceServer extends UntypedServiceImplementation {
@@ -1110,6 +1472,17 @@ export interface LocationServiceServer extends UntypedServiceImplementation {
   remove: handleUnaryCall<RemoveRequest, RemoveResponse>;
   /** All AORs with live bindings, a page at a time. */
   list: handleUnaryCall<ListRequest, ListResponse>;
+  /**
+   * Save, Lookup and Remove over one long-lived stream, for clients with a steady flow of them
+   * (registrar and proxy workers): a unary call pays an HTTP/2 stream setup each time, a stream
+   * pays it once. Each request is handled exactly as the unary RPC of the same name (same
+   * validation, same store call) and answered with the request's `id`. Responses are written as
+   * they complete, so they may come out of order: the client matches them by `id`. A server
+   * handles a bounded number of requests per stream at once; beyond that it answers
+   * `ExchangeError.CODE_UNAVAILABLE` ("overloaded") at once rather than queueing. The server ends
+   * the stream (OK) when it shuts down, after answering what it had in flight.
+   */
+  exchange: handleBidiStreamingCall<ExchangeRequest, ExchangeResponse>;
 }
 
 export interface LocationServiceClient extends Client {
@@ -1174,6 +1547,19 @@ export interface LocationServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Save, Lookup and Remove over one long-lived stream, for clients with a steady flow of them
+   * (registrar and proxy workers): a unary call pays an HTTP/2 stream setup each time, a stream
+   * pays it once. Each request is handled exactly as the unary RPC of the same name (same
+   * validation, same store call) and answered with the request's `id`. Responses are written as
+   * they complete, so they may come out of order: the client matches them by `id`. A server
+   * handles a bounded number of requests per stream at once; beyond that it answers
+   * `ExchangeError.CODE_UNAVAILABLE` ("overloaded") at once rather than queueing. The server ends
+   * the stream (OK) when it shuts down, after answering what it had in flight.
+   */
+  exchange(): ClientDuplexStream<ExchangeRequest, ExchangeResponse>;
+  exchange(options: Partial<CallOptions>): ClientDuplexStream<ExchangeRequest, ExchangeResponse>;
+  exchange(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ExchangeRequest, ExchangeResponse>;
 }
 
 export const LocationServiceClient = makeGenericClientConstructor(

@@ -1,4 +1,7 @@
 import { createSocket, type Socket } from "node:dgram";
+
+const UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+const UDP_SEND_BUFFER_BYTES = 1024 * 1024;
 import { isIPv6 } from "node:net";
 import type { Flow } from "@sipfleet/proto";
 import { EdgeError } from "./errors.js";
@@ -37,7 +40,15 @@ export class UdpListener implements Link {
   static bind(host: string, port: number, handler: DatagramHandler, edgeId: string, logger: EdgeLogger): Promise<UdpListener> {
     const v6 = isIPv6(host);
     // ipv6Only: a "::" socket and a "0.0.0.0" socket on the same port can coexist, as configured.
-    const socket = createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: v6 });
+    const socket = createSocket({
+      type: v6 ? "udp6" : "udp4",
+      ipv6Only: v6,
+      // The kernel default (~208 KiB here) holds ~200 REGISTERs: a GC pause at a few thousand
+      // requests/s overflows it, and every dropped datagram costs the UA a 500 ms retransmission.
+      // The kernel caps this at net.core.rmem_max.
+      recvBufferSize: UDP_RECEIVE_BUFFER_BYTES,
+      sendBufferSize: UDP_SEND_BUFFER_BYTES,
+    });
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(new EdgeError(`udp:${host}:${port}: cannot listen: ${err.message}`, { cause: err }));
       socket.once("error", onError);

@@ -13,7 +13,7 @@ import {
 } from "./bus.js";
 import { copyBytes } from "./bytes.js";
 import { withDefaults } from "./options.js";
-import { RespondersInFlight } from "./responders-in-flight.js";
+import { RespondersInFlight, type ResponderOutcome } from "./responders-in-flight.js";
 import { CONSOLE_BUS_LOGGER, type BusLogger } from "./logger.js";
 import { subjectMatches, subjectTokens } from "./subject.js";
 import { checkHeaders, checkQueue, checkSubject, checkTimeout } from "./validate.js";
@@ -204,6 +204,10 @@ export class MemoryBus implements Bus {
   #nextToken = 0;
   #state = State.Open;
   readonly #responders = new RespondersInFlight();
+  readonly #outcome: ResponderOutcome<ReplyTarget | undefined> = {
+    reply: (target, data, subject) => this.#sendReply(data, subject, target),
+    failed: (err, subject) => this.#responderFailed(err, subject),
+  };
   #drained: Promise<void> | undefined;
 
   constructor(options: Partial<MemoryBusOptions> = {}) {
@@ -326,29 +330,7 @@ export class MemoryBus implements Bus {
       }
       return;
     }
-    const responder = sub.responder as BusResponder;
-    let result: Uint8Array | Promise<Uint8Array>;
-    try {
-      result = responder(msg);
-    } catch (err) {
-      this.#responderFailed(err, msg.subject);
-      return;
-    }
-    if (result instanceof Promise) {
-      this.#responders.started();
-      result.then(
-        (data) => {
-          this.#responders.finished();
-          this.#sendReply(data, msg.subject, reply);
-        },
-        (err: unknown) => {
-          this.#responders.finished();
-          this.#responderFailed(err, msg.subject);
-        },
-      );
-    } else {
-      this.#sendReply(result, msg.subject, reply);
-    }
+    this.#responders.run(sub.responder as BusResponder, msg, reply, this.#outcome);
   }
 
   #sendReply(data: unknown, subject: string, reply: ReplyTarget | undefined): void {

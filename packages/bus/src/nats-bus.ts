@@ -25,7 +25,7 @@ import {
 } from "./bus.js";
 import { copyBytes, plainView } from "./bytes.js";
 import { withDefaults } from "./options.js";
-import { RespondersInFlight } from "./responders-in-flight.js";
+import { RespondersInFlight, type ResponderOutcome } from "./responders-in-flight.js";
 import { CONSOLE_BUS_LOGGER, type BusLogger } from "./logger.js";
 import { checkHeaders, checkQueue, checkSubject, checkTimeout } from "./validate.js";
 
@@ -134,6 +134,10 @@ export class NatsBus implements Bus {
   #state = State.Open;
   #connected = true;
   readonly #responders = new RespondersInFlight();
+  readonly #outcome: ResponderOutcome<string> = {
+    reply: (target, data, subject) => this.#sendReply(target, data, subject),
+    failed: (err, subject) => this.#responderFailed(err, subject),
+  };
   #drained: Promise<void> | undefined;
 
   private constructor(nc: NatsConnection, opts: NatsBusOptions) {
@@ -279,28 +283,7 @@ export class NatsBus implements Bus {
     if (this.#state === State.Closed) return;
     const reply = msg.reply ?? "";
     const busMsg = toBusMessage(msg);
-    let result: Uint8Array | Promise<Uint8Array>;
-    try {
-      result = responder(busMsg);
-    } catch (err) {
-      this.#responderFailed(err, busMsg.subject);
-      return;
-    }
-    if (result instanceof Promise) {
-      this.#responders.started();
-      result.then(
-        (data) => {
-          this.#responders.finished();
-          this.#sendReply(reply, data, busMsg.subject);
-        },
-        (err: unknown) => {
-          this.#responders.finished();
-          this.#responderFailed(err, busMsg.subject);
-        },
-      );
-    } else {
-      this.#sendReply(reply, result, busMsg.subject);
-    }
+    this.#responders.run(responder, busMsg, reply, this.#outcome);
   }
 
   #sendReply(reply: string, data: unknown, subject: string): void {

@@ -1,8 +1,6 @@
 import {
   BusClosedError,
   BusError,
-  BusNoRespondersError,
-  BusTimeoutError,
   type Bus,
   type BusHeaders,
   type BusListener,
@@ -13,6 +11,7 @@ import {
 } from "./bus.js";
 import { copyBytes } from "./bytes.js";
 import { withDefaults } from "./options.js";
+import { PendingRequests } from "./pending-requests.js";
 import { RespondersInFlight, type ResponderOutcome } from "./responders-in-flight.js";
 import { CONSOLE_BUS_LOGGER, type BusLogger } from "./logger.js";
 import { subjectMatches, subjectTokens } from "./subject.js";
@@ -188,18 +187,12 @@ const enum State {
   Closed,
 }
 
-interface PendingRequest {
-  resolve(data: Uint8Array): void;
-  reject(err: Error): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
 /** The in-process `Bus`. Several instances on one `MemoryBusHub` behave like NATS connections. */
 export class MemoryBus implements Bus {
   readonly hub: MemoryBusHub;
   readonly #logger: BusLogger;
   readonly #subs = new Set<HubSubscription>();
-  readonly #pending = new Map<number, PendingRequest>();
+  readonly #pending = new PendingRequests<number>();
   readonly #sink: BusSink;
   #nextToken = 0;
   #state = State.Open;
@@ -216,7 +209,7 @@ export class MemoryBus implements Bus {
     this.#logger = opts.logger;
     this.#sink = {
       deliver: (sub, msg, reply) => this.#deliver(sub, msg, reply),
-      reply: (token, data) => this.#settle(token, data),
+      reply: (token, data) => this.#pending.resolve(token, data),
     };
   }
 
@@ -232,14 +225,10 @@ export class MemoryBus implements Bus {
     const token = ++this.#nextToken;
     const msg: BusMessage = { subject, data: copyBytes(data), headers: copyHeaders(options.headers) };
     return new Promise<Uint8Array>((resolve, reject) => {
-      const pending: PendingRequest = { resolve, reject, timer: undefined };
-      this.#pending.set(token, pending);
-      if (this.hub.route(msg, { sink: this.#sink, token }) === 0) {
-        this.#pending.delete(token);
-        reject(new BusNoRespondersError(`no responders for ${subject}`));
-        return;
-      }
-      pending.timer = setTimeout(this.#onTimeout, options.timeoutMs, token, subject, options.timeoutMs);
+      // Registered before routing: the hub delivers later (never in this stack), but says now
+      // whether anyone matched.
+      this.#pending.add(token, subject, options.timeoutMs, resolve, reject);
+      if (this.hub.route(msg, { sink: this.#sink, token }) === 0) this.#pending.noResponders(token);
     });
   }
 
@@ -282,12 +271,7 @@ export class MemoryBus implements Bus {
       this.hub.remove(sub);
     }
     this.#subs.clear();
-    const err = new BusClosedError("bus closed");
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(err);
-    }
-    this.#pending.clear();
+    this.#pending.failAll(new BusClosedError("bus closed"));
     this.#responders.release();
     return Promise.resolve();
   }
@@ -346,23 +330,6 @@ export class MemoryBus implements Bus {
   #responderFailed(err: unknown, subject: string): void {
     this.#logger.error({ err, subject }, "bus responder failed; no reply sent");
   }
-
-
-
-  #settle(token: number, data: Uint8Array): void {
-    const pending = this.#pending.get(token);
-    if (pending === undefined) return; // timed out, or a second queue group answered too
-    this.#pending.delete(token);
-    clearTimeout(pending.timer);
-    pending.resolve(data);
-  }
-
-  readonly #onTimeout = (token: number, subject: string, timeoutMs: number): void => {
-    const pending = this.#pending.get(token);
-    if (pending === undefined) return;
-    this.#pending.delete(token);
-    pending.reject(new BusTimeoutError(`no reply on ${subject} within ${timeoutMs} ms`));
-  };
 }
 
 /**

@@ -12,8 +12,6 @@ import {
 import {
   BusClosedError,
   BusError,
-  BusNoRespondersError,
-  BusTimeoutError,
   BusUnavailableError,
   type Bus,
   type BusHeaders,
@@ -25,6 +23,7 @@ import {
 } from "./bus.js";
 import { copyBytes, plainView } from "./bytes.js";
 import { withDefaults } from "./options.js";
+import { PendingRequests } from "./pending-requests.js";
 import { RespondersInFlight, type ResponderOutcome } from "./responders-in-flight.js";
 import { CONSOLE_BUS_LOGGER, type BusLogger } from "./logger.js";
 import { checkHeaders, checkQueue, checkSubject, checkTimeout } from "./validate.js";
@@ -82,14 +81,6 @@ const enum State {
   Closed,
 }
 
-interface PendingRequest {
-  resolve(data: Uint8Array): void;
-  reject(err: Error): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  subject: string;
-  timeoutMs: number;
-}
-
 export class NatsBus implements Bus {
   /** Connects (reconnecting forever afterwards); rejects with BusUnavailableError if the first connect fails. */
   static async connect(options: Partial<NatsBusOptions> & Pick<NatsBusOptions, "servers">): Promise<NatsBus> {
@@ -128,7 +119,7 @@ export class NatsBus implements Bus {
   readonly #drainTimeoutMs: number;
   /** `<inbox>.`: every reply subject is this plus a token. */
   readonly #replyPrefix: string;
-  readonly #pending = new Map<string, PendingRequest>();
+  readonly #pending = new PendingRequests<string>();
   readonly #subs = new Set<Subscription>();
   #nextToken = 0;
   #state = State.Open;
@@ -173,8 +164,7 @@ export class NatsBus implements Bus {
         reject(toBusError(err, `request on ${subject} not sent`));
         return;
       }
-      const timer = setTimeout(this.#onTimeout, options.timeoutMs, token);
-      this.#pending.set(token, { resolve, reject, timer, subject, timeoutMs: options.timeoutMs });
+      this.#pending.add(token, subject, options.timeoutMs, resolve, reject);
     });
   }
 
@@ -233,7 +223,7 @@ export class NatsBus implements Bus {
   async close(): Promise<void> {
     if (this.#state !== State.Closed) {
       this.#state = State.Closed;
-      this.#failPending(new BusClosedError("bus closed"));
+      this.#pending.failAll(new BusClosedError("bus closed"));
       this.#responders.release();
     }
     await this.connection.close().catch(() => {});
@@ -312,33 +302,11 @@ export class NatsBus implements Bus {
       return;
     }
     const token = msg.subject.substring(this.#replyPrefix.length);
-    const pending = this.#pending.get(token);
-    if (pending === undefined) return; // timed out already
-    this.#pending.delete(token);
-    clearTimeout(pending.timer);
     const data = plainView(msg.data);
     // NATS core: an empty message with status 503 on a reply subject means nobody was subscribed.
-    if (data.length === 0 && msg.headers?.code === 503) {
-      pending.reject(new BusNoRespondersError(`no responders for ${pending.subject}`));
-    } else {
-      pending.resolve(data);
-    }
+    if (data.length === 0 && msg.headers?.code === 503) this.#pending.noResponders(token);
+    else this.#pending.resolve(token, data);
   };
-
-  readonly #onTimeout = (token: string): void => {
-    const pending = this.#pending.get(token);
-    if (pending === undefined) return;
-    this.#pending.delete(token);
-    pending.reject(new BusTimeoutError(`no reply on ${pending.subject} within ${pending.timeoutMs} ms`));
-  };
-
-  #failPending(err: BusError): void {
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(err);
-    }
-    this.#pending.clear();
-  }
 
   async #watchStatus(): Promise<void> {
     try {
@@ -347,7 +315,7 @@ export class NatsBus implements Bus {
           case "disconnect":
             this.#connected = false;
             // Replies to requests in flight went with the connection: fail them now, not at their timeout.
-            this.#failPending(new BusUnavailableError("disconnected from NATS; reply lost"));
+            this.#pending.failAll(new BusUnavailableError("disconnected from NATS; reply lost"));
             this.#logger.warn({ server: s.data }, "bus disconnected from NATS; reconnecting");
             break;
           case "reconnect":
@@ -380,7 +348,7 @@ export class NatsBus implements Bus {
       this.#state = State.Closed;
       this.#responders.release();
     }
-    this.#failPending(new BusClosedError("bus closed"));
+    this.#pending.failAll(new BusClosedError("bus closed"));
   }
 }
 

@@ -84,35 +84,22 @@ describe("faults under load (cluster mode)", { skip }, () => {
     await Promise.all([registrar.restart(), location.restart()]);
   });
 
-  it("serves again within seconds after Redis restarts under load, and nothing crashes", async () => {
-    const pids = t.cluster.processes.map((p) => p.pid);
-    const running = load(t, "redis", 400, 40);
-    await sleep(2_000);
-    await t.redis.stop(true);
-    await sleep(1_000);
-    await t.redis.restart();
-    const ms = await timeToServe(t, "after-redis", 10_000);
-    const during = await running;
-    assert.ok(during.successfulCalls > 0);
-    const afterwards = await load(t, "post-redis", 100, 100);
-    assert.equal(afterwards.exitCode, 0, afterwards.stderr.slice(0, 2000));
-    assertAllRunning(t, pids);
-    assert.ok(ms < 10_000, `served again after ${ms} ms`);
-  });
-
-  it("serves again within seconds after NATS restarts under load, and nothing crashes", async () => {
-    const pids = t.cluster.processes.map((p) => p.pid);
-    const running = load(t, "nats", 400, 40, 1);
-    await sleep(2_000);
-    await t.nats.stop(true);
-    await sleep(1_000);
-    await t.nats.restart();
-    const ms = await timeToServe(t, "after-nats", 10_000);
-    const during = await running;
-    assert.ok(during.successfulCalls > 0);
-    const afterwards = await load(t, "post-nats", 100, 100, 1);
-    assert.equal(afterwards.exitCode, 0, afterwards.stderr.slice(0, 2000));
-    assertAllRunning(t, pids);
-    assert.ok(ms < 10_000, `served again after ${ms} ms`);
-  });
+  for (const engine of ["redis", "nats"] as const) {
+    it(`serves again within seconds after ${engine} restarts under load, and nothing crashes`, async () => {
+      const pids = t.cluster.processes.map((p) => p.pid);
+      const edge = engine === "redis" ? 0 : 1;
+      const running = load(t, engine, 400, 40, edge);
+      await sleep(2_000);
+      await t[engine].stop(true);
+      await sleep(1_000);
+      await t[engine].restart();
+      // Throws when no REGISTER is answered 200 within 10 s.
+      await timeToServe(t, `after-${engine}`, 10_000);
+      const during = await running;
+      assert.ok(during.successfulCalls > 0);
+      const afterwards = await load(t, `post-${engine}`, 100, 100, edge);
+      assert.equal(afterwards.exitCode, 0, afterwards.stderr.slice(0, 2000));
+      assertAllRunning(t, pids);
+    });
+  }
 });

@@ -29,7 +29,7 @@ export function settings(overrides: Partial<RegistrarSettings["registrar"]> = {}
     ]),
     registrar: { minExpires: 60, defaultExpires: 3600, maxExpires: 7200, maxBindingsPerAor: 5, ...overrides },
     auth: { algorithms: ["SHA-256", "MD5"], nonceLifetimeMs: 300_000, nonceSecret: SECRET, nonceSecretSource: "config" },
-  } as RegistrarSettings;
+  };
 }
 
 export const FLOW: Flow = {

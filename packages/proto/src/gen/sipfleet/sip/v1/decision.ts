@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Flow } from "./envelope.js";
 
 /** One header line to add to a message: a name and its value as it goes on the wire. */
 export interface Header {
@@ -27,12 +28,77 @@ export interface Respond {
   toTag: string;
 }
 
+/** One branch of a forwarded request (RFC 3261 §16.6): where it goes and what differs on it. */
+export interface Target {
+  /** The branch's Request-URI (§16.6 step 2), e.g. a registered contact; empty keeps the request's. */
+  requestUri: string;
+  /**
+   * Route values pushed on top of the Route header field (§16.6 step 5, a registered Path, RFC
+   * 3327), topmost first, as wire text.
+   */
+  routes: string[];
+  /**
+   * Record-Route values added on top of the request's (§16.6 step 4), topmost first. The worker
+   * writes them (with flow tokens) because it knows both flows of the dialog.
+   */
+  recordRoutes: string[];
+  /**
+   * The registered flow the branch must go over (RFC 5626 §5.3): the edge `flow.edge_id` writes
+   * it on `flow.connection_id`. Unset: the next hop is the address of the top Route, else of the
+   * Request-URI, over a transport of the edge that forwards.
+   */
+  flow: Flow | undefined;
+}
+
 /**
- * What a worker tells the edge to do with a request it was asked about. The proxy's forward
- * decision joins this with the call path.
+ * Targets tried together (parallel forking); the groups of a Forward are tried one after another
+ * (serial forking by decreasing q, RFC 3261 §16.6).
  */
+export interface TargetGroup {
+  targets: Target[];
+  /**
+   * How long the group may go without a final response before its branches are cancelled and
+   * the next group is tried; 0: until its branches end by themselves (Timer C bounds INVITE).
+   */
+  timeoutMs: number;
+}
+
+/**
+ * Send the request on (RFC 3261 §16.6). The edge runs one client transaction per target, picks
+ * the best response (§16.7) and cancels what still rings when one answers (§16.7 step 10).
+ * An ACK for a 2xx (no transaction) is forwarded statelessly to the first target.
+ */
+export interface Forward {
+  groups: TargetGroup[];
+  /** How many top Route values to remove first: those that addressed the platform (§16.4). */
+  popRoutes: number;
+  /**
+   * Instead of popping: replace the whole Route header field with `routes` (strict-route
+   * compatibility, §16.4: the Request-URI is taken from the last Route value).
+   */
+  rewriteRoutes: boolean;
+  routes: string[];
+  /**
+   * Header fields (by name, any form) to remove from every branch, e.g. Proxy-Authorization
+   * holding only the platform's credentials (RFC 3261 §22.3).
+   */
+  removeHeaders: string[];
+  /** Header lines to add to every branch, below the edits above. */
+  addHeaders: Header[];
+}
+
+/** Do nothing with the request (an ACK that cannot be routed): the edge logs the reason. */
+export interface Drop {
+  reason: string;
+}
+
+/** What a worker tells the edge to do with a request it was asked about. */
 export interface Decision {
-  action: { $case: "respond"; value: Respond } | undefined;
+  action:
+    | { $case: "respond"; value: Respond }
+    | { $case: "forward"; value: Forward }
+    | { $case: "drop"; value: Drop }
+    | undefined;
 }
 
 function createBaseHeader(): Header {
@@ -205,6 +271,334 @@ export const Respond: MessageFns<Respond> = {
   },
 };
 
+function createBaseTarget(): Target {
+  return { requestUri: "", routes: [], recordRoutes: [], flow: undefined };
+}
+
+export const Target: MessageFns<Target> = {
+  encode(message: Target, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestUri !== "") {
+      writer.uint32(10).string(message.requestUri);
+    }
+    for (const v of message.routes) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.recordRoutes) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.flow !== undefined) {
+      Flow.encode(message.flow, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Target {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestUri = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.routes.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.recordRoutes.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.flow = Flow.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<Target>): Target {
+    return Target.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Target>): Target {
+    const message = createBaseTarget();
+    message.requestUri = object.requestUri ?? "";
+    message.routes = object.routes?.map((e) => e) || [];
+    message.recordRoutes = object.recordRoutes?.map((e) => e) || [];
+    message.flow = (object.flow !== undefined && object.flow !== null) ? Flow.fromPartial(object.flow) : undefined;
+    return message;
+  },
+};
+
+function createBaseTargetGroup(): TargetGroup {
+  return { targets: [], timeoutMs: 0 };
+}
+
+export const TargetGroup: MessageFns<TargetGroup> = {
+  encode(message: TargetGroup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.targets) {
+      Target.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(16).uint32(message.timeoutMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TargetGroup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTargetGroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.targets.push(Target.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<TargetGroup>): TargetGroup {
+    return TargetGroup.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TargetGroup>): TargetGroup {
+    const message = createBaseTargetGroup();
+    message.targets = object.targets?.map((e) => Target.fromPartial(e)) || [];
+    message.timeoutMs = object.timeoutMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseForward(): Forward {
+  return { groups: [], popRoutes: 0, rewriteRoutes: false, routes: [], removeHeaders: [], addHeaders: [] };
+}
+
+export const Forward: MessageFns<Forward> = {
+  encode(message: Forward, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.groups) {
+      TargetGroup.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.popRoutes !== 0) {
+      writer.uint32(16).uint32(message.popRoutes);
+    }
+    if (message.rewriteRoutes !== false) {
+      writer.uint32(24).bool(message.rewriteRoutes);
+    }
+    for (const v of message.routes) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.removeHeaders) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.addHeaders) {
+      Header.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Forward {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForward();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.groups.push(TargetGroup.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.popRoutes = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rewriteRoutes = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.routes.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.removeHeaders.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.addHeaders.push(Header.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<Forward>): Forward {
+    return Forward.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Forward>): Forward {
+    const message = createBaseForward();
+    message.groups = object.groups?.map((e) => TargetGroup.fromPartial(e)) || [];
+    message.popRoutes = object.popRoutes ?? 0;
+    message.rewriteRoutes = object.rewriteRoutes ?? false;
+    message.routes = object.routes?.map((e) => e) || [];
+    message.removeHeaders = object.removeHeaders?.map((e) => e) || [];
+    message.addHeaders = object.addHeaders?.map((e) => Header.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDrop(): Drop {
+  return { reason: "" };
+}
+
+export const Drop: MessageFns<Drop> = {
+  encode(message: Drop, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== "") {
+      writer.uint32(10).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Drop {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrop();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<Drop>): Drop {
+    return Drop.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Drop>): Drop {
+    const message = createBaseDrop();
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
 function createBaseDecision(): Decision {
   return { action: undefined };
 }
@@ -214,6 +608,12 @@ export const Decision: MessageFns<Decision> = {
     switch (message.action?.$case) {
       case "respond":
         Respond.encode(message.action.value, writer.uint32(10).fork()).join();
+        break;
+      case "forward":
+        Forward.encode(message.action.value, writer.uint32(18).fork()).join();
+        break;
+      case "drop":
+        Drop.encode(message.action.value, writer.uint32(26).fork()).join();
         break;
     }
     return writer;
@@ -240,6 +640,22 @@ export const Decision: MessageFns<Decision> = {
             message.action = { $case: "respond", value: Respond.decode(reader, reader.uint32()) };
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.action = { $case: "forward", value: Forward.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = { $case: "drop", value: Drop.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -261,6 +677,18 @@ export const Decision: MessageFns<Decision> = {
       case "respond": {
         if (object.action?.value !== undefined && object.action?.value !== null) {
           message.action = { $case: "respond", value: Respond.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "forward": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "forward", value: Forward.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "drop": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "drop", value: Drop.fromPartial(object.action.value) };
         }
         break;
       }

@@ -97,6 +97,42 @@ describe("MessageEditor", () => {
     );
   });
 
+  it("removes several top Route values across lines and comma-separated values", () => {
+    const m = parseMessage(
+      sipLines([
+        "BYE sip:b@10.0.0.2 SIP/2.0",
+        "Via: SIP/2.0/UDP a;branch=z9hG4bK1",
+        "Route: <sip:r1;lr>, <sip:r2;lr>",
+        "X-Between: 1",
+        "Route: <sip:r3;lr>,<sip:r4;lr>",
+        "Content-Length: 0",
+      ]),
+    );
+    const routes = (n: number): string[] => parseMessage(editMessage(m).removeTopRoutes(n).toBuffer()).route.map((r) => r.uriText);
+    assert.deepEqual(routes(0), ["sip:r1;lr", "sip:r2;lr", "sip:r3;lr", "sip:r4;lr"]);
+    assert.deepEqual(routes(1), ["sip:r2;lr", "sip:r3;lr", "sip:r4;lr"]);
+    assert.deepEqual(routes(2), ["sip:r3;lr", "sip:r4;lr"]);
+    assert.deepEqual(routes(3), ["sip:r4;lr"]);
+    assert.deepEqual(routes(4), []);
+    assert.throws(() => editMessage(m).removeTopRoutes(5), SipError);
+    // Two single removals are the same as one double one.
+    const twice = parseMessage(editMessage(m).removeTopRoute().removeTopRoute().toBuffer());
+    assert.deepEqual(twice.route.map((r) => r.uriText), ["sip:r3;lr", "sip:r4;lr"]);
+    assert.match(twice.bytes.toString(), /X-Between: 1\r\nRoute: <sip:r3;lr>,<sip:r4;lr>\r\n/);
+  });
+
+  it("replaces the top Via value only, keeping the others on its line", () => {
+    const m = parseMessage(REQUEST);
+    const out = parseMessage(editMessage(m).replaceTopVia("SIP/2.0/UDP a.example.com;branch=z9hG4bK1;received=192.0.2.1").toBuffer());
+    assert.deepEqual(
+      out.via.map((v) => [v.host, v.received]),
+      [
+        ["a.example.com", "192.0.2.1"],
+        ["b.example.com", undefined],
+      ],
+    );
+  });
+
   it("replaces the Request-URI", () => {
     const m = parseMessage(REQUEST);
     const out = parseMessage(editMessage(m).setRequestUri("sip:bob@192.0.2.4:5062;transport=tcp").toBuffer()) as SipRequest;

@@ -67,9 +67,23 @@ export class MessageEditor {
     return this.removeFirstValue(H.via, "removeTopVia");
   }
 
+  /**
+   * Replaces the topmost Via value, e.g. with the one the server transport stamped `received` and
+   * `rport` on (RFC 3261 §18.2.1, RFC 3581 §4), which a proxy forwards (§16.6 keeps the Vias).
+   */
+  replaceTopVia(value: string): this {
+    return this.replaceFirstValue(H.via, "replaceTopVia", toWire(value));
+  }
+
   /** Removes the topmost Route value (RFC 3261 §16.4 / §16.12 loose routing). */
   removeTopRoute(): this {
     return this.removeFirstValue(H.route, "removeTopRoute");
+  }
+
+  /** Removes the `n` topmost Route values, across lines and comma-separated values alike. */
+  removeTopRoutes(n: number): this {
+    for (let k = 0; k < n; k++) this.removeFirstValue(H.route, "removeTopRoutes");
+    return this;
   }
 
   /**
@@ -161,13 +175,33 @@ export class MessageEditor {
   }
 
   private removeFirstValue(key: string, what: string): this {
-    const i = this.firstLive(key);
-    if (i < 0) throw new SipError(`${what}: no ${displayName(key)} header`);
-    const v = this.message.wireValue(i);
+    const [i, v] = this.firstValueLine(key, what);
     const comma = findUnquoted(v, 44 /* , */, 0);
     if (comma >= v.length) this.replace(i, null);
     else this.replace(i, `${this.originalName(i)}: ${v.slice(skipWs(v, comma + 1))}`);
     return this;
+  }
+
+  private replaceFirstValue(key: string, what: string, value: string): this {
+    const [i, v] = this.firstValueLine(key, what);
+    const comma = findUnquoted(v, 44 /* , */, 0);
+    this.replace(i, `${this.originalName(i)}: ${value}${comma >= v.length ? "" : v.slice(comma)}`);
+    return this;
+  }
+
+  /**
+   * The first line of `key` that still holds a value, with that value as it stands after the
+   * edits so far (a line already shortened by an earlier removal counts with what is left).
+   */
+  private firstValueLine(key: string, what: string): [line: number, value: string] {
+    const m = this.message;
+    for (let i = m.lineIndex(key, 0); i >= 0; i = m.lineIndex(key, i + 1)) {
+      const r = this.replaced[i];
+      if (r === null) continue;
+      if (r === undefined) return [i, m.wireValue(i)];
+      return [i, r.slice(skipWs(r, r.indexOf(":") + 1))];
+    }
+    throw new SipError(`${what}: no ${displayName(key)} header`);
   }
 
   private firstLive(key: string): number {

@@ -1,4 +1,4 @@
-import type { Respond } from "@sipfleet/proto";
+import type { Forward, Respond } from "@sipfleet/proto";
 import type { ResponseOptions } from "@sipfleet/sip";
 
 /** RFC 3261 §25.1 token characters: what a header name may be made of. */
@@ -31,4 +31,32 @@ export function respondOptions(r: Respond): { ok: true; status: number; options:
   if (r.toTag !== "") options.toTag = r.toTag;
   if (r.body.length > 0) options.body = r.body;
   return { ok: true, status, options };
+}
+
+/**
+ * Why a worker's `forward` decision cannot be carried out, or undefined when it can. As with
+ * `respond`, the edge checks framing, not policy: there is a target, header names are tokens,
+ * and nothing that goes into a header line or the start line can break out of it.
+ */
+export function forwardProblem(f: Forward): string | undefined {
+  if (f.groups.length === 0 || f.groups.every((g) => g.targets.length === 0)) return "no target";
+  const lines: [string, string][] = [];
+  for (const r of f.routes) lines.push(["Route", r]);
+  for (const h of f.addHeaders) {
+    if (!TOKEN.test(h.name)) return `header name ${JSON.stringify(h.name)} is not a token`;
+    lines.push([h.name, h.value]);
+  }
+  for (const name of f.removeHeaders) if (!TOKEN.test(name)) return `header name ${JSON.stringify(name)} is not a token`;
+  for (const g of f.groups) {
+    for (const t of g.targets) {
+      if (/[\s\0]/.test(t.requestUri)) return `Request-URI ${JSON.stringify(t.requestUri)} contains white space`;
+      for (const r of t.routes) lines.push(["Route", r]);
+      for (const r of t.recordRoutes) lines.push(["Record-Route", r]);
+      if (t.flow !== undefined && (t.flow.edgeId === "" || t.flow.remote === undefined)) return "target flow without an edge or a remote address";
+    }
+  }
+  for (const [name, value] of lines) {
+    if (value === "" || LINE_BREAKING.test(value)) return `${name} value ${JSON.stringify(value)} is empty or contains a line break`;
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@
 export interface EdgeStats {
   /** Requests parsed and handed to validation (retransmissions included). */
   readonly requestsReceived: number;
-  /** Responses received (dropped: the edge has no client transactions yet). */
+  /** Responses received (for this edge's client transactions or relayed to their owner). */
   readonly responsesReceived: number;
   /** Datagrams, stream messages and requests dropped without an answer. */
   readonly dropped: number;
@@ -19,6 +19,10 @@ export interface EdgeStats {
   readonly decisionsInFlight: number;
   readonly tcpConnections: number;
   readonly serverTransactions: number;
+  /** Client transactions of forwarded requests (branches and their CANCELs). */
+  readonly clientTransactions: number;
+  /** Forwarded requests whose response context is still open. */
+  readonly forwarding: number;
 }
 
 /** The mutable counters behind `EdgeStats`; gauges are read from their owners. */

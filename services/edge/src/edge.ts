@@ -7,6 +7,7 @@ import { resolveEdgeId } from "./edge-id.js";
 import { EdgeCounters, type EdgeStats } from "./edge-stats.js";
 import { EdgeConfigError } from "./errors.js";
 import { ConnectionIds } from "./flow.js";
+import { LocalLinks } from "./flow-links.js";
 import { CONSOLE_EDGE_LOGGER, type EdgeLogger } from "./logger.js";
 import { MessageIntake } from "./message-intake.js";
 import { PlatformIdentity } from "./options-responder.js";
@@ -52,6 +53,11 @@ export interface EdgeOptions {
   readonly stopLingerMs: number;
   /** Option tags the platform supports (Supported of the OPTIONS answer). */
   readonly supported: readonly string[];
+  /**
+   * Timer C of forwarded INVITEs: how long a branch may ring, reset by each provisional response
+   * (RFC 3261 §16.6 step 11: "MUST be greater than 3 minutes").
+   */
+  readonly timerCMs: number;
 }
 
 type RequiredKeys = "bus" | "config" | "domains";
@@ -73,6 +79,7 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   stopLingerMs: DEFAULT_TIMERS.t2,
   // The registrar implements RFC 3327 Path and RFC 5626 outbound; the edge answers CRLF pings.
   supported: ["path", "outbound"],
+  timerCMs: 181_000,
 };
 
 export interface Edge {
@@ -96,6 +103,8 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const counters = new EdgeCounters();
   const platform = new PlatformIdentity(o.domains, o.config.listen.map((a) => a.host));
   const decisions = new DecisionClient({ bus: o.bus, timeoutMs: o.config.decisionTimeoutMs, retries: o.decisionRetries });
+  const registry = new ConnectionRegistry(o.maxTcpConnections);
+  const udp: UdpListener[] = [];
   const router = new RequestRouter({
     decisions,
     platform,
@@ -106,9 +115,13 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     counters,
     clock: o.clock,
     timers: o.timers,
+    edgeId: id,
+    bus: o.bus,
+    // Filled as the sockets are bound below.
+    links: new LocalLinks(udp, registry),
+    timerCMs: o.timerCMs,
   });
   const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, supported: o.supported, logger: o.logger, counters, now: o.now });
-  const registry = new ConnectionRegistry(o.maxTcpConnections);
   const ids = new ConnectionIds(randomBytes(4).toString("hex"));
   const tcpOptions: TcpOptions = {
     idleTimeoutMs: o.tcpIdleTimeoutMs,
@@ -120,7 +133,6 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
       maxHeaderSize: Math.min(DEFAULT_STREAM_FRAMER_OPTIONS.maxHeaderSize, o.config.maxMessageSize),
     },
   };
-  const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const addresses: ListenAddress[] = [];
   try {
@@ -139,6 +151,9 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     await Promise.all([...udp.map((l) => l.close()), ...tcp.map((l) => l.stopAccepting())]);
     throw e;
   }
+  // Other edges reach this one on edge.<id>.*; live on the server before the edge says it listens.
+  router.relay.start();
+  await o.bus.flush?.();
   o.logger.info?.({ edgeId: id, addresses }, "edge listening");
   return new RunningEdge(id, addresses, o, router, decisions, counters, registry, udp, tcp);
 }
@@ -172,6 +187,8 @@ class RunningEdge implements Edge {
       decisionsInFlight: this.router.decisionsInFlight,
       tcpConnections: this.registry.size,
       serverTransactions: this.router.layer.serverCount,
+      clientTransactions: this.router.proxy.clients.clientCount,
+      forwarding: this.router.proxy.pending,
     };
   }
 
@@ -192,6 +209,8 @@ class RunningEdge implements Edge {
     }
     await waitUntil(clock, () => router.layer.serverCount === 0, Math.min(deadline, clock.now() + this.o.stopLingerMs));
     router.layer.terminateAll();
+    router.proxy.terminateAll();
+    router.relay.stop();
     await this.registry.closeAll();
     await Promise.all(tcpClosed);
     await Promise.all(this.udp.map((l) => l.close()));
@@ -225,6 +244,7 @@ function checkOptions(o: EdgeOptions): void {
   whole("maxTcpWriteBufferBytes", o.maxTcpWriteBufferBytes, 1);
   whole("stopTimeoutMs", o.stopTimeoutMs, 0);
   whole("stopLingerMs", o.stopLingerMs, 0);
+  whole("timerCMs", o.timerCMs, 1);
   whole("edge.decisionTimeoutMs", o.config.decisionTimeoutMs, 1);
   whole("edge.retryAfterSeconds", o.config.retryAfterSeconds, 0);
   whole("edge.maxMessageSize", o.config.maxMessageSize, 1);

@@ -107,7 +107,7 @@ export class MessageIntake implements DatagramHandler, StreamMessageHandler {
       counters.responsesReceived++;
       const v = validateMessage(msg);
       if (!v.ok) return this.drop("invalid response", remoteIp, remotePort, v.reason);
-      router.layer.receiveResponse(msg);
+      router.receiveResponse(msg, link.flow(remoteIp, remotePort), this.o.now());
       return;
     }
     counters.requestsReceived++;

@@ -3,7 +3,22 @@ import { SipUri, type ResponseOptions, type SipRequest } from "@sipfleet/sip";
 import { canonicalHost } from "./ip-address.js";
 
 /** Methods the edge and the workers behind it handle today (RFC 3261 §20.5). */
-export const ALLOWED_METHODS: readonly string[] = ["REGISTER", "OPTIONS", "ACK", "CANCEL"];
+export const ALLOWED_METHODS: readonly string[] = [
+  "INVITE",
+  "ACK",
+  "BYE",
+  "CANCEL",
+  "OPTIONS",
+  "REGISTER",
+  "MESSAGE",
+  "SUBSCRIBE",
+  "NOTIFY",
+  "INFO",
+  "UPDATE",
+  "PRACK",
+  "REFER",
+  "PUBLISH",
+];
 
 /**
  * Who "the platform" is: the served domains and the edge's own addresses. A Request-URI without

@@ -12,10 +12,16 @@ import {
   type TransactionLayerUser,
   type TransactionTimers,
 } from "@sipfleet/sip";
+import type { Bus } from "@sipfleet/bus";
+import { PROXY_SUBJECT, REGISTRAR_SUBJECT, type Decision, type Flow } from "@sipfleet/proto";
+import { branchOwner } from "@sipfleet/routing";
 import type { DecisionClient, DecisionOutcome } from "./decision-client.js";
-import { respondOptions } from "./decision-response.js";
+import { forwardProblem, respondOptions } from "./decision-response.js";
 import type { EdgeCounters } from "./edge-stats.js";
+import { EdgeRelay } from "./edge-relay.js";
+import type { LocalLinks } from "./flow-links.js";
 import type { RequestOrigin } from "./flow.js";
+import { ForkingProxy } from "./forking-proxy.js";
 import type { EdgeLogger } from "./logger.js";
 import { optionsAnswer, type PlatformIdentity } from "./options-responder.js";
 import { buildResponse } from "./response-builder.js";
@@ -34,16 +40,29 @@ export interface RequestRouterOptions {
   readonly counters: EdgeCounters;
   readonly clock: Clock;
   readonly timers: TransactionTimers;
+  readonly edgeId: string;
+  /** Where other edges are reached (`edge.<id>.*`). */
+  readonly bus: Bus;
+  readonly links: LocalLinks;
+  /** Timer C of forwarded INVITEs (RFC 3261 §16.6 step 11). */
+  readonly timerCMs: number;
 }
 
 /**
  * The edge's transaction user: what to do with each new server transaction. REGISTER is asked
- * of the registrar workers over the bus and their decision is sent; OPTIONS to the platform is
- * answered here; CANCEL is matched (RFC 3261 §9.2); every other method is 501 until the proxy
- * tier exists. It owns the transaction layer it sits on.
+ * of the registrar workers, every other request of the proxy workers, over the bus; their
+ * decision is carried out: a response sent, or the request forwarded by the forking proxy.
+ * OPTIONS to the platform is answered here, CANCEL is matched (RFC 3261 §9.2) and cancels the
+ * forwarded INVITE, an ACK for a 2xx is forwarded as the proxy workers say. Responses go to the
+ * client transaction that sent the request, on this edge or, by the Via branch, on the edge that
+ * owns it. It owns the transaction layer it sits on.
  */
 export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
   readonly layer: TransactionLayer<RequestOrigin>;
+  readonly proxy: ForkingProxy;
+  readonly relay: EdgeRelay;
+  /** INVITEs cancelled while their decision was still being asked: answered 487 when it comes. */
+  private readonly cancelledEarly = new WeakSet<ServerTransaction<RequestOrigin>>();
   private inFlight = 0;
   private draining = false;
   /** Server transactions alive, to tell at shutdown which still owe a final response. */
@@ -55,6 +74,21 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
   constructor(options: RequestRouterOptions) {
     this.o = options;
     this.layer = new TransactionLayer(flowTransport, this, { clock: options.clock, timers: options.timers });
+    this.proxy = new ForkingProxy(
+      {
+        edgeId: options.edgeId,
+        bus: options.bus,
+        links: options.links,
+        clock: options.clock,
+        timers: options.timers,
+        timerCMs: options.timerCMs,
+        logger: options.logger,
+        counters: options.counters,
+        respond: (tx, status, o) => this.respond(tx, status, o),
+      },
+      (res) => this.onStrayResponse(res),
+    );
+    this.relay = new EdgeRelay(options.bus, options.edgeId, options.links, this.proxy, options.counters, options.logger);
     const retryAfterHeaders: HeaderList = [["Retry-After", String(options.retryAfterSeconds)]];
     this.retryAfter = { headers: retryAfterHeaders };
     this.optionsOk = optionsAnswer(options.supported);
@@ -89,33 +123,54 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     if (this.draining) return this.respond(tx, 503, this.retryAfter);
     switch (req.method) {
       case "REGISTER":
-        void this.decide(tx, req);
+        void this.decide(tx, req, REGISTRAR_SUBJECT);
         return;
       case "OPTIONS":
-        // RFC 3261 §11.2: the platform answers for itself; OPTIONS to a user needs the proxy tier.
+        // RFC 3261 §11.2: the platform answers for itself; OPTIONS to a user is routed.
         if (this.o.platform.isAddressedToPlatform(req, tx.dest.link.localIp)) return this.respond(tx, 200, this.optionsOk);
-        return this.respond(tx, 501);
+        void this.decide(tx, req, PROXY_SUBJECT);
+        return;
       case "CANCEL":
         // RFC 3261 §9.2: "If the UAS did not find a matching transaction for the CANCEL according
         // to the procedure above, it SHOULD respond to the CANCEL with a 481 [...]. Regardless of
         // the method of the original request, as long as the CANCEL matched an existing
-        // transaction, the UAS answers the CANCEL request itself with a 200 (OK) response." The
-        // INVITEs the edge holds have all been answered (501), so there is nothing to cancel.
-        // "The To tag of the response to the CANCEL and the To tag in the response to the
-        // original request SHOULD be the same."
+        // transaction, the UAS answers the CANCEL request itself with a 200 (OK) response."
+        // §16.10: a proxy then cancels the branches of the matched INVITE.
         return this.answerCancel(tx, req);
       default:
-        // RFC 3261 §8.2.1: a method the element does not implement; the proxy tier comes later.
-        return this.respond(tx, 501);
+        void this.decide(tx, req, PROXY_SUBJECT);
+        return;
     }
   }
 
-  /** An ACK for a 2xx, or one that matches nothing: the edge sends no 2xx to INVITE yet. */
-  onAck(ack: SipRequest, source: RequestOrigin): void {
-    this.o.logger.debug?.({ callId: safeCallId(ack), remote: source.flow.connectionId }, "stray ACK dropped");
+  /**
+   * A response from a socket (§18.1.2): to this edge's client transaction it belongs to, or to the
+   * edge that owns it (the Via branch names it: architecture invariant 1). One the platform did
+   * not send a request for is dropped.
+   */
+  receiveResponse(res: SipResponse, flow: Flow | undefined, receivedAtMs: number): void {
+    let owner: string | undefined;
+    try {
+      owner = branchOwner(res.topVia?.branch);
+    } catch {
+      owner = undefined;
+    }
+    if (owner === undefined) return this.onStrayResponse(res);
+    if (owner === this.o.edgeId) return this.proxy.receiveResponse(res);
+    this.relay.relayResponse(owner, res, flow, receivedAtMs);
   }
 
-  /** RFC 3261 §18.1.2: a response matching no client transaction (the edge has none yet). */
+  /**
+   * The ACK for a 2xx (it matches no transaction, RFC 3261 §17.2.3, or an Accepted one, RFC 6026
+   * §7.1): end to end, so it is routed like an in-dialog request, by the proxy workers, and
+   * forwarded without a transaction. An ACK is never answered.
+   */
+  onAck(ack: SipRequest, source: RequestOrigin): void {
+    if (this.draining) return this.o.logger.debug?.({ callId: safeCallId(ack) }, "ACK dropped while draining");
+    void this.decideAck(ack, source);
+  }
+
+  /** RFC 3261 §18.1.2: a response that matches no client transaction is dropped. */
   onStrayResponse(res: SipResponse): void {
     this.o.counters.dropped++;
     this.o.logger.debug?.({ status: res.status, callId: safeCallId(res) }, "response without transaction dropped");
@@ -142,39 +197,26 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     } catch {
       toTag = undefined;
     }
-    return this.respond(tx, 200, toTag === undefined ? undefined : { toTag });
+    this.respond(tx, 200, toTag === undefined ? undefined : { toTag });
+    // Not forwarded yet (its decision is being asked): it is answered 487 when the decision comes.
+    if (!this.proxy.cancel(invite) && invite.state === TransactionState.Proceeding) this.cancelledEarly.add(invite);
   }
 
-  private async decide(tx: ServerTransaction<RequestOrigin>, req: SipRequest): Promise<void> {
+  private async decide(tx: ServerTransaction<RequestOrigin>, req: SipRequest, subject: string): Promise<void> {
     const { counters, logger } = this.o;
     if (this.inFlight >= this.o.maxDecisionsInFlight) {
       // RFC 3261 §21.5.4 and invariant 7: overload is answered, not queued without bound.
       counters.overloaded++;
       return this.respond(tx, 503, this.retryAfter);
     }
-    this.inFlight++;
-    let outcome: DecisionOutcome;
-    try {
-      outcome = await this.o.decisions.askRegistrar(req, tx.dest);
-    } catch (e) {
-      outcome = { kind: "failed", reason: "asking failed", error: e };
-    } finally {
-      this.inFlight--;
+    const outcome = await this.ask(subject, req, tx.dest);
+    if (this.cancelledEarly.has(tx)) {
+      // §9.2: "the UAS [...] SHOULD respond to the original request with a 487".
+      return this.respond(tx, 487);
     }
     switch (outcome.kind) {
-      case "decision": {
-        const action = outcome.decision.action;
-        if (action?.$case === "respond") {
-          const r = respondOptions(action.value);
-          if (r.ok) return this.respond(tx, r.status, r.options);
-          counters.failedDecisions++;
-          logger.error({ reason: r.reason, callId: safeCallId(req) }, "unusable decision: answering 500");
-          return this.respond(tx, 500);
-        }
-        counters.failedDecisions++;
-        logger.error({ action: action?.$case, callId: safeCallId(req) }, "decision the edge cannot carry out: answering 500");
-        return this.respond(tx, 500);
-      }
+      case "decision":
+        return this.carryOut(tx, req, outcome.decision);
       case "unavailable":
         counters.unavailable++;
         logger.warn({ reason: outcome.reason, callId: safeCallId(req) }, "no decision: answering 503");
@@ -184,6 +226,62 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
         logger.error({ reason: outcome.reason, err: outcome.error, callId: safeCallId(req) }, "decision failed: answering 500");
         return this.respond(tx, 500);
     }
+  }
+
+  private async ask(subject: string, req: SipRequest, origin: RequestOrigin): Promise<DecisionOutcome> {
+    this.inFlight++;
+    try {
+      return await this.o.decisions.ask(subject, req, origin);
+    } catch (e) {
+      return { kind: "failed", reason: "asking failed", error: e };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private carryOut(tx: ServerTransaction<RequestOrigin>, req: SipRequest, decision: Decision): void {
+    const { counters, logger } = this.o;
+    const action = decision.action;
+    switch (action?.$case) {
+      case "respond": {
+        const r = respondOptions(action.value);
+        if (r.ok) return this.respond(tx, r.status, r.options);
+        counters.failedDecisions++;
+        logger.error({ reason: r.reason, callId: safeCallId(req) }, "unusable decision: answering 500");
+        return this.respond(tx, 500);
+      }
+      case "forward": {
+        const problem = forwardProblem(action.value);
+        if (problem === undefined) return this.proxy.forward(tx, req, action.value);
+        counters.failedDecisions++;
+        logger.error({ reason: problem, callId: safeCallId(req) }, "unusable forward decision: answering 500");
+        return this.respond(tx, 500);
+      }
+      default:
+        // A drop is for an ACK only: a request with a transaction must be answered.
+        counters.failedDecisions++;
+        logger.error({ action: action?.$case, callId: safeCallId(req) }, "decision the edge cannot carry out: answering 500");
+        return this.respond(tx, 500);
+    }
+  }
+
+  private async decideAck(ack: SipRequest, source: RequestOrigin): Promise<void> {
+    const { counters, logger } = this.o;
+    if (this.inFlight >= this.o.maxDecisionsInFlight) {
+      counters.overloaded++;
+      return logger.debug?.({ callId: safeCallId(ack) }, "ACK dropped: too many decisions in flight");
+    }
+    const outcome = await this.ask(PROXY_SUBJECT, ack, source);
+    if (outcome.kind !== "decision") return logger.warn({ reason: outcome.reason, callId: safeCallId(ack) }, "ACK dropped: no decision");
+    const action = outcome.decision.action;
+    if (action?.$case === "forward") {
+      const problem = forwardProblem(action.value);
+      if (problem === undefined) return this.proxy.forwardStateless(ack, source, action.value);
+      counters.failedDecisions++;
+      return logger.error({ reason: problem, callId: safeCallId(ack) }, "unusable forward decision for an ACK");
+    }
+    counters.dropped++;
+    logger.debug?.({ action: action?.$case, reason: action?.$case === "drop" ? action.value.reason : undefined, callId: safeCallId(ack) }, "ACK dropped");
   }
 
   /** Builds the response (with the stamped Via) and hands it to the transaction. */

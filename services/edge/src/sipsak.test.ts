@@ -32,7 +32,7 @@ describe("real peer: sipsak", { skip: missing }, () => {
     const { code, stdout } = await sipsak(["-vv", "-s", `sip:127.0.0.1:${t.address("udp").port}`]);
     assert.equal(code, 0, stdout);
     assert.match(stdout, /SIP\/2\.0 200 OK/);
-    assert.match(stdout, /Allow: REGISTER, OPTIONS, ACK, CANCEL/);
+    assert.match(stdout, /Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, MESSAGE/);
     assert.match(stdout, /received=127\.0\.0\.1/);
   });
 

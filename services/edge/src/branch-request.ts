@@ -1,0 +1,26 @@
+import type { Forward, Target } from "@sipfleet/proto";
+import { editMessage, parseMessage, type SipRequest } from "@sipfleet/sip";
+
+/**
+ * The request one branch sends (RFC 3261 §16.6 steps 1-8), built from the request as received:
+ * the platform's Via on top with the received one carrying what the server transport stamped
+ * (§18.2.1), the Route edits the decision asked for (popping the platform's own values, §16.4, or
+ * a rewrite for strict routing), the target's Route values on top (§16.6 step 5, a Path),
+ * header removals and additions, the target's Record-Route values (§16.6 step 4), its
+ * Request-URI (step 2), and Max-Forwards one lower (step 3). Every other header line is copied
+ * from the received bytes.
+ */
+export function buildBranchRequest(req: SipRequest, forward: Forward, target: Target, via: string, stampedVia: string | undefined): SipRequest {
+  const e = editMessage(req).prependVia(via);
+  if (stampedVia !== undefined) e.replaceTopVia(stampedVia);
+  if (forward.rewriteRoutes) e.removeHeader("Route");
+  else if (forward.popRoutes > 0) e.removeTopRoutes(forward.popRoutes);
+  for (const r of target.routes) e.prependHeader("Route", r);
+  if (forward.rewriteRoutes) for (const r of forward.routes) e.prependHeader("Route", r);
+  for (const name of forward.removeHeaders) e.removeHeader(name);
+  for (const h of forward.addHeaders) e.appendHeader(h.name, h.value);
+  for (const rr of target.recordRoutes) e.addRecordRoute(rr);
+  if (target.requestUri !== "") e.setRequestUri(target.requestUri);
+  e.decrementMaxForwards();
+  return parseMessage(e.toBuffer(), { maxSize: Number.MAX_SAFE_INTEGER }) as SipRequest;
+}

@@ -1,0 +1,552 @@
+import type { Bus } from "@sipfleet/bus";
+import type { Forward, Target } from "@sipfleet/proto";
+import { loopHash, platformBranch } from "@sipfleet/routing";
+import {
+  createCancel,
+  editMessage,
+  parseMessage,
+  TransactionError,
+  TransactionLayer,
+  TransactionState,
+  type Clock,
+  type ClientTransaction,
+  type ClientTransactionUser,
+  type HeaderList,
+  type ResponseOptions,
+  type ServerTransaction,
+  type SipRequest,
+  type SipResponse,
+  type TransactionLayerUser,
+  type TransactionTimers,
+} from "@sipfleet/sip";
+import { buildBranchRequest } from "./branch-request.js";
+import type { EdgeCounters } from "./edge-stats.js";
+import { RemoteFlowLink, type LocalLinks } from "./flow-links.js";
+import type { RequestOrigin } from "./flow.js";
+import { hopTransport, viaTransport, type Hop } from "./hop.js";
+import { hostPort } from "./ip-address.js";
+import type { EdgeLogger } from "./logger.js";
+import { resolveNextHop } from "./next-hop.js";
+import { challengesToAdd, selectBest, type BranchOutcome } from "./response-selection.js";
+
+export interface ForkingProxyOptions {
+  readonly edgeId: string;
+  readonly bus: Bus;
+  readonly links: LocalLinks;
+  readonly clock: Clock;
+  readonly timers: TransactionTimers;
+  /**
+   * RFC 3261 §16.6 step 11, Timer C: how long an INVITE branch may ring (reset by every
+   * provisional response) before it is cancelled; "MUST be greater than 3 minutes".
+   */
+  readonly timerCMs: number;
+  readonly logger: EdgeLogger;
+  readonly counters: EdgeCounters;
+  /** Answers a server transaction with a response the edge builds (408, 500, 430...). */
+  readonly respond: (tx: ServerTransaction<RequestOrigin>, status: number, options?: ResponseOptions) => void;
+}
+
+/** One branch of a forwarded request: a client transaction toward one target. */
+class Branch {
+  tx: ClientTransaction<Hop> | undefined;
+  request: SipRequest | undefined;
+  hop: Hop | undefined;
+  /** A provisional response arrived (a CANCEL may be sent, RFC 3261 §9.1). */
+  provisional = false;
+  /** Asked to stop: a CANCEL goes out as soon as a provisional response allows it. */
+  cancelWanted = false;
+  cancelSent = false;
+  /** Left behind by its group (timed out, cancelled): its end no longer moves the context on. */
+  abandoned = false;
+  outcome: BranchOutcome | undefined;
+  timerC: ReturnType<Clock["setTimer"]> | undefined;
+
+  constructor(
+    readonly ctx: ForkContext,
+    readonly group: number,
+    readonly target: Target,
+    readonly id: string,
+  ) {}
+
+  get done(): boolean {
+    return this.outcome !== undefined || this.abandoned;
+  }
+}
+
+/** RFC 3261 §16 "response context": everything about one forwarded request. */
+class ForkContext {
+  readonly branches: Branch[] = [];
+  readonly outcomes: BranchOutcome[] = [];
+  group = -1;
+  groupTimer: ReturnType<Clock["setTimer"]> | undefined;
+  /** A 2xx went upstream (INVITE: the call is answered; the other branches are cancelled). */
+  answered = false;
+  /** No more branches: CANCEL from upstream, a 6xx, or a 2xx. */
+  stopped = false;
+  /** Upstream CANCELled the request (487 is preferred when choosing the final response). */
+  cancelledByCaller = false;
+  /** The server transaction has its final response. */
+  finished = false;
+
+  constructor(
+    readonly tx: ServerTransaction<RequestOrigin>,
+    readonly request: SipRequest,
+    readonly forward: Forward,
+    readonly isInvite: boolean,
+    /** Computed once: the loop hash goes into every branch (RFC 3261 §16.6 step 8). */
+    readonly loopHash: string,
+  ) {}
+}
+
+/**
+ * The edge's proxy core (RFC 3261 §16.6-16.10): carries out a worker's Forward decision for a
+ * server transaction. One client transaction per target; groups of targets in parallel, groups
+ * one after another (serial forking); provisional and 2xx responses forwarded at once, the best
+ * final response (§16.7) otherwise; the other branches cancelled when one answers, on a 6xx, or
+ * when the caller cancels; Timer C on INVITE branches. A target on a flow another edge owns is
+ * reached through that edge (invariant 1); responses come back by the Via branch, which names
+ * this edge.
+ */
+export class ForkingProxy implements ClientTransactionUser<Hop> {
+  readonly clients: TransactionLayer<Hop>;
+  private readonly contexts = new Map<ServerTransaction<RequestOrigin>, ForkContext>();
+  /** Branches by their Via branch parameter: to find one a FlowFailed names. */
+  private readonly branchesById = new Map<string, Branch>();
+  private readonly byTx = new Map<ClientTransaction<Hop>, Branch>();
+  private readonly o: ForkingProxyOptions;
+
+  constructor(options: ForkingProxyOptions, strayResponses: (res: SipResponse) => void) {
+    this.o = options;
+    const tu: TransactionLayerUser<Hop> = {
+      // The client-side layer never receives requests.
+      onRequest: () => {},
+      onAck: () => {},
+      onTimeout: () => {},
+      onTransportError: () => {},
+      onStrayResponse: strayResponses,
+    };
+    this.clients = new TransactionLayer(hopTransport, tu, { clock: options.clock, timers: options.timers, tryingDelay: false });
+  }
+
+  /** Forwarded requests still waiting for their final response. */
+  get pending(): number {
+    return this.contexts.size;
+  }
+
+  /** Carries out a Forward decision for a server transaction (anything but ACK). */
+  forward(tx: ServerTransaction<RequestOrigin>, req: SipRequest, forward: Forward): void {
+    const ctx = new ForkContext(tx, req, forward, req.method === "INVITE", loopHash(req));
+    this.contexts.set(tx, ctx);
+    this.nextGroup(ctx);
+  }
+
+  /**
+   * The ACK for a 2xx (and any request the worker says to forward without a transaction): sent
+   * on to the first target, statelessly (RFC 3261 §16.11; the ACK of a 2xx is end to end).
+   */
+  async forwardStateless(req: SipRequest, origin: RequestOrigin, forward: Forward): Promise<void> {
+    const target = forward.groups.find((g) => g.targets.length > 0)?.targets[0];
+    if (target === undefined) return;
+    const id = platformBranch(this.o.edgeId, loopHash(req));
+    const hop = await this.hopFor(target, id, req, forward);
+    if (typeof hop === "string") {
+      this.o.logger.debug?.({ reason: hop, method: req.method }, "stateless forward dropped");
+      return;
+    }
+    try {
+      const out = buildBranchRequest(req, forward, target, this.via(hop, id), origin.stampedVia);
+      hop.link.send(out.bytes, hop.ip, hop.port);
+    } catch (e) {
+      this.o.logger.warn({ err: e, method: req.method }, "stateless forward failed");
+    }
+  }
+
+  /**
+   * A CANCEL from upstream for a forwarded INVITE (RFC 3261 §16.10): every pending branch is
+   * cancelled and no new one starts; the final response comes from the branches (487).
+   * Returns whether the INVITE was being forwarded here.
+   */
+  cancel(invite: ServerTransaction<RequestOrigin>): boolean {
+    const ctx = this.contexts.get(invite);
+    if (ctx === undefined) return false;
+    ctx.cancelledByCaller = true;
+    this.stop(ctx);
+    this.maybeFinish(ctx);
+    return true;
+  }
+
+  /** A response for one of this edge's client transactions (from its sockets or relayed). */
+  receiveResponse(res: SipResponse): void {
+    this.clients.receiveResponse(res);
+  }
+
+  /** Another edge could not send a branch's request: its flow is gone (RFC 5626 §5.3: 430). */
+  flowFailed(branchId: string): void {
+    const b = this.branchesById.get(branchId);
+    if (b === undefined || b.outcome !== undefined) return;
+    this.o.logger.debug?.({ branch: branchId }, "flow of a branch is gone");
+    b.tx?.terminate();
+    this.settle(b, { status: 430, response: undefined });
+  }
+
+  /** Abandons everything (shutdown). */
+  terminateAll(): void {
+    for (const ctx of this.contexts.values()) this.stop(ctx);
+    this.clients.terminateAll();
+    this.contexts.clear();
+  }
+
+  // ---- ClientTransactionUser ------------------------------------------------------------------
+
+  onResponse(res: SipResponse, tx: ClientTransaction<Hop>): void {
+    const b = this.byTx.get(tx);
+    if (b === undefined) return;
+    const ctx = b.ctx;
+    const status = res.status;
+    if (status < 200) {
+      b.provisional = true;
+      if (b.cancelWanted && !b.cancelSent) this.sendCancel(b);
+      if (status === 100) return;
+      if (ctx.isInvite && !b.cancelSent) this.armTimerC(b);
+      // §16.7 step 5: provisional responses other than 100 are forwarded at once.
+      if (!ctx.finished && !b.abandoned) this.forwardResponse(ctx, res);
+      return;
+    }
+    this.clearTimerC(b);
+    if (status < 300) {
+      // §16.7 step 5: "Any 2xx response to an INVITE request" is forwarded immediately, every one
+      // of them (each is a dialog); for other methods the first final response ends it.
+      if (b.outcome === undefined) this.recordOutcome(b, { status, response: res });
+      if (ctx.isInvite) {
+        this.forwardResponse(ctx, res);
+        if (!ctx.answered) {
+          ctx.answered = true;
+          ctx.finished = true;
+          // §16.7 step 10: "the proxy MUST [...] cancel all client pending transactions".
+          this.stop(ctx);
+        }
+        this.maybeForget(ctx);
+        return;
+      }
+      if (!ctx.finished) {
+        ctx.finished = true;
+        this.forwardResponse(ctx, res);
+        this.stop(ctx);
+      }
+      this.maybeForget(ctx);
+      return;
+    }
+    this.settle(b, { status, response: res });
+  }
+
+  onTimeout(tx: ClientTransaction<Hop>): void {
+    const b = this.byTx.get(tx);
+    // §16.7 step 2 / §16.8: a timeout counts as a 408 in the response context.
+    if (b !== undefined) this.settle(b, { status: 408, response: undefined });
+  }
+
+  onTransportError(err: unknown, tx: ClientTransaction<Hop>): void {
+    const b = this.byTx.get(tx);
+    if (b === undefined) return;
+    this.o.logger.debug?.({ err, branch: b.id }, "branch request could not be sent");
+    // §16.9: "treated as if a 503 [...] had been received"; a registered flow that broke is the
+    // RFC 5626 §5.3 case: 430 Flow Failed.
+    this.settle(b, { status: b.target.flow !== undefined ? 430 : 503, response: undefined });
+  }
+
+  onTerminated(tx: ClientTransaction<Hop>): void {
+    const b = this.byTx.get(tx);
+    this.byTx.delete(tx);
+    if (b === undefined) return;
+    this.branchesById.delete(b.id);
+    this.clearTimerC(b);
+    this.maybeForget(b.ctx);
+  }
+
+  // ---- the response context --------------------------------------------------------------------
+
+  private nextGroup(ctx: ForkContext): void {
+    const groups = ctx.forward.groups;
+    while (++ctx.group < groups.length) {
+      const g = groups[ctx.group];
+      if (g === undefined || g.targets.length === 0) continue;
+      if (g.timeoutMs > 0) ctx.groupTimer = this.o.clock.setTimer(g.timeoutMs, ForkingProxy.groupTimerFired, { proxy: this, ctx, group: ctx.group });
+      for (const target of g.targets) this.startBranch(ctx, target);
+      return;
+    }
+    this.maybeFinish(ctx);
+  }
+
+  private startBranch(ctx: ForkContext, target: Target): void {
+    const id = platformBranch(this.o.edgeId, ctx.loopHash);
+    const b = new Branch(ctx, ctx.group, target, id);
+    ctx.branches.push(b);
+    this.branchesById.set(id, b);
+    const hop = target.flow !== undefined ? this.flowHop(target, id) : undefined;
+    if (hop !== undefined || target.flow !== undefined) {
+      this.sendBranch(b, hop ?? "the registered flow is gone");
+      return;
+    }
+    void this.hopFor(target, id, ctx.request, ctx.forward).then(
+      (h) => this.sendBranch(b, h),
+      (e: unknown) => this.sendBranch(b, `next hop: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+
+  private sendBranch(b: Branch, hop: Hop | string): void {
+    const ctx = b.ctx;
+    if (b.done) return;
+    if (ctx.stopped) {
+      // Stopped while the next hop was looked up: nothing was sent, nothing to cancel.
+      b.abandoned = true;
+      this.branchesById.delete(b.id);
+      return this.maybeFinish(ctx);
+    }
+    if (typeof hop === "string") {
+      this.o.logger.debug?.({ reason: hop, branch: b.id }, "branch not sent");
+      this.branchesById.delete(b.id);
+      return this.settle(b, { status: b.target.flow !== undefined ? 430 : 503, response: undefined });
+    }
+    let req: SipRequest;
+    try {
+      req = buildBranchRequest(ctx.request, ctx.forward, b.target, this.via(hop, b.id), ctx.tx.dest.stampedVia);
+    } catch (e) {
+      this.o.logger.warn({ err: e, branch: b.id }, "branch request could not be built");
+      this.branchesById.delete(b.id);
+      return this.settle(b, { status: 500, response: undefined });
+    }
+    b.request = req;
+    b.hop = hop;
+    let tx: ClientTransaction<Hop>;
+    try {
+      tx = this.clients.sendRequest(req, hop, hop.link.reliable, this);
+    } catch (e) {
+      this.o.logger.error({ err: e, branch: b.id }, "bug: branch transaction refused");
+      this.branchesById.delete(b.id);
+      return this.settle(b, { status: 500, response: undefined });
+    }
+    // A synchronous transport error has already settled the branch through onTransportError;
+    // byTx is set after sendRequest returns, so record it now if so.
+    if (tx.state === TransactionState.Terminated) {
+      if (b.outcome === undefined) this.settle(b, { status: b.target.flow !== undefined ? 430 : 503, response: undefined });
+      return;
+    }
+    b.tx = tx;
+    this.byTx.set(tx, b);
+    if (ctx.isInvite) this.armTimerC(b);
+  }
+
+  /** Records a branch's final outcome and moves the context on. */
+  private settle(b: Branch, outcome: BranchOutcome): void {
+    if (b.outcome !== undefined) return;
+    this.clearTimerC(b);
+    this.recordOutcome(b, outcome);
+    const ctx = b.ctx;
+    // §16.7 step 9 / §16.7 step 10: a 6xx to an INVITE ends the search: cancel the rest.
+    if (ctx.isInvite && outcome.status >= 600 && !ctx.finished) this.stop(ctx);
+    this.maybeFinish(ctx);
+  }
+
+  /**
+   * A branch its group left behind (the group rang too long and was cancelled) keeps its outcome
+   * out of the choice: its 487 is the platform's doing, not an answer the caller should get.
+   */
+  private recordOutcome(b: Branch, outcome: BranchOutcome): void {
+    b.outcome = outcome;
+    if (!b.abandoned || outcome.status < 300 || outcome.status >= 600) b.ctx.outcomes.push(outcome);
+  }
+
+  /**
+   * When every branch of the current group is done: the next group, or the final response
+   * (§16.7 step 6). A context whose final response went out is forgotten once its branches end.
+   */
+  private maybeFinish(ctx: ForkContext): void {
+    if (ctx.finished) return this.maybeForget(ctx);
+    for (const b of ctx.branches) if (!b.done && (b.group === ctx.group || ctx.stopped)) return;
+    if (!ctx.stopped && ctx.group < ctx.forward.groups.length) {
+      this.clearGroupTimer(ctx);
+      return this.nextGroup(ctx);
+    }
+    ctx.finished = true;
+    this.clearGroupTimer(ctx);
+    this.sendBest(ctx);
+    this.maybeForget(ctx);
+  }
+
+  private sendBest(ctx: ForkContext): void {
+    const best = selectBest(ctx.outcomes, ctx.cancelledByCaller);
+    if (best === undefined) return this.o.respond(ctx.tx, ctx.cancelledByCaller ? 487 : 408);
+    // §16.7 step 6: "If the only response that was received is a 503, the proxy SHOULD generate
+    // a 500 response and forward that upstream": a 503 would tell the caller the whole platform
+    // is unavailable.
+    if (best.status === 503) return this.o.respond(ctx.tx, 500);
+    if (best.response === undefined) {
+      return this.o.respond(ctx.tx, best.status, best.status === 430 ? { reason: "Flow Failed" } : undefined);
+    }
+    this.forwardResponse(ctx, best.response, challengesToAdd(best, ctx.outcomes));
+  }
+
+  /** §16.7 steps 3 and 8: the response without the platform's Via, through the server transaction. */
+  private forwardResponse(ctx: ForkContext, res: SipResponse, extra: HeaderList = []): void {
+    let out: SipResponse;
+    try {
+      const e = editMessage(res).removeTopVia();
+      for (const [name, value] of extra) e.appendHeader(name, value);
+      out = parseMessage(e.toBuffer(), { maxSize: Number.MAX_SAFE_INTEGER }) as SipResponse;
+    } catch (e) {
+      this.o.logger.warn({ err: e, status: res.status }, "response could not be forwarded");
+      return;
+    }
+    try {
+      ctx.tx.respond(out);
+    } catch (e) {
+      if (e instanceof TransactionError) this.o.logger.debug?.({ reason: e.message, status: res.status }, "response not forwarded");
+      else this.o.logger.error({ err: e, status: res.status }, "response forwarding failed");
+    }
+  }
+
+  /** No new branches; pending ones are cancelled (INVITE) or left to end by themselves. */
+  private stop(ctx: ForkContext): void {
+    ctx.stopped = true;
+    this.clearGroupTimer(ctx);
+    for (const b of ctx.branches) {
+      if (b.outcome !== undefined) continue;
+      if (b.tx === undefined) continue; // still resolving: sendBranch sees `stopped`
+      if (ctx.isInvite) this.requestCancel(b);
+    }
+  }
+
+  /** §9.1: a CANCEL only once a provisional response came; until then it waits. */
+  private requestCancel(b: Branch): void {
+    if (b.cancelWanted) return;
+    b.cancelWanted = true;
+    if (b.provisional) this.sendCancel(b);
+  }
+
+  private sendCancel(b: Branch): void {
+    const req = b.request;
+    const hop = b.hop;
+    if (req === undefined || hop === undefined || b.cancelSent) return;
+    b.cancelSent = true;
+    // §9.1: a branch that does not end within 64*T1 of its CANCEL is given up.
+    this.clearTimerC(b);
+    b.timerC = this.o.clock.setTimer(this.o.timers.B, ForkingProxy.timerCFired, { proxy: this, branch: b });
+    let cancel: SipRequest;
+    try {
+      cancel = createCancel(req);
+    } catch (e) {
+      this.o.logger.warn({ err: e, branch: b.id }, "CANCEL could not be built");
+      return;
+    }
+    try {
+      // Its answer (200) means nothing here: the INVITE branch ends with its own 487.
+      this.clients.sendRequest(cancel, hop, hop.link.reliable, IGNORE_RESPONSES);
+    } catch (e) {
+      this.o.logger.warn({ err: e, branch: b.id }, "CANCEL could not be sent");
+    }
+  }
+
+  private maybeForget(ctx: ForkContext): void {
+    if (!ctx.finished) return;
+    for (const b of ctx.branches) if (b.tx !== undefined && b.tx.state !== TransactionState.Terminated && b.outcome === undefined) return;
+    // 2xx retransmissions from answered branches still arrive through their transactions
+    // (Accepted state, RFC 6026) and are forwarded until those end.
+    for (const b of ctx.branches) if (b.tx !== undefined && b.tx.state === TransactionState.Accepted) return;
+    this.contexts.delete(ctx.tx);
+  }
+
+  // ---- timers ----------------------------------------------------------------------------------
+
+  private armTimerC(b: Branch): void {
+    this.clearTimerC(b);
+    b.timerC = this.o.clock.setTimer(this.o.timerCMs, ForkingProxy.timerCFired, { proxy: this, branch: b });
+  }
+
+  private clearTimerC(b: Branch): void {
+    if (b.timerC !== undefined) this.o.clock.clearTimer(b.timerC);
+    b.timerC = undefined;
+  }
+
+  private clearGroupTimer(ctx: ForkContext): void {
+    if (ctx.groupTimer !== undefined) this.o.clock.clearTimer(ctx.groupTimer);
+    ctx.groupTimer = undefined;
+  }
+
+  /**
+   * §16.8: "If the client transaction has received a provisional response, the proxy MUST
+   * generate a CANCEL request matching that transaction. If the client transaction has not
+   * received a provisional response, the proxy MUST behave as if the transaction received a 408".
+   */
+  private static timerCFired(arg: { proxy: ForkingProxy; branch: Branch }): void {
+    const { proxy, branch: b } = arg;
+    b.timerC = undefined;
+    if (b.outcome !== undefined) return;
+    if (b.provisional && !b.cancelSent) return proxy.requestCancel(b);
+    // No provisional response, or a CANCEL that was not answered with a final response in time
+    // (§9.1: after 64*T1 "the client SHOULD then consider the original transaction cancelled").
+    b.tx?.terminate();
+    proxy.settle(b, { status: 408, response: undefined });
+  }
+
+  /** A serial group rang too long: its branches are cancelled and the next group starts. */
+  private static groupTimerFired(arg: { proxy: ForkingProxy; ctx: ForkContext; group: number }): void {
+    const { proxy, ctx, group } = arg;
+    ctx.groupTimer = undefined;
+    if (ctx.finished || ctx.stopped || ctx.group !== group) return;
+    for (const b of ctx.branches) {
+      if (b.group !== group || b.outcome !== undefined) continue;
+      b.abandoned = true;
+      if (ctx.isInvite) proxy.requestCancel(b);
+    }
+    proxy.maybeFinish(ctx);
+  }
+
+  // ---- hops ------------------------------------------------------------------------------------
+
+  /** The hop of a target on a registered flow: this edge's own socket, or the owner edge. */
+  private flowHop(target: Target, branchId: string): Hop | undefined {
+    const flow = target.flow;
+    if (flow === undefined || flow.remote === undefined) return undefined;
+    if (flow.edgeId === this.o.edgeId) return this.o.links.hopFor(flow);
+    return { link: new RemoteFlowLink(this.o.bus, flow, this.o.edgeId, branchId), ip: flow.remote.ip, port: flow.remote.port };
+  }
+
+  /** The hop of any target: its flow, or the address of its next-hop URI. */
+  private async hopFor(target: Target, branchId: string, req: SipRequest, forward: Forward): Promise<Hop | string> {
+    if (target.flow !== undefined) return this.flowHop(target, branchId) ?? "the registered flow is gone";
+    const uri = target.routes[0] ?? (forward.rewriteRoutes ? forward.routes[0] : undefined);
+    const next = await resolveNextHop(uri !== undefined ? routeUri(uri) : nextHopAfterPops(req, forward, target));
+    if (typeof next === "string") return next;
+    if (next.transport !== "udp") return `no ${next.transport} connection to ${hostPort(next.ip, next.port)} (the edge opens no outbound connections yet)`;
+    const link = this.o.links.udpFor(next.ip);
+    if (link === undefined) return `no UDP socket for ${next.ip}`;
+    return { link, ip: next.ip, port: next.port };
+  }
+
+  private via(hop: Hop, branchId: string): string {
+    return `${viaTransport(hop.link)} ${hostPort(hop.link.localIp, hop.link.localPort)};branch=${branchId};rport`;
+  }
+}
+
+const IGNORE_RESPONSES: ClientTransactionUser<Hop> = {
+  onResponse: () => {},
+  onTimeout: () => {},
+  onTransportError: () => {},
+};
+
+/** The URI inside a Route value (`<sip:...;lr>` or a bare URI). */
+function routeUri(value: string): string {
+  const open = value.indexOf("<");
+  if (open < 0) return value.trim();
+  const close = value.indexOf(">", open);
+  return close < 0 ? value.slice(open + 1) : value.slice(open + 1, close);
+}
+
+/** The next hop of a request after the decision's Route pops: the next Route or the Request-URI. */
+function nextHopAfterPops(req: SipRequest, forward: Forward, target: Target): string {
+  const routes = req.route;
+  const remaining = forward.rewriteRoutes ? [] : routes.slice(forward.popRoutes);
+  const first = remaining[0];
+  if (first !== undefined) return first.uriText;
+  return target.requestUri !== "" ? target.requestUri : req.uriText;
+}

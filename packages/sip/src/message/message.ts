@@ -6,6 +6,7 @@ import { excerpt, findUnquoted, isToken, splitList, trimEnd } from "../header/le
 import { parseNameAddr, parseNameAddrList, type NameAddr } from "../header/name-addr.js";
 import { MAX_DELTA_SECONDS, MAX_MAX_FORWARDS, parseUnsigned } from "../header/numbers.js";
 import { parseVia, parseViaList, type Via } from "../header/via.js";
+import { scanCSeq, scanNameAddr, scanNameAddrList, scanVia } from "../header/byte-scan.js";
 import { parseUri, type Uri } from "../uri/index.js";
 import { canonicalHeaderName, H, isListHeader } from "./header-names.js";
 import { fromWire } from "./wire-text.js";
@@ -202,6 +203,12 @@ export abstract class SipMessage {
   }
 
   private nameAddrAt(i: number, what: string): NameAddr {
+    if (!this.folded) {
+      const o = this.headerTable.offsets;
+      const start = o[i * 4 + 1] as number;
+      const end = o[i * 4 + 2] as number;
+      return scanNameAddr(this.raw, this.head, start, end, false) ?? parseNameAddr(this.head, start, end, what);
+    }
     const [v, start, end] = this.valueSpan(i);
     return parseNameAddr(v, start, end, what);
   }
@@ -227,6 +234,12 @@ export abstract class SipMessage {
       if (this.viaCache !== undefined) return (this.topViaCache = this.viaCache[0]);
       const i = this.lineIndex(H.via, 0);
       if (i < 0) return undefined;
+      if (!this.folded) {
+        const o = this.headerTable.offsets;
+        const start = o[i * 4 + 1] as number;
+        const end = o[i * 4 + 2] as number;
+        return (this.topViaCache = scanVia(this.raw, this.head, start, end, true) ?? parseVia(this.head, start, end, true));
+      }
       const [v, start, end] = this.valueSpan(i);
       this.topViaCache = parseVia(v, start, end, true);
     }
@@ -273,7 +286,14 @@ export abstract class SipMessage {
 
   get cseq(): CSeq {
     if (this.cseqCache === undefined) {
-      const [v, a, b] = this.valueSpan(this.requiredLine(H.cseq, "CSeq"));
+      const line = this.requiredLine(H.cseq, "CSeq");
+      if (!this.folded) {
+        const o = this.headerTable.offsets;
+        const a = o[line * 4 + 1] as number;
+        const b = o[line * 4 + 2] as number;
+        return (this.cseqCache = scanCSeq(this.raw, this.head, a, b) ?? parseCSeq(this.head, a, b));
+      }
+      const [v, a, b] = this.valueSpan(line);
       this.cseqCache = parseCSeq(v, a, b);
     }
     return this.cseqCache;
@@ -382,6 +402,11 @@ export abstract class SipMessage {
   private nameAddrList(key: string, what: string): NameAddr[] {
     const out: NameAddr[] = [];
     for (let i = this.lineIndex(key, 0); i >= 0; i = this.lineIndex(key, i + 1)) {
+      if (!this.folded) {
+        const o = this.headerTable.offsets;
+        scanNameAddrList(this.raw, this.head, what, out, o[i * 4 + 1] as number, o[i * 4 + 2] as number);
+        continue;
+      }
       const [v, start, end] = this.valueSpan(i);
       parseNameAddrList(v, what, out, start, end);
     }

@@ -40,18 +40,16 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
 
   // The table is built in module-level arrays that keep their capacity, then copied out at its
   // exact size: pushing onto fresh arrays grew (and copied) them three times per message.
-  const keys = tableKeys;
-  const offsets = tableOffsets;
   let lines = 0;
   let folded = false;
   let defect: MessageDefect | undefined;
   let contentLengthLine = -1;
 
-  // Line ends and colons are found with the string's indexOf (memchr-fast); the few single
-  // chars looked at around them are read from the bytes, which costs about half a charCodeAt.
+  // Line ends are found with the string's indexOf (memchr-fast, cheaper than a loop over a
+  // line's bytes); the name and the chars around the value are read from the bytes, where an
+  // indexed read costs about a third of a charCodeAt.
   let pos = headersStart;
   let headersEndAt = -1;
-  let colon = -1;
   while (headersEndAt < 0) {
     let lineEnd = lineEndAt(head, pos);
     if (lineEnd < 0) throw notTerminated(raw.length);
@@ -66,36 +64,26 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
       lineEnd = lineEndAt(head, lineEnd + 2);
       if (lineEnd < 0) throw notTerminated(raw.length);
     }
-    // The next ':' is searched for only when the last one found lies behind us, so lines without
-    // one cannot make the scan quadratic.
-    if (colon < pos) {
-      colon = head.indexOf(":", pos);
-      if (colon < 0) colon = head.length;
+    // header-name = token, then optional SP/HTAB and the ':' (RFC 3261 §7.3.1). A line that is not
+    // so is taken apart by badLine, off the common path.
+    let nameEnd = pos;
+    while (nameEnd < lineEnd && TOKEN_CHAR[raw[nameEnd] as number] === 1) nameEnd++;
+    let colon = nameEnd;
+    while (colon < lineEnd && isWsp(raw[colon] as number)) colon++;
+    if (nameEnd === pos || colon === lineEnd || raw[colon] !== 58 /* : */) {
+      defect ??= badLine(head, pos, lineEnd);
+      // Kept (with an empty key) so that serialization still reproduces the message.
+      addLine(lines++, "", pos, lineEnd, lineEnd, lineEnd);
+      pos = lineEnd + 2;
+      continue;
     }
-    let nameEnd = colon > lineEnd ? lineEnd : colon;
-    while (nameEnd > pos && isWsp(raw[nameEnd - 1] as number)) nameEnd--;
-    let key = colon <= lineEnd ? knownHeaderNameIn(raw, pos, nameEnd) : undefined;
-    if (key === undefined) {
-      if (colon > lineEnd || nameEnd === pos || !isTokenRange(head, pos, nameEnd)) {
-        const what = isWsp(raw[pos] as number)
-          ? "header section starts with a continuation line"
-          : colon > lineEnd
-            ? "header line without ':'"
-            : "invalid header name";
-        defect ??= { reason: `${what}: "${excerpt(head, pos)}"`, offset: pos };
-        // Kept (with an empty key) so that serialization still reproduces the message.
-        addLine(lines++, "", pos, lineEnd, lineEnd, lineEnd);
-        pos = lineEnd + 2;
-        continue;
-      }
-      key = canonicalHeaderName(head.slice(pos, nameEnd));
-    }
+    const key = knownHeaderNameIn(raw, pos, nameEnd) ?? canonicalHeaderName(head.slice(pos, nameEnd));
     let vStart = colon + 1;
     while (vStart < lineEnd && isLws(raw[vStart] as number)) vStart++;
     let vEnd = lineEnd;
     while (vEnd > vStart && isLws(raw[vEnd - 1] as number)) vEnd--;
     if (key === H.contentLength) {
-      if (contentLengthLine >= 0 && head.slice(vStart, vEnd) !== valueOf(head, offsets, contentLengthLine)) {
+      if (contentLengthLine >= 0 && head.slice(vStart, vEnd) !== valueOf(head, tableOffsets, contentLengthLine)) {
         // RFC 4475 §3.3.9: multiple differing Content-Length values are answered with 400.
         defect ??= { reason: "multiple Content-Length values", offset: pos };
       }
@@ -108,15 +96,15 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   const bodyStart = headersEndAt + 4;
   let bodyEnd = raw.length;
   if (contentLengthLine >= 0) {
-    const v = valueOf(head, offsets, contentLengthLine);
+    const v = valueOf(head, tableOffsets, contentLengthLine);
     const cl = parseContentLength(v);
     if (cl < 0) {
-      defect ??= { reason: `Content-Length: "${excerpt(v, 0)}" is not a number`, offset: offsets[contentLengthLine * 4] as number };
+      defect ??= { reason: `Content-Length: "${excerpt(v, 0)}" is not a number`, offset: tableOffsets[contentLengthLine * 4] as number };
     } else if (cl > raw.length - bodyStart) {
       // RFC 3261 §18.3: a datagram shorter than Content-Length says is answered 400.
       defect ??= {
         reason: `Content-Length ${cl} larger than the ${raw.length - bodyStart}-byte body`,
-        offset: offsets[contentLengthLine * 4] as number,
+        offset: tableOffsets[contentLengthLine * 4] as number,
       };
     } else {
       // RFC 3261 §18.3: octets past Content-Length in a datagram are discarded.
@@ -125,6 +113,8 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   }
   if (bodyEnd < bodyStart) bodyEnd = bodyStart > raw.length ? raw.length : bodyStart;
 
+  const keys = tableKeys.slice(0, lines);
+  const offsets = tableOffsets.slice(0, lines * 4);
   if (tableOffsets.length > KEPT_TABLE_LINES * 4) {
     tableKeys = [];
     tableOffsets = [];
@@ -138,8 +128,8 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
     bodyStart: Math.min(bodyStart, raw.length),
     bodyEnd,
     version: "",
-    keys: keys.slice(0, lines),
-    offsets: offsets.slice(0, lines * 4),
+    keys,
+    offsets,
     folded,
     defect,
   };
@@ -247,6 +237,17 @@ function lineEndAt(text: string, from: number): number {
   let cr = text.indexOf("\r", from);
   while (cr >= 0 && text.charCodeAt(cr + 1) !== 10) cr = text.indexOf("\r", cr + 1);
   return cr;
+}
+
+/** What is wrong with a header line that is not `token *WSP ":" ...` (the first line of the section starts with WSP, or no ':'). */
+function badLine(head: string, pos: number, lineEnd: number): MessageDefect {
+  const colon = head.indexOf(":", pos);
+  const what = isWsp(head.charCodeAt(pos))
+    ? "header section starts with a continuation line"
+    : colon < 0 || colon > lineEnd
+      ? "header line without ':'"
+      : "invalid header name";
+  return { reason: `${what}: "${excerpt(head, pos)}"`, offset: pos };
 }
 
 function notTerminated(length: number): ParseError {

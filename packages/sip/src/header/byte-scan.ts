@@ -1,8 +1,7 @@
 import { charTable, C_HOST, C_PARAM, C_USER } from "../uri/uri-chars.js";
 import type { HostType } from "../uri/uri-host.js";
 import { METHODS, type CSeq } from "./cseq.js";
-import { TOKEN_CHAR } from "./lexer.js";
-import { lastScanEnd } from "./lexer.js";
+import { lastScanEnd, TOKEN_CHAR as IMPORTED_TOKEN_CHAR } from "./lexer.js";
 import { NameAddr, parseNameAddr } from "./name-addr.js";
 import { Via } from "./via.js";
 
@@ -34,6 +33,13 @@ const LT = 0x3c;
 const GT = 0x3e;
 const AT = 0x40;
 const QUESTION = 0x3f;
+
+/*
+ * Every table is this module's own: an imported binding is read through its module cell, with a
+ * check that it is initialized, on every access — in a loop over bytes that cost more than the
+ * table read itself.
+ */
+const TOKEN_CHAR: Uint8Array = IMPORTED_TOKEN_CHAR.slice();
 
 /** Chars of an unquoted generic-param value (lexer.ts PARAM_VALUE_CHAR): token chars, ":", "[", "]". */
 const PARAM_VALUE: Uint8Array = (() => {

@@ -153,6 +153,64 @@ const [lengthFactor, firstFactor] = ((): [number, number] => {
 
 const MAX_KNOWN_LENGTH = Math.max(...nameLength);
 
+/*
+ * The parser's lookup, which reads no byte twice for names of up to 8 bytes. While it scans a
+ * name for token chars it packs, folded through FOLD, the first four bytes into one 32-bit word
+ * (`head`) and the last four into another (`tail`): with the length they spell the whole name
+ * when it is at most 8 bytes long, and only the bytes between them are compared otherwise.
+ */
+const WORD_SLOTS = 512;
+/** Per candidate, its head and tail words (see packedHeaderKey). */
+const headWord = new Int32Array(nameStart.length);
+const tailWord = new Int32Array(nameStart.length);
+/** Per slot, the candidate whose (length, head, tail) hashes there, or -1. */
+const wordSlot = new Int16Array(WORD_SLOTS).fill(-1);
+
+function wordSlotOf(length: number, head: number, tail: number, factor: number): number {
+  return Math.imul(head ^ Math.imul(tail, 0x9e3779b1) ^ length, factor) >>> 23;
+}
+
+/** The multiplier of wordSlotOf that gives every known name a slot of its own. */
+const wordFactor = ((): number => {
+  for (let c = 0; c < nameKey.length; c++) {
+    let head = 0;
+    let tail = 0;
+    for (let k = 0; k < (nameLength[c] as number); k++) {
+      tail = (tail << 8) | (NAME_BYTES[(nameStart[c] as number) + k] as number);
+      if (k < 4) head = tail;
+    }
+    headWord[c] = head;
+    tailWord[c] = tail;
+  }
+  tryFactor: for (let factor = 0x2545f491; factor < 0x2545f491 + 100000; factor += 2) {
+    wordSlot.fill(-1);
+    for (let c = 0; c < nameKey.length; c++) {
+      const slot = wordSlotOf(nameLength[c] as number, headWord[c] as number, tailWord[c] as number, factor);
+      if (wordSlot[slot] !== -1) continue tryFactor;
+      wordSlot[slot] = c;
+    }
+    return factor;
+  }
+  throw new Error("header-names: no collision-free word slots for the known names");
+})();
+
+/**
+ * The canonical key of the header name `bytes[start, start + length)`, whose bytes the caller has
+ * checked to be token chars while packing them: `head` holds the first min(4, length) of them and
+ * `tail` the last min(4, length), each folded through FOLD and shifted in one at a time
+ * (`w = (w << 8) | FOLD[byte]`). Undefined when it is not a known name.
+ */
+export function packedHeaderKey(bytes: Uint8Array, start: number, length: number, head: number, tail: number): string | undefined {
+  if (length > MAX_KNOWN_LENGTH) return undefined;
+  const c = wordSlot[wordSlotOf(length, head, tail, wordFactor)] as number;
+  if (c < 0 || nameLength[c] !== length || headWord[c] !== head || tailWord[c] !== tail) return undefined;
+  if (length > 8) {
+    const m = (nameStart[c] as number) - start;
+    for (let k = start + 4, end = start + length - 4; k < end; k++) if (FOLD[bytes[k] as number] !== NAME_BYTES[m + k]) return undefined;
+  }
+  return nameKey[c];
+}
+
 /**
  * The canonical key of the header name `bytes[start, end)` when it names a known header (in any
  * case, compact forms included), matched in place without allocating; undefined otherwise.

@@ -1,7 +1,7 @@
 import { MessageTooLargeError, ParseError } from "../errors.js";
 import { METHODS } from "../header/cseq.js";
 import { excerpt, internSlice, isSip20At, TOKEN_CHAR } from "../header/lexer.js";
-import { canonicalHeaderName, H, knownHeaderNameIn } from "./header-names.js";
+import { canonicalHeaderName, FOLD as IMPORTED_FOLD, type H, packedHeaderKey } from "./header-names.js";
 import { type MessageDefect, type ParsedParts, SipRequest, SipResponse } from "./message.js";
 
 export interface ParseOptions {
@@ -66,8 +66,18 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
     }
     // header-name = token, then optional SP/HTAB and the ':' (RFC 3261 §7.3.1). A line that is not
     // so is taken apart by badLine, off the common path.
+    // The name's bytes are read once: their token check also folds them, and the first and last
+    // four are kept for packedHeaderKey.
     let nameEnd = pos;
-    while (nameEnd < lineEnd && TOKEN_CHAR[raw[nameEnd] as number] === 1) nameEnd++;
+    let nameHead = 0;
+    let nameTail = 0;
+    while (nameEnd < lineEnd) {
+      const f = FOLD[raw[nameEnd] as number] as number;
+      if (f === 0) break;
+      nameTail = (nameTail << 8) | f;
+      if (nameEnd - pos < 4) nameHead = nameTail;
+      nameEnd++;
+    }
     let colon = nameEnd;
     while (colon < lineEnd && isWsp(raw[colon] as number)) colon++;
     if (nameEnd === pos || colon === lineEnd || raw[colon] !== 58 /* : */) {
@@ -77,12 +87,12 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
       pos = lineEnd + 2;
       continue;
     }
-    const key = knownHeaderNameIn(raw, pos, nameEnd) ?? canonicalHeaderName(head.slice(pos, nameEnd));
+    const key = packedHeaderKey(raw, pos, nameEnd - pos, nameHead, nameTail) ?? canonicalHeaderName(head.slice(pos, nameEnd));
     let vStart = colon + 1;
     while (vStart < lineEnd && isLws(raw[vStart] as number)) vStart++;
     let vEnd = lineEnd;
     while (vEnd > vStart && isLws(raw[vEnd - 1] as number)) vEnd--;
-    if (key === H.contentLength) {
+    if (key === CONTENT_LENGTH) {
       if (contentLengthLine >= 0 && head.slice(vStart, vEnd) !== valueOf(head, tableOffsets, contentLengthLine)) {
         // RFC 4475 §3.3.9: multiple differing Content-Length values are answered with 400.
         defect ??= { reason: "multiple Content-Length values", offset: pos };
@@ -135,6 +145,16 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   };
   return isStatusLine(head, start) ? parseStatusLine(parts, start, startLineEnd) : parseRequestLine(parts, start, startLineEnd);
 }
+
+/**
+ * header-names.ts FOLD, as a table of this module: an imported binding is read through its module
+ * cell (with a check that it is initialized) on every access, which in the name loop cost more
+ * than the table read itself.
+ */
+const FOLD: Uint8Array = IMPORTED_FOLD.slice();
+
+/** H.contentLength as a literal: compared with it the key is a pointer compare, not a property load and a string compare. */
+const CONTENT_LENGTH: typeof H.contentLength = "content-length";
 
 let tableKeys: string[] = [];
 let tableOffsets: number[] = [];

@@ -1,6 +1,6 @@
 import { MessageTooLargeError, ParseError } from "../errors.js";
-import { METHODS } from "../header/cseq.js";
-import { excerpt, internSlice, isSip20At, TOKEN_CHAR } from "../header/lexer.js";
+import { methodAt } from "../header/byte-scan.js";
+import { excerpt, isSip20At, TOKEN_CHAR } from "../header/lexer.js";
 import { canonicalHeaderName, FOLD as IMPORTED_FOLD, type H, packedHeaderKey } from "./header-names.js";
 import { type MessageDefect, type ParsedParts, SipRequest, SipResponse } from "./message.js";
 
@@ -143,7 +143,7 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
     folded,
     defect,
   };
-  return isStatusLine(head, start) ? parseStatusLine(parts, start, startLineEnd) : parseRequestLine(parts, start, startLineEnd);
+  return isStatusLine(raw, start) ? parseStatusLine(parts, start, startLineEnd) : parseRequestLine(parts, start, startLineEnd);
 }
 
 /**
@@ -152,6 +152,8 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
  * than the table read itself.
  */
 const FOLD: Uint8Array = IMPORTED_FOLD.slice();
+/** lexer.ts TOKEN_CHAR, as a table of this module (see FOLD). */
+const TOKEN: Uint8Array = TOKEN_CHAR.slice();
 
 /** H.contentLength as a literal: compared with it the key is a pointer compare, not a property load and a string compare. */
 const CONTENT_LENGTH: typeof H.contentLength = "content-length";
@@ -172,6 +174,18 @@ function addLine(line: number, key: string, start: number, vStart: number, vEnd:
 
 /** SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2). Unanswerable, so errors throw. */
 function parseStatusLine(p: ParsedParts, start: number, end: number): SipResponse {
+  const raw = p.raw;
+  // What nearly every status line starts with, `SIP/2.0 ddd`, read from the bytes.
+  if (end - start >= 11 && isSip20Bytes(raw, start) && raw[start + 7] === 32) {
+    const d0 = (raw[start + 8] as number) - 0x30;
+    const d1 = (raw[start + 9] as number) - 0x30;
+    const d2 = (raw[start + 10] as number) - 0x30;
+    if (d0 >= 1 && d0 <= 6 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9 && (end === start + 11 || raw[start + 11] === 32)) {
+      p.version = SIP_2_0;
+      // RFC 4475 §3.1.1.13: the reason phrase may be empty.
+      return new SipResponse(p, d0 * 100 + d1 * 10 + d2, end > start + 11 ? p.head.slice(start + 12, end) : "");
+    }
+  }
   const head = p.head;
   const sp = head.indexOf(" ", start);
   if (sp < 0 || sp > end) throw new ParseError(`Status-Line: missing status code in "${excerpt(head, start)}"`, { offset: start });
@@ -192,31 +206,36 @@ function parseStatusLine(p: ParsedParts, start: number, end: number): SipRespons
 /**
  * Method SP Request-URI SP SIP-Version (RFC 3261 §7.1): exactly one SP between elements.
  * Spacing problems are recorded as a defect (answered with 400, RFC 4475 §3.1.2.9–10) rather
- * than thrown, as the request is otherwise answerable.
+ * than thrown, as the request is otherwise answerable. Read from the bytes (the URI is left to
+ * the URI parser, which runs when it is first read).
  */
 function parseRequestLine(p: ParsedParts, start: number, end: number): SipRequest {
+  const raw = p.raw;
   const head = p.head;
-  const sp1 = head.indexOf(" ", start);
-  if (sp1 < 0 || sp1 >= end || !isTokenRange(head, start, sp1)) {
+  // The method is a token up to the first SP.
+  let sp1 = start;
+  while (sp1 < end && TOKEN[raw[sp1] as number] === 1) sp1++;
+  if (sp1 === start || sp1 === end || raw[sp1] !== 32) {
     throw new ParseError(`Request-Line: expected "Method Request-URI SIP-Version" in "${excerpt(head, start)}"`, { offset: start });
   }
-  const method = internSlice(head, start, sp1, METHODS);
+  const method = methodAt(raw, head, start, sp1);
   let uriStart = sp1 + 1;
-  if (head.charCodeAt(uriStart) === 32) requestLineDefect(p, "more than one SP between elements", uriStart);
-  while (uriStart < end && head.charCodeAt(uriStart) === 32) uriStart++;
+  if (raw[uriStart] === 32) requestLineDefect(p, "more than one SP between elements", uriStart);
+  while (uriStart < end && raw[uriStart] === 32) uriStart++;
   let lineEnd = end;
-  if (head.charCodeAt(lineEnd - 1) === 32) requestLineDefect(p, "trailing white space", lineEnd - 1);
-  while (lineEnd > uriStart && head.charCodeAt(lineEnd - 1) === 32) lineEnd--;
-  const sp2 = head.lastIndexOf(" ", lineEnd - 1);
+  if (raw[lineEnd - 1] === 32) requestLineDefect(p, "trailing white space", lineEnd - 1);
+  while (lineEnd > uriStart && raw[lineEnd - 1] === 32) lineEnd--;
+  // The last SP: right before the version, when that is "SIP/2.0" (which holds none).
+  const sp2 = lineEnd - 8 >= uriStart && raw[lineEnd - 8] === 32 && isSip20Bytes(raw, lineEnd - 7) ? lineEnd - 8 : head.lastIndexOf(" ", lineEnd - 1);
   if (sp2 < uriStart) {
     throw new ParseError(`Request-Line: expected "Method Request-URI SIP-Version" in "${excerpt(head, start)}"`, { offset: start });
   }
   let uriEnd = sp2;
-  if (head.charCodeAt(uriEnd - 1) === 32) requestLineDefect(p, "more than one SP between elements", uriEnd - 1);
-  while (uriEnd > uriStart && head.charCodeAt(uriEnd - 1) === 32) uriEnd--;
+  if (raw[uriEnd - 1] === 32) requestLineDefect(p, "more than one SP between elements", uriEnd - 1);
+  while (uriEnd > uriStart && raw[uriEnd - 1] === 32) uriEnd--;
   // White space inside the Request-URI (RFC 4475 §3.1.2.8) is left to the URI parser, which
   // validation runs: it rejects any SP, control char or non-ASCII byte with a 400.
-  p.version = versionOf(head, sp2 + 1, lineEnd);
+  p.version = lineEnd - sp2 === 8 && isSip20Bytes(raw, sp2 + 1) ? SIP_2_0 : versionOf(head, sp2 + 1, lineEnd);
   if (p.version === "") {
     requestLineDefect(p, `invalid SIP-Version "${excerpt(head, sp2 + 1)}"`, sp2 + 1);
     p.version = head.slice(sp2 + 1, lineEnd);
@@ -224,23 +243,44 @@ function parseRequestLine(p: ParsedParts, start: number, end: number): SipReques
   return new SipRequest(p, method, uriStart, uriEnd);
 }
 
+/** Whether raw[i, i + 7) is "SIP/2.0". */
+function isSip20Bytes(raw: Uint8Array, i: number): boolean {
+  return (
+    raw[i] === 0x53 /* S */ &&
+    raw[i + 1] === 0x49 /* I */ &&
+    raw[i + 2] === 0x50 /* P */ &&
+    raw[i + 3] === 0x2f /* / */ &&
+    raw[i + 4] === 0x32 /* 2 */ &&
+    raw[i + 5] === 0x2e /* . */ &&
+    raw[i + 6] === 0x30 /* 0 */
+  );
+}
+
 function requestLineDefect(p: ParsedParts, reason: string, offset: number): void {
   p.defect ??= { reason: `Request-Line: ${reason}`, offset };
 }
 
-function isStatusLine(head: string, start: number): boolean {
+function isStatusLine(raw: Uint8Array, start: number): boolean {
   return (
-    (head.charCodeAt(start) | 0x20) === 0x73 /* s */ &&
-    (head.charCodeAt(start + 1) | 0x20) === 0x69 /* i */ &&
-    (head.charCodeAt(start + 2) | 0x20) === 0x70 /* p */ &&
-    head.charCodeAt(start + 3) === 47 /* / */
+    ((raw[start] as number) | 0x20) === 0x73 /* s */ &&
+    ((raw[start + 1] as number) | 0x20) === 0x69 /* i */ &&
+    ((raw[start + 2] as number) | 0x20) === 0x70 /* p */ &&
+    raw[start + 3] === 47 /* / */
   );
 }
 
 /** `SIP/<digits>.<digits>`, upper-cased; "" when it is not a version. */
 function versionOf(head: string, start: number, end: number): string {
   if (end - start === 7 && isSip20At(head, start)) return SIP_2_0;
-  if (end - start < 7 || !isStatusLine(head, start)) return "";
+  if (
+    end - start < 7 ||
+    (head.charCodeAt(start) | 0x20) !== 0x73 /* s */ ||
+    (head.charCodeAt(start + 1) | 0x20) !== 0x69 /* i */ ||
+    (head.charCodeAt(start + 2) | 0x20) !== 0x70 /* p */ ||
+    head.charCodeAt(start + 3) !== 47 /* / */
+  ) {
+    return "";
+  }
   let i = start + 4;
   const major = i;
   while (i < end && isDigit(head.charCodeAt(i))) i++;
@@ -290,14 +330,6 @@ export function parseContentLength(v: string): number {
     n = n * 10 + (c - 0x30);
   }
   return n;
-}
-
-function isTokenRange(s: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 255 || TOKEN_CHAR[c] !== 1) return false;
-  }
-  return end > start;
 }
 
 /** The byte at `i`, or -1 past the end (where a string's charCodeAt would give NaN). */

@@ -201,15 +201,65 @@ const wordFactor = ((): number => {
  * (`w = (w << 8) | FOLD[byte]`). Undefined when it is not a known name.
  */
 export function packedHeaderKey(bytes: Uint8Array, start: number, length: number, head: number, tail: number): string | undefined {
-  if (length > MAX_KNOWN_LENGTH) return undefined;
+  const c = packedHeaderIndex(bytes, start, length, head, tail);
+  return c < 0 ? undefined : nameKey[c];
+}
+
+/** packedHeaderKey as the index of the known name, for KNOWN_KEYS and HOT_SLOTS; -1 when not known. */
+export function packedHeaderIndex(bytes: Uint8Array, start: number, length: number, head: number, tail: number): number {
+  if (length > MAX_KNOWN_LENGTH) return -1;
   const c = wordSlot[wordSlotOf(length, head, tail, wordFactor)] as number;
-  if (c < 0 || nameLength[c] !== length || headWord[c] !== head || tailWord[c] !== tail) return undefined;
+  if (c < 0 || nameLength[c] !== length || headWord[c] !== head || tailWord[c] !== tail) return -1;
   if (length > 8) {
     const m = (nameStart[c] as number) - start;
-    for (let k = start + 4, end = start + length - 4; k < end; k++) if (FOLD[bytes[k] as number] !== NAME_BYTES[m + k]) return undefined;
+    for (let k = start + 4, end = start + length - 4; k < end; k++) if (FOLD[bytes[k] as number] !== NAME_BYTES[m + k]) return -1;
   }
-  return nameKey[c];
+  return c;
 }
+
+/** The canonical key of each known name (long and compact forms), by packedHeaderIndex. */
+export const KNOWN_KEYS: readonly string[] = nameKey;
+
+/**
+ * The headers every proxy reads on every message, each with a slot in which the parser notes the
+ * first line holding it and whether there is another (SipMessage's hot lines): they are then found
+ * without walking the header table.
+ */
+export const HOT = {
+  via: 0,
+  from: 1,
+  to: 2,
+  callId: 3,
+  cseq: 4,
+  maxForwards: 5,
+  contact: 6,
+  route: 7,
+  recordRoute: 8,
+  contentLength: 9,
+} as const;
+export const HOT_COUNT = 10;
+
+/** The HOT slot of each known name, by packedHeaderIndex; -1 for the others. */
+export const HOT_SLOTS: Int8Array = (() => {
+  const t = new Int8Array(nameKey.length).fill(-1);
+  const slots: Record<string, number> = {
+    [H.via]: HOT.via,
+    [H.from]: HOT.from,
+    [H.to]: HOT.to,
+    [H.callId]: HOT.callId,
+    [H.cseq]: HOT.cseq,
+    [H.maxForwards]: HOT.maxForwards,
+    [H.contact]: HOT.contact,
+    [H.route]: HOT.route,
+    [H.recordRoute]: HOT.recordRoute,
+    [H.contentLength]: HOT.contentLength,
+  };
+  nameKey.forEach((key, c) => {
+    const slot = slots[key];
+    if (slot !== undefined) t[c] = slot;
+  });
+  return t;
+})();
 
 /**
  * The canonical key of the header name `bytes[start, end)` when it names a known header (in any

@@ -1,7 +1,7 @@
 import { MessageTooLargeError, ParseError } from "../errors.js";
 import { methodAt } from "../header/byte-scan.js";
 import { excerpt, isSip20At, TOKEN_CHAR } from "../header/lexer.js";
-import { canonicalHeaderName, FOLD as IMPORTED_FOLD, type H, packedHeaderKey } from "./header-names.js";
+import { canonicalHeaderName, FOLD as IMPORTED_FOLD, HOT, HOT_SLOTS as IMPORTED_HOT_SLOTS, KNOWN_KEYS as IMPORTED_KNOWN_KEYS, packedHeaderIndex } from "./header-names.js";
 import { type MessageDefect, type ParsedParts, SipRequest, SipResponse } from "./message.js";
 
 export interface ParseOptions {
@@ -44,6 +44,10 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   let folded = false;
   let defect: MessageDefect | undefined;
   let contentLengthLine = -1;
+  // Per HOT slot, the first line of that header (see SipMessage.hotLines), and a bit per slot
+  // for the headers met on more than one line.
+  const hotLines = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
+  let hotRepeated = 0;
 
   // Line ends are found with the string's indexOf (memchr-fast, cheaper than a loop over a
   // line's bytes); the name and the chars around the value are read from the bytes, where an
@@ -87,12 +91,22 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
       pos = lineEnd + 2;
       continue;
     }
-    const key = packedHeaderKey(raw, pos, nameEnd - pos, nameHead, nameTail) ?? canonicalHeaderName(head.slice(pos, nameEnd));
+    const known = packedHeaderIndex(raw, pos, nameEnd - pos, nameHead, nameTail);
+    let key: string;
+    let hot = -1;
+    if (known >= 0) {
+      key = KNOWN_KEYS[known] as string;
+      hot = HOT_SLOTS[known] as number;
+      if (hot >= 0) {
+        if ((hotLines[hot] as number) < 0) hotLines[hot] = lines;
+        else hotRepeated |= 1 << hot;
+      }
+    } else key = canonicalHeaderName(head.slice(pos, nameEnd));
     let vStart = colon + 1;
     while (vStart < lineEnd && isLws(raw[vStart] as number)) vStart++;
     let vEnd = lineEnd;
     while (vEnd > vStart && isLws(raw[vEnd - 1] as number)) vEnd--;
-    if (key === CONTENT_LENGTH) {
+    if (hot === HOT_CONTENT_LENGTH) {
       if (contentLengthLine >= 0 && head.slice(vStart, vEnd) !== valueOf(head, tableOffsets, contentLengthLine)) {
         // RFC 4475 §3.3.9: multiple differing Content-Length values are answered with 400.
         defect ??= { reason: "multiple Content-Length values", offset: pos };
@@ -140,6 +154,8 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
     version: "",
     keys,
     offsets,
+    hotLines,
+    hotRepeated,
     folded,
     defect,
   };
@@ -155,8 +171,9 @@ const FOLD: Uint8Array = IMPORTED_FOLD.slice();
 /** lexer.ts TOKEN_CHAR, as a table of this module (see FOLD). */
 const TOKEN: Uint8Array = TOKEN_CHAR.slice();
 
-/** H.contentLength as a literal: compared with it the key is a pointer compare, not a property load and a string compare. */
-const CONTENT_LENGTH: typeof H.contentLength = "content-length";
+const KNOWN_KEYS: readonly string[] = IMPORTED_KNOWN_KEYS.slice();
+const HOT_SLOTS: Int8Array = IMPORTED_HOT_SLOTS.slice();
+const HOT_CONTENT_LENGTH = HOT.contentLength;
 
 let tableKeys: string[] = [];
 let tableOffsets: number[] = [];

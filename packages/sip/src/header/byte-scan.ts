@@ -97,7 +97,7 @@ let branchEnd = -1;
  * unquoted value; for a Via, checks `ttl` and `rport` as parseVia does. Returns false when
  * unsure: the caller then runs the general parser.
  */
-function scanGenericParams(b: Uint8Array, i: number, end: number, inList: boolean, via: boolean): boolean {
+function scanGenericParams(b: Uint8Array, s: string, i: number, end: number, inList: boolean, via: boolean): boolean {
   tagStart = tagEnd = branchStart = branchEnd = -1;
   tagSeen = false;
   while (i < end) {
@@ -115,13 +115,13 @@ function scanGenericParams(b: Uint8Array, i: number, end: number, inList: boolea
     if (i < end && b[i] === EQUAL) {
       vs = ++i;
       if (i < end && b[i] === DQUOTE) {
-        i++;
-        while (i < end && b[i] !== DQUOTE) {
-          if (b[i] === BACKSLASH) return false;
-          i++;
-        }
-        if (i === end) return false; // unterminated: the general parser says so
-        i++;
+        // The closing quote found with indexOf (quoted values such as +sip.instance run long),
+        // and no backslash before it: a quoted-pair is left to the general parser.
+        const close = s.indexOf('"', i + 1);
+        if (close < 0 || close >= end) return false; // unterminated: the general parser says so
+        const backslash = s.indexOf("\\", i + 1);
+        if (backslash >= 0 && backslash < close) return false;
+        i = close + 1;
       } else {
         while (i < end && PARAM_VALUE[b[i] as number] === 1) i++;
         if (i === vs) return false;
@@ -152,11 +152,11 @@ function scanGenericParams(b: Uint8Array, i: number, end: number, inList: boolea
         }
         if (v > 255) return false;
       }
-    } else if (via && nameLength === 6 && isFolded(b, ns, "branch")) {
+    } else if (via && nameLength === 6 && isBranch(b, ns)) {
       if (vs < 0 || b[vs] === DQUOTE) return false;
       branchStart = vs;
       branchEnd = ve;
-    } else if (via && nameLength === 5 && isFolded(b, ns, "rport")) {
+    } else if (via && nameLength === 5 && isRport(b, ns)) {
       // RFC 3581: rport without a value, or a port.
       if (vs >= 0 && !isPort(b, vs, ve)) return false;
     }
@@ -165,10 +165,27 @@ function scanGenericParams(b: Uint8Array, i: number, end: number, inList: boolea
   return true;
 }
 
-/** Whether b[at, at + lower.length) spells `lower` in any case (b holding token chars there). */
-function isFolded(b: Uint8Array, at: number, lower: string): boolean {
-  for (let k = 0; k < lower.length; k++) if (((b[at + k] as number) | 0x20) !== lower.charCodeAt(k)) return false;
-  return true;
+/** Whether the token at b[at] spells "branch" in any case (compared with constants: a charCodeAt of a name string cost more). */
+function isBranch(b: Uint8Array, at: number): boolean {
+  return (
+    ((b[at] as number) | 0x20) === 0x62 &&
+    ((b[at + 1] as number) | 0x20) === 0x72 &&
+    ((b[at + 2] as number) | 0x20) === 0x61 &&
+    ((b[at + 3] as number) | 0x20) === 0x6e &&
+    ((b[at + 4] as number) | 0x20) === 0x63 &&
+    ((b[at + 5] as number) | 0x20) === 0x68
+  );
+}
+
+/** Whether the token at b[at] spells "rport" in any case. */
+function isRport(b: Uint8Array, at: number): boolean {
+  return (
+    ((b[at] as number) | 0x20) === 0x72 &&
+    ((b[at + 1] as number) | 0x20) === 0x70 &&
+    ((b[at + 2] as number) | 0x20) === 0x6f &&
+    ((b[at + 3] as number) | 0x20) === 0x72 &&
+    ((b[at + 4] as number) | 0x20) === 0x74
+  );
 }
 
 /** 1–5 digits, at most 65535 (host.ts scanPort over the whole range). */
@@ -242,7 +259,7 @@ export function scanVia(b: Uint8Array, s: string, start: number, end: number, in
     port = v;
   }
   const paramStart = i;
-  if (!scanGenericParams(b, i, end, inList, true)) return undefined;
+  if (!scanGenericParams(b, s, i, end, inList, true)) return undefined;
   viaEnd = paramsEnd;
   const branch = branchStart < 0 ? undefined : s.slice(branchStart, branchEnd);
   return new Via("SIP", "2.0", transport, s.slice(hostStart, hostEnd), port, undefined, branch, s, paramStart, paramsEnd);
@@ -488,7 +505,7 @@ export function scanNameAddr(b: Uint8Array, s: string, start: number, end: numbe
     if (gt === end) return undefined;
   }
   const paramStart = gt + 1;
-  if (!scanGenericParams(b, paramStart, end, inList, false)) return undefined;
+  if (!scanGenericParams(b, s, paramStart, end, inList, false)) return undefined;
   nameAddrEnd = paramsEnd;
   const tag = tagStart < 0 ? undefined : s.slice(tagStart, tagEnd);
   const a = new NameAddr(nameStart < 0 ? undefined : null, s, undefined, uriStart, gt, tag, paramStart, paramsEnd, nameStart, nameEnd);

@@ -154,38 +154,44 @@ const [lengthFactor, firstFactor] = ((): [number, number] => {
 const MAX_KNOWN_LENGTH = Math.max(...nameLength);
 
 /*
- * The parser's lookup, which reads no byte twice for names of up to 8 bytes. While it scans a
- * name for token chars it packs, folded through FOLD, the first four bytes into one 32-bit word
- * (`head`) and the last four into another (`tail`): with the length they spell the whole name
- * when it is at most 8 bytes long, and only the bytes between them are compared otherwise.
+ * The parser's lookup, which reads no byte twice for names of up to 12 bytes. While it scans a
+ * name for token chars it packs them, folded through FOLD, into 32-bit words: the first four
+ * (`head`), the fifth to eighth (`mid`) and the last four (`tail`). With the length they spell
+ * the whole name when it is at most 12 bytes long; only the bytes between `mid` and `tail` are
+ * compared otherwise.
  */
 const WORD_SLOTS = 512;
-/** Per candidate, its head and tail words (see packedHeaderKey). */
+/** Per candidate, its head, mid and tail words (see packedHeaderIndex). */
 const headWord = new Int32Array(nameStart.length);
+const midWord = new Int32Array(nameStart.length);
 const tailWord = new Int32Array(nameStart.length);
-/** Per slot, the candidate whose (length, head, tail) hashes there, or -1. */
+/** Per slot, the candidate whose (length, head, mid, tail) hashes there, or -1. */
 const wordSlot = new Int16Array(WORD_SLOTS).fill(-1);
 
-function wordSlotOf(length: number, head: number, tail: number, factor: number): number {
-  return Math.imul(head ^ Math.imul(tail, 0x9e3779b1) ^ length, factor) >>> 23;
+function wordSlotOf(length: number, head: number, mid: number, tail: number, factor: number): number {
+  return Math.imul(head ^ Math.imul(tail, 0x9e3779b1) ^ Math.imul(mid, 0x85ebca6b) ^ length, factor) >>> 23;
 }
 
 /** The multiplier of wordSlotOf that gives every known name a slot of its own. */
 const wordFactor = ((): number => {
   for (let c = 0; c < nameKey.length; c++) {
     let head = 0;
+    let mid = 0;
     let tail = 0;
+    // As the parser packs them (parse.ts).
     for (let k = 0; k < (nameLength[c] as number); k++) {
       tail = (tail << 8) | (NAME_BYTES[(nameStart[c] as number) + k] as number);
       if (k < 4) head = tail;
+      else if (k < 8) mid = tail;
     }
     headWord[c] = head;
+    midWord[c] = mid;
     tailWord[c] = tail;
   }
   tryFactor: for (let factor = 0x2545f491; factor < 0x2545f491 + 100000; factor += 2) {
     wordSlot.fill(-1);
     for (let c = 0; c < nameKey.length; c++) {
-      const slot = wordSlotOf(nameLength[c] as number, headWord[c] as number, tailWord[c] as number, factor);
+      const slot = wordSlotOf(nameLength[c] as number, headWord[c] as number, midWord[c] as number, tailWord[c] as number, factor);
       if (wordSlot[slot] !== -1) continue tryFactor;
       wordSlot[slot] = c;
     }
@@ -195,24 +201,18 @@ const wordFactor = ((): number => {
 })();
 
 /**
- * The canonical key of the header name `bytes[start, start + length)`, whose bytes the caller has
- * checked to be token chars while packing them: `head` holds the first min(4, length) of them and
- * `tail` the last min(4, length), each folded through FOLD and shifted in one at a time
- * (`w = (w << 8) | FOLD[byte]`). Undefined when it is not a known name.
+ * The index of the known name (for KNOWN_KEYS and HOT_SLOTS) that `bytes[start, start + length)`
+ * spells, or -1. The caller has checked the bytes to be token chars while packing them, each folded
+ * through FOLD and shifted in one at a time (`tail = (tail << 8) | FOLD[byte]`), `head` and `mid`
+ * taking the value of `tail` after each of the first four bytes and each of the next four.
  */
-export function packedHeaderKey(bytes: Uint8Array, start: number, length: number, head: number, tail: number): string | undefined {
-  const c = packedHeaderIndex(bytes, start, length, head, tail);
-  return c < 0 ? undefined : nameKey[c];
-}
-
-/** packedHeaderKey as the index of the known name, for KNOWN_KEYS and HOT_SLOTS; -1 when not known. */
-export function packedHeaderIndex(bytes: Uint8Array, start: number, length: number, head: number, tail: number): number {
+export function packedHeaderIndex(bytes: Uint8Array, start: number, length: number, head: number, mid: number, tail: number): number {
   if (length > MAX_KNOWN_LENGTH) return -1;
-  const c = wordSlot[wordSlotOf(length, head, tail, wordFactor)] as number;
-  if (c < 0 || nameLength[c] !== length || headWord[c] !== head || tailWord[c] !== tail) return -1;
-  if (length > 8) {
+  const c = wordSlot[wordSlotOf(length, head, mid, tail, wordFactor)] as number;
+  if (c < 0 || nameLength[c] !== length || headWord[c] !== head || midWord[c] !== mid || tailWord[c] !== tail) return -1;
+  if (length > 12) {
     const m = (nameStart[c] as number) - start;
-    for (let k = start + 4, end = start + length - 4; k < end; k++) if (FOLD[bytes[k] as number] !== NAME_BYTES[m + k]) return -1;
+    for (let k = start + 8, end = start + length - 4; k < end; k++) if (FOLD[bytes[k] as number] !== NAME_BYTES[m + k]) return -1;
   }
   return c;
 }

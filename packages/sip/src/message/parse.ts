@@ -34,7 +34,7 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
 
   // One latin1 decode of the whole message: char offsets are byte offsets from here on.
   const head = raw.toString("latin1");
-  const startLineEnd = lineEndAt(head, start);
+  const startLineEnd = lineEndAt(head, raw, start);
   if (startLineEnd < 0) throw notTerminated(raw.length);
   const headersStart = startLineEnd + 2;
 
@@ -55,7 +55,7 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   let pos = headersStart;
   let headersEndAt = -1;
   while (headersEndAt < 0) {
-    let lineEnd = lineEndAt(head, pos);
+    let lineEnd = lineEndAt(head, raw, pos);
     if (lineEnd < 0) throw notTerminated(raw.length);
     if (lineEnd === pos) {
       // The empty line: the header section ends at the CRLF before it.
@@ -65,21 +65,25 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
     // RFC 3261 §7.3.1: a line starting with SP or HTAB continues the previous one.
     while (isWsp(byteAt(raw, lineEnd + 2))) {
       folded = true;
-      lineEnd = lineEndAt(head, lineEnd + 2);
+      lineEnd = lineEndAt(head, raw, lineEnd + 2);
       if (lineEnd < 0) throw notTerminated(raw.length);
     }
     // header-name = token, then optional SP/HTAB and the ':' (RFC 3261 §7.3.1). A line that is not
     // so is taken apart by badLine, off the common path.
-    // The name's bytes are read once: their token check also folds them, and the first and last
-    // four are kept for packedHeaderKey.
+    // The name's bytes are read once: their token check also folds them, and they are packed
+    // into the words packedHeaderIndex looks the name up by.
     let nameEnd = pos;
     let nameHead = 0;
+    let nameMid = 0;
     let nameTail = 0;
+    const headEnd = pos + 4;
+    const midEnd = pos + 8;
     while (nameEnd < lineEnd) {
       const f = FOLD[raw[nameEnd] as number] as number;
       if (f === 0) break;
       nameTail = (nameTail << 8) | f;
-      if (nameEnd - pos < 4) nameHead = nameTail;
+      if (nameEnd < headEnd) nameHead = nameTail;
+      else if (nameEnd < midEnd) nameMid = nameTail;
       nameEnd++;
     }
     let colon = nameEnd;
@@ -91,7 +95,7 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
       pos = lineEnd + 2;
       continue;
     }
-    const known = packedHeaderIndex(raw, pos, nameEnd - pos, nameHead, nameTail);
+    const known = packedHeaderIndex(raw, pos, nameEnd - pos, nameHead, nameMid, nameTail);
     let key: string;
     let hot = -1;
     if (known >= 0) {
@@ -309,10 +313,10 @@ function versionOf(head: string, start: number, end: number): string {
   return v.charCodeAt(0) === 83 && v.charCodeAt(1) === 73 && v.charCodeAt(2) === 80 ? v : v.toUpperCase();
 }
 
-/** Index of the CR of the first CRLF at or after `from`, or -1. Single-char search is memchr-fast. */
-function lineEndAt(text: string, from: number): number {
+/** Index of the CR of the first CRLF at or after `from`, or -1. Single-char search is memchr-fast; the LF is read from the bytes. */
+function lineEndAt(text: string, raw: Uint8Array, from: number): number {
   let cr = text.indexOf("\r", from);
-  while (cr >= 0 && text.charCodeAt(cr + 1) !== 10) cr = text.indexOf("\r", cr + 1);
+  while (cr >= 0 && raw[cr + 1] !== 10) cr = text.indexOf("\r", cr + 1);
   return cr;
 }
 

@@ -298,18 +298,23 @@ export abstract class SipMessage {
   get callId(): string {
     if (this.callIdCache === undefined) {
       const line = this.requiredHotLine(HOT.callId, "Call-ID");
-      const [v, a, b] = this.valueSpan(line);
       // RFC 3261 §25.1: callid = word [ "@" word ] — no white space inside. Checked on the
-      // received bytes (a byte read costs half a charCodeAt): they are the value's chars, unless
-      // the line is folded, and then they hold the CR LF the check refuses anyway.
+      // received bytes (a byte read costs a third of a charCodeAt): they are the value's chars,
+      // unless the line is folded, and then they hold the CR LF the check refuses anyway. So a
+      // value that passes is the same text in the received message as unfolded.
+      const o = this.headerTable.offsets;
+      const a = o[line * 4 + 1] as number;
+      const b = o[line * 4 + 2] as number;
       if (a === b) throw new ParseError("Call-ID: empty");
       const raw = this.raw;
-      const o = this.headerTable.offsets;
-      for (let k = o[line * 4 + 1] as number, end = o[line * 4 + 2] as number; k < end; k++) {
+      for (let k = a; k < b; k++) {
         const c = raw[k] as number;
-        if (c <= 32 || c >= 127) throw new ParseError(`Call-ID: invalid character in "${excerpt(v, a)}"`);
+        if (c <= 32 || c >= 127) {
+          const [v, va] = this.valueSpan(line);
+          throw new ParseError(`Call-ID: invalid character in "${excerpt(v, va)}"`);
+        }
       }
-      this.callIdCache = v.slice(a, b);
+      this.callIdCache = this.head.slice(a, b);
     }
     return this.callIdCache;
   }
@@ -335,8 +340,22 @@ export abstract class SipMessage {
       const i = this.singleHotLine(HOT.maxForwards, "Max-Forwards");
       if (i < 0) this.maxForwardsCache = null;
       else {
-        const [v, a, b] = this.valueSpan(i);
-        this.maxForwardsCache = parseUnsigned(v, a, b, MAX_MAX_FORWARDS, "Max-Forwards");
+        // 1 to 3 digits, at most 255, read from the bytes; anything else (a folded line's CR LF
+        // included) goes to parseUnsigned, which says what is wrong.
+        const o = this.headerTable.offsets;
+        const a = o[i * 4 + 1] as number;
+        const b = o[i * 4 + 2] as number;
+        const raw = this.raw;
+        let n = b > a && b - a <= 3 ? 0 : -1;
+        for (let k = a; k < b && n >= 0; k++) {
+          const d = (raw[k] as number) - 0x30;
+          n = d >= 0 && d <= 9 ? n * 10 + d : -1;
+        }
+        if (n < 0 || n > MAX_MAX_FORWARDS) {
+          const [v, va, vb] = this.valueSpan(i);
+          n = parseUnsigned(v, va, vb, MAX_MAX_FORWARDS, "Max-Forwards");
+        }
+        this.maxForwardsCache = n;
       }
     }
     return this.maxForwardsCache ?? undefined;

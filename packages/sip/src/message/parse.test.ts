@@ -210,6 +210,19 @@ describe("parseMessage: requests", () => {
     assert.throws(() => res("SIP/2.0 099 x"), /status code/);
   });
 
+  it("reads Max-Forwards and Call-ID from the bytes, and leaves what is wrong with them to the general checks", () => {
+    const mf = (value: string): number | undefined => parseMessage(sipLines(["OPTIONS sip:b@b SIP/2.0", `Max-Forwards: ${value}`, "Call-ID: c"])).maxForwards;
+    assert.deepEqual(["0", "70", "255", "007", "0070", " 9 "].map(mf), [0, 70, 255, 7, 70, 9]);
+    for (const bad of ["256", "1000", "7a", "-1", "7 0", ""]) assert.throws(() => mf(bad), /Max-Forwards/, bad);
+    const folded = parseMessage(Buffer.from("OPTIONS sip:b@b SIP/2.0\r\nMax-Forwards:\r\n 42\r\nCall-ID: a\r\n b\r\n\r\n", "latin1"));
+    assert.equal(folded.maxForwards, 42);
+    assert.throws(() => folded.callId, /Call-ID: invalid character in "a b/);
+    const id = (value: string): string => parseMessage(sipLines(["OPTIONS sip:b@b SIP/2.0", `Call-ID: ${value}`])).callId;
+    assert.equal(id("a84b4c76e66710@pc33.atlanta.example.com"), "a84b4c76e66710@pc33.atlanta.example.com");
+    assert.throws(() => id("a b"), /Call-ID: invalid character in "a b/);
+    assert.throws(() => id("a\u00e9"), /Call-ID: invalid character/);
+  });
+
   it("keeps an unknown SIP version for validation to answer 505", () => {
     const m = parseMessage(sipLines(["OPTIONS sip:b@b SIP/7.0", "Via: SIP/7.0/UDP a;branch=z9hG4bK1"]));
     assert.equal(m.version, "SIP/7.0");

@@ -5,7 +5,9 @@
 //
 // For each case, count-instructions.mjs runs under callgrind twice, with the same warm-up and
 // then 0 or `count` more messages; the difference divided by `count` is what one message costs
-// once the code is optimized (start-up, loading and compiling cancel out).
+// once the code is optimized (start-up, loading and compiling cancel out). Each case is counted
+// COUNT_REPEAT times (default 3) and the median reported: now and then a garbage collection
+// started by a timer lands in one run's counted window and adds a few thousand per message.
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,7 +40,16 @@ function instructions(n, msg, op) {
   });
 }
 
+const repeat = Number(process.env.COUNT_REPEAT ?? 3);
+
 for (const [msg, op] of cases) {
-  const [base, total] = await Promise.all([instructions(0, msg, op), instructions(count, msg, op)]);
-  console.log(`${impl} ${msg} ${op}: ${Math.round((total - base) / count).toLocaleString("en-US")} instructions per message`);
+  const perMessage = [];
+  for (let r = 0; r < repeat; r++) {
+    const [base, total] = await Promise.all([instructions(0, msg, op), instructions(count, msg, op)]);
+    perMessage.push(Math.round((total - base) / count));
+  }
+  perMessage.sort((a, b) => a - b);
+  const median = perMessage[perMessage.length >> 1];
+  const runs = perMessage.map((n) => n.toLocaleString("en-US")).join(", ");
+  console.log(`${impl} ${msg} ${op}: ${median.toLocaleString("en-US")} instructions per message (median of ${runs})`);
 }

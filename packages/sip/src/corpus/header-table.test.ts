@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { canonicalHeaderName, parseMessage, SipError } from "../index.js";
+import { canonicalHeaderName, H, parseMessage, SipError } from "../index.js";
+import { HOT } from "../message/header-names.js";
 import { fuzzSeed, listCorpusFiles, loadMessage, Rng, trySip } from "./corpus-support.js";
 
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
@@ -53,6 +54,13 @@ function check(bytes: Buffer, where: string): boolean {
   const ref = referenceTable(m.head, m.headersStart, m.headersEnd);
   assert.deepEqual(m.headerTable.keys, ref.keys, `${where}: keys`);
   assert.deepEqual(m.headerTable.offsets, ref.offsets, `${where}: offsets`);
+  // The hot lines: the first line of each of those headers, and which have more than one.
+  const hot = m as unknown as { hotLines: number[]; hotRepeated: number };
+  for (const [name, slot] of Object.entries(HOT)) {
+    const key = H[name as keyof typeof HOT];
+    assert.equal(hot.hotLines[slot], ref.keys.indexOf(key), `${where}: first ${key} line`);
+    assert.equal((hot.hotRepeated & (1 << slot)) !== 0, ref.keys.filter((k) => k === key).length > 1, `${where}: more than one ${key} line`);
+  }
   return true;
 }
 
@@ -66,7 +74,7 @@ describe("header table", () => {
   it("matches the reference over random header lines, and after messages with many lines", () => {
     const seed = fuzzSeed(0x7ab1e5);
     const r = new Rng(seed);
-    const NAMES = ["Via", "v", "VIA", "Call-ID", "call-id", "i", "Max-Forwards", "X-Custom", "x-y.z", "Content-Length", "l", "Bad Name", "Bad\u00e9", "", "Subject", "WWW-Authenticate"];
+    const NAMES = ["Via", "v", "VIA", "Call-ID", "call-id", "i", "Max-Forwards", "X-Custom", "x-y.z", "Content-Length", "l", "Bad Name", "Bad\u00e9", "", "Subject", "WWW-Authenticate", "Route", "Record-Route", "CSeq", "f", "To", "m", "Contact"];
     for (let n = 0; n < 2000; n++) {
       const lines = ["OPTIONS sip:b@example.com SIP/2.0"];
       const count = r.bool(0.05) ? r.int(120, 400) : r.int(1, 12);

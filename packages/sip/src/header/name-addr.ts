@@ -1,5 +1,7 @@
 import { ParseError, rethrowWithContext } from "../errors.js";
 import { parseUri, type Uri } from "../uri/index.js";
+import { plainSipUri } from "../uri/sip-uri.js";
+import type { HostType } from "../uri/uri-host.js";
 import { rangeText } from "../uri/range-text.js";
 import { fromWire } from "../message/wire-text.js";
 import { excerpt, lastScanEnd, type Params, parseParams, quote, scanParams, scannedParamIs, scannedParamNameLength, scannedParamValue, scanQuoted, skipWs, TOKEN_CHAR, trimEnd, unquote } from "./lexer.js";
@@ -16,6 +18,17 @@ export class NameAddr {
   private paramList: Params | undefined;
   /** The display name once decoded; `null` until then (when parsed, see displayNameStart). */
   private displayNameCache: string | undefined | null;
+  /**
+   * When the byte scanner (byte-scan.ts) found the URI to be a plain `sip:` one, where its parts
+   * are in uriSource: the user part's end (-1: no user), the host's end (-1: not scanned), the
+   * port (-1: none), where its parameters start (-1: none), and whether the text is canonical.
+   */
+  private plainUserEnd = -1;
+  private plainHostEnd = -1;
+  private plainHostType: HostType = "name";
+  private plainPort = -1;
+  private plainParamStart = -1;
+  private plainVerbatim = false;
 
   /**
    * `uriSource[uriStart, uriEnd)` is the URI exactly as written (inside the angle brackets if
@@ -59,7 +72,28 @@ export class NameAddr {
   }
 
   get uri(): Uri {
-    return (this.parsedUri ??= parseUri(this.uriSource, "URI", this.uriStart, this.uriEnd));
+    return (this.parsedUri ??= this.plainHostEnd < 0 ? parseUri(this.uriSource, "URI", this.uriStart, this.uriEnd) : this.plainUri());
+  }
+
+  /** @internal The byte scanner's findings about a plain `sip:` URI (see plainUserEnd): `uri` then only slices. */
+  setPlainSipUri(userEnd: number, hostEnd: number, hostType: HostType, port: number, paramStart: number, verbatim: boolean): void {
+    this.plainUserEnd = userEnd;
+    this.plainHostEnd = hostEnd;
+    this.plainHostType = hostType;
+    this.plainPort = port;
+    this.plainParamStart = paramStart;
+    this.plainVerbatim = verbatim;
+  }
+
+  /** What parse-sip-uri.ts parsePlainSipUri builds for the URI the byte scanner took apart. */
+  private plainUri(): Uri {
+    const s = this.uriSource;
+    const userStart = this.uriStart + 4; // past "sip:"
+    const userEnd = this.plainUserEnd;
+    const user = userEnd < 0 ? undefined : s.slice(userStart, userEnd);
+    const host = s.slice(userEnd < 0 ? userStart : userEnd + 1, this.plainHostEnd);
+    const port = this.plainPort < 0 ? undefined : this.plainPort;
+    return plainSipUri("sip", user, host, port, this.plainHostType, s, this.plainVerbatim ? this.uriStart : -1, this.plainParamStart, this.uriEnd);
   }
 
   get tag(): string | undefined {

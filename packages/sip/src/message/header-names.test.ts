@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { canonicalHeaderName, H, knownHeaderNameIn } from "./header-names.js";
+import { parseMessage } from "./parse.js";
 
 const bytes = (s: string): Buffer => Buffer.from(s, "latin1");
 
@@ -34,5 +35,28 @@ describe("header names", () => {
     assert.equal(canonicalHeaderName("P-Asserted-Identity-Very-Long-Name"), "p-asserted-identity-very-long-name");
     assert.equal(knownHeaderNameIn(bytes("viaa"), 0, 4), undefined);
     assert.equal(knownHeaderNameIn(bytes(""), 0, 0), undefined);
+  });
+});
+
+describe("header names as the parser finds them", () => {
+  /** The keys the parser gives header lines with these names. */
+  function parsedKeys(names: string[]): readonly string[] {
+    const lines = ["OPTIONS sip:b@example.com SIP/2.0", ...names.map((n) => `${n}: x`), "Content-Length: 0", "", ""];
+    return parseMessage(Buffer.from(lines.join("\r\n"), "latin1")).headerTable.keys.slice(0, names.length);
+  }
+
+  it("gives every spelling of a known name its key, and every near miss its own lower-cased name", () => {
+    const names: string[] = [];
+    for (const key of [...Object.values(H), ..."abcdefijklmorstuvxy"]) {
+      const mixed = [...key].map((c, i) => (i % 2 ? c.toUpperCase() : c)).join("");
+      names.push(key, key.toUpperCase(), mixed, `${key}x`, `x${key}`, key.slice(1));
+      // One char changed at each position: the parser reads the first and last four bytes of a
+      // name as words and compares only the bytes between them, so every position is tried.
+      for (let k = 0; k < key.length; k++) {
+        for (const c of ["x", "_", "-", "~"]) if (key[k] !== c) names.push(key.slice(0, k) + c + key.slice(k + 1));
+      }
+    }
+    const keys = parsedKeys(names);
+    names.forEach((n, k) => assert.equal(keys[k], canonicalHeaderName(n), n));
   });
 });

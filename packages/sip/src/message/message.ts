@@ -6,8 +6,9 @@ import { excerpt, findUnquoted, isToken, splitList, trimEnd } from "../header/le
 import { parseNameAddr, parseNameAddrList, type NameAddr } from "../header/name-addr.js";
 import { MAX_DELTA_SECONDS, MAX_MAX_FORWARDS, parseUnsigned } from "../header/numbers.js";
 import { parseVia, parseViaList, type Via } from "../header/via.js";
+import { scanCSeq, scanNameAddr, scanNameAddrList, scanVia } from "../header/byte-scan.js";
 import { parseUri, type Uri } from "../uri/index.js";
-import { canonicalHeaderName, H, isListHeader } from "./header-names.js";
+import { canonicalHeaderName, H, HOT, isListHeader } from "./header-names.js";
 import { fromWire } from "./wire-text.js";
 
 /**
@@ -42,6 +43,10 @@ export interface ParsedParts {
   version: string;
   keys: string[];
   offsets: number[];
+  /** Per HOT slot (header-names.ts), the first line of that header, or -1. */
+  hotLines: number[];
+  /** Bit `1 << slot` set when that header has more than one line. */
+  hotRepeated: number;
   folded: boolean;
   defect: MessageDefect | undefined;
 }
@@ -66,6 +71,13 @@ export abstract class SipMessage {
   /** The first structural problem found while parsing, if any (answered with 400 by validation). */
   readonly defect: MessageDefect | undefined;
   private readonly folded: boolean;
+  /**
+   * The headers every proxy reads (HOT in header-names.ts): per slot the first line holding it
+   * (-1 when none), and a bit per slot set when another line holds it too. The parser notes
+   * them while it builds the table, so these headers are found without walking it.
+   */
+  private readonly hotLines: readonly number[];
+  private readonly hotRepeated: number;
 
   private viaCache: Via[] | undefined;
   private topViaCache: Via | undefined;
@@ -92,6 +104,8 @@ export abstract class SipMessage {
     this.version = p.version;
     this.headerTable = { keys: p.keys, offsets: p.offsets };
     this.folded = p.folded;
+    this.hotLines = p.hotLines;
+    this.hotRepeated = p.hotRepeated;
     this.defect = p.defect;
   }
 
@@ -182,6 +196,29 @@ export abstract class SipMessage {
     return [this.head, o[i * 4 + 1] as number, o[i * 4 + 2] as number];
   }
 
+  /** The first line of a HOT header, or -1. */
+  private hotLine(slot: number): number {
+    return this.hotLines[slot] as number;
+  }
+
+  /** The line after `line` holding the HOT header of `slot` and `key`, or -1. */
+  private nextHotLine(slot: number, key: string, line: number): number {
+    return (this.hotRepeated & (1 << slot)) === 0 ? -1 : this.lineIndex(key, line + 1);
+  }
+
+  /** singleLine for a HOT header. */
+  private singleHotLine(slot: number, what: string): number {
+    if ((this.hotRepeated & (1 << slot)) !== 0) throw new ParseError(`more than one ${what} header`);
+    return this.hotLines[slot] as number;
+  }
+
+  /** requiredLine for a HOT header. */
+  private requiredHotLine(slot: number, what: string): number {
+    const i = this.singleHotLine(slot, what);
+    if (i < 0) throw new ParseError(`missing ${what} header`);
+    return i;
+  }
+
   /** @internal The line of a header that must occur at most once, or -1. */
   singleLine(key: string, what: string): number {
     const i = this.lineIndex(key, 0);
@@ -195,13 +232,13 @@ export abstract class SipMessage {
     return i < 0 ? undefined : this.wireValue(i);
   }
 
-  private requiredLine(key: string, what: string): number {
-    const i = this.singleLine(key, what);
-    if (i < 0) throw new ParseError(`missing ${what} header`);
-    return i;
-  }
-
   private nameAddrAt(i: number, what: string): NameAddr {
+    if (!this.folded) {
+      const o = this.headerTable.offsets;
+      const start = o[i * 4 + 1] as number;
+      const end = o[i * 4 + 2] as number;
+      return scanNameAddr(this.raw, this.head, start, end, false) ?? parseNameAddr(this.head, start, end, what);
+    }
     const [v, start, end] = this.valueSpan(i);
     return parseNameAddr(v, start, end, what);
   }
@@ -212,7 +249,7 @@ export abstract class SipMessage {
   get via(): Via[] {
     if (this.viaCache === undefined) {
       const out: Via[] = [];
-      for (let i = this.lineIndex(H.via, 0); i >= 0; i = this.lineIndex(H.via, i + 1)) {
+      for (let i = this.hotLine(HOT.via); i >= 0; i = this.nextHotLine(HOT.via, H.via, i)) {
         const [v, start, end] = this.valueSpan(i);
         parseViaList(v, start, end, out);
       }
@@ -225,8 +262,14 @@ export abstract class SipMessage {
   get topVia(): Via | undefined {
     if (this.topViaCache === undefined) {
       if (this.viaCache !== undefined) return (this.topViaCache = this.viaCache[0]);
-      const i = this.lineIndex(H.via, 0);
+      const i = this.hotLine(HOT.via);
       if (i < 0) return undefined;
+      if (!this.folded) {
+        const o = this.headerTable.offsets;
+        const start = o[i * 4 + 1] as number;
+        const end = o[i * 4 + 2] as number;
+        return (this.topViaCache = scanVia(this.raw, this.head, start, end, true) ?? parseVia(this.head, start, end, true));
+      }
       const [v, start, end] = this.valueSpan(i);
       this.topViaCache = parseVia(v, start, end, true);
     }
@@ -245,35 +288,47 @@ export abstract class SipMessage {
   }
 
   get from(): NameAddr {
-    return (this.fromCache ??= this.nameAddrAt(this.requiredLine(H.from, "From"), "From"));
+    return (this.fromCache ??= this.nameAddrAt(this.requiredHotLine(HOT.from, "From"), "From"));
   }
 
   get to(): NameAddr {
-    return (this.toCache ??= this.nameAddrAt(this.requiredLine(H.to, "To"), "To"));
+    return (this.toCache ??= this.nameAddrAt(this.requiredHotLine(HOT.to, "To"), "To"));
   }
 
   get callId(): string {
     if (this.callIdCache === undefined) {
-      const line = this.requiredLine(H.callId, "Call-ID");
-      const [v, a, b] = this.valueSpan(line);
+      const line = this.requiredHotLine(HOT.callId, "Call-ID");
       // RFC 3261 §25.1: callid = word [ "@" word ] — no white space inside. Checked on the
-      // received bytes (a byte read costs half a charCodeAt): they are the value's chars, unless
-      // the line is folded, and then they hold the CR LF the check refuses anyway.
+      // received bytes (a byte read costs a third of a charCodeAt): they are the value's chars,
+      // unless the line is folded, and then they hold the CR LF the check refuses anyway. So a
+      // value that passes is the same text in the received message as unfolded.
+      const o = this.headerTable.offsets;
+      const a = o[line * 4 + 1] as number;
+      const b = o[line * 4 + 2] as number;
       if (a === b) throw new ParseError("Call-ID: empty");
       const raw = this.raw;
-      const o = this.headerTable.offsets;
-      for (let k = o[line * 4 + 1] as number, end = o[line * 4 + 2] as number; k < end; k++) {
+      for (let k = a; k < b; k++) {
         const c = raw[k] as number;
-        if (c <= 32 || c >= 127) throw new ParseError(`Call-ID: invalid character in "${excerpt(v, a)}"`);
+        if (c <= 32 || c >= 127) {
+          const [v, va] = this.valueSpan(line);
+          throw new ParseError(`Call-ID: invalid character in "${excerpt(v, va)}"`);
+        }
       }
-      this.callIdCache = v.slice(a, b);
+      this.callIdCache = this.head.slice(a, b);
     }
     return this.callIdCache;
   }
 
   get cseq(): CSeq {
     if (this.cseqCache === undefined) {
-      const [v, a, b] = this.valueSpan(this.requiredLine(H.cseq, "CSeq"));
+      const line = this.requiredHotLine(HOT.cseq, "CSeq");
+      if (!this.folded) {
+        const o = this.headerTable.offsets;
+        const a = o[line * 4 + 1] as number;
+        const b = o[line * 4 + 2] as number;
+        return (this.cseqCache = scanCSeq(this.raw, this.head, a, b) ?? parseCSeq(this.head, a, b));
+      }
+      const [v, a, b] = this.valueSpan(line);
       this.cseqCache = parseCSeq(v, a, b);
     }
     return this.cseqCache;
@@ -282,11 +337,25 @@ export abstract class SipMessage {
   /** Max-Forwards, or undefined when absent (RFC 3261 §16.3: a missing one passes the check). */
   get maxForwards(): number | undefined {
     if (this.maxForwardsCache === undefined) {
-      const i = this.singleLine(H.maxForwards, "Max-Forwards");
+      const i = this.singleHotLine(HOT.maxForwards, "Max-Forwards");
       if (i < 0) this.maxForwardsCache = null;
       else {
-        const [v, a, b] = this.valueSpan(i);
-        this.maxForwardsCache = parseUnsigned(v, a, b, MAX_MAX_FORWARDS, "Max-Forwards");
+        // 1 to 3 digits, at most 255, read from the bytes; anything else (a folded line's CR LF
+        // included) goes to parseUnsigned, which says what is wrong.
+        const o = this.headerTable.offsets;
+        const a = o[i * 4 + 1] as number;
+        const b = o[i * 4 + 2] as number;
+        const raw = this.raw;
+        let n = b > a && b - a <= 3 ? 0 : -1;
+        for (let k = a; k < b && n >= 0; k++) {
+          const d = (raw[k] as number) - 0x30;
+          n = d >= 0 && d <= 9 ? n * 10 + d : -1;
+        }
+        if (n < 0 || n > MAX_MAX_FORWARDS) {
+          const [v, va, vb] = this.valueSpan(i);
+          n = parseUnsigned(v, va, vb, MAX_MAX_FORWARDS, "Max-Forwards");
+        }
+        this.maxForwardsCache = n;
       }
     }
     return this.maxForwardsCache ?? undefined;
@@ -294,7 +363,7 @@ export abstract class SipMessage {
 
   /** True when the Contact header is the wildcard `*` (RFC 3261 §10.2.2, REGISTER only). */
   get contactIsWildcard(): boolean {
-    const i = this.lineIndex(H.contact, 0);
+    const i = this.hotLine(HOT.contact);
     if (i < 0) return false;
     const [v, a, b] = this.valueSpan(i);
     return b === a + 1 && v.charCodeAt(a) === 42 /* * */;
@@ -304,19 +373,19 @@ export abstract class SipMessage {
   get contact(): NameAddr[] {
     if (this.contactCache === undefined) {
       if (this.contactIsWildcard) {
-        if (this.count(H.contact) > 1) throw new ParseError("Contact: '*' must be the only Contact value");
+        if ((this.hotRepeated & (1 << HOT.contact)) !== 0) throw new ParseError("Contact: '*' must be the only Contact value");
         this.contactCache = [];
-      } else this.contactCache = this.nameAddrList(H.contact, "Contact");
+      } else this.contactCache = this.nameAddrList(H.contact, "Contact", HOT.contact);
     }
     return this.contactCache;
   }
 
   get route(): NameAddr[] {
-    return (this.routeCache ??= this.nameAddrList(H.route, "Route"));
+    return (this.routeCache ??= this.nameAddrList(H.route, "Route", HOT.route));
   }
 
   get recordRoute(): NameAddr[] {
-    return (this.recordRouteCache ??= this.nameAddrList(H.recordRoute, "Record-Route"));
+    return (this.recordRouteCache ??= this.nameAddrList(H.recordRoute, "Record-Route", HOT.recordRoute));
   }
 
   /** RFC 3327 Path. */
@@ -379,9 +448,19 @@ export abstract class SipMessage {
     return this.authLines(H.proxyAuthenticate, parseChallenge);
   }
 
-  private nameAddrList(key: string, what: string): NameAddr[] {
+  /** Every value of a name-addr list header; `slot` is its HOT slot, if it has one. */
+  private nameAddrList(key: string, what: string, slot = -1): NameAddr[] {
     const out: NameAddr[] = [];
-    for (let i = this.lineIndex(key, 0); i >= 0; i = this.lineIndex(key, i + 1)) {
+    for (
+      let i = slot < 0 ? this.lineIndex(key, 0) : this.hotLine(slot);
+      i >= 0;
+      i = slot < 0 ? this.lineIndex(key, i + 1) : this.nextHotLine(slot, key, i)
+    ) {
+      if (!this.folded) {
+        const o = this.headerTable.offsets;
+        scanNameAddrList(this.raw, this.head, what, out, o[i * 4 + 1] as number, o[i * 4 + 2] as number);
+        continue;
+      }
       const [v, start, end] = this.valueSpan(i);
       parseNameAddrList(v, what, out, start, end);
     }

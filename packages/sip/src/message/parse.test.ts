@@ -187,6 +187,42 @@ describe("parseMessage: requests", () => {
     assert.throws(() => lwsUri.uri, /Request-URI/, "the URI parser rejects the space");
   });
 
+  it("reads start lines the same whether or not they have the common shape the parser reads first", () => {
+    const req = (line: string): SipRequest => parseMessage(sipLines([line, "Via: SIP/2.0/UDP a;branch=z9hG4bK1"])) as SipRequest;
+    const plain = req("REGISTER sip:b.example.com SIP/2.0");
+    assert.deepEqual([plain.method, plain.uriText, plain.version, plain.defect], ["REGISTER", "sip:b.example.com", "SIP/2.0", undefined]);
+    assert.equal(req("FOO sip:b@b SIP/2.0").method, "FOO");
+    const spaced = req("INVITE sip:b@b  SIP/2.0");
+    assert.equal(spaced.uriText, "sip:b@b");
+    assert.match(spaced.defect?.reason ?? "", /more than one SP/);
+    const glued = req("INVITE sip:b@b xSIP/2.0");
+    assert.equal(glued.version, "xSIP/2.0");
+    assert.match(glued.defect?.reason ?? "", /invalid SIP-Version/);
+    assert.match(req("INVITE sip:b@b SIP/2.0x").defect?.reason ?? "", /invalid SIP-Version/);
+    assert.equal(req("INVITE sip:b@b sip/2.0").version, "SIP/2.0");
+    assert.throws(() => req("INVITE SIP/2.0"), /Request-Line/);
+    assert.throws(() => req("INV;TE sip:b@b SIP/2.0"), /Request-Line/);
+    const res = (line: string): SipResponse => parseMessage(sipLines([line, "Call-ID: c"])) as SipResponse;
+    assert.deepEqual([res("SIP/2.0 699 x").status, res("SIP/2.0 699 x").reason], [699, "x"]);
+    assert.deepEqual([res("sip/2.0 200 OK").status, res("sip/2.0 200 OK").version], [200, "SIP/2.0"]);
+    assert.throws(() => res("SIP/2.0 200OK"), /status code/);
+    assert.throws(() => res("SIP/2.0  200 OK"), /status code/);
+    assert.throws(() => res("SIP/2.0 099 x"), /status code/);
+  });
+
+  it("reads Max-Forwards and Call-ID from the bytes, and leaves what is wrong with them to the general checks", () => {
+    const mf = (value: string): number | undefined => parseMessage(sipLines(["OPTIONS sip:b@b SIP/2.0", `Max-Forwards: ${value}`, "Call-ID: c"])).maxForwards;
+    assert.deepEqual(["0", "70", "255", "007", "0070", " 9 "].map(mf), [0, 70, 255, 7, 70, 9]);
+    for (const bad of ["256", "1000", "7a", "-1", "7 0", ""]) assert.throws(() => mf(bad), /Max-Forwards/, bad);
+    const folded = parseMessage(Buffer.from("OPTIONS sip:b@b SIP/2.0\r\nMax-Forwards:\r\n 42\r\nCall-ID: a\r\n b\r\n\r\n", "latin1"));
+    assert.equal(folded.maxForwards, 42);
+    assert.throws(() => folded.callId, /Call-ID: invalid character in "a b/);
+    const id = (value: string): string => parseMessage(sipLines(["OPTIONS sip:b@b SIP/2.0", `Call-ID: ${value}`])).callId;
+    assert.equal(id("a84b4c76e66710@pc33.atlanta.example.com"), "a84b4c76e66710@pc33.atlanta.example.com");
+    assert.throws(() => id("a b"), /Call-ID: invalid character in "a b/);
+    assert.throws(() => id("a\u00e9"), /Call-ID: invalid character/);
+  });
+
   it("keeps an unknown SIP version for validation to answer 505", () => {
     const m = parseMessage(sipLines(["OPTIONS sip:b@b SIP/7.0", "Via: SIP/7.0/UDP a;branch=z9hG4bK1"]));
     assert.equal(m.version, "SIP/7.0");

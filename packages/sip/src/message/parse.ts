@@ -1,7 +1,7 @@
 import { MessageTooLargeError, ParseError } from "../errors.js";
-import { METHODS } from "../header/cseq.js";
-import { excerpt, internSlice, isSip20At, TOKEN_CHAR } from "../header/lexer.js";
-import { canonicalHeaderName, H, knownHeaderNameIn } from "./header-names.js";
+import { methodAt } from "../header/byte-scan.js";
+import { excerpt, isSip20At, TOKEN_CHAR } from "../header/lexer.js";
+import { canonicalHeaderName, FOLD as IMPORTED_FOLD, HOT, HOT_SLOTS as IMPORTED_HOT_SLOTS, KNOWN_KEYS as IMPORTED_KNOWN_KEYS, packedHeaderIndex } from "./header-names.js";
 import { type MessageDefect, type ParsedParts, SipRequest, SipResponse } from "./message.js";
 
 export interface ParseOptions {
@@ -34,26 +34,28 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
 
   // One latin1 decode of the whole message: char offsets are byte offsets from here on.
   const head = raw.toString("latin1");
-  const startLineEnd = lineEndAt(head, start);
+  const startLineEnd = lineEndAt(head, raw, start);
   if (startLineEnd < 0) throw notTerminated(raw.length);
   const headersStart = startLineEnd + 2;
 
   // The table is built in module-level arrays that keep their capacity, then copied out at its
   // exact size: pushing onto fresh arrays grew (and copied) them three times per message.
-  const keys = tableKeys;
-  const offsets = tableOffsets;
   let lines = 0;
   let folded = false;
   let defect: MessageDefect | undefined;
   let contentLengthLine = -1;
+  // Per HOT slot, the first line of that header (see SipMessage.hotLines), and a bit per slot
+  // for the headers met on more than one line.
+  const hotLines = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
+  let hotRepeated = 0;
 
-  // Line ends and colons are found with the string's indexOf (memchr-fast); the few single
-  // chars looked at around them are read from the bytes, which costs about half a charCodeAt.
+  // Line ends are found with the string's indexOf (memchr-fast, cheaper than a loop over a
+  // line's bytes); the name and the chars around the value are read from the bytes, where an
+  // indexed read costs about a third of a charCodeAt.
   let pos = headersStart;
   let headersEndAt = -1;
-  let colon = -1;
   while (headersEndAt < 0) {
-    let lineEnd = lineEndAt(head, pos);
+    let lineEnd = lineEndAt(head, raw, pos);
     if (lineEnd < 0) throw notTerminated(raw.length);
     if (lineEnd === pos) {
       // The empty line: the header section ends at the CRLF before it.
@@ -63,39 +65,53 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
     // RFC 3261 §7.3.1: a line starting with SP or HTAB continues the previous one.
     while (isWsp(byteAt(raw, lineEnd + 2))) {
       folded = true;
-      lineEnd = lineEndAt(head, lineEnd + 2);
+      lineEnd = lineEndAt(head, raw, lineEnd + 2);
       if (lineEnd < 0) throw notTerminated(raw.length);
     }
-    // The next ':' is searched for only when the last one found lies behind us, so lines without
-    // one cannot make the scan quadratic.
-    if (colon < pos) {
-      colon = head.indexOf(":", pos);
-      if (colon < 0) colon = head.length;
+    // header-name = token, then optional SP/HTAB and the ':' (RFC 3261 §7.3.1). A line that is not
+    // so is taken apart by badLine, off the common path.
+    // The name's bytes are read once: their token check also folds them, and they are packed
+    // into the words packedHeaderIndex looks the name up by.
+    let nameEnd = pos;
+    let nameHead = 0;
+    let nameMid = 0;
+    let nameTail = 0;
+    const headEnd = pos + 4;
+    const midEnd = pos + 8;
+    while (nameEnd < lineEnd) {
+      const f = FOLD[raw[nameEnd] as number] as number;
+      if (f === 0) break;
+      nameTail = (nameTail << 8) | f;
+      if (nameEnd < headEnd) nameHead = nameTail;
+      else if (nameEnd < midEnd) nameMid = nameTail;
+      nameEnd++;
     }
-    let nameEnd = colon > lineEnd ? lineEnd : colon;
-    while (nameEnd > pos && isWsp(raw[nameEnd - 1] as number)) nameEnd--;
-    let key = colon <= lineEnd ? knownHeaderNameIn(raw, pos, nameEnd) : undefined;
-    if (key === undefined) {
-      if (colon > lineEnd || nameEnd === pos || !isTokenRange(head, pos, nameEnd)) {
-        const what = isWsp(raw[pos] as number)
-          ? "header section starts with a continuation line"
-          : colon > lineEnd
-            ? "header line without ':'"
-            : "invalid header name";
-        defect ??= { reason: `${what}: "${excerpt(head, pos)}"`, offset: pos };
-        // Kept (with an empty key) so that serialization still reproduces the message.
-        addLine(lines++, "", pos, lineEnd, lineEnd, lineEnd);
-        pos = lineEnd + 2;
-        continue;
+    let colon = nameEnd;
+    while (colon < lineEnd && isWsp(raw[colon] as number)) colon++;
+    if (nameEnd === pos || colon === lineEnd || raw[colon] !== 58 /* : */) {
+      defect ??= badLine(head, pos, lineEnd);
+      // Kept (with an empty key) so that serialization still reproduces the message.
+      addLine(lines++, "", pos, lineEnd, lineEnd, lineEnd);
+      pos = lineEnd + 2;
+      continue;
+    }
+    const known = packedHeaderIndex(raw, pos, nameEnd - pos, nameHead, nameMid, nameTail);
+    let key: string;
+    let hot = -1;
+    if (known >= 0) {
+      key = KNOWN_KEYS[known] as string;
+      hot = HOT_SLOTS[known] as number;
+      if (hot >= 0) {
+        if ((hotLines[hot] as number) < 0) hotLines[hot] = lines;
+        else hotRepeated |= 1 << hot;
       }
-      key = canonicalHeaderName(head.slice(pos, nameEnd));
-    }
+    } else key = canonicalHeaderName(head.slice(pos, nameEnd));
     let vStart = colon + 1;
     while (vStart < lineEnd && isLws(raw[vStart] as number)) vStart++;
     let vEnd = lineEnd;
     while (vEnd > vStart && isLws(raw[vEnd - 1] as number)) vEnd--;
-    if (key === H.contentLength) {
-      if (contentLengthLine >= 0 && head.slice(vStart, vEnd) !== valueOf(head, offsets, contentLengthLine)) {
+    if (hot === HOT_CONTENT_LENGTH) {
+      if (contentLengthLine >= 0 && head.slice(vStart, vEnd) !== valueOf(head, tableOffsets, contentLengthLine)) {
         // RFC 4475 §3.3.9: multiple differing Content-Length values are answered with 400.
         defect ??= { reason: "multiple Content-Length values", offset: pos };
       }
@@ -108,15 +124,15 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   const bodyStart = headersEndAt + 4;
   let bodyEnd = raw.length;
   if (contentLengthLine >= 0) {
-    const v = valueOf(head, offsets, contentLengthLine);
+    const v = valueOf(head, tableOffsets, contentLengthLine);
     const cl = parseContentLength(v);
     if (cl < 0) {
-      defect ??= { reason: `Content-Length: "${excerpt(v, 0)}" is not a number`, offset: offsets[contentLengthLine * 4] as number };
+      defect ??= { reason: `Content-Length: "${excerpt(v, 0)}" is not a number`, offset: tableOffsets[contentLengthLine * 4] as number };
     } else if (cl > raw.length - bodyStart) {
       // RFC 3261 §18.3: a datagram shorter than Content-Length says is answered 400.
       defect ??= {
         reason: `Content-Length ${cl} larger than the ${raw.length - bodyStart}-byte body`,
-        offset: offsets[contentLengthLine * 4] as number,
+        offset: tableOffsets[contentLengthLine * 4] as number,
       };
     } else {
       // RFC 3261 §18.3: octets past Content-Length in a datagram are discarded.
@@ -125,6 +141,8 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
   }
   if (bodyEnd < bodyStart) bodyEnd = bodyStart > raw.length ? raw.length : bodyStart;
 
+  const keys = tableKeys.slice(0, lines);
+  const offsets = tableOffsets.slice(0, lines * 4);
   if (tableOffsets.length > KEPT_TABLE_LINES * 4) {
     tableKeys = [];
     tableOffsets = [];
@@ -138,13 +156,28 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
     bodyStart: Math.min(bodyStart, raw.length),
     bodyEnd,
     version: "",
-    keys: keys.slice(0, lines),
-    offsets: offsets.slice(0, lines * 4),
+    keys,
+    offsets,
+    hotLines,
+    hotRepeated,
     folded,
     defect,
   };
-  return isStatusLine(head, start) ? parseStatusLine(parts, start, startLineEnd) : parseRequestLine(parts, start, startLineEnd);
+  return isStatusLine(raw, start) ? parseStatusLine(parts, start, startLineEnd) : parseRequestLine(parts, start, startLineEnd);
 }
+
+/**
+ * header-names.ts FOLD, as a table of this module: an imported binding is read through its module
+ * cell (with a check that it is initialized) on every access, which in the name loop cost more
+ * than the table read itself.
+ */
+const FOLD: Uint8Array = IMPORTED_FOLD.slice();
+/** lexer.ts TOKEN_CHAR, as a table of this module (see FOLD). */
+const TOKEN: Uint8Array = TOKEN_CHAR.slice();
+
+const KNOWN_KEYS: readonly string[] = IMPORTED_KNOWN_KEYS.slice();
+const HOT_SLOTS: Int8Array = IMPORTED_HOT_SLOTS.slice();
+const HOT_CONTENT_LENGTH = HOT.contentLength;
 
 let tableKeys: string[] = [];
 let tableOffsets: number[] = [];
@@ -162,6 +195,18 @@ function addLine(line: number, key: string, start: number, vStart: number, vEnd:
 
 /** SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2). Unanswerable, so errors throw. */
 function parseStatusLine(p: ParsedParts, start: number, end: number): SipResponse {
+  const raw = p.raw;
+  // What nearly every status line starts with, `SIP/2.0 ddd`, read from the bytes.
+  if (end - start >= 11 && isSip20Bytes(raw, start) && raw[start + 7] === 32) {
+    const d0 = (raw[start + 8] as number) - 0x30;
+    const d1 = (raw[start + 9] as number) - 0x30;
+    const d2 = (raw[start + 10] as number) - 0x30;
+    if (d0 >= 1 && d0 <= 6 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9 && (end === start + 11 || raw[start + 11] === 32)) {
+      p.version = SIP_2_0;
+      // RFC 4475 §3.1.1.13: the reason phrase may be empty.
+      return new SipResponse(p, d0 * 100 + d1 * 10 + d2, end > start + 11 ? p.head.slice(start + 12, end) : "");
+    }
+  }
   const head = p.head;
   const sp = head.indexOf(" ", start);
   if (sp < 0 || sp > end) throw new ParseError(`Status-Line: missing status code in "${excerpt(head, start)}"`, { offset: start });
@@ -182,31 +227,36 @@ function parseStatusLine(p: ParsedParts, start: number, end: number): SipRespons
 /**
  * Method SP Request-URI SP SIP-Version (RFC 3261 §7.1): exactly one SP between elements.
  * Spacing problems are recorded as a defect (answered with 400, RFC 4475 §3.1.2.9–10) rather
- * than thrown, as the request is otherwise answerable.
+ * than thrown, as the request is otherwise answerable. Read from the bytes (the URI is left to
+ * the URI parser, which runs when it is first read).
  */
 function parseRequestLine(p: ParsedParts, start: number, end: number): SipRequest {
+  const raw = p.raw;
   const head = p.head;
-  const sp1 = head.indexOf(" ", start);
-  if (sp1 < 0 || sp1 >= end || !isTokenRange(head, start, sp1)) {
+  // The method is a token up to the first SP.
+  let sp1 = start;
+  while (sp1 < end && TOKEN[raw[sp1] as number] === 1) sp1++;
+  if (sp1 === start || sp1 === end || raw[sp1] !== 32) {
     throw new ParseError(`Request-Line: expected "Method Request-URI SIP-Version" in "${excerpt(head, start)}"`, { offset: start });
   }
-  const method = internSlice(head, start, sp1, METHODS);
+  const method = methodAt(raw, head, start, sp1);
   let uriStart = sp1 + 1;
-  if (head.charCodeAt(uriStart) === 32) requestLineDefect(p, "more than one SP between elements", uriStart);
-  while (uriStart < end && head.charCodeAt(uriStart) === 32) uriStart++;
+  if (raw[uriStart] === 32) requestLineDefect(p, "more than one SP between elements", uriStart);
+  while (uriStart < end && raw[uriStart] === 32) uriStart++;
   let lineEnd = end;
-  if (head.charCodeAt(lineEnd - 1) === 32) requestLineDefect(p, "trailing white space", lineEnd - 1);
-  while (lineEnd > uriStart && head.charCodeAt(lineEnd - 1) === 32) lineEnd--;
-  const sp2 = head.lastIndexOf(" ", lineEnd - 1);
+  if (raw[lineEnd - 1] === 32) requestLineDefect(p, "trailing white space", lineEnd - 1);
+  while (lineEnd > uriStart && raw[lineEnd - 1] === 32) lineEnd--;
+  // The last SP: right before the version, when that is "SIP/2.0" (which holds none).
+  const sp2 = lineEnd - 8 >= uriStart && raw[lineEnd - 8] === 32 && isSip20Bytes(raw, lineEnd - 7) ? lineEnd - 8 : head.lastIndexOf(" ", lineEnd - 1);
   if (sp2 < uriStart) {
     throw new ParseError(`Request-Line: expected "Method Request-URI SIP-Version" in "${excerpt(head, start)}"`, { offset: start });
   }
   let uriEnd = sp2;
-  if (head.charCodeAt(uriEnd - 1) === 32) requestLineDefect(p, "more than one SP between elements", uriEnd - 1);
-  while (uriEnd > uriStart && head.charCodeAt(uriEnd - 1) === 32) uriEnd--;
+  if (raw[uriEnd - 1] === 32) requestLineDefect(p, "more than one SP between elements", uriEnd - 1);
+  while (uriEnd > uriStart && raw[uriEnd - 1] === 32) uriEnd--;
   // White space inside the Request-URI (RFC 4475 §3.1.2.8) is left to the URI parser, which
   // validation runs: it rejects any SP, control char or non-ASCII byte with a 400.
-  p.version = versionOf(head, sp2 + 1, lineEnd);
+  p.version = lineEnd - sp2 === 8 && isSip20Bytes(raw, sp2 + 1) ? SIP_2_0 : versionOf(head, sp2 + 1, lineEnd);
   if (p.version === "") {
     requestLineDefect(p, `invalid SIP-Version "${excerpt(head, sp2 + 1)}"`, sp2 + 1);
     p.version = head.slice(sp2 + 1, lineEnd);
@@ -214,23 +264,44 @@ function parseRequestLine(p: ParsedParts, start: number, end: number): SipReques
   return new SipRequest(p, method, uriStart, uriEnd);
 }
 
+/** Whether raw[i, i + 7) is "SIP/2.0". */
+function isSip20Bytes(raw: Uint8Array, i: number): boolean {
+  return (
+    raw[i] === 0x53 /* S */ &&
+    raw[i + 1] === 0x49 /* I */ &&
+    raw[i + 2] === 0x50 /* P */ &&
+    raw[i + 3] === 0x2f /* / */ &&
+    raw[i + 4] === 0x32 /* 2 */ &&
+    raw[i + 5] === 0x2e /* . */ &&
+    raw[i + 6] === 0x30 /* 0 */
+  );
+}
+
 function requestLineDefect(p: ParsedParts, reason: string, offset: number): void {
   p.defect ??= { reason: `Request-Line: ${reason}`, offset };
 }
 
-function isStatusLine(head: string, start: number): boolean {
+function isStatusLine(raw: Uint8Array, start: number): boolean {
   return (
-    (head.charCodeAt(start) | 0x20) === 0x73 /* s */ &&
-    (head.charCodeAt(start + 1) | 0x20) === 0x69 /* i */ &&
-    (head.charCodeAt(start + 2) | 0x20) === 0x70 /* p */ &&
-    head.charCodeAt(start + 3) === 47 /* / */
+    ((raw[start] as number) | 0x20) === 0x73 /* s */ &&
+    ((raw[start + 1] as number) | 0x20) === 0x69 /* i */ &&
+    ((raw[start + 2] as number) | 0x20) === 0x70 /* p */ &&
+    raw[start + 3] === 47 /* / */
   );
 }
 
 /** `SIP/<digits>.<digits>`, upper-cased; "" when it is not a version. */
 function versionOf(head: string, start: number, end: number): string {
   if (end - start === 7 && isSip20At(head, start)) return SIP_2_0;
-  if (end - start < 7 || !isStatusLine(head, start)) return "";
+  if (
+    end - start < 7 ||
+    (head.charCodeAt(start) | 0x20) !== 0x73 /* s */ ||
+    (head.charCodeAt(start + 1) | 0x20) !== 0x69 /* i */ ||
+    (head.charCodeAt(start + 2) | 0x20) !== 0x70 /* p */ ||
+    head.charCodeAt(start + 3) !== 47 /* / */
+  ) {
+    return "";
+  }
   let i = start + 4;
   const major = i;
   while (i < end && isDigit(head.charCodeAt(i))) i++;
@@ -242,11 +313,22 @@ function versionOf(head: string, start: number, end: number): string {
   return v.charCodeAt(0) === 83 && v.charCodeAt(1) === 73 && v.charCodeAt(2) === 80 ? v : v.toUpperCase();
 }
 
-/** Index of the CR of the first CRLF at or after `from`, or -1. Single-char search is memchr-fast. */
-function lineEndAt(text: string, from: number): number {
+/** Index of the CR of the first CRLF at or after `from`, or -1. Single-char search is memchr-fast; the LF is read from the bytes. */
+function lineEndAt(text: string, raw: Uint8Array, from: number): number {
   let cr = text.indexOf("\r", from);
-  while (cr >= 0 && text.charCodeAt(cr + 1) !== 10) cr = text.indexOf("\r", cr + 1);
+  while (cr >= 0 && raw[cr + 1] !== 10) cr = text.indexOf("\r", cr + 1);
   return cr;
+}
+
+/** What is wrong with a header line that is not `token *WSP ":" ...` (the first line of the section starts with WSP, or no ':'). */
+function badLine(head: string, pos: number, lineEnd: number): MessageDefect {
+  const colon = head.indexOf(":", pos);
+  const what = isWsp(head.charCodeAt(pos))
+    ? "header section starts with a continuation line"
+    : colon < 0 || colon > lineEnd
+      ? "header line without ':'"
+      : "invalid header name";
+  return { reason: `${what}: "${excerpt(head, pos)}"`, offset: pos };
 }
 
 function notTerminated(length: number): ParseError {
@@ -269,14 +351,6 @@ export function parseContentLength(v: string): number {
     n = n * 10 + (c - 0x30);
   }
   return n;
-}
-
-function isTokenRange(s: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 255 || TOKEN_CHAR[c] !== 1) return false;
-  }
-  return end > start;
 }
 
 /** The byte at `i`, or -1 past the end (where a string's charCodeAt would give NaN). */

@@ -11,3 +11,18 @@ export const REGISTRAR_QUEUE = "registrar";
 export function edgeSubject(edgeId: string, kind: string): string {
   return `edge.${edgeId}.${kind}`;
 }
+
+/**
+ * Call events (`CallEvent`, proto sipfleet.calls.v1): one subject per kind under this prefix
+ * (`sipfleet.calls.v1.attempted|answered|ended`), so a consumer that only writes CDRs can take
+ * `ended` alone. Published through JetStream, never core NATS only.
+ */
+export const CALL_EVENTS_SUBJECT_PREFIX = "sipfleet.calls.v1";
+export type CallEventSubjectKind = "attempted" | "answered" | "ended";
+
+export function callEventSubject(kind: CallEventSubjectKind, prefix: string = CALL_EVENTS_SUBJECT_PREFIX): string {
+  return `${prefix}.${kind}`;
+}
+
+/** The JetStream stream that keeps call events, capturing `<prefix>.>`. */
+export const CALL_EVENTS_STREAM = "SIPFLEET_CALLS";

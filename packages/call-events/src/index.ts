@@ -12,3 +12,4 @@ export {
 } from "./call-event-stream.js";
 export { JetStreamCallEvents, type JetStreamCallEventsOptions, DEFAULT_JETSTREAM_CALL_EVENTS_OPTIONS } from "./jetstream-call-events.js";
 export { readCallEvents, type ReadCallEventsOptions } from "./read-call-events.js";
+export { callEventToJson } from "./call-event-json.js";

@@ -5,7 +5,7 @@ import { NatsBus } from "@sipfleet/bus";
 import { startNatsServer, type EngineProcess } from "@sipfleet/testing";
 import { connect, nanos, StorageType, type NatsConnection } from "nats";
 import { CallEventsError, JetStreamCallEvents, readCallEvents, type CallEventStats, type StoredCallEvent } from "./index.js";
-import { answeredCall, memoryLogger, type Logged } from "./test-events.js";
+import { answeredCall, memoryLogger, type Logged } from "./fixtures.js";
 
 // One nats-server (JetStream, own store directory, free port) for the tests that do not stop it.
 let shared: Promise<EngineProcess> | undefined;

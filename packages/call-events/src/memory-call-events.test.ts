@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CallEvent, CallEvent_Kind } from "@sipfleet/proto";
 import { MemoryCallEvents } from "./memory.js";
-import { answeredCall, memoryLogger, type Logged } from "./test-events.js";
+import { answeredCall, memoryLogger, type Logged } from "./fixtures.js";
 
 describe("MemoryCallEvents", () => {
   it("keeps what is emitted, with fresh ids, and reads it back by call, kind, time and count", () => {

@@ -24,3 +24,18 @@ export function edgeSubject(edgeId: string, kind: EdgeSubjectKind): string {
  * - `flow-failed`: `FlowFailed`, a flow this edge sent on through another edge is gone.
  */
 export type EdgeSubjectKind = "send" | "response" | "flow-failed";
+
+/**
+ * Call events (`CallEvent`, proto sipfleet.calls.v1): one subject per kind under this prefix
+ * (`sipfleet.calls.v1.attempted|answered|ended`), so a consumer that only writes CDRs can take
+ * `ended` alone. Published through JetStream, never core NATS only.
+ */
+export const CALL_EVENTS_SUBJECT_PREFIX = "sipfleet.calls.v1";
+export type CallEventSubjectKind = "attempted" | "answered" | "ended";
+
+export function callEventSubject(kind: CallEventSubjectKind, prefix: string = CALL_EVENTS_SUBJECT_PREFIX): string {
+  return `${prefix}.${kind}`;
+}
+
+/** The JetStream stream that keeps call events, capturing `<prefix>.>`. */
+export const CALL_EVENTS_STREAM = "SIPFLEET_CALLS";

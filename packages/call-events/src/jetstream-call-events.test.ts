@@ -1,0 +1,327 @@
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { CallEvent, CallEvent_Kind, CALL_EVENTS_STREAM } from "@sipfleet/proto";
+import { NatsBus } from "@sipfleet/bus";
+import { startNatsServer, type EngineProcess } from "@sipfleet/testing";
+import { connect, nanos, StorageType, type NatsConnection } from "nats";
+import { CallEventsError, JetStreamCallEvents, readCallEvents, type CallEventStats, type StoredCallEvent } from "./index.js";
+import { answeredCall, memoryLogger, type Logged } from "./fixtures.js";
+
+// One nats-server (JetStream, own store directory, free port) for the tests that do not stop it.
+let shared: Promise<EngineProcess> | undefined;
+function natsServer(): Promise<EngineProcess> {
+  shared ??= startNatsServer();
+  return shared;
+}
+after(async () => {
+  if (shared !== undefined) await (await shared).stop();
+});
+
+/** A connection that reconnects forever, like the services' (NatsBus). */
+function connectTo(server: EngineProcess): Promise<NatsConnection> {
+  return connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100, noAsyncTraces: true });
+}
+
+async function readAll(nc: NatsConnection, options: Parameters<typeof readCallEvents>[1] = {}): Promise<StoredCallEvent[]> {
+  const out: StoredCallEvent[] = [];
+  for await (const s of readCallEvents(nc, options)) out.push(s);
+  return out;
+}
+
+/** Polls until `done` holds; the deadline is a guard against hanging, not a timing assertion. */
+async function until(done: () => boolean, what: string, deadlineMs = 30_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves at the connection's next status of this type. */
+async function nextStatus(nc: NatsConnection, type: string): Promise<void> {
+  for await (const s of nc.status()) if (s.type === type) return;
+}
+
+function settledCount(s: CallEventStats): number {
+  return s.stored + s.duplicates + s.failed;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+describe("JetStreamCallEvents", () => {
+  it("creates the stream with the configured limits, updates changed limits, refuses another storage", async () => {
+    const server = await natsServer();
+    const nc = await connectTo(server);
+    const logs: Logged[] = [];
+    try {
+      const opts = { stream: "LIMITS_A", subjectPrefix: "test.limits.a", maxAgeMs: 7 * DAY_MS, maxBytes: 64 * 1024 * 1024, duplicateWindowMs: 90_000, retryForMs: 60_000, logger: memoryLogger(logs) };
+      const sink = await JetStreamCallEvents.start(nc, opts);
+      await sink.close();
+      const jsm = await nc.jetstreamManager();
+      const { config } = await jsm.streams.info("LIMITS_A");
+      assert.deepEqual(config.subjects, ["test.limits.a.>"]);
+      assert.equal(config.storage, StorageType.File);
+      assert.equal(config.max_age, nanos(7 * DAY_MS));
+      assert.equal(config.max_bytes, 64 * 1024 * 1024);
+      assert.equal(config.duplicate_window, nanos(90_000));
+      assert.equal(config.num_replicas, 1);
+      assert.ok(logs.some((l) => l.msg === "call event stream ready" && (l.obj as { setup?: string }).setup === "created"));
+
+      await (await JetStreamCallEvents.start(nc, opts)).close();
+      assert.equal((logs.at(-1)?.obj as { setup?: string }).setup, "unchanged");
+      await (await JetStreamCallEvents.start(nc, { ...opts, maxAgeMs: DAY_MS })).close();
+      assert.equal((logs.at(-1)?.obj as { setup?: string }).setup, "updated");
+      assert.equal((await jsm.streams.info("LIMITS_A")).config.max_age, nanos(DAY_MS));
+
+      await assert.rejects(JetStreamCallEvents.start(nc, { ...opts, storage: "memory" }), (err: unknown) => err instanceof CallEventsError && /storage/.test(err.message));
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("uses the default stream SIPFLEET_CALLS on sipfleet.calls.v1.> with 7 days and file storage", async () => {
+    const server = await natsServer();
+    const nc = await connectTo(server);
+    try {
+      await (await JetStreamCallEvents.start(nc, { logger: memoryLogger([]) })).close();
+      const { config } = await (await nc.jetstreamManager()).streams.info(CALL_EVENTS_STREAM);
+      assert.deepEqual(config.subjects, ["sipfleet.calls.v1.>"]);
+      assert.equal(config.storage, StorageType.File);
+      assert.equal(config.max_age, nanos(7 * DAY_MS));
+      assert.equal(config.duplicate_window, nanos(120_000));
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("refuses settings that could store a retry twice, or are not numbers of the right kind", async () => {
+    const server = await natsServer();
+    const nc = await connectTo(server);
+    try {
+      await assert.rejects(JetStreamCallEvents.start(nc, { stream: "BAD", duplicateWindowMs: 10_000, retryForMs: 10_000 }), /duplicateWindowMs/);
+      await assert.rejects(JetStreamCallEvents.start(nc, { stream: "BAD", maxInFlight: 0 }), /maxInFlight/);
+      await assert.rejects(JetStreamCallEvents.start(nc, { stream: "BAD", subjectPrefix: "a.*" }), /subject prefix/);
+      await assert.rejects(JetStreamCallEvents.start(nc, { stream: "BAD.x" }), /stream name/);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("publishes over a NatsBus's connection; events read back decoded, by call, kind, time and count", async () => {
+    const server = await natsServer();
+    const bus = await NatsBus.connect({ servers: server.url, name: "call-events-test", logger: memoryLogger([]) });
+    try {
+      const prefix = "test.roundtrip";
+      const sink = await JetStreamCallEvents.start(bus.connection, { stream: "ROUNDTRIP", subjectPrefix: prefix, logger: memoryLogger([]) });
+      const since = Date.now();
+      const c1 = answeredCall("call-1@127.0.0.2");
+      const c2 = answeredCall("call-2@127.0.0.2");
+      for (const e of [...c1, ...c2]) sink.emit(e);
+      await sink.close();
+      const stats = sink.stats();
+      assert.deepEqual(stats, { emitted: 6, stored: 6, duplicates: 0, failed: 0, dropped: 0, invalid: 0, retries: 0, inFlight: 0 });
+
+      const read = { stream: "ROUNDTRIP", subjectPrefix: prefix };
+      const all = await readAll(bus.connection, read);
+      assert.equal(all.length, 6);
+      assert.ok(all.every((s) => s.event.eventId !== "" && s.storedAtMs >= since - 1000 && s.seq > 0));
+      const call2 = await readAll(bus.connection, { ...read, callId: "call-2@127.0.0.2" });
+      // the same events as emitted, plus the ids the sink gave them
+      const byKind = (a: StoredCallEvent, b: StoredCallEvent) => a.event.kind - b.event.kind;
+      assert.deepEqual(
+        call2.sort(byKind).map((s) => ({ ...s.event, eventId: "" })),
+        c2.map((e) => CallEvent.fromPartial(e)),
+      );
+      const ended = await readAll(bus.connection, { ...read, kind: CallEvent_Kind.KIND_ENDED });
+      assert.deepEqual(ended.map((s) => s.event.callId).sort(), ["call-1@127.0.0.2", "call-2@127.0.0.2"]);
+      assert.equal(ended[0]?.event.durationMs, 60_000);
+      assert.equal((await readAll(bus.connection, { ...read, limit: 4 })).length, 4);
+      assert.equal((await readAll(bus.connection, { ...read, since: Date.now() + 60_000 })).length, 0);
+      // each read deletes its consumer
+      assert.equal((await (await bus.connection.jetstreamManager()).consumers.list("ROUNDTRIP").next()).length, 0);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it("stores an event id once: a re-publish of the same event is acknowledged as a duplicate", async () => {
+    const server = await natsServer();
+    const nc = await connectTo(server);
+    try {
+      const sink = await JetStreamCallEvents.start(nc, { stream: "DEDUP", subjectPrefix: "test.dedup", logger: memoryLogger([]) });
+      const [attempt] = answeredCall("dup-1") as [CallEvent];
+      sink.emit({ ...attempt, eventId: "evt-dup-1" });
+      sink.emit({ ...attempt, eventId: "evt-dup-1" });
+      sink.emit({ ...attempt, eventId: "evt-dup-2" });
+      await sink.close();
+      const s = sink.stats();
+      assert.equal(s.stored, 2);
+      assert.equal(s.duplicates, 1);
+      const ids = (await readAll(nc, { stream: "DEDUP" })).map((e) => e.event.eventId).sort();
+      assert.deepEqual(ids, ["evt-dup-1", "evt-dup-2"]);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("sets the stream up again when it disappears under a running sink", async () => {
+    const server = await natsServer();
+    const nc = await connectTo(server);
+    const logs: Logged[] = [];
+    try {
+      const sink = await JetStreamCallEvents.start(nc, { stream: "GONE", subjectPrefix: "test.gone", retryDelayMs: 50, logger: memoryLogger(logs) });
+      await (await nc.jetstreamManager()).streams.delete("GONE");
+      const [attempt] = answeredCall("gone-1") as [CallEvent];
+      sink.emit(attempt);
+      await until(() => sink.stats().stored === 1, "the event stored in the re-created stream");
+      await sink.close();
+      assert.ok(sink.stats().retries >= 1);
+      assert.ok(logs.some((l) => /set up again/.test(l.msg)));
+      assert.equal((await readAll(nc, { stream: "GONE" })).length, 1);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("while NATS is down: emit never throws, holds up to maxInFlight and drops the rest (counted), stores the held ones after the restart", async () => {
+    // A server of this test's own: it is stopped (by PID) and started again with the same store.
+    const server = await startNatsServer();
+    const nc = await connectTo(server);
+    const logs: Logged[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const sink = await JetStreamCallEvents.start(nc, { stream: "OUTAGE", subjectPrefix: "test.outage", maxInFlight: 5, ackTimeoutMs: 1000, retryDelayMs: 100, retryForMs: 60_000, logger: memoryLogger(logs) });
+      const down = nextStatus(nc, "disconnect");
+      await server.stop();
+      await down;
+
+      const events = Array.from({ length: 8 }, (_, i) => answeredCall(`outage-${i}`)[0] as CallEvent);
+      for (const e of events) assert.doesNotThrow(() => sink.emit(e));
+      let s = sink.stats();
+      assert.equal(s.emitted, 5);
+      assert.equal(s.dropped, 3);
+      assert.equal(s.inFlight, 5);
+      assert.ok(logs.some((l) => l.level === "warn" && /dropped/.test(l.msg)));
+
+      await server.restart();
+      await until(() => settledCount(sink.stats()) === 5, "the held events to settle after the restart");
+      s = sink.stats();
+      assert.equal(s.stored + s.duplicates, 5, JSON.stringify(s));
+      assert.equal(s.failed, 0);
+      assert.ok(s.retries >= 5, "each held event needed a retry after the reconnect");
+      assert.ok(logs.some((l) => /flowing again/.test(l.msg)));
+
+      // Flowing again: a new event goes straight through.
+      sink.emit(answeredCall("outage-after")[0] as CallEvent);
+      await sink.close();
+      assert.equal(sink.stats().stored + sink.stats().duplicates, 6);
+      const callIds = (await readAll(nc, { stream: "OUTAGE" })).map((e) => e.event.callId).sort();
+      assert.deepEqual(callIds, ["outage-0", "outage-1", "outage-2", "outage-3", "outage-4", "outage-after"]);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+      await nc.close();
+      await server.stop();
+    }
+  });
+
+  it("gives an event up (counted as failed) once its retry window has passed with NATS still down", async () => {
+    const server = await startNatsServer();
+    const nc = await connectTo(server);
+    const logs: Logged[] = [];
+    try {
+      const sink = await JetStreamCallEvents.start(nc, { stream: "GIVEUP", subjectPrefix: "test.giveup", ackTimeoutMs: 200, retryDelayMs: 50, retryForMs: 500, logger: memoryLogger(logs) });
+      const down = nextStatus(nc, "disconnect");
+      await server.stop();
+      await down;
+      sink.emit(answeredCall("giveup-1")[0] as CallEvent);
+      await until(() => sink.stats().failed === 1, "the event to be given up");
+      assert.equal(sink.stats().inFlight, 0);
+      assert.ok(logs.some((l) => /retry window/.test(l.msg)));
+      await sink.close();
+    } finally {
+      await nc.close();
+      await server.stop();
+    }
+  });
+
+  it("close() waits for the publishes in flight; later events are dropped", async () => {
+    const server = await natsServer();
+    const nc = await connectTo(server);
+    try {
+      const sink = await JetStreamCallEvents.start(nc, { stream: "CLOSE", subjectPrefix: "test.close", logger: memoryLogger([]) });
+      for (let i = 0; i < 50; i++) for (const e of answeredCall(`close-${i}`)) sink.emit(e);
+      assert.ok(sink.stats().inFlight > 0, "emit returns before the acknowledgements");
+      await sink.close();
+      const s = sink.stats();
+      assert.equal(s.inFlight, 0);
+      assert.equal(s.stored, 150);
+      sink.emit(answeredCall("late")[0] as CallEvent);
+      assert.equal(sink.stats().dropped, 1);
+      assert.equal((await readAll(nc, { stream: "CLOSE" })).length, 150);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("close() during an outage settles what is in flight without waiting out the retry window", async () => {
+    const server = await startNatsServer();
+    const nc = await connectTo(server);
+    try {
+      const sink = await JetStreamCallEvents.start(nc, { stream: "CLOSEDOWN", subjectPrefix: "test.closedown", ackTimeoutMs: 500, retryForMs: 60_000, logger: memoryLogger([]) });
+      const down = nextStatus(nc, "disconnect");
+      await server.stop();
+      await down;
+      for (let i = 0; i < 3; i++) sink.emit(answeredCall(`closedown-${i}`)[0] as CallEvent);
+      await sink.close();
+      const s = sink.stats();
+      assert.equal(s.inFlight, 0);
+      assert.equal(s.failed, 3);
+    } finally {
+      await nc.close();
+      await server.stop();
+    }
+  });
+
+  it("the connection closed by its owner: what is in flight or emitted later fails (counted), close() still resolves", async () => {
+    const server = await natsServer();
+    const nc = await connectTo(server);
+    const sink = await JetStreamCallEvents.start(nc, { stream: "NCCLOSED", subjectPrefix: "test.ncclosed", logger: memoryLogger([]) });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      for (const e of answeredCall("ncclosed-1")) sink.emit(e);
+      await nc.close();
+      sink.emit(answeredCall("ncclosed-2")[0] as CallEvent);
+      await sink.close();
+      const s = sink.stats();
+      assert.equal(s.inFlight, 0);
+      assert.equal(s.emitted, s.stored + s.duplicates + s.failed);
+      assert.ok(s.failed >= 1, JSON.stringify(s));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
+  it("malformed events are counted and never thrown", async () => {
+    const server = await natsServer();
+    const nc = await connectTo(server);
+    try {
+      const sink = await JetStreamCallEvents.start(nc, { stream: "INVALID", subjectPrefix: "test.invalid", logger: memoryLogger([]) });
+      const [a] = answeredCall("bad") as [CallEvent];
+      sink.emit({ ...a, kind: CallEvent_Kind.KIND_UNSPECIFIED });
+      sink.emit({ ...a, callId: "" });
+      sink.emit({ ...a, eventId: "has space" });
+      sink.emit(null as unknown as CallEvent);
+      await sink.close();
+      assert.equal(sink.stats().invalid, 4);
+      assert.equal(sink.stats().emitted, 0);
+    } finally {
+      await nc.close();
+    }
+  });
+});

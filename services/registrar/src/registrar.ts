@@ -1,6 +1,6 @@
 import type { Binding, BindingStore, Flow, SaveResult } from "@sipfleet/bindings";
 import { SipError, type SipRequest } from "@sipfleet/sip";
-import { addressOfRecord } from "./address-of-record.js";
+import { addressOfRecord } from "@sipfleet/bindings";
 import { contactChanges } from "./contact-changes.js";
 import { DigestAuthenticator } from "./digest-auth.js";
 import { sipDate } from "./http-date.js";

@@ -132,6 +132,53 @@ describe("proxy digest (407 / Proxy-Authenticate / Proxy-Authorization)", () => 
     assert.equal(responded(await withCredentials(proxy, { ruri: "sip:nobody@sipfleet.local" }, ALICE_FLOW)).status, 404);
   });
 
+  it("refuses a nonce count used before by another request with a fresh 407 (replay), accepts a higher one", async () => {
+    const { proxy, logger } = await setup();
+    const challenge = responded(await proxy.handle(request(), ALICE_FLOW));
+    const once = proxyAuthorization(challenge, { nc: 1 });
+    forwarded(await proxy.handle(request({ cseq: 2, headers: [`Proxy-Authorization: ${once}`] }), ALICE_FLOW));
+    // The same credentials on another request: a replay.
+    const replay = responded(await proxy.handle(request({ callId: "call-2@192.0.2.10", cseq: 1, headers: [`Proxy-Authorization: ${once}`] }), ALICE_FLOW));
+    assert.equal(replay.status, 407);
+    assert.ok(headerValues(replay, "Proxy-Authenticate").every((c) => !/stale/i.test(c)));
+    assert.ok(logger.lines.some((l) => l.msg === "replayed nonce count"));
+    // The UA's next request counts on with the same nonce (RFC 7616 §3.4).
+    const next = proxyAuthorization(challenge, { nc: 2 });
+    forwarded(await proxy.handle(request({ callId: "call-2@192.0.2.10", cseq: 1, headers: [`Proxy-Authorization: ${next}`] }), ALICE_FLOW));
+  });
+
+  it("accepts the very same request asked again (the edge re-asks after a worker died)", async () => {
+    const { proxy } = await setup();
+    const challenge = responded(await proxy.handle(request(), ALICE_FLOW));
+    const spec = { cseq: 2, headers: [`Proxy-Authorization: ${proxyAuthorization(challenge)}`] };
+    forwarded(await proxy.handle(request(spec), ALICE_FLOW));
+    forwarded(await proxy.handle(request(spec), ALICE_FLOW));
+  });
+
+  it("shares nonce counts with the registrar: a count spent on a REGISTER is spent here too", async () => {
+    const { store, proxy } = await setup();
+    const challenge = responded(await proxy.handle(request(), ALICE_FLOW));
+    const nonce = /nonce="([^"]+)"/.exec(headerValues(challenge, "Proxy-Authenticate")[0]!)![1]!;
+    const r = await store.save({ aor: "sip:alice@sipfleet.local", callId: "reg-1", cseq: 1, changes: [], removeAll: false, nonceUse: { nonce, nc: 1, ttlMs: 60_000 }, maxBindings: 0, nowMs: Date.now() });
+    assert.equal(r.outcome, "saved");
+    const d = await proxy.handle(request({ cseq: 2, headers: [`Proxy-Authorization: ${proxyAuthorization(challenge, { nc: 1 })}`] }), ALICE_FLOW);
+    assert.equal(responded(d).status, 407);
+  });
+
+  it("answers 503 with Retry-After when the nonce count cannot be recorded", async () => {
+    const store = new MemoryBindingStore();
+    const broken = Object.assign(store, {
+      useNonce: async () => {
+        throw new Error("UNAVAILABLE: no location replica");
+      },
+    });
+    const proxy = proxyWith(broken);
+    const challenge = responded(await proxy.handle(request(), ALICE_FLOW));
+    const r = responded(await proxy.handle(request({ cseq: 2, headers: [`Proxy-Authorization: ${proxyAuthorization(challenge)}`] }), ALICE_FLOW));
+    assert.equal(r.status, 503);
+    assert.deepEqual(headerValues(r, "Retry-After"), ["5"]);
+  });
+
   it("answers 400 Malformed Proxy-Authorization to credentials that do not parse", async () => {
     const { proxy } = await setup();
     const r = responded(await proxy.handle(request({ headers: ['Proxy-Authorization: Digest realm="sipfleet.local", nonce='] }), ALICE_FLOW));

@@ -3,7 +3,7 @@ import { flowToWire } from "@sipfleet/location-client/wire";
 import type { Decision, Flow as WireFlow } from "@sipfleet/proto";
 import { FlowTokens, isLooped } from "@sipfleet/routing";
 import { SipError, type SipRequest } from "@sipfleet/sip";
-import { DigestAuthenticator, PROXY_DIGEST } from "@sipfleet/sip-auth";
+import { type AuthReply, DigestAuthenticator, PROXY_DIGEST } from "@sipfleet/sip-auth";
 import { drop, forward, refuse, respond } from "./decisions.js";
 import { type Domains, resolveRequestUri, servedDomain } from "./platform-address.js";
 import {
@@ -140,12 +140,28 @@ export class SipProxy {
       const auth = this.digest.authenticate(req, fromDomain, this.clock());
       if (!auth.ok) {
         if (auth.why !== undefined) this.logger.warn({ why: auth.why, from: req.from.uriText, source: flow.remote }, "authentication failed");
-        return respond(auth.reply.status, auth.reply.reason, auth.reply.headers);
+        return fromReply(auth.reply);
       }
       // The credentials are someone's; the From must be theirs: no calling as someone else.
       if (auth.username !== addressOfRecord(req.from.uri)?.user) {
         this.logger.warn({ username: auth.username, from: req.from.uriText, source: flow.remote }, "From does not match the credentials");
         return respond(403, "From Does Not Match Credentials");
+      }
+      // RFC 7616 §3.4.2: a nonce count is good once. The record is the user's, shared with the
+      // registrar's, in the location service (no state here).
+      if (auth.nonceUse !== undefined) {
+        const aor = userAddressOfRecord(auth.username, fromDomain.name).aor;
+        let spent;
+        try {
+          spent = await this.store.useNonce({ aor, callId: req.callId, cseq: req.cseq.seq, nonceUse: auth.nonceUse });
+        } catch (e) {
+          this.logger.error({ err: e, aor }, "binding store unavailable");
+          return locationUnavailable();
+        }
+        if (spent === "nonce-replayed") {
+          this.logger.warn({ aor, source: flow.remote }, "replayed nonce count");
+          return fromReply(this.digest.challenge(fromDomain.name, this.clock()));
+        }
       }
     }
 
@@ -159,9 +175,8 @@ export class SipProxy {
     try {
       bindings = await this.store.lookup(aor);
     } catch (e) {
-      // Transient: the UA may retry (RFC 3261 §21.5.4), as the registrar does.
       this.logger.error({ err: e, aor }, "binding store unavailable");
-      return respond(503, "Location Service Unavailable", [["Retry-After", String(LOCATION_RETRY_AFTER_SECONDS)]]);
+      return locationUnavailable();
     }
 
     const recordRoute = !inDialog && DIALOG_CREATING_METHODS.has(method);
@@ -189,6 +204,15 @@ export class SipProxy {
       return false; // unparsable: not ours to judge, passed on untouched
     }
   }
+}
+
+function fromReply(r: AuthReply): Decision {
+  return respond(r.status, r.reason, r.headers);
+}
+
+/** The store is unreachable: transient, the UA may retry (RFC 3261 §21.5.4), as the registrar answers. */
+function locationUnavailable(): Decision {
+  return respond(503, "Location Service Unavailable", [["Retry-After", String(LOCATION_RETRY_AFTER_SECONDS)]]);
 }
 
 /** The user part of the Request-URI, unescaped (the AOR's user); undefined when there is none. */

@@ -1,4 +1,4 @@
-import type { Binding, ListPage, SaveBindings, SaveResult } from "./binding.js";
+import type { Binding, ListPage, SaveBindings, SaveResult, UseNonce, UseNonceResult } from "./binding.js";
 
 /**
  * Where bindings live. Adapters: `MemoryBindingStore` (embedded), the Redis store of the location
@@ -13,6 +13,13 @@ export interface BindingStore {
    * checking the nonce use in the same step.
    */
   save(request: SaveBindings): Promise<SaveResult>;
+  /**
+   * Checks and records a nonce count on its own (RFC 7616 §3.4.2), atomically: refused when the
+   * nonce was used with this count or a higher one by another request (an equal count from the
+   * same Call-ID and CSeq is that request retransmitted, and passes). The record is shared with
+   * `save`'s nonce use for the same AOR and nonce, and expires after `nonceUse.ttlMs`.
+   */
+  useNonce(request: UseNonce): Promise<UseNonceResult>;
   /** The live bindings of an AOR (none: an empty array). */
   lookup(aor: string): Promise<Binding[]>;
   /** Removes the given keys of an AOR (all when `keys` is empty) and says how many went. */

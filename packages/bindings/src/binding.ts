@@ -63,6 +63,22 @@ export interface NonceUse {
   readonly ttlMs: number;
 }
 
+/**
+ * A nonce count used by a request that writes no bindings (a proxy's Proxy-Authorization),
+ * checked and recorded alone with the same rule as a save's. The record is the one a save with
+ * the same AOR and nonce keeps: a count is spent whichever server saw it first.
+ */
+export interface UseNonce {
+  /** The AOR of the user whose credentials these are: their nonce records live with their bindings. */
+  readonly aor: string;
+  readonly callId: string;
+  readonly cseq: number;
+  readonly nonceUse: NonceUse;
+}
+
+/** `accepted`: recorded; `nonce-replayed`: this count (or a higher one) was used by another request. */
+export type UseNonceResult = "accepted" | "nonce-replayed";
+
 /** Everything one REGISTER changes for one AOR, applied atomically or not at all. */
 export interface SaveBindings {
   readonly aor: string;

@@ -1,6 +1,6 @@
-import type { AorBindings, Binding, ListPage, SaveBindings, SaveResult } from "./binding.js";
+import type { AorBindings, Binding, ListPage, SaveBindings, SaveResult, UseNonce, UseNonceResult } from "./binding.js";
 import type { BindingStore } from "./binding-store.js";
-import { InvalidSaveError, compareBindings, lastChangePerKey, saveProblem } from "./save-rules.js";
+import { InvalidSaveError, compareBindings, lastChangePerKey, saveProblem, useNonceProblem } from "./save-rules.js";
 
 export interface MemoryBindingStoreOptions {
   /** Unix ms now; expiry compares against it (no timers). */
@@ -108,6 +108,20 @@ export class MemoryBindingStore implements BindingStore {
     this.forgetIfEmpty(request.aor, target);
     this.countWrite(now);
     return { outcome: "saved", bindings };
+  }
+
+  async useNonce(request: UseNonce): Promise<UseNonceResult> {
+    const problem = useNonceProblem(request);
+    if (problem !== undefined) throw new InvalidSaveError(problem);
+    const now = this.options.now();
+    const state = this.liveState(request.aor, now);
+    const use = request.nonceUse;
+    const last = state?.nonces.get(use.nonce);
+    if (last !== undefined && !nonceAccepted(last, use.nc, request.callId, request.cseq)) return "nonce-replayed";
+    const target = state ?? this.createState(request.aor);
+    target.nonces.set(use.nonce, { nc: use.nc, callId: request.callId, cseq: request.cseq, expiresAtMs: now + use.ttlMs });
+    this.countWrite(now);
+    return "accepted";
   }
 
   async lookup(aor: string): Promise<Binding[]> {

@@ -1,4 +1,4 @@
-import type { Binding, BindingChange, SaveBindings } from "./binding.js";
+import type { Binding, BindingChange, NonceUse, SaveBindings, UseNonce } from "./binding.js";
 
 /**
  * Helpers every BindingStore shares so that they agree on the details the interface leaves open.
@@ -63,12 +63,21 @@ export function saveProblem(request: SaveBindings): string | undefined {
     if (c.key === "") return `changes[${i}].key is empty`;
     if (!(Number.isFinite(c.lifetimeMs) && c.lifetimeMs >= 0)) return `changes[${i}].lifetimeMs must be >= 0`;
   }
-  const n = request.nonceUse;
-  if (n !== undefined) {
-    if (n.nonce === "") return "nonceUse.nonce is empty";
-    if (!isUint32(n.nc)) return "nonceUse.nc must be an integer 0..2^32-1";
-    if (!(Number.isFinite(n.ttlMs) && n.ttlMs > 0)) return "nonceUse.ttlMs must be > 0";
-  }
+  return request.nonceUse === undefined ? undefined : nonceUseProblem(request.nonceUse);
+}
+
+/** Checks a nonce use on its own (a request that writes no bindings); why it is invalid, or undefined. */
+export function useNonceProblem(request: UseNonce): string | undefined {
+  if (request.aor === "") return "aor is empty";
+  if (request.callId === "") return "callId is empty";
+  if (!isUint32(request.cseq)) return "cseq must be an integer 0..2^32-1";
+  return nonceUseProblem(request.nonceUse);
+}
+
+function nonceUseProblem(n: NonceUse): string | undefined {
+  if (n.nonce === "") return "nonceUse.nonce is empty";
+  if (!isUint32(n.nc)) return "nonceUse.nc must be an integer 0..2^32-1";
+  if (!(Number.isFinite(n.ttlMs) && n.ttlMs > 0)) return "nonceUse.ttlMs must be > 0";
   return undefined;
 }
 

@@ -280,6 +280,60 @@ export function bindingStoreContract(name: string, makeStore: () => Promise<Stor
       }));
     });
 
+    describe("useNonce: a nonce count on its own (a proxy's credentials)", () => {
+      const use = (aor: string, nc: number, spec: { callId?: string; cseq?: number; nonce?: string; ttlMs?: number } = {}) => ({
+        aor,
+        callId: spec.callId ?? "invite-1",
+        cseq: spec.cseq ?? 1,
+        nonceUse: { nonce: spec.nonce ?? "proxy-nonce", nc, ttlMs: spec.ttlMs ?? MINUTE },
+      });
+
+      it("accepts a first use and each higher count, refuses an equal or lower one from another request", withStore(async (store) => {
+        const aor = uniqueAor("use");
+        assert.equal(await store.useNonce(use(aor, 1)), "accepted");
+        assert.equal(await store.useNonce(use(aor, 2, { cseq: 2 })), "accepted");
+        assert.equal(await store.useNonce(use(aor, 2, { cseq: 3 })), "nonce-replayed");
+        assert.equal(await store.useNonce(use(aor, 1, { callId: "other" })), "nonce-replayed");
+        assert.equal(await store.useNonce(use(aor, 9, { cseq: 4 })), "accepted");
+      }));
+
+      it("accepts the same count from the same Call-ID and CSeq (a retransmission asked again)", withStore(async (store) => {
+        const aor = uniqueAor("use-retx");
+        assert.equal(await store.useNonce(use(aor, 4)), "accepted");
+        assert.equal(await store.useNonce(use(aor, 4)), "accepted");
+      }));
+
+      it("shares the record with save's nonce use for the same AOR and nonce", withStore(async (store) => {
+        const aor = uniqueAor("use-shared");
+        saved(await store.save(request(aor, { cseq: 1, changes: [change("sip:1@127.0.0.2")], nonceUse: { nonce: "shared", nc: 3, ttlMs: MINUTE } })));
+        assert.equal(await store.useNonce(use(aor, 3, { nonce: "shared" })), "nonce-replayed");
+        assert.equal(await store.useNonce(use(aor, 5, { nonce: "shared" })), "accepted");
+        assert.deepEqual(await store.save(request(aor, { cseq: 2, changes: [change("sip:2@127.0.0.2")], nonceUse: { nonce: "shared", nc: 4, ttlMs: MINUTE } })), { outcome: "nonce-replayed" });
+        // Per AOR: another user's counts are their own.
+        assert.equal(await store.useNonce(use(uniqueAor("use-other"), 1, { nonce: "shared" })), "accepted");
+        // A nonce record alone changes no bindings and lists no AOR.
+        assert.deepEqual(keys(await store.lookup(aor)), ["sip:1@127.0.0.2"]);
+        const only = uniqueAor("use-only");
+        assert.equal(await store.useNonce(use(only, 1)), "accepted");
+        assert.deepEqual(await store.lookup(only), []);
+        assert.ok(!(await listAll(store, 100)).has(only));
+      }));
+
+      it("forgets the count when the nonce's time is up (real time)", withStore(async (store) => {
+        const aor = uniqueAor("use-exp");
+        assert.equal(await store.useNonce(use(aor, 2, { ttlMs: 500 })), "accepted");
+        assert.equal(await store.useNonce(use(aor, 2, { cseq: 2, ttlMs: 500 })), "nonce-replayed");
+        await sleep(800);
+        assert.equal(await store.useNonce(use(aor, 2, { cseq: 2, ttlMs: 500 })), "accepted");
+      }));
+
+      it("rejects a use no request can make (empty AOR or nonce, no time to live)", withStore(async (store) => {
+        await assert.rejects(store.useNonce(use("", 1)));
+        await assert.rejects(store.useNonce(use(uniqueAor("use-bad"), 1, { nonce: "" })));
+        await assert.rejects(store.useNonce(use(uniqueAor("use-bad"), 1, { ttlMs: 0 })));
+      }));
+    });
+
     describe("maxBindings", () => {
       it("refuses a save that would leave more bindings, applying nothing", withStore(async (store) => {
         const aor = uniqueAor("max");

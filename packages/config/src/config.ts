@@ -10,6 +10,7 @@ export interface SipfleetConfig {
   /** Domains we serve, by lower-cased name. */
   readonly domains: ReadonlyMap<string, DomainConfig>;
   readonly registrar: RegistrarConfig;
+  readonly proxy: ProxyConfig;
   readonly auth: AuthConfig;
   readonly edge: EdgeConfig;
 }
@@ -41,6 +42,17 @@ export interface RegistrarConfig {
   readonly defaultExpires: number;
   /** Most bindings one AOR may hold; a REGISTER that would exceed it is refused. */
   readonly maxBindingsPerAor: number;
+}
+
+export interface ProxyConfig {
+  /**
+   * Contacts of a user with different q-values are tried one group after another, highest q
+   * first (RFC 3261 §16.6, serial forking); a group that has not answered by then is cancelled
+   * and the next one tried. The last group runs until its branches end. Milliseconds.
+   */
+  readonly serialGroupTimeoutMs: number;
+  /** Most contacts one request is forked to (the highest q-values win); the rest are not tried. */
+  readonly maxTargets: number;
 }
 
 export interface AuthConfig {

@@ -1,5 +1,5 @@
 import type { DigestAlgorithmName } from "@sipfleet/sip";
-import type { EdgeConfig, ListenAddress, RegistrarConfig } from "./config.js";
+import type { EdgeConfig, ListenAddress, ProxyConfig, RegistrarConfig } from "./config.js";
 
 /*
  * What an absent key means. Each value says where it comes from; the validator's limits
@@ -22,6 +22,20 @@ export const DEFAULT_REGISTRAR_CONFIG: RegistrarConfig = Object.freeze({
    * and the 200 OK lists every binding (RFC 3261 §10.3 step 8), so it must fit in one response.
    */
   maxBindingsPerAor: 20,
+});
+
+export const DEFAULT_PROXY_CONFIG: ProxyConfig = Object.freeze({
+  /*
+   * RFC 3261 §16.6 leaves the time a serial group rings to the proxy. 20 s is three to four rings
+   * at the usual 5-6 s cadence: long enough for someone to pick up the preferred phone, short
+   * enough that the caller does not hang up before the next one rings.
+   */
+  serialGroupTimeoutMs: 20_000,
+  /**
+   * Every phone a person owns rings at once in the common case (equal q-values); ten is more than
+   * a person answers on and bounds the client transactions one request costs the edge.
+   */
+  maxTargets: 10,
 });
 
 export interface AuthDefaults {

@@ -16,5 +16,12 @@ export {
   resolveConfigPath,
 } from "./load-config.js";
 export { formatListenAddress, isLoopbackAddress, parseListen } from "./listen.js";
-export { type AuthDefaults, DEFAULT_AUTH_CONFIG, DEFAULT_EDGE_CONFIG, DEFAULT_LISTEN, DEFAULT_REGISTRAR_CONFIG } from "./defaults.js";
+export {
+  type AuthDefaults,
+  DEFAULT_AUTH_CONFIG,
+  DEFAULT_EDGE_CONFIG,
+  DEFAULT_LISTEN,
+  DEFAULT_PROXY_CONFIG,
+  DEFAULT_REGISTRAR_CONFIG,
+} from "./defaults.js";
 export { formatUserEntry } from "./ha1-entry.js";

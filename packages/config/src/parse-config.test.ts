@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SUPPORTED_ALGORITHMS, computeHa1 } from "@sipfleet/sip";
-import { DEFAULT_AUTH_CONFIG, DEFAULT_EDGE_CONFIG, DEFAULT_REGISTRAR_CONFIG } from "./defaults.js";
+import { DEFAULT_AUTH_CONFIG, DEFAULT_EDGE_CONFIG, DEFAULT_PROXY_CONFIG, DEFAULT_REGISTRAR_CONFIG } from "./defaults.js";
 import { ConfigError } from "./errors.js";
 import { parseConfig } from "./parse-config.js";
 import type { Env } from "./schema.js";
@@ -41,7 +41,7 @@ function assertIssues(text: string, expected: readonly string[], env: Env = {}):
 }
 
 describe("parseConfig: a minimal file gets every default", () => {
-  it("fills registrar, auth and edge from the documented defaults", () => {
+  it("fills registrar, proxy, auth and edge from the documented defaults", () => {
     const config = parse(DOMAINS);
     assert.deepEqual(config.registrar, {
       minExpires: 60,
@@ -50,6 +50,8 @@ describe("parseConfig: a minimal file gets every default", () => {
       maxBindingsPerAor: 20,
     });
     assert.deepEqual(config.registrar, DEFAULT_REGISTRAR_CONFIG);
+    assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 20_000, maxTargets: 10 });
+    assert.deepEqual(config.proxy, DEFAULT_PROXY_CONFIG);
     assert.deepEqual(config.auth.algorithms, ["SHA-256", "MD5"]);
     assert.deepEqual(config.auth.algorithms, DEFAULT_AUTH_CONFIG.algorithms);
     assert.equal(config.auth.nonceLifetimeMs, 300_000);
@@ -91,6 +93,7 @@ describe("parseConfig: a minimal file gets every default", () => {
   it("returns frozen sections", () => {
     const config = parse(DOMAINS);
     assert.ok(Object.isFrozen(config.registrar));
+    assert.ok(Object.isFrozen(config.proxy));
     assert.ok(Object.isFrozen(config.auth));
     assert.ok(Object.isFrozen(config.edge.listen));
     assert.ok(Object.isFrozen(config.domains.get(REALM)?.users.get("alice")?.ha1));
@@ -101,6 +104,7 @@ describe("parseConfig: explicit values", () => {
   it("reads every section", () => {
     const config = parse(`${DOMAINS}
 registrar: { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 }
+proxy: { serialGroupTimeoutMs: 15000, maxTargets: 3 }
 auth:
   algorithms: [md5, sha-256-sess]
   nonceLifetimeSeconds: 60
@@ -112,6 +116,7 @@ edge:
   maxMessageSize: 8192
 `);
     assert.deepEqual(config.registrar, { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 });
+    assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 15000, maxTargets: 3 });
     // Matched case-insensitively, stored in the registry's spelling.
     assert.deepEqual(config.auth.algorithms, ["MD5", "SHA-256-sess"]);
     assert.equal(config.auth.nonceLifetimeMs, 60_000);
@@ -177,7 +182,7 @@ describe("parseConfig: document shape and unknown keys", () => {
   });
 
   it("refuses a document that is not a mapping", () => {
-    assertIssues("- a\n- b\n", ["test.yaml: expected a mapping with keys domains, registrar, auth, edge, got a list"]);
+    assertIssues("- a\n- b\n", ["test.yaml: expected a mapping with keys domains, registrar, proxy, auth, edge, got a list"]);
   });
 
   it("names unknown keys at every level, with a suggestion for a near miss", () => {
@@ -195,7 +200,7 @@ edge: { listen: "udp:127.0.0.1:5060", timeout: 5 }
 extra: 1
 `,
       [
-        "test.yaml: extra: unknown key; allowed here: domains, registrar, auth, edge",
+        "test.yaml: extra: unknown key; allowed here: domains, registrar, proxy, auth, edge",
         'test.yaml: domains[0].autentication: unknown key (did you mean "authentication"?); allowed here: name, authentication, users, allowUnauthenticatedOnPublicAddress',
         "test.yaml: domains[0].users[0].password: unknown key; allowed here: name, ha1",
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',
@@ -392,6 +397,28 @@ describe("parseConfig: registrar", () => {
     ]);
     assertIssues(`${DOMAINS}registrar: { defaultExpires: 900, maxExpires: 600 }\n`, [
       "test.yaml: registrar.maxExpires: must be >= registrar.defaultExpires (900), got 600",
+    ]);
+  });
+});
+
+describe("parseConfig: proxy", () => {
+  it("requires integers with the documented bounds, naming the key", () => {
+    assertIssues(`${DOMAINS}proxy: { serialGroupTimeoutMs: 999, maxTargets: "3" }\n`, [
+      "test.yaml: proxy.serialGroupTimeoutMs: must be an integer >= 1000, got 999",
+      'test.yaml: proxy.maxTargets: must be an integer >= 1, got "3"',
+    ]);
+  });
+
+  it("caps values with the reason", () => {
+    assertIssues(`${DOMAINS}proxy: { serialGroupTimeoutMs: 180001, maxTargets: 101 }\n`, [
+      "test.yaml: proxy.serialGroupTimeoutMs: must be <= 180000 (an INVITE branch is cancelled by Timer C, > 3 min, anyway (RFC 3261 §16.6 step 11)), got 180001",
+      "test.yaml: proxy.maxTargets: must be <= 100 (each target is a client transaction at the edge; this bounds what one request fans out to), got 101",
+    ]);
+  });
+
+  it("refuses unknown keys with a suggestion", () => {
+    assertIssues(`${DOMAINS}proxy: { maxTarget: 3 }\n`, [
+      'test.yaml: proxy.maxTarget: unknown key (did you mean "maxTargets"?); allowed here: serialGroupTimeoutMs, maxTargets',
     ]);
   });
 });

@@ -5,6 +5,7 @@ import { readAuth } from "./auth-section.js";
 import { type DomainEntry, HA1_KEY_OF_FAMILY, readDomains } from "./domains-section.js";
 import { type EdgeResult, readEdge } from "./edge-section.js";
 import { formatListenAddress, isLoopbackAddress } from "./listen.js";
+import { readProxy } from "./proxy-section.js";
 import { readRegistrar } from "./registrar-section.js";
 import { type Env, IssueList, isAbsent, keyPath, readMapping } from "./schema.js";
 
@@ -12,7 +13,7 @@ export { ENV_NONCE_SECRET, MIN_NONCE_SECRET_LENGTH } from "./auth-section.js";
 export { ENV_LISTEN } from "./edge-section.js";
 export type { Env } from "./schema.js";
 
-const ROOT_KEYS = ["domains", "registrar", "auth", "edge"] as const;
+const ROOT_KEYS = ["domains", "registrar", "proxy", "auth", "edge"] as const;
 
 /**
  * Validates a configuration document into a SipfleetConfig, applying the environment overrides
@@ -65,16 +66,20 @@ function validateDocument(
 
   const domains = readDomains(issues, root["domains"]);
   const registrar = readRegistrar(issues, root["registrar"]);
+  const proxy = readProxy(issues, root["proxy"]);
   const auth = readAuth(issues, root["auth"], env);
   const edge = readEdge(issues, root["edge"], env);
 
   if (domains !== undefined && auth !== undefined) checkHa1Coverage(issues, domains, auth.algorithms);
   if (domains !== undefined && edge !== undefined) checkUnauthenticatedExposure(issues, domains, edge);
 
-  if (domains === undefined || registrar === undefined || auth === undefined || edge === undefined) return undefined;
+  if (domains === undefined || registrar === undefined || proxy === undefined || auth === undefined || edge === undefined) {
+    return undefined;
+  }
   return Object.freeze({
     domains: new Map(domains.map((d) => [d.domain.name, d.domain])),
     registrar,
+    proxy,
     auth,
     edge: edge.config,
   });

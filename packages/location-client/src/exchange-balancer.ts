@@ -1,11 +1,11 @@
 import { status, type ClientDuplexStream, type StatusObject } from "@grpc/grpc-js";
-import type { Binding, SaveResult } from "@sipfleet/bindings";
+import type { Binding, SaveResult, UseNonceResult } from "@sipfleet/bindings";
 import { ExchangeError_Code, type ExchangeRequest, type ExchangeResponse, type LocationServiceClient } from "@sipfleet/proto";
 import { LocationRequestError, LocationUnavailableError } from "./errors.js";
-import { bindingFromWire, saveResultFromWire } from "./wire.js";
+import { bindingFromWire, saveResultFromWire, useNonceResultFromWire } from "./wire.js";
 
-/** What a Save, Lookup or Remove resolves to. */
-export type ExchangeResult = SaveResult | Binding[] | number;
+/** What a Save, UseNonce, Lookup or Remove resolves to. */
+export type ExchangeResult = SaveResult | UseNonceResult | Binding[] | number;
 
 export interface ExchangeBalancerOptions {
   /** Per request, retries included. */
@@ -43,7 +43,7 @@ interface Replica {
 }
 
 /**
- * Save/Lookup/Remove over one long-lived Exchange stream per location replica, round-robin over
+ * Save/UseNonce/Lookup/Remove over one long-lived Exchange stream per location replica, round-robin over
  * the replicas whose stream is up. Requests carry an id and wait in their replica's map; the
  * response with that id settles them, in whatever order they come. A request answered
  * UNAVAILABLE, or pending on a stream that breaks or ends (replica stopped or gone), is sent again
@@ -186,6 +186,8 @@ export class ExchangeBalancer {
         if (typeof saved === "string") return p.reject(new LocationUnavailableError(`location Save: ${saved}`, status.INTERNAL));
         return p.resolve(saved);
       }
+      case "useNonce":
+        return p.resolve(useNonceResultFromWire(result.value));
       case "lookup": {
         const now = Date.now();
         return p.resolve(result.value.bindings.map((b) => bindingFromWire(b, now)));

@@ -1,10 +1,10 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { Metadata, credentials as grpcCredentials, status, type CallOptions, type ChannelCredentials, type ChannelOptions, type ServiceError } from "@grpc/grpc-js";
-import type { Binding, BindingStore, ListPage, SaveBindings, SaveResult } from "@sipfleet/bindings";
-import { LocationServiceClient, type ListResponse, type LookupResponse, type RemoveResponse, type SaveResponse } from "@sipfleet/proto";
+import type { Binding, BindingStore, ListPage, SaveBindings, SaveResult, UseNonce, UseNonceResult } from "@sipfleet/bindings";
+import { LocationServiceClient, type ListResponse, type LookupResponse, type RemoveResponse, type SaveResponse, type UseNonceResponse } from "@sipfleet/proto";
 import { LocationRequestError, LocationUnavailableError } from "./errors.js";
 import { ExchangeBalancer } from "./exchange-balancer.js";
-import { bindingFromWire, listPageFromWire, saveResultFromWire, saveToWire } from "./wire.js";
+import { bindingFromWire, listPageFromWire, saveResultFromWire, saveToWire, useNonceResultFromWire, useNonceToWire } from "./wire.js";
 
 export interface GrpcBindingStoreOptions {
   /** Per call, retries included. */
@@ -148,6 +148,13 @@ export class GrpcBindingStore implements BindingStore {
     const result = saveResultFromWire(response, Date.now());
     if (typeof result === "string") throw new LocationUnavailableError(`location Save: ${result}`, status.INTERNAL);
     return result;
+  }
+
+  /** Retried like a Save: a retried use whose first attempt was recorded is the same Call-ID and CSeq, accepted again. */
+  async useNonce(request: UseNonce): Promise<UseNonceResult> {
+    if (this.streams !== undefined) return this.streams.send({ $case: "useNonce", value: useNonceToWire(request) }) as Promise<UseNonceResult>;
+    const response = await this.call<UseNonceResponse>((md, opts, cb) => this.unary!.useNonce(useNonceToWire(request), md, opts, cb));
+    return useNonceResultFromWire(response);
   }
 
   async lookup(aor: string): Promise<Binding[]> {

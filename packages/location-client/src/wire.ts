@@ -5,7 +5,7 @@
  * Times on the wire are relative (`expires_in_ms`) so that the two ends need not share a clock;
  * the domain holds absolute Unix ms (`expiresAtMs`), converted with the receiver's clock.
  */
-import type { AorBindings, Binding, BindingChange, Flow, ListPage, SaveBindings, SaveResult, TransportName } from "@sipfleet/bindings";
+import type { AorBindings, Binding, BindingChange, Flow, ListPage, SaveBindings, SaveResult, TransportName, UseNonce, UseNonceResult } from "@sipfleet/bindings";
 import {
   Transport,
   SaveResponse_Outcome,
@@ -14,6 +14,8 @@ import {
   type ListResponse,
   type SaveRequest,
   type SaveResponse,
+  type UseNonceRequest,
+  type UseNonceResponse,
 } from "@sipfleet/proto";
 
 export type { WireBinding, WireFlow };
@@ -227,6 +229,30 @@ export function saveResultFromWire(r: SaveResponse, nowMs: number): SaveResult |
     default:
       return `unknown save outcome ${r.outcome}`;
   }
+}
+
+export function useNonceToWire(r: UseNonce): UseNonceRequest {
+  const n = r.nonceUse;
+  return { aor: r.aor, callId: r.callId, cseq: r.cseq, nonceUse: { nonce: n.nonce, nc: n.nc, ttlMs: n.ttlMs } };
+}
+
+/** A UseNonce request as the domain takes it, or what is wrong with it (→ INVALID_ARGUMENT). */
+export function useNonceFromWire(r: UseNonceRequest): UseNonce | string {
+  if (r.aor === "") return "aor is required";
+  if (r.callId === "") return "call_id is required";
+  const n = r.nonceUse;
+  if (n === undefined) return "nonce_use is required";
+  if (n.nonce === "") return "nonce_use.nonce is required";
+  if (n.ttlMs <= 0) return "nonce_use.ttl_ms must be > 0";
+  return { aor: r.aor, callId: r.callId, cseq: r.cseq, nonceUse: { nonce: n.nonce, nc: n.nc, ttlMs: n.ttlMs } };
+}
+
+export function useNonceResultToWire(r: UseNonceResult): UseNonceResponse {
+  return { accepted: r === "accepted" };
+}
+
+export function useNonceResultFromWire(r: UseNonceResponse): UseNonceResult {
+  return r.accepted ? "accepted" : "nonce-replayed";
 }
 
 export function listPageToWire(page: ListPage, nowMs: number): ListResponse {

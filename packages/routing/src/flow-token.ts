@@ -23,8 +23,11 @@ export interface DecodedFlowToken {
 export class FlowTokens {
   private readonly key: Buffer;
 
-  /** `secret`: the platform's shared secret (the nonce secret); every worker must use the same. */
-  constructor(secret: string) {
+  /**
+   * `secret`: the platform's shared secret (the nonce secret, `config.auth.nonceSecret`); every
+   * worker must use the same. A string and its UTF-8 bytes are the same key.
+   */
+  constructor(secret: string | Uint8Array) {
     if (secret.length === 0) throw new Error("FlowTokens: the secret is empty");
     this.key = createHmac("sha256", secret).update(KEY_LABEL).digest();
   }

@@ -94,6 +94,13 @@ describe("flow tokens", () => {
     assert.deepEqual(t.decode(t.encode(undefined)), { flow: undefined });
   });
 
+  it("take the secret as the configuration holds it (UTF-8 bytes) or as a string, alike", () => {
+    const secret = "a-secret-of-the-platform-0123456789";
+    const token = new FlowTokens(secret).encode(flow);
+    assert.deepEqual(new FlowTokens(new Uint8Array(Buffer.from(secret, "utf8"))).decode(token), { flow });
+    assert.throws(() => new FlowTokens(new Uint8Array(0)), /empty/);
+  });
+
   it("refuse tokens written with another secret, altered, or garbled", () => {
     const t = new FlowTokens("a-secret-of-the-platform-0123456789");
     const other = new FlowTokens("another-secret-of-another-platform-xx");

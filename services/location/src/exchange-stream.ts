@@ -71,6 +71,9 @@ export class ExchangeStream {
         case "lookup":
           response = { id, result: { $case: "lookup", value: await this.operations.lookup(op.value) } };
           break;
+        case "useNonce":
+          response = { id, result: { $case: "useNonce", value: await this.operations.useNonce(op.value) } };
+          break;
         case "remove":
           response = { id, result: { $case: "remove", value: await this.operations.remove(op.value) } };
           break;

@@ -22,6 +22,7 @@ class HeldStore implements BindingStore {
   readonly memory = new MemoryBindingStore();
   private held: (() => void)[] = [];
   save = this.memory.save.bind(this.memory);
+  useNonce = this.memory.useNonce.bind(this.memory);
   remove = this.memory.remove.bind(this.memory);
   list = this.memory.list.bind(this.memory);
   close = () => this.memory.close();
@@ -133,6 +134,7 @@ describe("GrpcBindingStore streams", () => {
     const unimplemented = (_: unknown, cb: (e: Partial<ServiceError>) => void) => cb({ code: status.UNIMPLEMENTED, details: "unary not served here" });
     const handlers: LocationServiceServer = {
       save: unimplemented,
+      useNonce: unimplemented,
       lookup: unimplemented,
       remove: unimplemented,
       list: unimplemented,
@@ -162,6 +164,7 @@ describe("GrpcBindingStore streams", () => {
     const served = [0, 0];
     const counting = (i: number): BindingStore => ({
       save: (r) => (served[i]!++, memory.save(r)),
+      useNonce: (r) => memory.useNonce(r),
       lookup: (a) => (served[i]!++, memory.lookup(a)),
       remove: (a, k) => memory.remove(a, k),
       list: (n, t) => memory.list(n, t),

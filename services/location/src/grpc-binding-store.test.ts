@@ -2,7 +2,7 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startRedisServer, type EngineProcess } from "@sipfleet/testing";
 import { bindingStoreContract } from "@sipfleet/bindings/testing";
-import type { BindingChange, BindingStore, SaveBindings } from "@sipfleet/bindings";
+import type { BindingChange, BindingStore, SaveBindings, UseNonce } from "@sipfleet/bindings";
 import { GrpcBindingStore, LocationRequestError, LocationUnavailableError } from "@sipfleet/location-client";
 import { startLocationService, type RunningLocationService } from "./location-service.js";
 import { RedisBindingStore } from "./redis-binding-store.js";
@@ -14,6 +14,10 @@ class CountingStore implements BindingStore {
   save(r: SaveBindings) {
     this.calls++;
     return this.inner.save(r);
+  }
+  useNonce(r: UseNonce) {
+    this.calls++;
+    return this.inner.useNonce(r);
   }
   lookup(aor: string) {
     this.calls++;

@@ -1,7 +1,18 @@
 import { status } from "@grpc/grpc-js";
 import { InvalidSaveError, type BindingStore } from "@sipfleet/bindings";
-import type { ListRequest, ListResponse, LookupRequest, LookupResponse, RemoveRequest, RemoveResponse, SaveRequest, SaveResponse } from "@sipfleet/proto";
-import { bindingToWire, listPageToWire, saveFromWire, saveResultToWire } from "@sipfleet/location-client/wire";
+import type {
+  ListRequest,
+  ListResponse,
+  LookupRequest,
+  LookupResponse,
+  RemoveRequest,
+  RemoveResponse,
+  SaveRequest,
+  SaveResponse,
+  UseNonceRequest,
+  UseNonceResponse,
+} from "@sipfleet/proto";
+import { bindingToWire, listPageToWire, saveFromWire, saveResultToWire, useNonceFromWire, useNonceResultToWire } from "@sipfleet/location-client/wire";
 import { InvalidPageTokenError } from "./errors.js";
 import { ThrottledLog, type Logger } from "./logger.js";
 
@@ -51,6 +62,16 @@ export class LocationOperations {
       return saveResultToWire(await this.store.save(save), this.options.now());
     } catch (err) {
       throw this.failure("Save", err);
+    }
+  }
+
+  async useNonce(request: UseNonceRequest): Promise<UseNonceResponse> {
+    try {
+      const use = useNonceFromWire(request);
+      if (typeof use === "string") throw new OperationError(status.INVALID_ARGUMENT, use);
+      return useNonceResultToWire(await this.store.useNonce(use));
+    } catch (err) {
+      throw this.failure("UseNonce", err);
     }
   }
 

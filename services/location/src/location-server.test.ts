@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { credentials, status, type ServiceError } from "@grpc/grpc-js";
 import { MemoryBindingStore, type BindingStore } from "@sipfleet/bindings";
-import { LocationServiceClient, Transport, SaveResponse_Outcome, type ListResponse, type LookupResponse, type RemoveResponse, type SaveRequest, type SaveResponse, type Binding as WireBinding } from "@sipfleet/proto";
+import { LocationServiceClient, Transport, SaveResponse_Outcome, type ListResponse, type LookupResponse, type RemoveResponse, type SaveRequest, type SaveResponse, type UseNonceRequest, type UseNonceResponse, type Binding as WireBinding } from "@sipfleet/proto";
 import { startLocationService, type RunningLocationService } from "./location-service.js";
 
 type Callback<Res> = (err: ServiceError | null, res: Res) => void;
@@ -47,6 +47,7 @@ describe("location gRPC server", () => {
   // A store that can be made to fail: synchronously (a bug) or by rejecting (Redis down).
   const store: BindingStore = {
     save: (r) => memory.save(r),
+    useNonce: (r) => memory.useNonce(r),
     lookup: (aor) => {
       if (failNext) {
         failNext = false;
@@ -69,6 +70,7 @@ describe("location gRPC server", () => {
   });
 
   const save = (r: SaveRequest) => call<SaveResponse>((cb) => client.save(r, cb));
+  const useNonce = (r: UseNonceRequest) => call<UseNonceResponse>((cb) => client.useNonce(r, cb));
   const lookup = (aor: string) => call<LookupResponse>((cb) => client.lookup({ aor }, cb));
   const remove = (aor: string, keys: string[]) => call<RemoveResponse>((cb) => client.remove({ aor, keys }, cb));
   const list = (pageSize: number, pageToken: string) => call<ListResponse>((cb) => client.list({ pageSize, pageToken }, cb));
@@ -89,9 +91,21 @@ describe("location gRPC server", () => {
     await invalid(save(saveRequest({ removeAll: true })), /remove_all excludes changes/);
     await invalid(save(saveRequest({ nonceUse: { nonce: "", nc: 1, ttlMs: 1000 } })), /nonce_use\.nonce/);
     await invalid(save(saveRequest({ nonceUse: { nonce: "n", nc: 1, ttlMs: 0 } })), /ttl_ms/);
+    const use: UseNonceRequest = { aor: "sip:n@example.test", callId: "c", cseq: 1, nonceUse: { nonce: "n", nc: 1, ttlMs: 1000 } };
+    await invalid(useNonce({ ...use, aor: "" }), /aor is required/);
+    await invalid(useNonce({ ...use, callId: "" }), /call_id is required/);
+    await invalid(useNonce({ ...use, nonceUse: undefined }), /nonce_use is required/);
+    await invalid(useNonce({ ...use, nonceUse: { nonce: "", nc: 1, ttlMs: 1000 } }), /nonce_use\.nonce/);
+    await invalid(useNonce({ ...use, nonceUse: { nonce: "n", nc: 1, ttlMs: 0 } }), /ttl_ms/);
     await invalid(lookup(""), /aor is required/);
     await invalid(remove("", []), /aor is required/);
     await invalid(remove("sip:a@example.test", [""]), /empty key/);
+  });
+
+  it("answers UseNonce: accepted once, then refused for the same count from another request", async () => {
+    const use: UseNonceRequest = { aor: "sip:nonce@example.test", callId: "c1", cseq: 1, nonceUse: { nonce: "n1", nc: 1, ttlMs: 60_000 } };
+    assert.deepEqual(await useNonce(use), { accepted: true });
+    assert.deepEqual(await useNonce({ ...use, cseq: 2 }), { accepted: false });
   });
 
   it("saves with the server's clock when now_ms is 0, and returns expires_in_ms", async () => {

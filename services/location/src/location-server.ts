@@ -77,6 +77,7 @@ export function createLocationServer(store: BindingStore, options: Partial<Locat
 
   const handlers: LocationServiceServer = {
     save: (call, callback) => reply(operations.save(call.request), callback),
+    useNonce: (call, callback) => reply(operations.useNonce(call.request), callback),
     lookup: (call, callback) => reply(operations.lookup(call.request), callback),
     remove: (call, callback) => reply(operations.remove(call.request), callback),
     list: (call, callback) => reply(operations.list(call.request), callback),

@@ -40,6 +40,20 @@ end
 `;
 
 /**
+ * RFC 7616 §3.4.2 replay check against a nonce record (HASH nc, c = Call-ID, s = CSeq): a count
+ * not above the recorded one is a replay, except an equal count from the same Call-ID and CSeq,
+ * which is the same request retransmitted.
+ */
+const NONCE_REPLAYED = `
+local function nonceReplayed(record, nc, callId, cseq)
+  local last = redis.call('HMGET', record, 'nc', 'c', 's')
+  if not last[1] then return false end
+  local lastNc = tonumber(last[1])
+  return nc < lastNc or (nc == lastNc and (last[2] ~= callId or tonumber(last[3]) ~= cseq))
+end
+`;
+
+/**
  * KEYS[1] index, KEYS[2] nonce record.
  * ARGV[1] binding key prefix, [2] Call-ID, [3] CSeq, [4] removeAll "1"/"0", [5] maxBindings
  * (0: none), [6] nonce-count (-1: no nonce use), [7] nonce ttl ms, then per change (one per
@@ -47,7 +61,7 @@ end
  * Returns {1, value, pttl, ...} saved; {2} out of order; {3} nonce replayed; {4} too many bindings.
  * Every check runs before the first write: a refused save writes nothing.
  */
-export const SAVE_SCRIPT = `${READ_ALL}
+export const SAVE_SCRIPT = `${READ_ALL}${NONCE_REPLAYED}
 local index = KEYS[1]
 local prefix = ARGV[1]
 local callId = ARGV[2]
@@ -56,17 +70,7 @@ local removeAll = ARGV[4] == '1'
 local maxBindings = tonumber(ARGV[5])
 local nc = tonumber(ARGV[6])
 
--- RFC 7616 §3.4.2 replay check; an equal count from the same Call-ID and CSeq is the same
--- request retransmitted.
-if nc >= 0 then
-  local last = redis.call('HMGET', KEYS[2], 'nc', 'c', 's')
-  if last[1] then
-    local lastNc = tonumber(last[1])
-    if nc < lastNc or (nc == lastNc and (last[2] ~= callId or tonumber(last[3]) ~= cseq)) then
-      return {3}
-    end
-  end
-end
+if nc >= 0 and nonceReplayed(KEYS[2], nc, callId, cseq) then return {3} end
 
 local live = {}
 local count = 0
@@ -136,6 +140,18 @@ for _, j in ipairs(puts) do
   redis.call('SADD', index, ARGV[j])
 end
 return readAll(index, prefix, {1}, true)
+`;
+
+/**
+ * KEYS[1] nonce record; ARGV[1] nonce-count, [2] Call-ID, [3] CSeq, [4] nonce ttl ms.
+ * Returns 1 accepted (recorded, the same record Save keeps), 0 replayed (nothing written).
+ */
+export const USE_NONCE_SCRIPT = `${NONCE_REPLAYED}
+local nc = tonumber(ARGV[1])
+if nonceReplayed(KEYS[1], nc, ARGV[2], tonumber(ARGV[3])) then return 0 end
+redis.call('HSET', KEYS[1], 'nc', ARGV[1], 'c', ARGV[2], 's', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
 `;
 
 /**

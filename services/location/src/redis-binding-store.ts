@@ -4,17 +4,20 @@ import {
   compareBindings,
   lastChangePerKey,
   saveProblem,
+  useNonceProblem,
   type AorBindings,
   type Binding,
   type BindingStore,
   type ListPage,
   type SaveBindings,
   type SaveResult,
+  type UseNonce,
+  type UseNonceResult,
 } from "@sipfleet/bindings";
 import { Binding as WireBinding } from "@sipfleet/proto";
 import { bindingFromWire, changeToWire } from "@sipfleet/location-client/wire";
 import { InvalidPageTokenError } from "./errors.js";
-import { LOOKUP_SCRIPT, REMOVE_SCRIPT, SAVE_SCRIPT } from "./lua-scripts.js";
+import { LOOKUP_SCRIPT, REMOVE_SCRIPT, SAVE_SCRIPT, USE_NONCE_SCRIPT } from "./lua-scripts.js";
 import { AorKeys, DEFAULT_KEY_PREFIX, aorOfIndexKey, indexPattern } from "./redis-keys.js";
 import { createRedisConnection, parseRedisTarget, type RedisConnectionOptions } from "./redis-target.js";
 
@@ -45,6 +48,7 @@ type ScriptCall = (...args: ScriptArg[]) => Promise<unknown>;
 /** The commands defineCommand adds; the *Buffer forms return bulk replies as Buffers. */
 interface LocationScripts {
   sipfleetLocationSaveBuffer: ScriptCall;
+  sipfleetLocationUseNonce: ScriptCall;
   sipfleetLocationLookupBuffer: ScriptCall;
   sipfleetLocationRemove: ScriptCall;
 }
@@ -82,6 +86,7 @@ export class RedisBindingStore implements BindingStore {
       this.ownsConnection = false;
     }
     this.redis.defineCommand("sipfleetLocationSave", { lua: SAVE_SCRIPT, numberOfKeys: 2 });
+    this.redis.defineCommand("sipfleetLocationUseNonce", { lua: USE_NONCE_SCRIPT, numberOfKeys: 1 });
     this.redis.defineCommand("sipfleetLocationLookup", { lua: LOOKUP_SCRIPT, numberOfKeys: 1 });
     this.redis.defineCommand("sipfleetLocationRemove", { lua: REMOVE_SCRIPT, numberOfKeys: 1 });
     this.scripts = this.redis as unknown as LocationScripts;
@@ -126,6 +131,15 @@ export class RedisBindingStore implements BindingStore {
       default:
         throw new Error(`location save script: unexpected reply ${String(reply[0])}`);
     }
+  }
+
+  async useNonce(request: UseNonce): Promise<UseNonceResult> {
+    const problem = useNonceProblem(request);
+    if (problem !== undefined) throw new InvalidSaveError(problem);
+    const keys = new AorKeys(this.options.keyPrefix, request.aor);
+    const n = request.nonceUse;
+    const reply = await this.scripts.sipfleetLocationUseNonce(keys.nonce(n.nonce), n.nc, request.callId, request.cseq, Math.ceil(n.ttlMs));
+    return reply === 1 ? "accepted" : "nonce-replayed";
   }
 
   async lookup(aor: string): Promise<Binding[]> {

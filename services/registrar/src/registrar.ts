@@ -1,8 +1,8 @@
 import type { Binding, BindingStore, Flow, SaveResult } from "@sipfleet/bindings";
 import { SipError, type SipRequest } from "@sipfleet/sip";
-import { addressOfRecord } from "./address-of-record.js";
+import { DigestAuthenticator, WWW_DIGEST } from "@sipfleet/sip-auth";
+import { addressOfRecord } from "@sipfleet/bindings";
 import { contactChanges } from "./contact-changes.js";
-import { DigestAuthenticator } from "./digest-auth.js";
 import { sipDate } from "./http-date.js";
 import { reply, type RegistrarReply } from "./reply.js";
 import { SUPPORTED_OPTION_TAGS, type RegistrarSettings } from "./registrar-settings.js";
@@ -37,7 +37,7 @@ export class Registrar {
     this.store = options.store;
     this.clock = options.clock;
     this.logger = options.logger;
-    this.digest = new DigestAuthenticator(options.settings.auth);
+    this.digest = new DigestAuthenticator(options.settings.auth, WWW_DIGEST);
   }
 
   /** The answer to one REGISTER that arrived over `flow`. Never throws for bad input. */

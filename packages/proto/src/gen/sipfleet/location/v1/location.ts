@@ -92,6 +92,23 @@ export enum SaveResponse_Outcome {
   UNRECOGNIZED = -1,
 }
 
+export interface UseNonceRequest {
+  /** The AOR of the user whose credentials these are: the nonce record lives with their bindings. */
+  aor: string;
+  /**
+   * The request that used the count: the same count from the same Call-ID and CSeq is that request
+   * retransmitted (asked again after a worker died) and is accepted.
+   */
+  callId: string;
+  cseq: number;
+  nonceUse: NonceUse | undefined;
+}
+
+export interface UseNonceResponse {
+  /** False: this count (or a higher one) was used by another request (replay); nothing recorded. */
+  accepted: boolean;
+}
+
 export interface LookupRequest {
   aor: string;
 }
@@ -132,21 +149,26 @@ export interface LookupEntry {
 export interface ExchangeRequest {
   /** Chosen by the client, unique among its requests in flight on this stream; echoed in the response. */
   id: number;
-  op: { $case: "save"; value: SaveRequest } | { $case: "lookup"; value: LookupRequest } | {
-    $case: "remove";
-    value: RemoveRequest;
-  } | undefined;
+  op:
+    | { $case: "save"; value: SaveRequest }
+    | { $case: "lookup"; value: LookupRequest }
+    | { $case: "remove"; value: RemoveRequest }
+    | { $case: "useNonce"; value: UseNonceRequest }
+    | undefined;
 }
 
 export interface ExchangeResponse {
   /** The `id` of the request this answers. */
   id: number;
-  result: { $case: "save"; value: SaveResponse } | { $case: "lookup"; value: LookupResponse } | {
-    $case: "remove";
-    value: RemoveResponse;
-  } | //
-  /** The request failed; what the unary RPC would have answered as a non-OK status. */
-  { $case: "error"; value: ExchangeError } | undefined;
+  result:
+    | { $case: "save"; value: SaveResponse }
+    | { $case: "lookup"; value: LookupResponse }
+    | { $case: "remove"; value: RemoveResponse }
+    | //
+    /** The request failed; what the unary RPC would have answered as a non-OK status. */
+    { $case: "error"; value: ExchangeError }
+    | { $case: "useNonce"; value: UseNonceResponse }
+    | undefined;
 }
 
 /** One request's failure on an Exchange stream (the stream itself stays open). */
@@ -653,6 +675,154 @@ export const SaveResponse: MessageFns<SaveResponse> = {
   },
 };
 
+function createBaseUseNonceRequest(): UseNonceRequest {
+  return { aor: "", callId: "", cseq: 0, nonceUse: undefined };
+}
+
+export const UseNonceRequest: MessageFns<UseNonceRequest> = {
+  encode(message: UseNonceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.aor !== "") {
+      writer.uint32(10).string(message.aor);
+    }
+    if (message.callId !== "") {
+      writer.uint32(18).string(message.callId);
+    }
+    if (message.cseq !== 0) {
+      writer.uint32(24).uint32(message.cseq);
+    }
+    if (message.nonceUse !== undefined) {
+      NonceUse.encode(message.nonceUse, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UseNonceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUseNonceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.aor = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.callId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.cseq = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.nonceUse = NonceUse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UseNonceRequest>): UseNonceRequest {
+    return UseNonceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UseNonceRequest>): UseNonceRequest {
+    const message = createBaseUseNonceRequest();
+    message.aor = object.aor ?? "";
+    message.callId = object.callId ?? "";
+    message.cseq = object.cseq ?? 0;
+    message.nonceUse = (object.nonceUse !== undefined && object.nonceUse !== null)
+      ? NonceUse.fromPartial(object.nonceUse)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUseNonceResponse(): UseNonceResponse {
+  return { accepted: false };
+}
+
+export const UseNonceResponse: MessageFns<UseNonceResponse> = {
+  encode(message: UseNonceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accepted !== false) {
+      writer.uint32(8).bool(message.accepted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UseNonceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUseNonceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.accepted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UseNonceResponse>): UseNonceResponse {
+    return UseNonceResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UseNonceResponse>): UseNonceResponse {
+    const message = createBaseUseNonceResponse();
+    message.accepted = object.accepted ?? false;
+    return message;
+  },
+};
+
 function createBaseLookupRequest(): LookupRequest {
   return { aor: "" };
 }
@@ -1105,6 +1275,9 @@ export const ExchangeRequest: MessageFns<ExchangeRequest> = {
       case "remove":
         RemoveRequest.encode(message.op.value, writer.uint32(34).fork()).join();
         break;
+      case "useNonce":
+        UseNonceRequest.encode(message.op.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1154,6 +1327,14 @@ export const ExchangeRequest: MessageFns<ExchangeRequest> = {
             message.op = { $case: "remove", value: RemoveRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.op = { $case: "useNonce", value: UseNonceRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1191,6 +1372,12 @@ export const ExchangeRequest: MessageFns<ExchangeRequest> = {
         }
         break;
       }
+      case "useNonce": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "useNonce", value: UseNonceRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -1217,6 +1404,9 @@ export const ExchangeResponse: MessageFns<ExchangeResponse> = {
         break;
       case "error":
         ExchangeError.encode(message.result.value, writer.uint32(42).fork()).join();
+        break;
+      case "useNonce":
+        UseNonceResponse.encode(message.result.value, writer.uint32(50).fork()).join();
         break;
     }
     return writer;
@@ -1275,6 +1465,14 @@ export const ExchangeResponse: MessageFns<ExchangeResponse> = {
             message.result = { $case: "error", value: ExchangeError.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.result = { $case: "useNonce", value: UseNonceResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1315,6 +1513,12 @@ export const ExchangeResponse: MessageFns<ExchangeResponse> = {
       case "error": {
         if (object.result?.value !== undefined && object.result?.value !== null) {
           message.result = { $case: "error", value: ExchangeError.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "useNonce": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "useNonce", value: UseNonceResponse.fromPartial(object.result.value) };
         }
         break;
       }
@@ -1409,6 +1613,19 @@ export const LocationServiceService = {
     responseSerialize: (value: SaveResponse): Buffer => Buffer.from(SaveResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SaveResponse => SaveResponse.decode(value),
   },
+  /**
+   * Checks and records a digest nonce count on its own, for a request that writes no bindings (a
+   * proxy's Proxy-Authorization): the replay rule of Save's nonce_use, on the same record.
+   */
+  useNonce: {
+    path: "/sipfleet.location.v1.LocationService/UseNonce" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UseNonceRequest): Buffer => Buffer.from(UseNonceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UseNonceRequest => UseNonceRequest.decode(value),
+    responseSerialize: (value: UseNonceResponse): Buffer => Buffer.from(UseNonceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UseNonceResponse => UseNonceResponse.decode(value),
+  },
   /** Every live binding of one AOR. */
   lookup: {
     path: "/sipfleet.location.v1.LocationService/Lookup" as const,
@@ -1440,7 +1657,7 @@ export const LocationServiceService = {
     responseDeserialize: (value: Buffer): ListResponse => ListResponse.decode(value),
   },
   /**
-   * Save, Lookup and Remove over one long-lived stream, for clients with a steady flow of them
+   * Save, UseNonce, Lookup and Remove over one long-lived stream, for clients with a steady flow of them
    * (registrar and proxy workers): a unary call pays an HTTP/2 stream setup each time, a stream
    * pays it once. Each request is handled exactly as the unary RPC of the same name (same
    * validation, same store call) and answered with the request's `id`. Responses are written as
@@ -1466,6 +1683,11 @@ export interface LocationServiceServer extends UntypedServiceImplementation {
    * (step 7), and returns every binding the AOR has afterwards.
    */
   save: handleUnaryCall<SaveRequest, SaveResponse>;
+  /**
+   * Checks and records a digest nonce count on its own, for a request that writes no bindings (a
+   * proxy's Proxy-Authorization): the replay rule of Save's nonce_use, on the same record.
+   */
+  useNonce: handleUnaryCall<UseNonceRequest, UseNonceResponse>;
   /** Every live binding of one AOR. */
   lookup: handleUnaryCall<LookupRequest, LookupResponse>;
   /** Removes bindings without the §10.3 rules (administration, flow failure). */
@@ -1473,7 +1695,7 @@ export interface LocationServiceServer extends UntypedServiceImplementation {
   /** All AORs with live bindings, a page at a time. */
   list: handleUnaryCall<ListRequest, ListResponse>;
   /**
-   * Save, Lookup and Remove over one long-lived stream, for clients with a steady flow of them
+   * Save, UseNonce, Lookup and Remove over one long-lived stream, for clients with a steady flow of them
    * (registrar and proxy workers): a unary call pays an HTTP/2 stream setup each time, a stream
    * pays it once. Each request is handled exactly as the unary RPC of the same name (same
    * validation, same store call) and answered with the request's `id`. Responses are written as
@@ -1501,6 +1723,25 @@ export interface LocationServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SaveResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Checks and records a digest nonce count on its own, for a request that writes no bindings (a
+   * proxy's Proxy-Authorization): the replay rule of Save's nonce_use, on the same record.
+   */
+  useNonce(
+    request: UseNonceRequest,
+    callback: (error: ServiceError | null, response: UseNonceResponse) => void,
+  ): ClientUnaryCall;
+  useNonce(
+    request: UseNonceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UseNonceResponse) => void,
+  ): ClientUnaryCall;
+  useNonce(
+    request: UseNonceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UseNonceResponse) => void,
   ): ClientUnaryCall;
   /** Every live binding of one AOR. */
   lookup(
@@ -1548,7 +1789,7 @@ export interface LocationServiceClient extends Client {
     callback: (error: ServiceError | null, response: ListResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Save, Lookup and Remove over one long-lived stream, for clients with a steady flow of them
+   * Save, UseNonce, Lookup and Remove over one long-lived stream, for clients with a steady flow of them
    * (registrar and proxy workers): a unary call pays an HTTP/2 stream setup each time, a stream
    * pays it once. Each request is handled exactly as the unary RPC of the same name (same
    * validation, same store call) and answered with the request's `id`. Responses are written as

@@ -1,0 +1,50 @@
+import type { Decision, Forward } from "@sipfleet/proto";
+
+/* Builders for the Decision the edge executes (proto/sipfleet/sip/v1/decision.proto). */
+
+export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
+
+/** Answer the request; `reason` omitted: the standard phrase. */
+export function respond(status: number, reason?: string, headers: HeaderPairs = []): Decision {
+  return {
+    action: {
+      $case: "respond",
+      value: {
+        status,
+        reason: reason ?? "",
+        headers: headers.map(([name, value]) => ({ name, value })),
+        body: Buffer.alloc(0),
+        toTag: "",
+      },
+    },
+  };
+}
+
+/** Do nothing with the request (an ACK that cannot go anywhere); the edge logs `reason`. */
+export function drop(reason: string): Decision {
+  return { action: { $case: "drop", value: { reason } } };
+}
+
+export function forward(f: Partial<Forward> & Pick<Forward, "groups">): Decision {
+  return {
+    action: {
+      $case: "forward",
+      value: {
+        groups: f.groups,
+        popRoutes: f.popRoutes ?? 0,
+        rewriteRoutes: f.rewriteRoutes ?? false,
+        routes: f.routes ?? [],
+        removeHeaders: f.removeHeaders ?? [],
+        addHeaders: f.addHeaders ?? [],
+      },
+    },
+  };
+}
+
+/**
+ * A refusal that suits the method: a response, except for ACK, which is never answered (RFC 3261
+ * §17: an ACK has no response) and is dropped with the would-be status as the reason.
+ */
+export function refuse(method: string, status: number, reason: string, headers: HeaderPairs = []): Decision {
+  return method === "ACK" ? drop(`${status} ${reason}`) : respond(status, reason, headers);
+}

@@ -1,0 +1,32 @@
+// Cluster mode: one proxy worker process. NATS from NATS_URL, the location service's replicas
+// from LOCATION_ADDRESSES (comma-separated host:port, or a dns:/// target).
+import { NatsBus } from "@sipfleet/bus";
+import { loadConfig } from "@sipfleet/config";
+import { GrpcBindingStore } from "@sipfleet/location-client";
+import { createLogger, runService } from "@sipfleet/runtime";
+import { startProxy } from "./start-proxy.js";
+
+const logger = createLogger("proxy");
+
+await runService(logger, async () => {
+  const config = loadConfig({ env: process.env });
+  if (config.auth.nonceSecretSource === "random") {
+    // Nonces and flow tokens are HMACs of this secret: every proxy, registrar and edge must hold the same.
+    throw new Error("auth.nonceSecret: a cluster needs one secret shared by every proxy and registrar; set auth.nonceSecret or SIPFLEET_NONCE_SECRET");
+  }
+  const locations = (process.env["LOCATION_ADDRESSES"] ?? "127.0.0.1:50051").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const nats = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
+  const store = new GrpcBindingStore(locations);
+  const bus = await NatsBus.connect({ servers: nats, name: "proxy", logger });
+  const service = startProxy({ bus, store, config, logger });
+  // Over NATS a subscription is live once the server has it: only then is this worker ready.
+  await bus.flush?.();
+  logger.info({ locations, nats }, "proxy ready");
+  return {
+    async stop() {
+      await service.stop();
+      await bus.drain();
+      await store.close();
+    },
+  };
+});

@@ -1,0 +1,48 @@
+import { type Flow, Transport } from "@sipfleet/proto";
+import type { FlowTokens } from "@sipfleet/routing";
+import { uriHostPort } from "./platform-address.js";
+
+/*
+ * Double Record-Route with flow tokens (RFC 3261 §16.6 step 4, RFC 5626 §5.3; the "double
+ * record-routing" of RFC 5658 for a proxy with two faces). For each branch the platform adds,
+ * topmost first:
+ *
+ *   1. <sip:CALLEE-EDGE;transport=T;lr;ft=TOKEN(callee's flow)>  toward the callee
+ *   2. <sip:CALLER-EDGE;transport=T;lr;ft=TOKEN(caller's flow)>  toward the caller
+ *
+ * each addressed to the edge socket that side talks to, over that side's transport. The callee's
+ * route set is the Record-Route list in order, the caller's is it reversed (RFC 3261 §12.1.1,
+ * §12.1.2), so whoever sends an in-dialog request sends it to its own side's edge with both values
+ * on top of Route; route-set.ts removes both and the token of the second — the other side's flow —
+ * says where the request goes. The callee-side value is for a target reached over a registered
+ * flow; for one reached by address (no flow) it names the edge the request came in on and carries
+ * a token with no flow ("ours, route by the URI").
+ */
+
+/** The two Record-Route values of a branch toward `target` (undefined: no registered flow) for a request that came in over `inbound`. */
+export function recordRoutes(tokens: FlowTokens, target: Flow | undefined, inbound: Flow): [toCallee: string, toCaller: string] {
+  return [recordRouteValue(tokens, target, target ?? inbound), recordRouteValue(tokens, inbound, inbound)];
+}
+
+/** `<sip:HOST:PORT;transport=T;lr;ft=TOKEN>` addressed to `at.local` over `at.transport`, carrying `flow`. */
+export function recordRouteValue(tokens: FlowTokens, flow: Flow | undefined, at: Flow): string {
+  const local = at.local ?? { ip: "", port: 0 };
+  const transport = transportParam(at.transport);
+  return `<sip:${uriHostPort(local)}${transport === undefined ? "" : `;transport=${transport}`};lr;ft=${tokens.encode(flow)}>`;
+}
+
+/** The URI transport parameter (RFC 3261 §19.1.1, RFC 7118 §5.2 for ws/wss); none for UDP, the default. */
+export function transportParam(t: Transport): string | undefined {
+  switch (t) {
+    case Transport.TRANSPORT_TCP:
+      return "tcp";
+    case Transport.TRANSPORT_TLS:
+      return "tls";
+    case Transport.TRANSPORT_WS:
+      return "ws";
+    case Transport.TRANSPORT_WSS:
+      return "wss";
+    default:
+      return undefined;
+  }
+}

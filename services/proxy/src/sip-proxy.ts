@@ -1,0 +1,226 @@
+import { addressOfRecord, type BindingStore, type Flow, userAddressOfRecord } from "@sipfleet/bindings";
+import { flowToWire } from "@sipfleet/location-client/wire";
+import type { Decision, Flow as WireFlow } from "@sipfleet/proto";
+import { FlowTokens, isLooped } from "@sipfleet/routing";
+import { SipError, type SipRequest } from "@sipfleet/sip";
+import { type AuthReply, DigestAuthenticator, PROXY_DIGEST } from "@sipfleet/sip-auth";
+import { drop, forward, refuse, respond } from "./decisions.js";
+import { type Domains, resolveRequestUri, servedDomain } from "./platform-address.js";
+import {
+  DIALOG_CREATING_METHODS,
+  LOCATION_RETRY_AFTER_SECONDS,
+  NOT_ROUTED_METHODS,
+  type ProxySettings,
+} from "./proxy-settings.js";
+import { recordRoutes } from "./record-route.js";
+import { processRoutes } from "./route-set.js";
+import { targetGroups } from "./target-groups.js";
+
+/** Logger the proxy writes to; pino satisfies it. */
+export interface ProxyLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface SipProxyOptions {
+  settings: ProxySettings;
+  store: BindingStore;
+  clock: () => number;
+  logger: ProxyLogger;
+}
+
+/**
+ * RFC 3261 §16 request routing, as a decision for the edge that holds the transaction: where a
+ * request goes (Forward, with the branches' Request-URIs, Routes, Record-Routes and flows), or
+ * the answer (Respond), or nothing (Drop, for an ACK). Holds no state between requests
+ * (architecture invariant 2): bindings are in the store, nonces and flow tokens are HMACs of the
+ * shared secret.
+ *
+ * The steps, in order (README.md has the table):
+ *   §16.3 validation the edge has not already done: Max-Forwards 0, loops;
+ *   §16.4 route processing: our Route values removed, their flow token read;
+ *   in a dialog the platform record-routed: forward over the flow the token names, no questions;
+ *   otherwise §16.5 Request-URI: ours or relaying (refused), then who is calling (digest for a
+ *   caller of a served domain, RFC 3261 §22.3), then the callee's bindings, forked by q (§16.6).
+ */
+export class SipProxy {
+  private readonly settings: ProxySettings;
+  private readonly domains: Domains;
+  private readonly store: BindingStore;
+  private readonly clock: () => number;
+  private readonly logger: ProxyLogger;
+  private readonly digest: DigestAuthenticator;
+  private readonly tokens: FlowTokens;
+
+  constructor(options: SipProxyOptions) {
+    this.settings = options.settings;
+    this.domains = options.settings.domains;
+    this.store = options.store;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.digest = new DigestAuthenticator(options.settings.auth, PROXY_DIGEST);
+    this.tokens = new FlowTokens(options.settings.auth.nonceSecret);
+  }
+
+  /** The decision for one request that arrived over `flow`. Never throws for bad input. */
+  async handle(req: SipRequest, flow: Flow): Promise<Decision> {
+    try {
+      return await this.route(req, flow);
+    } catch (e) {
+      // A header the edge did not need to check (Route, the Request-URI's user, credentials...)
+      // that does not parse.
+      if (e instanceof SipError) return refuse(req.method, 400, firstLine(e.message));
+      throw e;
+    }
+  }
+
+  private async route(req: SipRequest, flow: Flow): Promise<Decision> {
+    const method = req.method;
+    if (NOT_ROUTED_METHODS.has(method)) {
+      // The edge answers CANCEL from its transactions and sends REGISTER to the registrar: one
+      // here is a wiring mistake to see in the log, not something to route.
+      this.logger.warn({ method, callId: req.callId }, "the edge asked the proxy about a method it keeps");
+      return respond(500, `${method} Is Not Routed By The Proxy`);
+    }
+
+    // §16.3 step 3: the edge answers Max-Forwards 0 before asking; checked again so that no
+    // request leaves the platform with a Max-Forwards the edge would decrement below zero.
+    if (req.maxForwards === 0) return refuse(method, 483, "Too Many Hops");
+    // §16.3 step 4: our own Via below the top with the same loop hash: this request went
+    // through the platform before in this very shape.
+    if (isLooped(req)) return refuse(method, 482, "Loop Detected");
+
+    const inbound = flowToWire(flow);
+    const routes = processRoutes(req, flow.local, this.domains, this.tokens);
+    if (routes.kind === "bad-token") return refuse(method, 403, "Invalid Flow Token");
+    if (routes.kind === "no-route-for-strict-routing") return refuse(method, 400, "Record-Route URI Without Route");
+
+    const inDialog = req.to.tag !== undefined;
+    const removeHeaders = this.ownCredentialsOnly(req) ? ["Proxy-Authorization"] : [];
+
+    // RFC 5626 §5.3 / RFC 3261 §16.12: a request in a dialog the platform record-routed goes
+    // over the flow its token names. The token proves the dialog was set up through the platform
+    // (whose caller was authenticated then), so it is not challenged (RFC 3261 §22.3 leaves it to
+    // the proxy; challenging a BYE or an ACK breaks dialogs with UAs that cannot answer).
+    if (inDialog && routes.token !== undefined) {
+      const target = {
+        requestUri: routes.rewrite?.requestUri ?? "",
+        routes: [],
+        recordRoutes: [],
+        flow: routes.token.flow,
+      };
+      return forward({
+        groups: [{ targets: [target], timeoutMs: 0 }],
+        popRoutes: routes.popRoutes,
+        rewriteRoutes: routes.rewrite !== undefined,
+        routes: routes.rewrite === undefined ? [] : [...routes.rewrite.routes],
+        removeHeaders,
+      });
+    }
+    if (method === "ACK") {
+      // The ACK for a non-2xx ends at the edge's transaction; one for a 2xx follows the route set.
+      return drop(inDialog ? "ACK in a dialog the platform did not record-route" : "ACK outside any transaction or dialog");
+    }
+    // A Request-URI that is our Record-Route URI only makes sense inside a dialog.
+    if (routes.rewrite !== undefined) return respond(400, "Record-Route URI Outside A Dialog");
+
+    // §16.5: the Request-URI decides whether the platform is responsible for the target.
+    const local = flow.local;
+    const fromDomain = servedDomain(req.from.uri, local, this.domains);
+    const resolved = resolveRequestUri(req.uri, local, this.domains, fromDomain);
+    // No open relay: requests for other domains are refused until trunks and their rules exist.
+    if (resolved.kind === "foreign") return respond(403, "Relaying Denied");
+    if (resolved.kind === "ambiguous") return respond(404, "Not Found");
+    const domain = resolved.domain;
+
+    // Who is calling. A caller claiming a served domain proves it with the domain's credentials
+    // (RFC 3261 §22.3, 407); a caller of another domain is inbound federation, accepted without
+    // (trunks and ACLs will narrow that).
+    if (fromDomain !== undefined && fromDomain.authentication === "digest") {
+      const auth = this.digest.authenticate(req, fromDomain, this.clock());
+      if (!auth.ok) {
+        if (auth.why !== undefined) this.logger.warn({ why: auth.why, from: req.from.uriText, source: flow.remote }, "authentication failed");
+        return fromReply(auth.reply);
+      }
+      // The credentials are someone's; the From must be theirs: no calling as someone else.
+      if (auth.username !== addressOfRecord(req.from.uri)?.user) {
+        this.logger.warn({ username: auth.username, from: req.from.uriText, source: flow.remote }, "From does not match the credentials");
+        return respond(403, "From Does Not Match Credentials");
+      }
+      // RFC 7616 §3.4.2: a nonce count is good once. The record is the user's, shared with the
+      // registrar's, in the location service (no state here).
+      if (auth.nonceUse !== undefined) {
+        const aor = userAddressOfRecord(auth.username, fromDomain.name).aor;
+        let spent;
+        try {
+          spent = await this.store.useNonce({ aor, callId: req.callId, cseq: req.cseq.seq, nonceUse: auth.nonceUse });
+        } catch (e) {
+          this.logger.error({ err: e, aor }, "binding store unavailable");
+          return locationUnavailable();
+        }
+        if (spent === "nonce-replayed") {
+          this.logger.warn({ aor, source: flow.remote }, "replayed nonce count");
+          return fromReply(this.digest.challenge(fromDomain.name, this.clock()));
+        }
+      }
+    }
+
+    // §16.5: the target set of a user of ours is their registered contacts (RFC 3261 §10).
+    const user = addressOfRecordUser(req);
+    if (user === undefined) return respond(404, "Not Found");
+    // A domain with digest knows its users; in one without, anyone may register any name.
+    if (domain.authentication === "digest" && !domain.users.has(user)) return respond(404, "Not Found");
+    const aor = userAddressOfRecord(user, domain.name).aor;
+    let bindings;
+    try {
+      bindings = await this.store.lookup(aor);
+    } catch (e) {
+      this.logger.error({ err: e, aor }, "binding store unavailable");
+      return locationUnavailable();
+    }
+
+    const recordRoute = !inDialog && DIALOG_CREATING_METHODS.has(method);
+    const plan = targetGroups(bindings, this.settings.proxy, (target: WireFlow) =>
+      recordRoute ? recordRoutes(this.tokens, target, inbound) : [],
+    );
+    if (plan.unusable.length > 0) {
+      this.logger.warn({ aor, contacts: plan.unusable.map((b) => b.contact) }, "stored contacts that do not parse were skipped");
+    }
+    // §16.5 via §10: a user with no live binding cannot be reached now.
+    if (plan.groups.length === 0) return respond(480, "Temporarily Unavailable");
+    return forward({ groups: plan.groups, popRoutes: routes.popRoutes, removeHeaders });
+  }
+
+  /**
+   * RFC 3261 §22.3: a proxy removes the credentials meant for it (§16.6 leaves those of other
+   * realms to the proxies that asked for them). The edge removes header fields by name, so they
+   * go only when every value is for a served realm.
+   */
+  private ownCredentialsOnly(req: SipRequest): boolean {
+    try {
+      const credentials = req.proxyAuthorization;
+      return credentials.length > 0 && credentials.every((c) => c.realm !== undefined && this.domains.has(c.realm));
+    } catch {
+      return false; // unparsable: not ours to judge, passed on untouched
+    }
+  }
+}
+
+function fromReply(r: AuthReply): Decision {
+  return respond(r.status, r.reason, r.headers);
+}
+
+/** The store is unreachable: transient, the UA may retry (RFC 3261 §21.5.4), as the registrar answers. */
+function locationUnavailable(): Decision {
+  return respond(503, "Location Service Unavailable", [["Retry-After", String(LOCATION_RETRY_AFTER_SECONDS)]]);
+}
+
+/** The user part of the Request-URI, unescaped (the AOR's user); undefined when there is none. */
+function addressOfRecordUser(req: SipRequest): string | undefined {
+  return addressOfRecord(req.uri)?.user;
+}
+
+/** A reason phrase from an error message: one line, printable, bounded. */
+function firstLine(s: string): string {
+  return s.split(/[\r\n]/, 1)[0]!.replace(/[^\x20-\x7e]/g, "?").slice(0, 120);
+}

@@ -76,7 +76,11 @@ export interface AuthConfig {
 
 export type NonceSecretSource = "config" | "env" | "random";
 
-export type ListenTransport = "udp" | "tcp";
+/**
+ * `tls` is SIP over TLS (sips, RFC 3261 §26.2); `ws` and `wss` are SIP over WebSocket and
+ * secure WebSocket (RFC 7118). Every transport but `udp` is a connection.
+ */
+export type ListenTransport = "udp" | "tcp" | "tls" | "ws" | "wss";
 
 export interface ListenAddress {
   readonly transport: ListenTransport;
@@ -94,4 +98,39 @@ export interface EdgeConfig {
   readonly retryAfterSeconds: number;
   /** Largest SIP message accepted on any transport, bytes. */
   readonly maxMessageSize: number;
+  /**
+   * Certificate and policy of the `tls` and `wss` listeners. Present exactly when one is
+   * configured: its files are then read and checked at startup.
+   */
+  readonly tls?: EdgeTlsConfig;
+}
+
+/** RFC 8996 deprecates TLS 1.0 and 1.1: 1.2 is the lowest the edge accepts. */
+export type TlsMinVersion = "TLSv1.2" | "TLSv1.3";
+
+export interface EdgeTlsConfig {
+  /** Absolute path of the PEM certificate chain the edge presents (its certificate first). */
+  readonly certFile: string;
+  /** Absolute path of the PEM private key of that certificate. */
+  readonly keyFile: string;
+  /**
+   * Absolute path of the PEM CA certificates client certificates are checked against; with it
+   * the edge asks clients for a certificate (mutual TLS, e.g. carrier trunks).
+   */
+  readonly caFile: string | undefined;
+  /** Refuse a client that presents no certificate, or one `caFile` does not vouch for. */
+  readonly requireClientCert: boolean;
+  readonly minVersion: TlsMinVersion;
+  /** The files' contents, read and checked when the configuration was loaded. */
+  readonly credentials: TlsCredentials;
+}
+
+/**
+ * PEM text of the files. The private key is in here, so the object shows itself as a
+ * placeholder to JSON.stringify and util.inspect: logging the configuration never logs the key.
+ */
+export interface TlsCredentials {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string | undefined;
 }

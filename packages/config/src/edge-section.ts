@@ -2,13 +2,17 @@ import type { EdgeConfig, ListenAddress } from "./config.js";
 import { DEFAULT_EDGE_CONFIG } from "./defaults.js";
 import { readListenList, readListenSpec } from "./listen.js";
 import { type Env, type IntRule, IssueList, describeValue, isAbsent, keyPath, readIntSection, readMapping } from "./schema.js";
+import { type PathBases, readEdgeTls } from "./tls-section.js";
 
-/* edge: the SIP sockets (SIPFLEET_LISTEN overrides) and the overload and size limits. */
+/*
+ * edge: the SIP sockets (SIPFLEET_LISTEN overrides), the overload and size limits, and the TLS
+ * certificate of the tls and wss listeners (tls-section.ts).
+ */
 
 /** Overrides edge.listen; validated like it, errors naming the variable. Empty counts as unset. */
 export const ENV_LISTEN = "SIPFLEET_LISTEN";
 
-type EdgeIntKey = Exclude<keyof EdgeConfig, "listen">;
+type EdgeIntKey = Exclude<keyof EdgeConfig, "listen" | "tls">;
 const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
   decisionTimeoutMs: {
     min: 1,
@@ -18,7 +22,7 @@ const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
   retryAfterSeconds: { min: 1, max: 3600, maxWhy: "a longer pause is an outage, not overload" },
   maxMessageSize: { min: 1024, max: 1_048_576, maxWhy: "1 MiB bounds what one TCP connection may buffer" },
 };
-const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[])] as const;
+const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "tls"] as const;
 
 export interface EdgeResult {
   readonly config: EdgeConfig;
@@ -30,6 +34,7 @@ export function readEdge(
   issues: IssueList,
   value: unknown,
   env: Env,
+  bases: PathBases,
 ): EdgeResult | undefined {
   const path = "edge";
   const m = readMapping(issues, value, path, EDGE_KEYS);
@@ -47,13 +52,16 @@ export function readEdge(
     listen = fileListen;
     listenFrom = isAbsent(m?.["listen"]) ? "the default edge.listen" : keyPath(path, "listen");
   }
+  const tls = readEdgeTls(issues, m?.["tls"], env, listen, listenFrom, bases);
   const { decisionTimeoutMs, retryAfterSeconds, maxMessageSize } = ints;
-  if (listen === undefined || fileListen === undefined) return undefined;
+  if (listen === undefined || fileListen === undefined || tls === undefined) return undefined;
   if (decisionTimeoutMs === undefined || retryAfterSeconds === undefined || maxMessageSize === undefined) {
     return undefined;
   }
+  const config: EdgeConfig = { listen: Object.freeze([...listen]), decisionTimeoutMs, retryAfterSeconds, maxMessageSize };
   return {
-    config: Object.freeze({ listen: Object.freeze([...listen]), decisionTimeoutMs, retryAfterSeconds, maxMessageSize }),
+    // No `tls` key at all without a tls or wss listener: the common configuration stays as it was.
+    config: Object.freeze(tls.tls === undefined ? config : { ...config, tls: tls.tls }),
     listenFrom,
   };
 }

@@ -4,7 +4,11 @@ export {
   type Env,
   ENV_LISTEN,
   ENV_NONCE_SECRET,
+  ENV_TLS_CA_FILE,
+  ENV_TLS_CERT_FILE,
+  ENV_TLS_KEY_FILE,
   MIN_NONCE_SECRET_LENGTH,
+  type ParseConfigOptions,
   parseConfig,
 } from "./parse-config.js";
 export {
@@ -15,7 +19,8 @@ export {
   loadConfig,
   resolveConfigPath,
 } from "./load-config.js";
-export { formatListenAddress, isLoopbackAddress, parseListen } from "./listen.js";
+export { formatListenAddress, isLoopbackAddress, isSecureTransport, parseListen } from "./listen.js";
+export { DEFAULT_TLS_MIN_VERSION } from "./tls-section.js";
 export {
   type AuthDefaults,
   DEFAULT_AUTH_CONFIG,

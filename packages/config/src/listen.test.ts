@@ -19,6 +19,13 @@ describe("parseListen", () => {
     ]);
   });
 
+  it("accepts the connection transports tls, ws and wss", () => {
+    assert.deepEqual(
+      parseListen("tls:127.0.0.1:5061,WS:127.0.0.1:8080,wss:[::1]:8443", "x").map((a) => a.transport),
+      ["tls", "ws", "wss"],
+    );
+  });
+
   it("accepts the port bounds", () => {
     assert.equal(parseListen("udp:0.0.0.0:1", "x")[0]?.port, 1);
     assert.equal(parseListen("udp:0.0.0.0:65535", "x")[0]?.port, 65535);
@@ -33,7 +40,7 @@ describe("parseListen", () => {
     ]);
     assertListenError("127.0.0.1,sctp:127.0.0.1:5060,udp:example.com:5060,udp:999.0.0.1:5060", [
       'SIPFLEET_LISTEN: entry "127.0.0.1": expected transport:host:port, e.g. udp:127.0.0.1:5060',
-      'SIPFLEET_LISTEN: entry "sctp:127.0.0.1:5060": transport must be udp or tcp, got "sctp"',
+      'SIPFLEET_LISTEN: entry "sctp:127.0.0.1:5060": transport must be udp, tcp, tls, ws or wss, got "sctp"',
       'SIPFLEET_LISTEN: entry "udp:example.com:5060": host must be an IP address (names are not resolved for listening), got "example.com"',
       'SIPFLEET_LISTEN: entry "udp:999.0.0.1:5060": host must be an IP address (names are not resolved for listening), got "999.0.0.1"',
     ]);

@@ -5,12 +5,19 @@ import { IssueList, describeValue, indexPath } from "./schema.js";
 /*
  * Listen specs: `transport:host:port[,transport:host:port...]`, e.g.
  *   udp:127.0.0.1:5060,tcp:127.0.0.1:5060        udp:[::1]:5070
+ *   tls:127.0.0.1:5061,ws:127.0.0.1:8080,wss:127.0.0.1:8443
  * The host is an IP literal: a socket binds one address, and resolving a name at startup would
  * make the bound address depend on DNS. IPv6 goes in brackets, as in a SIP URI (RFC 3261 §19.1.1,
  * RFC 3986 §3.2.2), so the last colon always starts the port.
  */
 
-const TRANSPORTS: readonly ListenTransport[] = ["udp", "tcp"];
+const TRANSPORTS: readonly ListenTransport[] = ["udp", "tcp", "tls", "ws", "wss"];
+const TRANSPORT_LIST = `${TRANSPORTS.slice(0, -1).join(", ")} or ${TRANSPORTS.at(-1) ?? ""}`;
+
+/** The listeners that need `edge.tls`: SIP over TLS and secure WebSocket. */
+export function isSecureTransport(t: ListenTransport): boolean {
+  return t === "tls" || t === "wss";
+}
 
 /**
  * Parses a comma-separated listen spec. Throws ConfigError, every message prefixed with `what`
@@ -25,7 +32,11 @@ export function parseListen(spec: string, what: string): ListenAddress[] {
 
 /** `udp:127.0.0.1:5060`, `tcp:[::1]:5060`: the spec syntax, so messages show what was configured. */
 export function formatListenAddress(a: ListenAddress): string {
-  return `${a.transport}:${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`;
+  return `${a.transport}:${hostPort(a)}`;
+}
+
+function hostPort(a: ListenAddress): string {
+  return `${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`;
 }
 
 /**
@@ -44,7 +55,7 @@ export function readListenSpec(
     issues.add(path, "must list at least one address, e.g. udp:127.0.0.1:5060", source);
     return undefined;
   }
-  const seen = new Set<string>();
+  const seen = new Map<string, ListenAddress>();
   const out: ListenAddress[] = [];
   let ok = true;
   const report = (entry: string, problem: string): void => {
@@ -70,7 +81,7 @@ export function readListenList(issues: IssueList, list: readonly unknown[], path
     issues.add(path, "must list at least one address, e.g. udp:127.0.0.1:5060");
     return undefined;
   }
-  const seen = new Set<string>();
+  const seen = new Map<string, ListenAddress>();
   const out: ListenAddress[] = [];
   let ok = true;
   list.forEach((item, i) => {
@@ -89,11 +100,19 @@ export function readListenList(issues: IssueList, list: readonly unknown[], path
   return ok ? out : undefined;
 }
 
-function duplicateProblem(seen: Set<string>, a: ListenAddress): string | undefined {
-  const key = formatListenAddress(a);
-  if (seen.has(key)) return "listed twice";
-  seen.add(key);
-  return undefined;
+/**
+ * An address listed twice, or a TCP port two listeners would both bind: tcp, tls, ws and wss
+ * all listen on TCP, so each needs a port of its own (only udp and one of them can share).
+ */
+function duplicateProblem(seen: Map<string, ListenAddress>, a: ListenAddress): string | undefined {
+  const socket = `${a.transport === "udp" ? "udp" : "tcp"} ${hostPort(a)}`;
+  const earlier = seen.get(socket);
+  if (earlier === undefined) {
+    seen.set(socket, a);
+    return undefined;
+  }
+  if (earlier.transport === a.transport) return "listed twice";
+  return `${formatListenAddress(earlier)} listens on the same TCP port; tcp, tls, ws and wss each need a port of their own`;
 }
 
 /** One `transport:host:port`, or why it is not one. */
@@ -102,7 +121,7 @@ export function parseListenEntry(entry: string): ListenAddress | string {
   if (colon < 0) return "expected transport:host:port, e.g. udp:127.0.0.1:5060";
   const transport = entry.slice(0, colon).toLowerCase();
   if (!(TRANSPORTS as readonly string[]).includes(transport)) {
-    return `transport must be ${TRANSPORTS.join(" or ")}, got ${JSON.stringify(entry.slice(0, colon))}`;
+    return `transport must be ${TRANSPORT_LIST}, got ${JSON.stringify(entry.slice(0, colon))}`;
   }
   const rest = entry.slice(colon + 1);
   let host: string;

@@ -78,7 +78,8 @@ export function loadConfig(options: LoadConfigOptions = {}): SipfleetConfig {
       cause: error,
     });
   }
-  return parseConfig(text, source, env);
+  // Paths inside the file are relative to it, so a config and its certificates move together.
+  return parseConfig(text, source, env, { baseDir: dirname(path), cwd });
 }
 
 function findRepositoryRoot(start: string): string | undefined {

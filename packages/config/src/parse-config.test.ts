@@ -206,7 +206,7 @@ extra: 1
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',
         'test.yaml: registrar.minExpire: unknown key (did you mean "minExpires"?); allowed here: minExpires, defaultExpires, maxExpires, maxBindingsPerAor',
         'test.yaml: auth.algorithm: unknown key (did you mean "algorithms"?); allowed here: algorithms, nonceLifetimeSeconds, nonceSecret',
-        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, maxMessageSize",
+        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, maxMessageSize, tls",
       ],
     );
   });
@@ -467,8 +467,8 @@ describe("parseConfig: edge", () => {
   });
 
   it("names each bad listen entry", () => {
-    assertIssues(`${DOMAINS}edge: { listen: "udp:127.0.0.1:5060,tls:127.0.0.1:5061,,udp:localhost:5060" }\n`, [
-      'test.yaml: edge.listen: entry "tls:127.0.0.1:5061": transport must be udp or tcp, got "tls"',
+    assertIssues(`${DOMAINS}edge: { listen: "udp:127.0.0.1:5060,sctp:127.0.0.1:5061,,udp:localhost:5060" }\n`, [
+      'test.yaml: edge.listen: entry "sctp:127.0.0.1:5061": transport must be udp, tcp, tls, ws or wss, got "sctp"',
       "test.yaml: edge.listen: empty entry (stray comma?)",
       'test.yaml: edge.listen: entry "udp:localhost:5060": host must be an IP address (names are not resolved for listening), got "localhost"',
     ]);

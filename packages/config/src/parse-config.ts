@@ -8,28 +8,43 @@ import { formatListenAddress, isLoopbackAddress } from "./listen.js";
 import { readProxy } from "./proxy-section.js";
 import { readRegistrar } from "./registrar-section.js";
 import { type Env, IssueList, isAbsent, keyPath, readMapping } from "./schema.js";
+import type { PathBases } from "./tls-section.js";
 
 export { ENV_NONCE_SECRET, MIN_NONCE_SECRET_LENGTH } from "./auth-section.js";
 export { ENV_LISTEN } from "./edge-section.js";
+export { ENV_TLS_CA_FILE, ENV_TLS_CERT_FILE, ENV_TLS_KEY_FILE } from "./tls-section.js";
 export type { Env } from "./schema.js";
+
+export interface ParseConfigOptions {
+  /**
+   * Where relative file paths in the document (edge.tls.certFile, ...) start: the config
+   * file's directory when it was read from one. Default: `cwd`.
+   */
+  readonly baseDir?: string;
+  /** Where relative paths in environment variables start. Default process.cwd(). */
+  readonly cwd?: string;
+}
 
 const ROOT_KEYS = ["domains", "registrar", "proxy", "auth", "edge"] as const;
 
 /**
  * Validates a configuration document into a SipfleetConfig, applying the environment overrides
- * (SIPFLEET_LISTEN, SIPFLEET_NONCE_SECRET; an empty variable counts as unset). `source` names the
- * file in messages. Throws ConfigError listing every problem found, each as
+ * (SIPFLEET_LISTEN, SIPFLEET_NONCE_SECRET, SIPFLEET_TLS_*_FILE; an empty variable counts as
+ * unset). `source` names the file in messages. When a tls or wss listener is configured the
+ * TLS files are read and checked too. Throws ConfigError listing every problem found, each as
  * `source: key.path: why` (or `VARIABLE: why` for an environment variable).
  */
 export function parseConfig(
   yamlText: string,
   source: string,
   env: Env,
+  options: ParseConfigOptions = {},
 ): SipfleetConfig {
+  const cwd = options.cwd ?? process.cwd();
   const issues = new IssueList(source);
   const document = readYaml(issues, yamlText);
   issues.throwIfAny();
-  const config = validateDocument(issues, document, env);
+  const config = validateDocument(issues, document, env, { baseDir: options.baseDir ?? cwd, cwd });
   issues.throwIfAny();
   if (config === undefined) throw new Error("config validation returned nothing without reporting why");
   return config;
@@ -56,6 +71,7 @@ function validateDocument(
   issues: IssueList,
   document: unknown,
   env: Env,
+  bases: PathBases,
 ): SipfleetConfig | undefined {
   if (isAbsent(document)) {
     issues.add("", "the file is empty: it must at least list the domains served");
@@ -68,7 +84,7 @@ function validateDocument(
   const registrar = readRegistrar(issues, root["registrar"]);
   const proxy = readProxy(issues, root["proxy"]);
   const auth = readAuth(issues, root["auth"], env);
-  const edge = readEdge(issues, root["edge"], env);
+  const edge = readEdge(issues, root["edge"], env, bases);
 
   if (domains !== undefined && auth !== undefined) checkHa1Coverage(issues, domains, auth.algorithms);
   if (domains !== undefined && edge !== undefined) checkUnauthenticatedExposure(issues, domains, edge);

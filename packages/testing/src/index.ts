@@ -2,3 +2,4 @@ export { freePort, freePortRun } from "./ports.js";
 export { type EngineProcess, EngineMissingError, hasBinary } from "./engine-process.js";
 export { startNatsServer, startRedisServer } from "./engines.js";
 export { hasSipp, runSipp, type SippRun, type SippResult } from "./sipp.js";
+export { writeTestCertificates, type TestCertificates, type TestKeyPair } from "./certificates.js";

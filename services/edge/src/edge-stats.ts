@@ -17,6 +17,7 @@ export interface EdgeStats {
   /** Requests answered 500 because the decision could not be used. */
   readonly failedDecisions: number;
   readonly decisionsInFlight: number;
+  /** Open connections of every connection transport: TCP, TLS, WS and WSS. */
   readonly tcpConnections: number;
   readonly serverTransactions: number;
   /** Client transactions of forwarded requests (branches and their CANCELs). */

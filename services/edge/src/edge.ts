@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { Bus } from "@sipfleet/bus";
-import type { EdgeConfig, ListenAddress } from "@sipfleet/config";
+import { isSecureTransport, type EdgeConfig, type ListenAddress } from "@sipfleet/config";
 import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock, type TransactionTimers } from "@sipfleet/sip";
+import { ConnectionRegistry, type ConnectionListener, type ListenerContext } from "./connection.js";
 import { DecisionClient } from "./decision-client.js";
 import { resolveEdgeId } from "./edge-id.js";
 import { EdgeCounters, type EdgeStats } from "./edge-stats.js";
@@ -12,8 +13,10 @@ import { CONSOLE_EDGE_LOGGER, type EdgeLogger } from "./logger.js";
 import { MessageIntake } from "./message-intake.js";
 import { PlatformIdentity } from "./options-responder.js";
 import { RequestRouter } from "./request-router.js";
-import { ConnectionRegistry, TcpListener, type TcpOptions } from "./tcp-listener.js";
+import { StreamListener } from "./stream-listener.js";
+import { serverTlsOptions } from "./tls-options.js";
 import { UdpListener } from "./udp-listener.js";
+import { WebSocketListener } from "./websocket-listener.js";
 
 export interface EdgeOptions {
   readonly bus: Bus;
@@ -35,13 +38,14 @@ export interface EdgeOptions {
   /** Asks after a first one that timed out (a worker may have died: invariant 2). */
   readonly decisionRetries: number;
   /**
-   * A TCP connection that carries nothing for this long is closed. Longer than the usual
-   * registration interval (3600 s), so a UA that only re-registers keeps its flow.
+   * A connection (TCP, TLS, WS, WSS: the name predates the others) that carries nothing for this
+   * long is closed. Longer than the usual registration interval (3600 s), so a UA that only
+   * re-registers keeps its flow.
    */
   readonly tcpIdleTimeoutMs: number;
-  /** TCP connections open at once, across listeners; more are refused. */
+  /** Connections of every connection transport open at once, across listeners; more are refused. */
   readonly maxTcpConnections: number;
-  /** Unread response bytes a TCP peer may leave queued before it is disconnected. */
+  /** Unread response bytes a connection's peer may leave queued before it is disconnected. */
   readonly maxTcpWriteBufferBytes: number;
   /** Longest `stop()` waits for requests in hand to be answered. */
   readonly stopTimeoutMs: number;
@@ -88,7 +92,7 @@ export interface Edge {
   readonly addresses: readonly ListenAddress[];
   readonly stats: EdgeStats;
   /**
-   * Graceful stop: new requests get 503 with Retry-After, TCP stops accepting, requests in hand
+   * Graceful stop: new requests get 503 with Retry-After, listeners stop accepting, requests in hand
    * get their answers (up to `stopTimeoutMs`), answered UDP transactions linger for
    * `stopLingerMs`, then every connection and socket closes. The bus is the caller's to drain.
    */
@@ -122,41 +126,54 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     timerCMs: o.timerCMs,
   });
   const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, supported: o.supported, logger: o.logger, counters, now: o.now });
-  const ids = new ConnectionIds(randomBytes(4).toString("hex"));
-  const tcpOptions: TcpOptions = {
-    idleTimeoutMs: o.tcpIdleTimeoutMs,
-    maxConnections: o.maxTcpConnections,
-    maxWriteBufferBytes: o.maxTcpWriteBufferBytes,
-    closeGraceMs: 1000,
-    framer: {
+  const connections: ListenerContext = {
+    handler: intake,
+    registry,
+    ids: new ConnectionIds(randomBytes(4).toString("hex")),
+    edgeId: id,
+    logger: o.logger,
+    options: {
+      idleTimeoutMs: o.tcpIdleTimeoutMs,
+      maxWriteBufferBytes: o.maxTcpWriteBufferBytes,
+      closeGraceMs: 1000,
       maxMessageSize: o.config.maxMessageSize,
       maxHeaderSize: Math.min(DEFAULT_STREAM_FRAMER_OPTIONS.maxHeaderSize, o.config.maxMessageSize),
+      handshakeTimeoutMs: Math.min(o.tcpIdleTimeoutMs, HANDSHAKE_TIMEOUT_MS),
     },
   };
-  const tcp: TcpListener[] = [];
+  const tls = o.config.tls === undefined ? undefined : serverTlsOptions(o.config.tls);
+  const connectionListeners: ConnectionListener[] = [];
   const addresses: ListenAddress[] = [];
   try {
     for (const a of o.config.listen) {
+      let l: UdpListener | ConnectionListener;
       if (a.transport === "udp") {
-        const l = await UdpListener.bind(a.host, a.port, intake, id, o.logger);
+        l = await UdpListener.bind(a.host, a.port, intake, id, o.logger);
         udp.push(l);
-        addresses.push({ transport: "udp", host: l.localIp, port: l.localPort });
       } else {
-        const l = await TcpListener.listen(a.host, a.port, intake, registry, ids, id, tcpOptions, o.logger);
-        tcp.push(l);
-        addresses.push({ transport: "tcp", host: l.localIp, port: l.localPort });
+        l = a.transport === "tcp" || a.transport === "tls"
+          ? await StreamListener.listen(a.transport, a.host, a.port, connections, tls)
+          : await WebSocketListener.listen(a.transport, a.host, a.port, connections, tls);
+        connectionListeners.push(l);
       }
+      addresses.push({ transport: a.transport, host: l.localIp, port: l.localPort });
     }
   } catch (e) {
-    await Promise.all([...udp.map((l) => l.close()), ...tcp.map((l) => l.stopAccepting())]);
+    await Promise.all([...udp.map((l) => l.close()), ...connectionListeners.map((l) => l.close())]);
     throw e;
   }
   // Other edges reach this one on edge.<id>.*; live on the server before the edge says it listens.
   router.relay.start();
   await o.bus.flush?.();
   o.logger.info?.({ edgeId: id, addresses }, "edge listening");
-  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, udp, tcp);
+  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, udp, connectionListeners);
 }
+
+/**
+ * A TLS handshake or WebSocket upgrade takes a few round trips; a client still not done after
+ * this holds a socket for nothing (and would hold up `stop()`).
+ */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 class RunningEdge implements Edge {
   private stopping: Promise<void> | undefined;
@@ -170,7 +187,7 @@ class RunningEdge implements Edge {
     private readonly counters: EdgeCounters,
     private readonly registry: ConnectionRegistry,
     private readonly udp: readonly UdpListener[],
-    private readonly tcp: readonly TcpListener[],
+    private readonly connectionListeners: readonly ConnectionListener[],
   ) {}
 
   get stats(): EdgeStats {
@@ -201,7 +218,7 @@ class RunningEdge implements Edge {
     const { clock, logger } = this.o;
     const router = this.router;
     router.startDraining();
-    const tcpClosed = this.tcp.map((l) => l.stopAccepting());
+    for (const l of this.connectionListeners) l.stopAccepting();
     const deadline = clock.now() + this.o.stopTimeoutMs;
     const answered = await waitUntil(clock, () => router.decisionsInFlight === 0 && router.awaitingAnswer === 0, deadline);
     if (!answered) {
@@ -212,7 +229,7 @@ class RunningEdge implements Edge {
     router.proxy.terminateAll();
     router.relay.stop();
     await this.registry.closeAll();
-    await Promise.all(tcpClosed);
+    await Promise.all(this.connectionListeners.map((l) => l.close()));
     await Promise.all(this.udp.map((l) => l.close()));
     logger.info?.({ edgeId: this.id }, "edge stopped");
   }
@@ -249,4 +266,8 @@ function checkOptions(o: EdgeOptions): void {
   whole("edge.retryAfterSeconds", o.config.retryAfterSeconds, 0);
   whole("edge.maxMessageSize", o.config.maxMessageSize, 1);
   if (o.config.listen.length === 0) throw new EdgeConfigError("edge.listen: no address to listen on");
+  const secure = o.config.listen.find((a) => isSecureTransport(a.transport));
+  if (secure !== undefined && o.config.tls === undefined) {
+    throw new EdgeConfigError(`edge.tls: required by the ${secure.transport} listener on ${secure.host}:${secure.port}`);
+  }
 }

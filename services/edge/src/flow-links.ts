@@ -3,7 +3,7 @@ import type { Bus } from "@sipfleet/bus";
 import { edgeSubject, SendOnFlow, Transport, type Flow } from "@sipfleet/proto";
 import type { Link } from "./flow.js";
 import type { Hop } from "./hop.js";
-import type { ConnectionRegistry } from "./tcp-listener.js";
+import type { ConnectionRegistry } from "./connection.js";
 import type { UdpListener } from "./udp-listener.js";
 
 /**

@@ -2,8 +2,8 @@ import { Transport, type Flow } from "@sipfleet/proto";
 import { hostPort } from "./ip-address.js";
 
 /**
- * One way the edge can write to a peer: a UDP socket (any remote address) or one TCP
- * connection (its remote, whatever the address says). The transports implement it; the
+ * One way the edge can write to a peer: a UDP socket (any remote address) or one connection
+ * (TCP, TLS, WS, WSS: its remote, whatever the address says). The transports implement it; the
  * transaction transport adapter only calls `send`.
  */
 export interface Link {
@@ -28,7 +28,10 @@ export interface Link {
  */
 export interface RequestOrigin {
   readonly link: Link;
-  /** Where responses go: for UDP the RFC 3261 §18.2.2 / RFC 3581 §4 address, for TCP the remote. */
+  /**
+   * Where responses go: for UDP the RFC 3261 §18.2.2 / RFC 3581 §4 address; a connection ignores
+   * it and writes to its one peer (never to the Via, which over WebSocket names an .invalid host).
+   */
   readonly replyIp: string;
   readonly replyPort: number;
   /** The flow as workers see it (the proto `Flow`). */
@@ -51,15 +54,17 @@ export function udpConnectionId(localIp: string, localPort: number, remoteIp: st
 }
 
 /**
- * Ids for TCP connections: unique within this edge, and across its restarts (the incarnation is
- * random per process), so a binding stored for a connection that is gone never reaches another.
+ * Ids for connections (`tcp/…`, `tls/…`, `ws/…`, `wss/…`): unique within this edge, and across
+ * its restarts (the incarnation is random per process), so a binding stored for a connection
+ * that is gone never reaches another.
  */
 export class ConnectionIds {
   private seq = 0;
   constructor(private readonly incarnation: string) {}
 
-  next(): string {
-    return `tcp/${this.incarnation}.${++this.seq}`;
+  /** `kind` is the listen transport: tcp, tls, ws or wss. */
+  next(kind: string): string {
+    return `${kind}/${this.incarnation}.${++this.seq}`;
   }
 }
 

@@ -1,9 +1,12 @@
 // Test harness for the edge tests: an edge on loopback with a MemoryBus, a stub registrar on the
-// bus, and UDP/TCP peers that read SIP responses. Not part of the package's API.
+// bus, and UDP, TCP/TLS and WebSocket peers that read SIP responses. Not part of the package's API.
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect, type Socket } from "node:net";
+import { connect as connectTls, type ConnectionOptions as TlsConnectionOptions } from "node:tls";
+import { WebSocket, type ClientOptions } from "ws";
 import { MemoryBus, MemoryBusHub, type BusMessage } from "@sipfleet/bus";
-import type { EdgeConfig, ListenAddress } from "@sipfleet/config";
+import type { EdgeConfig, EdgeTlsConfig, ListenAddress, ListenTransport } from "@sipfleet/config";
+import type { TestCertificates } from "@sipfleet/testing";
 import { Decision, Envelope, REGISTRAR_QUEUE, REGISTRAR_SUBJECT, type Respond } from "@sipfleet/proto";
 import { isKeepAlive, parseMessage, StreamFramer, type SipResponse } from "@sipfleet/sip";
 import { startEdge, type Edge, type StartEdgeOptions } from "./edge.js";
@@ -37,7 +40,7 @@ export interface TestEdge {
   readonly workerBus: MemoryBus;
   readonly edgeBus: MemoryBus;
   readonly logger: RecordingLogger;
-  address(transport: "udp" | "tcp"): ListenAddress;
+  address(transport: ListenTransport): ListenAddress;
   stop(): Promise<void>;
 }
 
@@ -126,7 +129,7 @@ export async function eventually(cond: () => boolean, ms = 2000, what = "conditi
 }
 
 /** A queue of received items with a timed `next()`. */
-class Inbox<T> {
+export class Inbox<T> {
   private readonly items: T[] = [];
   private waiter: (() => void) | undefined;
 
@@ -193,7 +196,23 @@ export class UdpPeer {
   }
 }
 
-/** A TCP SIP peer: frames what it reads with the library's StreamFramer. */
+/**
+ * `edge.tls` as the config package would load it, for the test PKI's server certificate. With
+ * `requireClientCert` the CA of the PKI vouches for clients.
+ */
+export function testTlsConfig(certs: TestCertificates, mutual: { caFile?: boolean; requireClientCert?: boolean } = {}): EdgeTlsConfig {
+  const withCa = mutual.caFile === true || mutual.requireClientCert === true;
+  return {
+    certFile: certs.server.certFile,
+    keyFile: certs.server.keyFile,
+    caFile: withCa ? certs.ca.certFile : undefined,
+    requireClientCert: mutual.requireClientCert === true,
+    minVersion: "TLSv1.2",
+    credentials: { cert: certs.server.cert, key: certs.server.key, ca: withCa ? certs.ca.cert : undefined },
+  };
+}
+
+/** A TCP or TLS SIP peer: frames what it reads with the library's StreamFramer. */
 export class TcpPeer {
   readonly messages = new Inbox<SipResponse>();
   pongs = 0;
@@ -227,6 +246,21 @@ export class TcpPeer {
     });
   }
 
+  /**
+   * A TLS peer, resolved once the handshake is done. It trusts `options.ca` (the test CA) and
+   * checks the edge's certificate against the address it connects to.
+   */
+  static connectTls(to: ListenAddress, options: TlsConnectionOptions): Promise<TcpPeer> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ host: to.host, port: to.port, ...options }, () => {
+        socket.off("error", reject);
+        socket.setNoDelay(true);
+        resolve(new TcpPeer(socket));
+      });
+      socket.once("error", reject);
+    });
+  }
+
   get localPort(): number {
     return this.socket.localPort ?? 0;
   }
@@ -244,10 +278,62 @@ export class TcpPeer {
   }
 }
 
+/** A WebSocket message the edge sent: one SIP message per message (RFC 7118 §5.1). */
+export interface WsFrame {
+  readonly data: Buffer;
+  readonly isBinary: boolean;
+}
+
+/** A SIP-over-WebSocket peer (the ws package's client), offering subprotocol "sip" by default. */
+export class WsPeer {
+  readonly frames = new Inbox<WsFrame>();
+  closed = false;
+  closeCode: number | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", (data, isBinary) => this.frames.push({ data: data as Buffer, isBinary }));
+    ws.on("close", (code) => {
+      this.closed = true;
+      this.closeCode = code;
+    });
+    ws.on("error", () => {});
+  }
+
+  /** Rejects with the HTTP status (e.g. "Unexpected server response: 400") when the upgrade is refused. */
+  static connect(url: string, protocols: string[] = ["sip"], options: ClientOptions = {}): Promise<WsPeer> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, protocols, options);
+      ws.once("open", () => {
+        ws.off("error", reject);
+        resolve(new WsPeer(ws));
+      });
+      ws.once("error", reject);
+    });
+  }
+
+  /** `ws://127.0.0.1:port/` or `wss://…` for an edge address. */
+  static url(a: ListenAddress, path = "/"): string {
+    return `${a.transport}://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}${path}`;
+  }
+
+  send(text: string | Buffer, binary = false): Promise<void> {
+    return new Promise((resolve, reject) => this.ws.send(text, { binary }, (err) => (err ? reject(err) : resolve())));
+  }
+
+  async response(ms = 2000): Promise<SipResponse> {
+    const f = await this.frames.next(ms, "WebSocket message");
+    return parseMessage(f.data) as SipResponse;
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
 export interface RequestSpec {
   method?: string;
   uri?: string;
-  transport?: "UDP" | "TCP";
+  transport?: "UDP" | "TCP" | "TLS" | "WS" | "WSS";
   /** The sent-by of the top Via. */
   sentBy?: string;
   branch?: string;

@@ -11,6 +11,7 @@ import {
   type ValidateOptions,
   type Via,
 } from "@sipfleet/sip";
+import type { Connection, ConnectionMessageHandler } from "./connection.js";
 import type { EdgeCounters } from "./edge-stats.js";
 import type { Link, RequestOrigin } from "./flow.js";
 import type { EdgeLogger } from "./logger.js";
@@ -18,7 +19,6 @@ import { isPlatformOptions, type PlatformIdentity } from "./options-responder.js
 import type { RequestRouter } from "./request-router.js";
 import { buildResponse } from "./response-builder.js";
 import type { DatagramHandler, UdpListener } from "./udp-listener.js";
-import type { StreamMessageHandler, TcpConnection } from "./tcp-listener.js";
 import { stampTopVia, udpReplyPort } from "./via-received.js";
 
 export interface MessageIntakeOptions {
@@ -43,7 +43,7 @@ export interface MessageIntakeOptions {
  * transaction layer. Nothing that arrives makes it throw: every failure is a response or a
  * logged drop.
  */
-export class MessageIntake implements DatagramHandler, StreamMessageHandler {
+export class MessageIntake implements DatagramHandler, ConnectionMessageHandler {
   private readonly datagramOptions: DatagramOptions;
   private readonly validation: Partial<ValidateOptions>;
   /** RFC 3261 §16.3 step 3: the final recipient of a request may take Max-Forwards 0. */
@@ -84,7 +84,8 @@ export class MessageIntake implements DatagramHandler, StreamMessageHandler {
     }
   }
 
-  onStreamMessage(bytes: Buffer, conn: TcpConnection): void {
+  /** One message a connection delimited: by Content-Length (TCP, TLS) or by WebSocket message. */
+  onStreamMessage(bytes: Buffer, conn: Connection): void {
     try {
       let msg;
       try {

@@ -1,0 +1,148 @@
+import type { Server, Socket } from "node:net";
+import type { Flow } from "@sipfleet/proto";
+import type { ConnectionIds, Link } from "./flow.js";
+import type { EdgeLogger } from "./logger.js";
+
+/**
+ * One connection of a connection transport (TCP, TLS, WS, WSS), whatever carries it. It is the
+ * link its requests' responses go back on (RFC 3261 §18.2.2: "the response MUST be sent using
+ * the existing connection to the source of the original request"; RFC 7118 §5 for WebSocket,
+ * whose Via sent-by is not even a reachable host) and, found by id in the `ConnectionRegistry`,
+ * the way to send a request to the UA behind it.
+ */
+export interface Connection extends Link {
+  readonly id: string;
+  readonly remoteIp: string;
+  readonly remotePort: number;
+  /** Open and not closing: `send` may be called. */
+  readonly isOpen: boolean;
+  /** The flow of every message on this connection; the same object each time. */
+  flow(): Flow;
+  /**
+   * Writes one SIP message (the address arguments of `Link.send` are ignored: the connection has
+   * one peer). Throws `FlowClosedError` when the connection is closed or the peer stopped reading.
+   */
+  send(bytes: Buffer): void;
+  /** Ends the connection gracefully; resolves once it is closed. */
+  close(): Promise<void>;
+}
+
+/** Receives each SIP message a connection delimits (by Content-Length on a stream, by frame on WebSocket). */
+export interface ConnectionMessageHandler {
+  onStreamMessage(bytes: Buffer, conn: Connection): void;
+}
+
+export interface ConnectionOptions {
+  /** A connection that carries nothing (no message, no keep-alive) for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** A peer that lets this many response bytes pile up unread is disconnected. */
+  readonly maxWriteBufferBytes: number;
+  /** How long a closing connection may take to flush (or finish its close handshake) before it is destroyed. */
+  readonly closeGraceMs: number;
+  /** Largest message: the stream framer's limit, a WebSocket message's payload limit. */
+  readonly maxMessageSize: number;
+  /** Largest header section a stream may send before its blank line. */
+  readonly maxHeaderSize: number;
+  /** A TLS handshake or WebSocket upgrade not done by then is dropped. */
+  readonly handshakeTimeoutMs: number;
+}
+
+/** What every connection listener needs from the edge. */
+export interface ListenerContext {
+  readonly handler: ConnectionMessageHandler;
+  readonly registry: ConnectionRegistry;
+  readonly ids: ConnectionIds;
+  readonly edgeId: string;
+  readonly options: ConnectionOptions;
+  readonly logger: EdgeLogger;
+}
+
+/** A listening socket whose connections join the registry: TCP, TLS, WS or WSS. */
+export interface ConnectionListener {
+  readonly localIp: string;
+  readonly localPort: number;
+  /** Stops accepting connections; those open carry on. */
+  stopAccepting(): void;
+  /**
+   * Drops what never became a connection (a TLS handshake or WebSocket upgrade in progress) and
+   * resolves once the listener is closed. Called after the registry's connections are closed.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Every open connection of the edge, of every transport, by connection id: enforces the
+ * connection cap and is where a flow's connection id is looked up.
+ */
+export class ConnectionRegistry {
+  private readonly byId = new Map<string, Connection>();
+  refused = 0;
+
+  constructor(readonly maxConnections: number) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(id: string): Connection | undefined {
+    return this.byId.get(id);
+  }
+
+  hasRoom(): boolean {
+    return this.byId.size < this.maxConnections;
+  }
+
+  add(conn: Connection): void {
+    this.byId.set(conn.id, conn);
+  }
+
+  remove(conn: Connection): void {
+    if (this.byId.get(conn.id) === conn) this.byId.delete(conn.id);
+  }
+
+  /** Ends every connection (after flushing what was written) and resolves when all are closed. */
+  closeAll(): Promise<void> {
+    return Promise.all([...this.byId.values()].map((c) => c.close())).then(() => undefined);
+  }
+}
+
+/**
+ * The TCP sockets a listening server accepted and that are still open. Before a TLS handshake
+ * or WebSocket upgrade completes a socket is in no registry; this is how the listener finds it
+ * to drop it when the edge stops. (A TLS socket's underlying TCP socket closes with it.)
+ */
+export class AcceptedSockets {
+  private readonly open = new Set<Socket>();
+  private closed: Promise<void> | undefined;
+
+  constructor(
+    private readonly server: Server,
+    onAccept: (socket: Socket) => void,
+  ) {
+    server.on("connection", (socket: Socket) => {
+      this.open.add(socket);
+      socket.once("close", () => this.open.delete(socket));
+      onAccept(socket);
+    });
+  }
+
+  stopAccepting(): void {
+    this.closed ??= new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Destroys every socket still open and resolves once the server has closed. */
+  close(): Promise<void> {
+    this.stopAccepting();
+    for (const s of this.open) s.destroy();
+    return this.closed as Promise<void>;
+  }
+}
+
+/** Refuses a new TCP socket when the edge already holds `maxConnections`; true if refused. */
+export function refuseOverCap(registry: ConnectionRegistry, socket: Socket, kind: string, logger: EdgeLogger): boolean {
+  if (registry.hasRoom()) return false;
+  registry.refused++;
+  logger.debug?.({ remote: `${socket.remoteAddress}:${socket.remotePort}`, max: registry.maxConnections }, `${kind} connection cap reached: refused`);
+  socket.destroy();
+  return true;
+}

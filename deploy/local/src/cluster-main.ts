@@ -1,4 +1,4 @@
-// `pnpm cluster -- --edges 2 --registrars 2 --locations 2`: every tier as its own processes on
+// `pnpm cluster -- --edges 2 --registrars 2 --proxies 2 --locations 2`: every tier as its own processes on
 // this machine against the NATS and Redis at NATS_URL / REDIS_URL. Ctrl-C stops them all.
 import { parseArgs } from "node:util";
 import { createLogger, runService } from "@sipfleet/runtime";
@@ -12,7 +12,7 @@ const { values } = parseArgs({
     edges: { type: "string", default: "1" },
     registrars: { type: "string", default: "1" },
     locations: { type: "string", default: "1" },
-    proxies: { type: "string", default: "0" },
+    proxies: { type: "string", default: "1" },
     "location-port": { type: "string", default: "50051" },
   },
 });
@@ -30,14 +30,14 @@ function count(key: keyof typeof values, min: number): number {
 const edges = count("edges", 1);
 const registrars = count("registrars", 1);
 const locations = count("locations", 1);
-const proxies = count("proxies", 0);
+const proxies = count("proxies", 1);
 const locationPort = count("location-port", 1);
-if (proxies > 0) logger.warn({ proxies }, "--proxies: the proxy tier arrives with the call path; no proxy workers are started");
 
 await runService(logger, async () => {
   const cluster = await startCluster({
     edges,
     registrars,
+    proxies,
     locations,
     natsUrl: process.env["NATS_URL"] ?? "nats://127.0.0.1:4222",
     redisUrl: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379",

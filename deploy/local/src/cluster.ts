@@ -10,11 +10,12 @@ import { fileURLToPath } from "node:url";
  * and watches it.
  */
 
-export type Tier = "location" | "registrar" | "edge";
+export type Tier = "location" | "registrar" | "proxy" | "edge";
 
 export interface ClusterOptions {
   edges: number;
   registrars: number;
+  proxies: number;
   locations: number;
   natsUrl: string;
   redisUrl: string;
@@ -27,7 +28,10 @@ export interface ClusterOptions {
   listen: string;
   /** gRPC ports of the location replicas, one per replica. */
   locationPorts: readonly number[];
-  /** Shared by every registrar so that any of them verifies any nonce; random when omitted. */
+  /**
+   * Shared by every registrar and proxy so that any of them verifies any nonce (and flow token);
+   * random when omitted.
+   */
   nonceSecret?: string;
   /** Extra environment for every child. */
   env?: Readonly<Record<string, string>>;
@@ -63,6 +67,7 @@ export interface Cluster {
 const MAIN: Record<Tier, string> = {
   location: fileURLToPath(import.meta.resolve("@sipfleet/location/main")),
   registrar: fileURLToPath(import.meta.resolve("@sipfleet/registrar/main")),
+  proxy: fileURLToPath(import.meta.resolve("@sipfleet/proxy/main")),
   edge: fileURLToPath(import.meta.resolve("@sipfleet/edge/main")),
 };
 
@@ -89,16 +94,17 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     processes.push(new ManagedProcess(tier, index, { ...common, ...env }, log, readyTimeoutMs));
   for (let k = 0; k < options.locations; k++) add("location", k, { LOCATION_LISTEN: locationAddresses[k] as string });
   for (let k = 0; k < options.registrars; k++) add("registrar", k, {});
+  for (let k = 0; k < options.proxies; k++) add("proxy", k, {});
   for (let k = 0; k < options.edges; k++) add("edge", k, { SIPFLEET_LISTEN: edgeListen[k] as string, SIPFLEET_EDGE_ID: `edge-${k + 1}` });
 
   const stop = async (): Promise<void> => {
-    for (const tier of ["edge", "registrar", "location"] as const) {
+    for (const tier of ["edge", "registrar", "proxy", "location"] as const) {
       await Promise.all(processes.filter((p) => p.tier === tier).map((p) => p.kill("SIGTERM")));
     }
   };
   try {
     // Location first: registrars connect to it; then the workers, so edges find responders.
-    for (const tier of ["location", "registrar", "edge"] as const) {
+    for (const tier of ["location", "registrar", "proxy", "edge"] as const) {
       await Promise.all(processes.filter((p) => p.tier === tier).map((p) => p.start()));
     }
   } catch (e) {

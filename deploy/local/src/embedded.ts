@@ -2,6 +2,7 @@ import { MemoryBindingStore } from "@sipfleet/bindings";
 import { MemoryBus } from "@sipfleet/bus/memory";
 import type { SipfleetConfig } from "@sipfleet/config";
 import { startEdge, type Edge } from "@sipfleet/edge";
+import { startProxy } from "@sipfleet/proxy";
 import { startRegistrar } from "@sipfleet/registrar";
 import type { Logger } from "@sipfleet/runtime";
 
@@ -14,13 +15,14 @@ export interface EmbeddedPlatform {
 
 /**
  * Every tier in one process on the in-memory adapters (architecture invariant 6): a bus with no
- * server behind it, bindings in a Map that expire by their own clock. The edge, the registrar and
- * the binding rules are the very code cluster mode runs; only the adapters differ.
+ * server behind it, bindings in a Map that expire by their own clock. The edge, the registrar, the
+ * proxy and the binding rules are the very code cluster mode runs; only the adapters differ.
  */
 export async function startEmbedded(config: SipfleetConfig, logger: Logger): Promise<EmbeddedPlatform> {
   const bus = new MemoryBus({ logger });
   const store = new MemoryBindingStore();
   const registrar = startRegistrar({ bus, store, settings: config, logger: logger.child({ tier: "registrar" }) });
+  const proxy = startProxy({ bus, store, config, logger: logger.child({ tier: "proxy" }) });
   const edge = await startEdge({
     bus,
     config: config.edge,
@@ -34,6 +36,7 @@ export async function startEmbedded(config: SipfleetConfig, logger: Logger): Pro
       // The edge first: it stops taking requests and waits for the decisions it has asked for.
       await edge.stop();
       await registrar.stop();
+      await proxy.stop();
       await bus.drain();
       await store.close();
     },

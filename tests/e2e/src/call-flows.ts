@@ -5,7 +5,7 @@
 import { join, isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, runSipp, type SippResult } from "@sipfleet/testing";
-import { DIGEST_DOMAIN } from "./fixtures.js";
+import { DIGEST_DOMAIN, USERS } from "./fixtures.js";
 import { waitForUdpPort } from "./udp-ports.js";
 
 /** The call-flow scenarios and the reference proxy config. */
@@ -25,6 +25,8 @@ export interface CallParty {
   readonly password?: string;
   /** How long the scenario's <pause/>s last (sipp -d): ringing, talking. Default 200 ms. */
   readonly pauseMs?: number;
+  /** Where this party sends (registers, calls) instead of the flow's proxy: another edge. */
+  readonly via?: SipAddress;
 }
 
 export interface Caller extends CallParty {
@@ -84,10 +86,11 @@ export async function runCallFlow(flow: CallFlow): Promise<CallFlowOutcome> {
   const runs: PartyRun[] = [];
   const callees = await Promise.all((flow.uas ?? []).map(async (party) => ({ party, port: await freePort(localIp) })));
 
+  const targetOf = (party: CallParty): string => (party.via === undefined ? target : `${party.via.host}:${party.via.port}`);
   const registration = (party: CallParty, port: number, expires: number): Promise<SippResult> =>
     runSipp({
       scenario: scenarioPath(REGISTER),
-      target,
+      target: targetOf(party),
       inject: [[party.user, domain, String(expires)]],
       calls: 1,
       localIp,
@@ -109,7 +112,7 @@ export async function runCallFlow(flow: CallFlow): Promise<CallFlowOutcome> {
       let settled: string | undefined;
       const run = runSipp({
         scenario: scenarioPath(party.scenario),
-        target,
+        target: targetOf(party),
         calls: 1,
         localIp,
         localPort: port,
@@ -129,7 +132,7 @@ export async function runCallFlow(flow: CallFlow): Promise<CallFlowOutcome> {
     const uacPort = await freePort(localIp);
     const uac = await runSipp({
       scenario: scenarioPath(flow.uac.scenario),
-      target,
+      target: targetOf(flow.uac),
       inject: [[flow.uac.user, domain, flow.uac.callee]],
       calls: 1,
       localIp,
@@ -172,3 +175,58 @@ function outcome(runs: readonly PartyRun[]): CallFlowOutcome {
   const details = failed.map((r) => `--- ${r.role} ${r.scenario} (${r.user}):\n${r.result.stderr}`);
   return { ok: failed.length === 0, runs, report: [...lines, ...details].join("\n") };
 }
+
+const PASSWORDS: ReadonlyMap<string, string> = new Map(USERS);
+
+/** A party with the password fixtures.ts gives its user. */
+export function as(user: string, scenario: string, pauseMs?: number): CallParty {
+  const password = PASSWORDS.get(user);
+  return { scenario, user, ...(password === undefined ? {} : { password }), ...(pauseMs === undefined ? {} : { pauseMs }) };
+}
+
+/** A flow without its proxy: the same flows run against Kamailio and against Sipfleet. */
+export type ProxylessFlow = Omit<CallFlow, "proxy">;
+
+/** The RFC 3665 §3 flows every proxy under test must carry, by name. */
+export const CALL_FLOWS: readonly (readonly [string, ProxylessFlow])[] = [
+  [
+    "a challenged call that the caller ends: 407, re-INVITE, 180, 200, ACK and BYE along the record-routed dialog",
+    { uac: { ...as("alice", "uac-call-bye.xml", 300), callee: "bob" }, uas: [as("bob", "uas-answer.xml")] },
+  ],
+  [
+    "a call that the callee ends: its BYE goes to the caller's Contact through the proxy's route",
+    { uac: { ...as("alice", "uac-call-callee-bye.xml"), callee: "bob" }, uas: [as("bob", "uas-answer-then-bye.xml", 300)] },
+  ],
+  [
+    "a busy callee: 486 reaches the caller, who ACKs it; the proxy ACKs the callee",
+    { uac: { ...as("carol", "uac-call-busy.xml"), callee: "bob" }, uas: [as("bob", "uas-busy.xml")] },
+  ],
+  [
+    "the caller gives up while it rings: CANCEL, 200, 487 and ACK on both sides",
+    { uac: { ...as("alice", "uac-call-cancel.xml", 300), callee: "bob" }, uas: [as("bob", "uas-ring-no-answer.xml")] },
+  ],
+  [
+    "a known user with no binding: 480",
+    { uac: { ...as("alice", "uac-call-unavailable.xml"), callee: "carol" } },
+  ],
+  [
+    "a user the proxy does not know: 404",
+    { uac: { ...as("alice", "uac-call-unknown.xml"), callee: "dave" } },
+  ],
+  [
+    "two devices for one callee: both ring, one answers, the proxy cancels the other",
+    {
+      uac: { ...as("alice", "uac-call-bye.xml", 300), callee: "bob" },
+      uas: [as("bob", "uas-answer.xml", 500), as("bob", "uas-ring-cancelled.xml")],
+    },
+  ],
+  [
+    "a re-INVITE in the dialog puts the callee on hold, then BYE",
+    { uac: { ...as("carol", "uac-reinvite.xml", 300), callee: "bob" }, uas: [as("bob", "uas-answer-reinvite.xml")] },
+  ],
+  [
+    "a MESSAGE is challenged like an INVITE and delivered with its text",
+    { uac: { ...as("bob", "uac-message.xml"), callee: "alice" }, uas: [as("alice", "uas-message.xml")] },
+  ],
+];
+

@@ -21,7 +21,7 @@ export interface TestCluster {
 }
 
 export async function startTestCluster(
-  tiers: { edges: number; registrars: number; locations: number },
+  tiers: { edges: number; registrars: number; locations: number; proxies?: number },
   config: TestConfigOptions = {},
 ): Promise<TestCluster> {
   const nats = await startNatsServer();
@@ -35,6 +35,7 @@ export async function startTestCluster(
   try {
     cluster = await startCluster({
       ...tiers,
+      proxies: tiers.proxies ?? 1,
       natsUrl: nats.url,
       redisUrl: redis.url,
       configPath: writeTestConfig(config),

@@ -1,5 +1,6 @@
 import { MemoryBindingStore } from "@sipfleet/bindings";
 import { MemoryBus } from "@sipfleet/bus/memory";
+import { MemoryCallEvents } from "@sipfleet/call-events/memory";
 import type { SipfleetConfig } from "@sipfleet/config";
 import { startEdge, type Edge } from "@sipfleet/edge";
 import { startProxy } from "@sipfleet/proxy";
@@ -10,6 +11,8 @@ export interface EmbeddedPlatform {
   readonly edge: Edge;
   /** The bindings, for tests and tools that look inside. */
   readonly store: MemoryBindingStore;
+  /** The last call events (attempted, answered, ended), newest last. */
+  readonly callEvents: MemoryCallEvents;
   stop(): Promise<void>;
 }
 
@@ -21,6 +24,7 @@ export interface EmbeddedPlatform {
 export async function startEmbedded(config: SipfleetConfig, logger: Logger): Promise<EmbeddedPlatform> {
   const bus = new MemoryBus({ logger });
   const store = new MemoryBindingStore();
+  const callEvents = new MemoryCallEvents({ logger });
   const registrar = startRegistrar({ bus, store, settings: config, logger: logger.child({ tier: "registrar" }) });
   const proxy = startProxy({ bus, store, config, logger: logger.child({ tier: "proxy" }) });
   const edge = await startEdge({
@@ -28,10 +32,12 @@ export async function startEmbedded(config: SipfleetConfig, logger: Logger): Pro
     config: config.edge,
     domains: new Set(config.domains.keys()),
     logger: logger.child({ tier: "edge" }),
+    callEvents,
   });
   return {
     edge,
     store,
+    callEvents,
     async stop() {
       // The edge first: it stops taking requests and waits for the decisions it has asked for.
       await edge.stop();
@@ -39,6 +45,7 @@ export async function startEmbedded(config: SipfleetConfig, logger: Logger): Pro
       await proxy.stop();
       await bus.drain();
       await store.close();
+      await callEvents.close();
     },
   };
 }

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { Bus } from "@sipfleet/bus";
 import { isSecureTransport, type EdgeConfig, type ListenAddress } from "@sipfleet/config";
 import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock, type TransactionTimers } from "@sipfleet/sip";
+import type { CallEventSink } from "@sipfleet/call-events/memory";
+import { CallRecorder } from "./call-recorder.js";
 import { ConnectionRegistry, type ConnectionListener, type ListenerContext } from "./connection.js";
 import { DecisionClient } from "./decision-client.js";
 import { resolveEdgeId } from "./edge-id.js";
@@ -62,6 +64,8 @@ export interface EdgeOptions {
    * (RFC 3261 §16.6 step 11: "MUST be greater than 3 minutes").
    */
   readonly timerCMs: number;
+  /** Where call events go (JetStream in a cluster, memory in one process); none: not recorded. */
+  readonly callEvents: CallEventSink | undefined;
 }
 
 type RequiredKeys = "bus" | "config" | "domains";
@@ -84,6 +88,7 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   // The registrar implements RFC 3327 Path and RFC 5626 outbound; the edge answers CRLF pings.
   supported: ["path", "outbound"],
   timerCMs: 181_000,
+  callEvents: undefined,
 };
 
 export interface Edge {
@@ -124,6 +129,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     // Filled as the sockets are bound below.
     links: new LocalLinks(udp, registry),
     timerCMs: o.timerCMs,
+    calls: o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now),
   });
   const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, supported: o.supported, logger: o.logger, counters, now: o.now });
   const connections: ListenerContext = {

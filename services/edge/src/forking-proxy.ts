@@ -20,6 +20,7 @@ import {
   type TransactionTimers,
 } from "@sipfleet/sip";
 import { buildBranchRequest } from "./branch-request.js";
+import type { CallObserver } from "./call-recorder.js";
 import type { EdgeCounters } from "./edge-stats.js";
 import { RemoteFlowLink, type LocalLinks } from "./flow-links.js";
 import type { RequestOrigin } from "./flow.js";
@@ -42,6 +43,8 @@ export interface ForkingProxyOptions {
   readonly timerCMs: number;
   readonly logger: EdgeLogger;
   readonly counters: EdgeCounters;
+  /** Told about call attempts, answers and ends (call events); none in tests that do not care. */
+  readonly calls?: CallObserver | undefined;
   /** Answers a server transaction with a response the edge builds (408, 500, 430...). */
   readonly respond: (tx: ServerTransaction<RequestOrigin>, status: number, options?: ResponseOptions) => void;
 }
@@ -137,6 +140,7 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
   forward(tx: ServerTransaction<RequestOrigin>, req: SipRequest, forward: Forward): void {
     const ctx = new ForkContext(tx, req, forward, req.method === "INVITE", loopHash(req));
     this.contexts.set(tx, ctx);
+    if (ctx.isInvite && !hasToTag(req)) this.observe((c) => c.attempted(req, tx.dest.flow));
     this.nextGroup(ctx);
   }
 
@@ -221,6 +225,7 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
         this.forwardResponse(ctx, res);
         if (!ctx.answered) {
           ctx.answered = true;
+          if (!hasToTag(ctx.request)) this.observe((c) => c.answered(ctx.request, res));
           ctx.finished = true;
           // §16.7 step 10: "the proxy MUST [...] cancel all client pending transactions".
           this.stop(ctx);
@@ -232,6 +237,7 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
         ctx.finished = true;
         this.forwardResponse(ctx, res);
         this.stop(ctx);
+        if (ctx.request.method === "BYE") this.observe((c) => c.ended(ctx.request, status));
       }
       this.maybeForget(ctx);
       return;
@@ -375,6 +381,10 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
 
   private sendBest(ctx: ForkContext): void {
     const best = selectBest(ctx.outcomes, ctx.cancelledByCaller);
+    const status = best === undefined ? (ctx.cancelledByCaller ? 487 : 408) : best.status === 503 ? 500 : best.status;
+    const req = ctx.request;
+    if (ctx.isInvite && !hasToTag(req)) this.observe((c) => c.failed(req, status, best?.response?.reason ?? "", ctx.cancelledByCaller));
+    else if (req.method === "BYE") this.observe((c) => c.ended(req, status));
     if (best === undefined) return this.o.respond(ctx.tx, ctx.cancelledByCaller ? 487 : 408);
     // §16.7 step 6: "If the only response that was received is a 503, the proxy SHOULD generate
     // a 500 response and forward that upstream": a 503 would tell the caller the whole platform
@@ -523,8 +533,27 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
     return { link, ip: next.ip, port: next.port };
   }
 
+  /** Call events must never disturb the call: a failure there is logged and forgotten. */
+  private observe(report: (c: CallObserver) => void): void {
+    const calls = this.o.calls;
+    if (calls === undefined) return;
+    try {
+      report(calls);
+    } catch (e) {
+      this.o.logger.warn({ err: e }, "call event not recorded");
+    }
+  }
+
   private via(hop: Hop, branchId: string): string {
     return `${viaTransport(hop.link)} ${hostPort(hop.link.localIp, hop.link.localPort)};branch=${branchId};rport`;
+  }
+}
+
+function hasToTag(req: SipRequest): boolean {
+  try {
+    return req.to.tag !== undefined;
+  } catch {
+    return true;
   }
 }
 

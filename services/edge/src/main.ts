@@ -3,6 +3,7 @@
 // NATS_URL, the edge id from SIPFLEET_EDGE_ID (default: host name + random suffix).
 // SIGTERM/SIGINT: graceful edge stop, then bus drain, then exit 0.
 import { NatsBus } from "@sipfleet/bus";
+import { JetStreamCallEvents } from "@sipfleet/call-events";
 import { loadConfig } from "@sipfleet/config";
 import { createLogger, runService } from "@sipfleet/runtime";
 import { startEdge } from "./edge.js";
@@ -13,11 +14,14 @@ await runService(logger, async () => {
   const config = loadConfig({ env: process.env });
   const servers = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
   const bus = await NatsBus.connect({ servers, name: "edge", logger });
-  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger });
+  // Call events (CDR material) on the JetStream stream SIPFLEET_CALLS, created if missing.
+  const callEvents = await JetStreamCallEvents.start(bus.connection, { logger });
+  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents });
   logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");
   return {
     async stop() {
       await edge.stop();
+      await callEvents.close();
       await bus.drain();
     },
   };

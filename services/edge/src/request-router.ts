@@ -15,6 +15,7 @@ import {
 import type { Bus } from "@sipfleet/bus";
 import { PROXY_SUBJECT, REGISTRAR_SUBJECT, type Decision, type Flow } from "@sipfleet/proto";
 import { branchOwner } from "@sipfleet/routing";
+import type { CallObserver } from "./call-recorder.js";
 import type { DecisionClient, DecisionOutcome } from "./decision-client.js";
 import { forwardProblem, respondOptions } from "./decision-response.js";
 import type { EdgeCounters } from "./edge-stats.js";
@@ -46,6 +47,7 @@ export interface RequestRouterOptions {
   readonly links: LocalLinks;
   /** Timer C of forwarded INVITEs (RFC 3261 §16.6 step 11). */
   readonly timerCMs: number;
+  readonly calls: CallObserver | undefined;
 }
 
 /**
@@ -82,6 +84,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
         clock: options.clock,
         timers: options.timers,
         timerCMs: options.timerCMs,
+        calls: options.calls,
         logger: options.logger,
         counters: options.counters,
         respond: (tx, status, o) => this.respond(tx, status, o),

@@ -5,7 +5,10 @@
 // (architecture invariant 1) in both directions.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { readCallEvents, type StoredCallEvent } from "@sipfleet/call-events";
+import { CallEvent_Ending, CallEvent_Kind, CallEvent_Party } from "@sipfleet/proto";
 import { hasSipp } from "@sipfleet/testing";
+import { connect } from "nats";
 import { CALL_FLOWS, runCallFlow } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
 
@@ -31,4 +34,35 @@ describe("call flows through cluster mode (RFC 3665 §3)", { skip }, () => {
       assert.equal(result.runs.length, 1 + 3 * callees);
     });
   }
+
+  it("every call left its events on the JetStream stream: attempted, answered, ended with status and duration", async () => {
+    const nc = await connect({ servers: t.nats.url });
+    const events: StoredCallEvent[] = [];
+    try {
+      for await (const e of readCallEvents(nc)) events.push(e);
+    } finally {
+      await nc.close();
+    }
+    const kinds = (k: CallEvent_Kind) => events.filter((e) => e.event.kind === k).map((e) => e.event);
+    const ended = kinds(CallEvent_Kind.KIND_ENDED);
+    // Six flows place an INVITE that the proxy forwards (404/480 are answered by the proxy; the
+    // re-INVITE is in a dialog). Each challenged INVITE is forwarded once, after its 407.
+    assert.equal(kinds(CallEvent_Kind.KIND_ATTEMPTED).length, 6, JSON.stringify(events.map((e) => e.event.kind)));
+    assert.equal(kinds(CallEvent_Kind.KIND_ANSWERED).length, 4);
+    const byes = ended.filter((e) => e.ending === CallEvent_Ending.ENDING_BYE);
+    assert.equal(byes.length, 4);
+    for (const b of byes) {
+      assert.equal(b.statusCode, 200);
+      // The BYE may pass through the other edge than the INVITE: the answer time is then not known there.
+      if (b.answeredAtMs > 0) assert.ok(b.durationMs > 0 && b.durationMs === b.endedAtMs - b.answeredAtMs);
+    }
+    // The caller's BYEs go through edge 1, which carried the INVITE: it knows the caller hung up.
+    // The callee's BYE goes through edge 2 (its own), which did not: who hung up stays unknown
+    // there, and a CDR consumer joins it with the ANSWERED event by Call-ID.
+    assert.ok(byes.some((b) => b.edgeId === "edge-1" && b.endedBy === CallEvent_Party.PARTY_CALLER));
+    assert.ok(byes.some((b) => b.edgeId === "edge-2" && b.endedBy === CallEvent_Party.PARTY_UNSPECIFIED), "the callee's BYE, ended through its own edge");
+    assert.ok(byes.some((b) => b.durationMs > 0), "a BYE through the answering edge carries the duration");
+    assert.ok(ended.some((e) => e.ending === CallEvent_Ending.ENDING_FAILED && e.statusCode === 486));
+    assert.ok(ended.some((e) => e.ending === CallEvent_Ending.ENDING_CANCEL && e.statusCode === 487));
+  });
 });

@@ -1,5 +1,6 @@
-import type { Server, Socket } from "node:net";
+import { isIPv6, type Server, type Socket } from "node:net";
 import type { Flow } from "@sipfleet/proto";
+import { EdgeError } from "./errors.js";
 import type { ConnectionIds, Link } from "./flow.js";
 import type { EdgeLogger } from "./logger.js";
 
@@ -145,4 +146,22 @@ export function refuseOverCap(registry: ConnectionRegistry, socket: Socket, kind
   logger.debug?.({ remote: `${socket.remoteAddress}:${socket.remotePort}`, max: registry.maxConnections }, `${kind} connection cap reached: refused`);
   socket.destroy();
   return true;
+}
+
+/**
+ * Binds a connection listener's server (TCP, TLS, or the HTTP(S) server of WebSocket) to
+ * `host:port` and resolves with the bound address; errors after that are logged, not thrown.
+ */
+export function listenServer(server: Server, kind: string, host: string, port: number, logger: EdgeLogger): Promise<{ ip: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(new EdgeError(`${kind}:${host}:${port}: cannot listen: ${err.message}`, { cause: err }));
+    server.once("error", onError);
+    server.listen({ host, port, ipv6Only: isIPv6(host) }, () => {
+      server.off("error", onError);
+      server.on("error", (err) => logger.error({ err, local: `${host}:${port}` }, `${kind} listener error`));
+      const addr = server.address();
+      if (addr === null || typeof addr === "string") return reject(new EdgeError(`${kind}:${host}:${port}: no address after listen`));
+      resolve({ ip: addr.address, port: addr.port });
+    });
+  });
 }

@@ -1,6 +1,6 @@
-import { createServer as createTcpServer, isIPv6, type Server, type Socket } from "node:net";
+import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from "node:tls";
-import { AcceptedSockets, refuseOverCap, type ConnectionListener, type ListenerContext } from "./connection.js";
+import { AcceptedSockets, listenServer, refuseOverCap, type ConnectionListener, type ListenerContext } from "./connection.js";
 import { EdgeError } from "./errors.js";
 import { Transport } from "./flow.js";
 import { StreamConnection } from "./stream-connection.js";
@@ -18,7 +18,7 @@ export class StreamListener implements ConnectionListener {
   ) {}
 
   /** `tls` must be given for kind "tls" (the certificate and client policy). */
-  static listen(kind: "tcp" | "tls", host: string, port: number, ctx: ListenerContext, tls?: TlsOptions): Promise<StreamListener> {
+  static async listen(kind: "tcp" | "tls", host: string, port: number, ctx: ListenerContext, tls?: TlsOptions): Promise<StreamListener> {
     const { registry, ids, edgeId, handler, options, logger } = ctx;
     const transport = kind === "tls" ? Transport.TRANSPORT_TLS : Transport.TRANSPORT_TCP;
     const open = (socket: Socket): void => {
@@ -48,17 +48,8 @@ export class StreamListener implements ConnectionListener {
       server = createTcpServer();
       sockets = new AcceptedSockets(server, open);
     }
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(new EdgeError(`${kind}:${host}:${port}: cannot listen: ${err.message}`, { cause: err }));
-      server.once("error", onError);
-      server.listen({ host, port, ipv6Only: isIPv6(host) }, () => {
-        server.off("error", onError);
-        server.on("error", (err) => logger.error({ err, local: `${host}:${port}` }, `${kind} listener error`));
-        const addr = server.address();
-        if (addr === null || typeof addr === "string") return reject(new EdgeError(`${kind}:${host}:${port}: no address after listen`));
-        resolve(new StreamListener(sockets, addr.address, addr.port));
-      });
-    });
+    const bound = await listenServer(server, kind, host, port, logger);
+    return new StreamListener(sockets, bound.ip, bound.port);
   }
 
   stopAccepting(): void {

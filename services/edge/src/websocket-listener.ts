@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { isIPv6, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { TlsOptions } from "node:tls";
 import { isKeepAlive, KEEP_ALIVE_PONG } from "@sipfleet/sip";
 import type { Flow } from "@sipfleet/proto";
@@ -11,7 +11,7 @@ import type { Flow } from "@sipfleet/proto";
 // go wrong. ws has no dependencies and is used in noServer mode: the edge keeps the HTTP server,
 // the decision to upgrade (subprotocol, connection cap) and the socket (idle timeout).
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { AcceptedSockets, refuseOverCap, type Connection, type ConnectionListener, type ConnectionMessageHandler, type ConnectionOptions, type ListenerContext } from "./connection.js";
+import { AcceptedSockets, listenServer, refuseOverCap, type Connection, type ConnectionListener, type ConnectionMessageHandler, type ConnectionOptions, type ListenerContext } from "./connection.js";
 import { EdgeError, FlowClosedError } from "./errors.js";
 import { protoFlow, Transport } from "./flow.js";
 import type { EdgeLogger } from "./logger.js";
@@ -141,7 +141,7 @@ export class WebSocketListener implements ConnectionListener {
   ) {}
 
   /** `tls` must be given for kind "wss". */
-  static listen(kind: "ws" | "wss", host: string, port: number, ctx: ListenerContext, tls?: TlsOptions): Promise<WebSocketListener> {
+  static async listen(kind: "ws" | "wss", host: string, port: number, ctx: ListenerContext, tls?: TlsOptions): Promise<WebSocketListener> {
     const { registry, ids, edgeId, handler, options, logger } = ctx;
     const transport = kind === "wss" ? Transport.TRANSPORT_WSS : Transport.TRANSPORT_WS;
     const http = {
@@ -198,17 +198,8 @@ export class WebSocketListener implements ConnectionListener {
         conn.onClose(() => registry.remove(conn));
       });
     });
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(new EdgeError(`${kind}:${host}:${port}: cannot listen: ${err.message}`, { cause: err }));
-      server.once("error", onError);
-      server.listen({ host, port, ipv6Only: isIPv6(host) }, () => {
-        server.off("error", onError);
-        server.on("error", (err) => logger.error({ err, local: `${host}:${port}` }, `${kind} listener error`));
-        const addr = server.address();
-        if (addr === null || typeof addr === "string") return reject(new EdgeError(`${kind}:${host}:${port}: no address after listen`));
-        resolve(new WebSocketListener(sockets, addr.address, addr.port));
-      });
-    });
+    const bound = await listenServer(server, kind, host, port, logger);
+    return new WebSocketListener(sockets, bound.ip, bound.port);
   }
 
   stopAccepting(): void {

@@ -1,4 +1,5 @@
-import { type Flow, Transport } from "@sipfleet/proto";
+import { transportFromWire } from "@sipfleet/location-client/wire";
+import type { Flow, Transport } from "@sipfleet/proto";
 import type { FlowTokens } from "@sipfleet/routing";
 import { uriHostPort } from "./platform-address.js";
 
@@ -33,16 +34,6 @@ export function recordRouteValue(tokens: FlowTokens, flow: Flow | undefined, at:
 
 /** The URI transport parameter (RFC 3261 §19.1.1, RFC 7118 §5.2 for ws/wss); none for UDP, the default. */
 export function transportParam(t: Transport): string | undefined {
-  switch (t) {
-    case Transport.TRANSPORT_TCP:
-      return "tcp";
-    case Transport.TRANSPORT_TLS:
-      return "tls";
-    case Transport.TRANSPORT_WS:
-      return "ws";
-    case Transport.TRANSPORT_WSS:
-      return "wss";
-    default:
-      return undefined;
-  }
+  const name = transportFromWire(t);
+  return name === "udp" ? undefined : name;
 }

@@ -96,8 +96,22 @@ async function timeToCall(t: TestCluster, limitMs: number): Promise<number> {
   throw new Error(`no call completed within ${limitMs} ms`);
 }
 
+/**
+ * One line per phase; for a phase with failed calls, also how they failed, from sipp's error log
+ * (a sample: runSipp keeps its first 8 KiB).
+ */
 function report(ctx: TestContext, phases: readonly Phase[]): void {
-  for (const p of phases) ctx.diagnostic(line(p));
+  for (const p of phases) {
+    ctx.diagnostic(line(p));
+    if (p.result.failedCalls === 0) continue;
+    const reasons = new Map<string, number>();
+    for (const l of p.result.stderr.split("\n")) {
+      const got = /while expecting '([^']+)'.*received '(?:SIP\/2\.0 )?(\S+)/.exec(l);
+      const reason = got !== null ? `expected ${got[1]}, received ${got[2]}` : /timeout/i.test(l) ? l.replace(/^.*?(timeout)/i, "$1").replace(/\d{4,}/g, "N") : undefined;
+      if (reason !== undefined) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+    for (const [reason, n] of reasons) ctx.diagnostic(`  sample of sipp's errors: ${n} x ${reason}`);
+  }
 }
 
 /** Clean: every call of the phase completed. */

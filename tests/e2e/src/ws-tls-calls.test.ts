@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { connect as connectTls, type TLSSocket } from "node:tls";
 import { WebSocket } from "ws";
 import {
+  Invitation,
   Inviter,
   Registerer,
   RegistererState,
@@ -16,6 +17,7 @@ import {
   UserAgent,
   type BodyAndContentType,
   type SessionDescriptionHandler,
+  type UserAgentOptions,
 } from "sip.js";
 import {
   buildAuthorization,
@@ -30,7 +32,7 @@ import {
 import { freePort, hasSipp, runSipp, writeTestCertificates, type SippResult, type TestCertificates } from "@sipfleet/testing";
 import { CALL_SCENARIOS, type SipAddress } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
-import { DIGEST_DOMAIN, USERS } from "./fixtures.js";
+import { DIGEST_DOMAIN, sleep, USERS } from "./fixtures.js";
 import { waitForUdpPort } from "./udp-ports.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
@@ -113,6 +115,46 @@ class StaticSdpHandler implements SessionDescriptionHandler {
   sendDtmf(): boolean {
     return false;
   }
+}
+
+/**
+ * A SIP.js UA for `user` on the edge's WebSocket port, registered. SIP.js rather than JsSIP: JsSIP's
+ * RTCSession builds a `window.RTCPeerConnection` for every call, while SIP.js takes a
+ * SessionDescriptionHandler factory, its documented seam for a UA without WebRTC.
+ */
+async function registeredWebSocketUa(
+  user: string,
+  wsPort: number,
+  delegate?: UserAgentOptions["delegate"],
+): Promise<{ ua: UserAgent; registerer: Registerer }> {
+  // SIP.js's transport opens `new WebSocket(url, "sip")`: Node 20 has no global one; `ws` is it.
+  Object.assign(globalThis, { WebSocket });
+  const ua = new UserAgent({
+    uri: UserAgent.makeURI(`sip:${user}@${DIGEST_DOMAIN}`),
+    transportOptions: { server: `ws://127.0.0.1:${wsPort}/` },
+    authorizationUsername: user,
+    authorizationPassword: password(user),
+    sessionDescriptionHandlerFactory: () => new StaticSdpHandler(),
+    ...(delegate === undefined ? {} : { delegate }),
+    logBuiltinEnabled: process.env.SIPJS_DEBUG === "1",
+    logLevel: "debug",
+  });
+  await ua.start();
+  const registerer = new Registerer(ua, { expires: 300 });
+  const registered = new Promise<void>((resolve, reject) => {
+    registerer.stateChange.addListener((s) => {
+      if (s === RegistererState.Registered) resolve();
+      if (s === RegistererState.Unregistered || s === RegistererState.Terminated) reject(new Error(`registration ${s}`));
+    });
+  });
+  try {
+    await registerer.register();
+    await registered;
+  } catch (e) {
+    await ua.stop();
+    throw e;
+  }
+  return { ua, registerer };
 }
 
 /** Resolves when `inviter` reaches `state`; rejects if it terminates first. */
@@ -225,31 +267,10 @@ describe("calls across WS and TLS through cluster mode", { skip }, () => {
   const clusterLog = (): string => `\n--- cluster:\n${t.logs.slice(-60).join("\n")}`;
 
   it("a SIP.js UA on WebSocket registers, calls a sipp UA on UDP, is answered and hangs up", async () => {
-    // SIP.js's transport opens `new WebSocket(url, "sip")`: Node 20 has no global one; `ws` is it.
-    Object.assign(globalThis, { WebSocket });
     const wsPort = t.transportPorts.ws?.[0] as number;
-    const ua = new UserAgent({
-      uri: UserAgent.makeURI(`sip:alice@${DIGEST_DOMAIN}`),
-      transportOptions: { server: `ws://127.0.0.1:${wsPort}/` },
-      authorizationUsername: "alice",
-      authorizationPassword: password("alice"),
-      sessionDescriptionHandlerFactory: () => new StaticSdpHandler(),
-      logBuiltinEnabled: process.env.SIPJS_DEBUG === "1",
-      logLevel: "debug",
-    });
+    const { ua, registerer } = await registeredWebSocketUa("alice", wsPort);
     let callee: SippResult | undefined;
     try {
-      await ua.start();
-      const registerer = new Registerer(ua, { expires: 300 });
-      const registered = new Promise<void>((resolve, reject) => {
-        registerer.stateChange.addListener((s) => {
-          if (s === RegistererState.Registered) resolve();
-          if (s === RegistererState.Unregistered || s === RegistererState.Terminated) reject(new Error(`registration ${s}`));
-        });
-      });
-      await registerer.register();
-      await registered;
-
       callee = await withSippCallee(edge2, "bob", async () => {
         const target = UserAgent.makeURI(`sip:bob@${DIGEST_DOMAIN}`);
         assert.ok(target);
@@ -265,6 +286,11 @@ describe("calls across WS and TLS through cluster mode", { skip }, () => {
         // The SDH saw the callee's answer: the 200 carried sipp's SDP through both edges.
         const handler = inviter.sessionDescriptionHandler as StaticSdpHandler | undefined;
         assert.match(handler?.remote ?? "", /m=audio \d+ RTP\/AVP 0/);
+        // Talk time, as the sipp callers pause (-d) before hanging up. Without it the BYE can reach
+        // the callee before the ACK: each is a decision of its own, asked of the proxy workers
+        // concurrently (services/edge/src/request-router.ts, onAck), so nothing keeps a dialog's
+        // requests in order, and uas-answer.xml aborts on a BYE before the ACK.
+        await sleep(300);
         const ended = reached(inviter, SessionState.Terminated);
         const bye = new Promise<number>((resolve, reject) => {
           inviter
@@ -284,6 +310,49 @@ describe("calls across WS and TLS through cluster mode", { skip }, () => {
       await ua.stop();
     }
     assert.equal(callee?.exitCode, 0, `sipp callee: ${callee?.stderr}${clusterLog()}`);
+  });
+
+  it("a sipp UA on UDP calls the SIP.js UA on WebSocket: the edge reaches it through its connection", async () => {
+    const wsPort = t.transportPorts.ws?.[0] as number;
+    // Answers the first call (180, then 200: uac-call-bye.xml waits for a 180) and settles once
+    // that session has ended, by the caller's BYE.
+    let invited: Invitation | undefined;
+    let settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
+    const ended = new Promise<void>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    ended.catch(() => {}); // awaited below, once the caller is done
+    const onInvite = (invitation: Invitation): void => {
+      invited = invitation;
+      invitation.stateChange.addListener((state) => {
+        if (state === SessionState.Terminated) settle?.resolve();
+      });
+      invitation
+        .progress()
+        .then(() => invitation.accept())
+        .catch((e: unknown) => settle?.reject(e as Error));
+    };
+    const { ua, registerer } = await registeredWebSocketUa("bob", wsPort, { onInvite });
+    try {
+      const caller = await runSipp({
+        scenario: `${CALL_SCENARIOS}uac-call-bye.xml`,
+        target: `${edge2.host}:${edge2.port}`,
+        inject: [["carol", DIGEST_DOMAIN, "bob"]],
+        calls: 1,
+        localIp: "127.0.0.1",
+        localPort: await freePort("127.0.0.1"),
+        args: ["-au", "carol", "-ap", password("carol"), "-auth_uri", `bob@${DIGEST_DOMAIN}`, "-d", "200"],
+        timeoutMs: 20_000,
+      });
+      assert.equal(caller.exitCode, 0, `sipp caller: ${caller.stderr}${clusterLog()}`);
+      assert.ok(invited, "the WebSocket UA was called");
+      // The caller's BYE reached the WS UA through the dialog's route: its session ended.
+      await ended;
+      assert.match((invited.sessionDescriptionHandler as StaticSdpHandler | undefined)?.remote ?? "", /m=audio \d+ RTP\/AVP 0/);
+      await registerer.unregister().catch(() => undefined);
+    } finally {
+      await ua.stop();
+    }
   });
 
   it("a UA on TLS calls a sipp UA on UDP: 407, INVITE with credentials, 200, ACK and BYE along the record-route", async () => {
@@ -358,6 +427,7 @@ describe("calls across WS and TLS through cluster mode", { skip }, () => {
           `Content-Length: 0`,
         ];
         client.send(inDialog("ACK", 2));
+        await sleep(300); // talk time: see the WebSocket call for why the BYE must not chase the ACK
         client.send(inDialog("BYE", 3));
         const byeAnswered = await client.next(finalFor("BYE"));
         assert.equal(byeAnswered.status, 200, `${byeAnswered.status} ${byeAnswered.reason}`);

@@ -1,8 +1,9 @@
 // Calls across transports through cluster mode (issue 4): a real WebSocket UA (SIP.js, in Node,
-// over the `ws` package) calls a sipp UA on UDP, and a UA over TLS calls one too. Each callee
-// registers through the second edge, each caller calls through the first, so the call crosses
-// edges and transports: the edge must reach the WS or TLS caller through its connection (its flow),
-// never by the .invalid host a WebSocket UA puts in its Via and Contact (RFC 7118 §5).
+// over the `ws` package) calls a sipp UA on UDP and is called by one, and a UA over TLS (built
+// here: sipp 3.6.1 has no TLS) calls one too. The sipp side always goes through the second edge,
+// the WS/TLS side through the first, so every call crosses edges and transports: the edge must
+// reach the WS or TLS UA through its connection (its flow), never by the .invalid host a WebSocket
+// UA puts in its Via and Contact (RFC 7118 §5).
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";

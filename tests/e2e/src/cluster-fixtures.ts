@@ -11,6 +11,8 @@ export interface TestCluster {
   readonly cluster: Cluster;
   /** Port of edge k (UDP and TCP). */
   readonly edgePorts: readonly number[];
+  /** Per extra transport asked for, the port of edge k on it. */
+  readonly transportPorts: Readonly<Partial<Record<StreamTransport, readonly number[]>>>;
   /** One client per location replica, each talking to that replica only. */
   readonly replicaClients: readonly GrpcBindingStore[];
   /** A client balancing over every replica, as the registrars use. */
@@ -20,14 +22,29 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+/** Transports an edge may listen on besides UDP and TCP. */
+export type StreamTransport = "tls" | "ws" | "wss";
+
+export interface TestClusterOptions {
+  /** Transports every edge listens on too, each on a port run of its own. */
+  transports?: readonly StreamTransport[];
+  /** Extra environment for every child (SIPFLEET_TLS_CERT_FILE, ...). */
+  env?: Readonly<Record<string, string>>;
+}
+
 export async function startTestCluster(
   tiers: { edges: number; registrars: number; locations: number; proxies?: number },
   config: TestConfigOptions = {},
+  options: TestClusterOptions = {},
 ): Promise<TestCluster> {
   const nats = await startNatsServer();
   const redis = await startRedisServer();
-  // Edges take consecutive ports: find a run of free ones.
-  const base = await freePortRun(tiers.edges);
+  // Edges take consecutive ports (the cluster shifts every listen port by k): one run of free ports,
+  // a slice of it per transport, so that no two transports can be handed the same port.
+  const transports = options.transports ?? [];
+  const base = await freePortRun(tiers.edges * (1 + transports.length));
+  const transportBases = transports.map((transport, i): [StreamTransport, number] => [transport, base + tiers.edges * (i + 1)]);
+  const listen = [listenOn(base), ...transportBases.map(([transport, port]) => `${transport}:127.0.0.1:${port}`)].join(",");
   const locationPorts: number[] = [];
   for (let k = 0; k < tiers.locations; k++) locationPorts.push(await freePort());
   const logs: string[] = [];
@@ -39,9 +56,9 @@ export async function startTestCluster(
       natsUrl: nats.url,
       redisUrl: redis.url,
       configPath: writeTestConfig(config),
-      listen: listenOn(base),
+      listen,
       locationPorts,
-      env: { SIPFLEET_LOG_LEVEL: "info" },
+      env: { SIPFLEET_LOG_LEVEL: "info", ...options.env },
       onLog: (name, line) => {
         if (logs.length < 5000) logs.push(`[${name}] ${line}`);
       },
@@ -57,6 +74,9 @@ export async function startTestCluster(
     redis,
     cluster,
     edgePorts: Array.from({ length: tiers.edges }, (_, k) => base + k),
+    transportPorts: Object.fromEntries(
+      transportBases.map(([transport, port]) => [transport, Array.from({ length: tiers.edges }, (_, k) => port + k)]),
+    ),
     replicaClients,
     client,
     logs,

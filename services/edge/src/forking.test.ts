@@ -64,16 +64,16 @@ function forward(groups: { targets: Target[]; timeoutMs?: number }[], extra: Par
   };
 }
 
-type Decide = (req: SipRequest, env: Envelope) => Decision;
+type Decide = (req: SipRequest, env: Envelope) => Decision | Promise<Decision>;
 
 /** The proxy worker stand-in: parses what it is asked and answers what `decide` says. */
 function stubProxy(bus: MemoryBus, decideRef: { decide: Decide }): SipRequest[] {
   const asked: SipRequest[] = [];
-  bus.serve(PROXY_SUBJECT, PROXY_QUEUE, (msg) => {
+  bus.serve(PROXY_SUBJECT, PROXY_QUEUE, async (msg) => {
     const env = Envelope.decode(msg.data);
     const req = parseMessage(Buffer.from(env.message)) as SipRequest;
     asked.push(req);
-    return Decision.encode(decideRef.decide(req, env)).finish();
+    return Decision.encode(await decideRef.decide(req, env)).finish();
   });
   return asked;
 }
@@ -287,6 +287,26 @@ describe("forking proxy: one edge", () => {
     assert.equal(msg.header("X-Unknown"), "kept as is");
     answer(bob1, msg, 202, "b1", edgeAddr);
     assert.equal((await nextResponse(caller)).status, 202);
+  });
+
+  it("in-dialog requests leave in the order they came, whatever order their decisions come back in", async () => {
+    // The ACK's decision takes longer than the BYE's right behind it.
+    ref.decide = async (req) => {
+      if (req.method === "ACK") await sleep(100);
+      return fwd(forward([{ targets: [target(udpFlow("edge-a", edgeAddr, bob1), "sip:bob@d1")] }]));
+    };
+    const inDialog = (method: string, cseq: number): string =>
+      request({ method, uri: "sip:bob@127.0.0.1", callId: "order-1", cseq, viaParams: ";rport", sentBy: "127.0.0.1:5999" }).replace(
+        "To: <sip:alice@example.com>",
+        "To: <sip:alice@example.com>;tag=b1",
+      );
+    caller.send(inDialog("ACK", 1), to());
+    caller.send(inDialog("BYE", 2), to());
+    const first = await next(bob1);
+    const second = await next(bob1);
+    assert.deepEqual([first.isRequest && first.method, second.isRequest && second.method], ["ACK", "BYE"]);
+    answer(bob1, second as SipRequest, 200, "b1", edgeAddr);
+    assert.equal((await nextResponse(caller, 200)).cseq.method, "BYE");
   });
 
   it("an unusable forward decision is answered 500", async () => {

@@ -65,6 +65,12 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
   readonly relay: EdgeRelay;
   /** INVITEs cancelled while their decision was still being asked: answered 487 when it comes. */
   private readonly cancelledEarly = new WeakSet<ServerTransaction<RequestOrigin>>();
+  /**
+   * Per dialog, the last in-dialog request whose decision is being carried out: decisions are
+   * asked at once but carried out in the order the requests arrived, so an ACK and the BYE right
+   * behind it leave in that order even when their answers come back the other way round.
+   */
+  private readonly dialogQueue = new Map<string, Promise<void>>();
   private inFlight = 0;
   private draining = false;
   /** Server transactions alive, to tell at shutdown which still owe a final response. */
@@ -206,13 +212,17 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
   }
 
   private async decide(tx: ServerTransaction<RequestOrigin>, req: SipRequest, subject: string): Promise<void> {
-    const { counters, logger } = this.o;
+    const { counters } = this.o;
     if (this.inFlight >= this.o.maxDecisionsInFlight) {
       // RFC 3261 §21.5.4 and invariant 7: overload is answered, not queued without bound.
       counters.overloaded++;
       return this.respond(tx, 503, this.retryAfter);
     }
-    const outcome = await this.ask(subject, req, tx.dest);
+    await this.inArrivalOrder(req, this.ask(subject, req, tx.dest), (outcome) => this.answer(tx, req, outcome));
+  }
+
+  private answer(tx: ServerTransaction<RequestOrigin>, req: SipRequest, outcome: DecisionOutcome): void {
+    const { counters, logger } = this.o;
     if (this.cancelledEarly.has(tx)) {
       // §9.2: "the UAS [...] SHOULD respond to the original request with a 487".
       return this.respond(tx, 487);
@@ -268,13 +278,37 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     }
   }
 
+  /**
+   * Carries out `asked` once every earlier in-dialog request of the same dialog (Call-ID and
+   * tags) has been carried out. Out-of-dialog requests do not wait.
+   */
+  private async inArrivalOrder(req: SipRequest, asked: Promise<DecisionOutcome>, carryOut: (o: DecisionOutcome) => void | Promise<void>): Promise<void> {
+    const key = dialogKey(req);
+    if (key === undefined) return carryOut(await asked);
+    const before = this.dialogQueue.get(key);
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    this.dialogQueue.set(key, mine);
+    try {
+      if (before !== undefined) await before;
+      await carryOut(await asked);
+    } finally {
+      done();
+      if (this.dialogQueue.get(key) === mine) this.dialogQueue.delete(key);
+    }
+  }
+
   private async decideAck(ack: SipRequest, source: RequestOrigin): Promise<void> {
     const { counters, logger } = this.o;
     if (this.inFlight >= this.o.maxDecisionsInFlight) {
       counters.overloaded++;
       return logger.debug?.({ callId: safeCallId(ack) }, "ACK dropped: too many decisions in flight");
     }
-    const outcome = await this.ask(PROXY_SUBJECT, ack, source);
+    await this.inArrivalOrder(ack, this.ask(PROXY_SUBJECT, ack, source), (outcome) => this.forwardAck(ack, source, outcome));
+  }
+
+  private forwardAck(ack: SipRequest, source: RequestOrigin, outcome: DecisionOutcome): Promise<void> | void {
+    const { counters, logger } = this.o;
     if (outcome.kind !== "decision") return logger.warn({ reason: outcome.reason, callId: safeCallId(ack) }, "ACK dropped: no decision");
     const action = outcome.decision.action;
     if (action?.$case === "forward") {
@@ -304,6 +338,19 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
       if (e instanceof TransactionError) this.o.logger.debug?.({ reason: e.message, status }, "response discarded");
       else this.o.logger.error({ err: e, status }, "response failed");
     }
+  }
+}
+
+/** Call-ID and both tags of an in-dialog request (a To tag); undefined outside a dialog. */
+function dialogKey(req: SipRequest): string | undefined {
+  try {
+    const toTag = req.to.tag;
+    if (toTag === undefined) return undefined;
+    const fromTag = req.from.tag ?? "";
+    // The same dialog seen from either side: the tags in a fixed order.
+    return fromTag < toTag ? `${req.callId}\n${fromTag}\n${toTag}` : `${req.callId}\n${toTag}\n${fromTag}`;
+  } catch {
+    return undefined;
   }
 }
 

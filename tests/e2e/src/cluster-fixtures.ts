@@ -20,14 +20,26 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+/** Listeners beyond UDP and TCP (e.g. WebSocket), for tests that need them. */
+export interface TestClusterListen {
+  /**
+   * The first edge's SIPFLEET_LISTEN given the base port (edge k gets every port + k). Its UDP
+   * and TCP port must be `base`: edgePorts assume so.
+   */
+  listen: (base: number) => string;
+  /** How many consecutive free ports to reserve from base (default: one per edge). */
+  ports: number;
+}
+
 export async function startTestCluster(
   tiers: { edges: number; registrars: number; locations: number; proxies?: number },
   config: TestConfigOptions = {},
+  listen?: TestClusterListen,
 ): Promise<TestCluster> {
   const nats = await startNatsServer();
   const redis = await startRedisServer();
   // Edges take consecutive ports: find a run of free ones.
-  const base = await freePortRun(tiers.edges);
+  const base = await freePortRun(Math.max(tiers.edges, listen?.ports ?? 0));
   const locationPorts: number[] = [];
   for (let k = 0; k < tiers.locations; k++) locationPorts.push(await freePort());
   const logs: string[] = [];
@@ -39,7 +51,7 @@ export async function startTestCluster(
       natsUrl: nats.url,
       redisUrl: redis.url,
       configPath: writeTestConfig(config),
-      listen: listenOn(base),
+      listen: listen?.listen(base) ?? listenOn(base),
       locationPorts,
       env: { SIPFLEET_LOG_LEVEL: "info" },
       onLog: (name, line) => {

@@ -417,7 +417,7 @@ describe("bad input through cluster mode", () => {
         invite(ua, aor("alice"), foreign, { headers: [`Route: <sip:${HOST}:${target.port};lr>`] }),
         secret("alice"),
       );
-      assert.ok(routed.status >= 400, `a routed INVITE to a foreign domain was answered:\n${routed.bytes.toString()}`);
+      assert.equal(routed.status, 403, `a routed INVITE to a foreign domain:\n${routed.bytes.toString()}`);
       assert.equal(await target.receives(() => true, 1_000), false, "the INVITE was relayed to the Route's address");
       await assertServes(edge1);
     } finally {
@@ -426,7 +426,7 @@ describe("bad input through cluster mode", () => {
     }
   });
 
-  it("garbage on TCP gets 400 or a closed connection, and the edge keeps serving", async () => {
+  it("garbage on TCP gets 400 or a closed connection, and the edge keeps serving", async (ctx) => {
     // Random bytes: no message boundary to find; the edge may wait for more, answer 400 or close.
     const random = await tcpOutcome(edge1, (s) => s.write(randomBytes(4096)), 2_000);
     assert.match(random, /^(400|closed|silent)/, `random bytes: ${random}`);
@@ -458,10 +458,11 @@ describe("bad input through cluster mode", () => {
       3_000,
     );
     assert.match(colonless, /^(400|closed)/, `a header without a colon: ${colonless}`);
+    ctx.diagnostic(`TCP: random bytes ${random}, endless header ${flood}, half message ${half}, header without colon ${colonless}`);
     await assertServes(edge1);
   });
 
-  it("garbage on WebSocket is dropped or gets 400, and the connection and the edge keep serving", async () => {
+  it("garbage on WebSocket is dropped or gets 400, and the connection and the edge keep serving", async (ctx) => {
     const conn = await openWebSocket(ws1);
     try {
       // RFC 7118 §5.1: one WebSocket message is one SIP message. One that does not parse has no
@@ -473,6 +474,7 @@ describe("bad input through cluster mode", () => {
       ];
       for (const frame of garbage) {
         const outcome = await conn.answer(frame, 1_000);
+        ctx.diagnostic(`WebSocket ${JSON.stringify(frame.slice(0, 12).toString("latin1"))}...: ${outcome}`);
         assert.match(outcome, /^(400|silent|closed)$/, `${JSON.stringify(frame.slice(0, 40).toString())}: ${outcome}`);
         if (outcome === "closed") break;
       }

@@ -341,6 +341,8 @@ async function runSipp({ target, rate, seconds, localPort, injection, talkMs }) 
       "-nostdin",
       "-trace_stat", "-stf", statFile, "-fd", "1",
       "-trace_rtt", "-rtt_freq", "1",
+      // Why calls failed, for the progress line of a failed run.
+      "-trace_err", "-error_file", join(dir, "errors.log"),
     ];
     // `times` in the shell after sipp exits: sipp's own user and system CPU (it is gone before
     // /proc could be read).
@@ -397,10 +399,23 @@ async function runSipp({ target, rate, seconds, localPort, injection, talkMs }) 
       sippCpuSeconds: readTimes(timesFile),
       sippProcesses: 1,
       stderr: stderr.trim(),
+      errorSample: errorSample(join(dir, "errors.log")),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The first few distinct reasons sipp logged for failed calls (timestamps dropped). */
+function errorSample(file) {
+  if (!existsSync(file)) return [];
+  const seen = new Set();
+  for (const line of readFileSync(file, "latin1").split("\n")) {
+    const m = /(Aborting call.*|Call.*failed.*|.*unexpected.*|.*timeout.*)/i.exec(line);
+    if (m) seen.add(m[1].replace(/\d{4,}/g, "N").slice(0, 160));
+    if (seen.size >= 3) break;
+  }
+  return [...seen];
 }
 
 /** sipp's -trace_stat CSV: `;`-separated header, then one row per dump; the last is final. */
@@ -442,6 +457,7 @@ async function runLoad(sut, rate, seconds) {
     sippCpuSeconds: runs.some((r) => r.sippCpuSeconds === undefined) ? undefined : sum("sippCpuSeconds"),
     sippProcesses: n,
     stderr: runs.map((r) => r.stderr).filter((e) => e !== "").join("\n"),
+    errorSample: runs.flatMap((r) => r.errorSample).slice(0, 3),
   };
 }
 
@@ -523,7 +539,8 @@ async function measure(sut, opts) {
     progress(
       `${sut.name} ${phase} ${rate}/s × ${seconds} s: ${verdict.pass ? "pass" : "FAIL"} — ${run.successful} ok, ${run.failed} failed, ` +
         `${run.retransmissions} retrans, ${verdict.elapsed.toFixed(2)} s, p50 ${fmtMs(percentile(run.rtts, 50))} p99 ${fmtMs(percentile(run.rtts, 99))} ms` +
-        (verdict.pass ? "" : ` (${verdict.reasons.join("; ")})`),
+        (verdict.pass ? "" : ` (${verdict.reasons.join("; ")})`) +
+        (run.failed > 0 && run.errorSample.length > 0 ? ` sipp: ${run.errorSample.join(" | ")}` : ""),
     );
     return { run, verdict, cpu };
   };
@@ -835,7 +852,7 @@ ${tables.tiers}
   domain \`${DOMAIN}\`), ${int(opts.callers)} caller names cycled over ${opts.callees} callee users. ACK and
   BYE follow the record-routed dialog (\`[routes]\`, \`[next_url]\` from the 200's Record-Route and
   Contact). Callees: one long-running sipp per callee user, \`tests/e2e/bench/calls-uas.xml\` (180,
-  200 echoing Record-Route, ACK, BYE, 200) on a port that \`tests/e2e/scenarios/calls/register.xml\`
+  after 100 ms of ringing, 200 echoing Record-Route, ACK, BYE, 200) on a port that \`tests/e2e/scenarios/calls/register.xml\`
   registered first. At most rate × (1 s + talk) calls in flight (\`-l\`); a call fails after 5 s
   without its next answer.
 - **Sipfleet:** cluster mode (\`startCluster\` from \`@sipfleet/local\`): each tier its own Node

@@ -64,7 +64,9 @@ const DEFAULTS = {
   graceSeconds: 0.5,
   /** Between runs; longer after a failed one, so a backlog drains before the next run. */
   pauseMs: 1000,
-  pauseAfterFailureMs: 4000,
+  pauseAfterFailureMs: 2000,
+  /** ...then up to this long until the system is idle again (see drain()). */
+  drainMaxMs: 20_000,
   kamailioChildren: 2,
 };
 
@@ -546,6 +548,7 @@ async function measure(sut, opts) {
   const log = [];
   const attempt = async (rate, seconds, phase, cpuProcs) => {
     await sleep(log.at(-1)?.verdict.pass === false ? opts.pauseAfterFailureMs : opts.pauseMs);
+    if (log.at(-1)?.verdict.pass === false) await drain(sut, opts);
     const before = cpuProcs === undefined ? undefined : snapshotCpu(cpuProcs);
     const machineBefore = machineBusyTicks();
     const run = await runLoad(sut, rate, seconds);
@@ -601,6 +604,27 @@ async function measure(sut, opts) {
     if (final.verdict.pass) break;
   }
   return { name: sut.name, log, sustained: final.verdict.pass ? pass : 0, final, capped: fail === undefined };
+}
+
+/**
+ * After an overload, the system under test keeps working for a while (transactions retransmitting
+ * and timing out: RFC 3261 Timer B is 32 s); a run started meanwhile would pay for the previous
+ * one. Waits until its processes are nearly idle (under 0.1 core for one second), at most
+ * `drainMaxMs`, and says how long it took.
+ */
+async function drain(sut, opts) {
+  const started = Date.now();
+  const procs = sut.processes().filter((p) => p.group !== CALLEE_GROUP);
+  for (;;) {
+    const before = snapshotCpu(procs);
+    await sleep(1000);
+    let seconds = 0;
+    for (const g of cpuDelta(before, snapshotCpu(procs)).values()) seconds += g.seconds;
+    if (seconds < 0.1 || Date.now() - started > opts.drainMaxMs) {
+      progress(`${sut.name} drained for ${((Date.now() - started) / 1000).toFixed(0)} s after the failed run (last second: ${seconds.toFixed(2)} cores)`);
+      return;
+    }
+  }
 }
 
 function fmtMs(v) {
@@ -884,7 +908,8 @@ ${tables.tiers}
   callees as for Sipfleet.
 - **Sustained rate:** runs of fixed length at \`-r R -m R×seconds\`: ${opts.startRate}/s first, ×${opts.factor}
   per ${opts.stepSeconds} s run until one fails, then up to ${opts.bisections} ${opts.bisectSeconds} s bisections,
-  then a ${opts.finalSeconds} s final run (15% lower if it fails, twice at most). A run passes when failed calls
+  then a ${opts.finalSeconds} s final run; after a failed run, a wait until the server processes are idle
+  (under 0.1 core, ${opts.drainMaxMs / 1000} s at most) so the next run does not pay for the last one's backlog; (15% lower if it fails, twice at most). A run passes when failed calls
   < ${opts.maxFailureRatio * 100}% of calls, retransmissions ≤ ${opts.maxRetransRatio * 100}% of calls, and the calls
   rang (first 180 to last) within the planned duration + ${opts.durationSlack * 100}% + ${opts.graceSeconds} s (sipp really
   started R calls/s: a stalled rate fails; a stuck call is a failed call, not a stall). Sustained = the rate of the passing final run.

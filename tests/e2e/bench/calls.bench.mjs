@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { freePort, freePortRun, hasBinary, startNatsServer, startRedisServer } from "@sipfleet/testing";
+import { childrenOf, CLK_TCK, cpuDelta, cpuTicks, f2, f3, fmtMs, int, KAMAILIO, kamailioVersion, machineBusyTicks, onCleanup, pct, percentile, progress, runCleanups, sleep, snapshotCpu, statFields, cleanups } from "./bench-support.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = join(HERE, "..", "..", "..");
@@ -29,7 +30,6 @@ const KAMAILIO_CFG = join(HERE, "kamailio-calls.cfg");
 const BENCH_CONFIG = join(ROOT, "deploy", "local", "bench.yaml");
 const DOC = join(ROOT, "docs", "benchmarks.md");
 const DOMAIN = "bench.sipfleet.local";
-const KAMAILIO = "/usr/sbin/kamailio";
 
 const DEFAULTS = {
   // 2 cores: one edge, two proxies (the tier a call loads most), one registrar (idle during calls:
@@ -135,29 +135,6 @@ function readOptions() {
 // ---------------------------------------------------------------------------------------------
 // Cleanup: everything started is stopped by its PID, newest first, even on error or Ctrl-C.
 
-const cleanups = [];
-
-function onCleanup(name, fn) {
-  const entry = { name, fn };
-  cleanups.push(entry);
-  return () => {
-    const i = cleanups.indexOf(entry);
-    if (i >= 0) cleanups.splice(i, 1);
-  };
-}
-
-/** Runs (newest first) every cleanup registered after `mark` (0: all of them). */
-async function runCleanups(mark = 0) {
-  while (cleanups.length > mark) {
-    const { name, fn } = cleanups.pop();
-    try {
-      await fn();
-    } catch (e) {
-      progress(`cleanup ${name}: ${e.message}`);
-    }
-  }
-}
-
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.once(signal, () => {
     progress(`${signal}: stopping everything this benchmark started`);
@@ -165,73 +142,8 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-function progress(line) {
-  process.stderr.write(`[bench] ${line}\n`);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 // ---------------------------------------------------------------------------------------------
 // CPU accounting from /proc: utime + stime of a process (all its threads), in clock ticks.
-
-const CLK_TCK = (() => {
-  const out = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
-  const n = Number(out.stdout?.trim());
-  return Number.isInteger(n) && n > 0 ? n : 100;
-})();
-
-/** /proc/<pid>/stat fields after the `(comm)`, which may itself contain spaces and parentheses. */
-function statFields(pid) {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return text.slice(text.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return undefined;
-  }
-}
-
-/** utime + stime (fields 14 and 15 of proc(5); index 11 and 12 counting from field 3). */
-function cpuTicks(pid) {
-  const f = statFields(pid);
-  return f === undefined ? undefined : Number(f[11]) + Number(f[12]);
-}
-
-function childrenOf(pid) {
-  const out = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const f = statFields(name);
-    if (f !== undefined && Number(f[1]) === pid) out.push(Number(name));
-  }
-  return out;
-}
-
-/** Machine-wide busy ticks (all CPUs, everything but idle and iowait) from /proc/stat. */
-function machineBusyTicks() {
-  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  return total - f[3] - f[4];
-}
-
-/** @param {{ group: string, pid: number }[]} procs */
-function snapshotCpu(procs) {
-  return procs.map((p) => ({ ...p, ticks: cpuTicks(p.pid) }));
-}
-
-/** CPU seconds per group between two snapshots of the same processes. */
-function cpuDelta(before, after) {
-  const byGroup = new Map();
-  for (let i = 0; i < before.length; i++) {
-    const a = before[i];
-    const b = after[i];
-    if (a.ticks === undefined || b.ticks === undefined) throw new Error(`process ${a.group} (pid ${a.pid}) vanished during the measured run`);
-    const g = byGroup.get(a.group) ?? { seconds: 0, processes: 0 };
-    g.seconds += (b.ticks - a.ticks) / CLK_TCK;
-    g.processes += 1;
-    byGroup.set(a.group, g);
-  }
-  return byGroup;
-}
 
 // ---------------------------------------------------------------------------------------------
 // sipp: our own spawn (the @sipfleet/testing runner removes its directory, and with it the
@@ -509,11 +421,6 @@ function readTimes(file) {
   }
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return undefined;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
 // ---------------------------------------------------------------------------------------------
 // The verdict of one run and the search for the sustained rate.
 
@@ -534,10 +441,6 @@ function judge(run, opts) {
   if (span > allowed) reasons.push(`calls rang over ${span.toFixed(2)} s for a ${run.seconds} s load (achieved ${Math.round(done / span)}/s)`);
   if (run.exitCode !== 0 && run.exitCode !== 1) reasons.push(`sipp exit ${run.exitCode}: ${run.stderr.slice(0, 300)}`);
   return { pass: reasons.length === 0, reasons, elapsed };
-}
-
-function pct(x) {
-  return `${(x * 100).toFixed(x < 0.01 ? 3 : 1)}%`;
 }
 
 /**
@@ -625,10 +528,6 @@ async function drain(sut, opts) {
       return;
     }
   }
-}
-
-function fmtMs(v) {
-  return v === undefined ? "-" : v < 1 ? "<1" : String(v);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -743,11 +642,6 @@ async function startKamailio(opts) {
   return { pid: child.pid, port, stop };
 }
 
-function kamailioVersion() {
-  const out = spawnSync(KAMAILIO, ["-v"], { encoding: "utf8" });
-  return /kamailio (\S+)/.exec(out.stdout ?? "")?.[1] ?? "?";
-}
-
 async function benchKamailio(opts, injection) {
   const mark = cleanups.length;
   try {
@@ -828,10 +722,6 @@ function summarize(result) {
     capped: result.capped,
   };
 }
-
-const f2 = (x) => (x === undefined ? "-" : x.toFixed(2));
-const f3 = (x) => (x === undefined ? "-" : x.toFixed(3));
-const int = (x) => x.toLocaleString("en-US");
 
 function renderTables(sf, km, opts) {
   const rows = [];

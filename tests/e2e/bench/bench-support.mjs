@@ -1,0 +1,119 @@
+// What the throughput benchmarks (register.bench.mjs, calls.bench.mjs) share: cleanups run on
+// exit, progress lines, per-process CPU from /proc, percentiles and number formats.
+import { spawnSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+
+export const cleanups = [];
+
+export function onCleanup(name, fn) {
+  const entry = { name, fn };
+  cleanups.push(entry);
+  return () => {
+    const i = cleanups.indexOf(entry);
+    if (i >= 0) cleanups.splice(i, 1);
+  };
+}
+
+/** Runs (newest first) every cleanup registered after `mark` (0: all of them). */
+export async function runCleanups(mark = 0) {
+  while (cleanups.length > mark) {
+    const { name, fn } = cleanups.pop();
+    try {
+      await fn();
+    } catch (e) {
+      progress(`cleanup ${name}: ${e.message}`);
+    }
+  }
+}
+
+export function progress(line) {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export const CLK_TCK = (() => {
+  const out = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
+  const n = Number(out.stdout?.trim());
+  return Number.isInteger(n) && n > 0 ? n : 100;
+})();
+
+/** /proc/<pid>/stat fields after the `(comm)`, which may itself contain spaces and parentheses. */
+export function statFields(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return text.slice(text.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime (fields 14 and 15 of proc(5); index 11 and 12 counting from field 3). */
+export function cpuTicks(pid) {
+  const f = statFields(pid);
+  return f === undefined ? undefined : Number(f[11]) + Number(f[12]);
+}
+
+export function childrenOf(pid) {
+  const out = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const f = statFields(name);
+    if (f !== undefined && Number(f[1]) === pid) out.push(Number(name));
+  }
+  return out;
+}
+
+/** Machine-wide busy ticks (all CPUs, everything but idle and iowait) from /proc/stat. */
+export function machineBusyTicks() {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return total - f[3] - f[4];
+}
+
+/** @param {{ group: string, pid: number }[]} procs */
+export function snapshotCpu(procs) {
+  return procs.map((p) => ({ ...p, ticks: cpuTicks(p.pid) }));
+}
+
+/** CPU seconds per group between two snapshots of the same processes. */
+export function cpuDelta(before, after) {
+  const byGroup = new Map();
+  for (let i = 0; i < before.length; i++) {
+    const a = before[i];
+    const b = after[i];
+    if (a.ticks === undefined || b.ticks === undefined) throw new Error(`process ${a.group} (pid ${a.pid}) vanished during the measured run`);
+    const g = byGroup.get(a.group) ?? { seconds: 0, processes: 0 };
+    g.seconds += (b.ticks - a.ticks) / CLK_TCK;
+    g.processes += 1;
+    byGroup.set(a.group, g);
+  }
+  return byGroup;
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export function fmtMs(v) {
+  return v === undefined ? "-" : v < 1 ? "<1" : String(v);
+}
+
+/** Where Debian installs Kamailio. */
+export const KAMAILIO = "/usr/sbin/kamailio";
+
+export function kamailioVersion() {
+  const out = spawnSync(KAMAILIO, ["-v"], { encoding: "utf8" });
+  return /kamailio (\S+)/.exec(out.stdout ?? "")?.[1] ?? "?";
+}
+
+export const f2 = (x) => (x === undefined ? "-" : x.toFixed(2));
+
+export const f3 = (x) => (x === undefined ? "-" : x.toFixed(3));
+
+export const int = (x) => x.toLocaleString("en-US");
+
+export function pct(x) {
+  return `${(x * 100).toFixed(x < 0.01 ? 3 : 1)}%`;
+}

@@ -11,7 +11,7 @@ export { newBranch, newTag, newCallId, BRANCH_MAGIC_COOKIE } from "./message/ids
 export { Via, parseVia } from "./header/via.js";
 export { NameAddr, parseNameAddr, parseNameAddrList } from "./header/name-addr.js";
 export { Params } from "./header/lexer.js";
-export { parseCSeq, type CSeq } from "./header/cseq.js";
+export { parseCSeq, METHODS, type CSeq } from "./header/cseq.js";
 export { parseContentType, type ContentType } from "./header/content-type.js";
 export * from "./header/auth.js";
 

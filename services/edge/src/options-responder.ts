@@ -1,24 +1,12 @@
 import { networkInterfaces } from "node:os";
-import { SipUri, type ResponseOptions, type SipRequest } from "@sipfleet/sip";
+import { METHODS, SipUri, type ResponseOptions, type SipRequest } from "@sipfleet/sip";
 import { canonicalHost } from "./ip-address.js";
 
-/** Methods the edge and the workers behind it handle today (RFC 3261 §20.5). */
-export const ALLOWED_METHODS: readonly string[] = [
-  "INVITE",
-  "ACK",
-  "BYE",
-  "CANCEL",
-  "OPTIONS",
-  "REGISTER",
-  "MESSAGE",
-  "SUBSCRIBE",
-  "NOTIFY",
-  "INFO",
-  "UPDATE",
-  "PRACK",
-  "REFER",
-  "PUBLISH",
-];
+/**
+ * Methods the edge and the workers behind it handle (RFC 3261 §20.5): every method of RFC 3261
+ * and its extensions that the SIP library knows; the proxy routes all of them.
+ */
+export const ALLOWED_METHODS: readonly string[] = METHODS;
 
 /**
  * Who "the platform" is: the served domains and the edge's own addresses. A Request-URI without

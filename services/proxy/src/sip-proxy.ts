@@ -62,10 +62,14 @@ export class SipProxy {
     this.tokens = new FlowTokens(options.settings.auth.nonceSecret);
   }
 
-  /** The decision for one request that arrived over `flow`. Never throws for bad input. */
-  async handle(req: SipRequest, flow: Flow): Promise<Decision> {
+  /**
+   * The decision for one request that arrived over `flow` (`wire`: the same flow as the envelope
+   * carried it, which the Record-Route tokens encode; derived when not given). Never throws for
+   * bad input.
+   */
+  async handle(req: SipRequest, flow: Flow, wire: WireFlow = flowToWire(flow)): Promise<Decision> {
     try {
-      return await this.route(req, flow);
+      return await this.route(req, flow, wire);
     } catch (e) {
       // A header the edge did not need to check (Route, the Request-URI's user, credentials...)
       // that does not parse.
@@ -74,7 +78,7 @@ export class SipProxy {
     }
   }
 
-  private async route(req: SipRequest, flow: Flow): Promise<Decision> {
+  private async route(req: SipRequest, flow: Flow, inbound: WireFlow): Promise<Decision> {
     const method = req.method;
     if (NOT_ROUTED_METHODS.has(method)) {
       // The edge answers CANCEL from its transactions and sends REGISTER to the registrar: one
@@ -90,7 +94,6 @@ export class SipProxy {
     // through the platform before in this very shape.
     if (isLooped(req)) return refuse(method, 482, "Loop Detected");
 
-    const inbound = flowToWire(flow);
     const routes = processRoutes(req, flow.local, this.domains, this.tokens);
     if (routes.kind === "bad-token") return refuse(method, 403, "Invalid Flow Token");
     if (routes.kind === "no-route-for-strict-routing") return refuse(method, 400, "Record-Route URI Without Route");

@@ -1,7 +1,7 @@
 // What the throughput benchmarks (register.bench.mjs, calls.bench.mjs) share: cleanups run on
 // exit, progress lines, per-process CPU from /proc, percentiles and number formats.
 import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 
 export const cleanups = [];
 
@@ -116,4 +116,50 @@ export const int = (x) => x.toLocaleString("en-US");
 
 export function pct(x) {
   return `${(x * 100).toFixed(x < 0.01 ? 3 : 1)}%`;
+}
+
+/** The last row of a sipp `-trace_stat` CSV, by column name; undefined before sipp wrote one. */
+export function lastStatsRow(file) {
+  if (!existsSync(file)) return undefined;
+  const rows = readFileSync(file, "latin1").split("\n").filter((l) => l.trim() !== "");
+  if (rows.length < 2) return undefined;
+  const head = rows[0].split(";");
+  const last = rows[rows.length - 1].split(";");
+  return Object.fromEntries(head.map((h, i) => [h, last[i] ?? ""]));
+}
+
+/** POSIX `times`: the shell's user/system, then its children's, as `0m1.230000s 0m0.450000s`. */
+export function readTimes(file) {
+  try {
+    const lines = readFileSync(file, "utf8").trim().split("\n");
+    const secs = [...(lines[1] ?? "").matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+    return secs.length === 2 ? secs[0] + secs[1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the machine had CPU to spare during the final run, and who used it. */
+export function saturation(s, m) {
+  const others = Math.max(0, s.machineCores - s.serverCores - (s.sippCores ?? 0));
+  const head = `the whole machine was ${f2(s.machineCores)} of ${m.nproc} cores busy (other jobs ${f2(others)})`;
+  if (s.machineCores < m.nproc * 0.85) return `${head}: not saturated, so the limit is latency under queueing rather than CPU.`;
+  return others > 0.2
+    ? `${head}: saturated, partly by other jobs, so this rate is a floor of what the box gives an idle run.`
+    : `${head}: saturated, so the rate is CPU-bound here.`;
+}
+
+/** Replaces the section between `begin` and `end` in `doc` (appends it the first time). */
+export function writeDoc(doc, begin, end, section) {
+  const block = `${begin}\n${section}${end}\n`;
+  let text;
+  if (existsSync(doc)) {
+    const old = readFileSync(doc, "utf8");
+    const a = old.indexOf(begin);
+    const b = old.indexOf(end);
+    text = a >= 0 && b > a ? old.slice(0, a) + block + old.slice(b + end.length + 1) : `${old.trimEnd()}\n\n${block}`;
+  } else {
+    text = `# Benchmarks\n\nMeasured on the development machines; each section says how to reproduce it.\n\n${block}`;
+  }
+  writeFileSync(doc, text);
 }

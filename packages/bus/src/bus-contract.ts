@@ -215,6 +215,28 @@ export function busContract(name: string, makeBus: (ctx: BusContractContext) => 
       assert.ok(errors.some((e) => e instanceof Error && e.message === "boom async"), "rejection logged");
     });
 
+    it("scatter-gather: every group gets the request, members that return undefined stay silent, the one that answers is the reply", async () => {
+      const seenBy: string[] = [];
+      const member = (name: string, answers: boolean, delayMs: number) => async (m: BusMessage) => {
+        seenBy.push(name);
+        await sleep(delayMs);
+        return answers ? enc.encode(`${name}:${dec.decode(m.data)}`) : undefined;
+      };
+      // The silent ones are quicker than the one that answers: their silence must not be a reply.
+      b.serve("contract.scatter", "g1", member("g1", false, 0));
+      a.serve("contract.scatter", "g2", member("g2", true, 20));
+      b.serve("contract.scatter", "g3", () => undefined);
+      await flush(a);
+      await flush(b);
+      assert.equal(dec.decode(await a.request("contract.scatter", enc.encode("x"), { timeoutMs: 2000 })), "g2:x");
+      assert.deepEqual(seenBy.sort(), ["g1", "g2"]);
+      // Nobody answering is a timeout; declining is not an error.
+      b.serve("contract.silence", "s", () => undefined);
+      await flush(b);
+      await assert.rejects(a.request("contract.silence", enc.encode("x"), { timeoutMs: 200 }), BusTimeoutError);
+      assert.deepEqual(logs.filter((l) => l.level === "error"), []);
+    });
+
     it("a listener that throws is logged and keeps receiving", async () => {
       const got: string[] = [];
       a.subscribe("contract.listener", (m) => {

@@ -20,11 +20,13 @@ export interface BusRequestOptions {
 }
 
 /**
- * Answers a request. Its resolved value is the reply. When it throws or rejects, no reply is
- * sent (the requester times out) and the error goes to the bus's error log: a worker must turn
- * bad input into a reply itself.
+ * Answers a request. Its resolved value is the reply. `undefined` sends no reply, quietly: for a
+ * request every member of several groups gets, where only the one concerned answers (NATS
+ * scatter-gather; the requester takes the first reply or times out). When it throws or rejects,
+ * no reply is sent (the requester times out) and the error goes to the bus's error log: a worker
+ * must turn bad input into a reply itself.
  */
-export type BusResponder = (msg: BusMessage) => Uint8Array | Promise<Uint8Array>;
+export type BusResponder = (msg: BusMessage) => Uint8Array | undefined | Promise<Uint8Array | undefined>;
 
 export type BusListener = (msg: BusMessage) => void;
 

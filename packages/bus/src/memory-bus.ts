@@ -318,6 +318,8 @@ export class MemoryBus implements Bus {
   }
 
   #sendReply(data: unknown, subject: string, reply: ReplyTarget | undefined): void {
+    // The responder declined: another member (of another group) answers, or nobody does.
+    if (data === undefined) return;
     if (!(data instanceof Uint8Array)) {
       this.#responderFailed(new BusError(`responder returned ${typeof data}, not a Uint8Array`), subject);
       return;

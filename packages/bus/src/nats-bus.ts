@@ -277,6 +277,8 @@ export class NatsBus implements Bus {
   }
 
   #sendReply(reply: string, data: unknown, subject: string): void {
+    // The responder declined: another member (of another group) answers, or nobody does.
+    if (data === undefined) return;
     if (!(data instanceof Uint8Array)) {
       this.#responderFailed(new BusError(`responder returned ${typeof data}, not a Uint8Array`), subject);
       return;

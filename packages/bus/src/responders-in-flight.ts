@@ -39,7 +39,7 @@ export class RespondersInFlight {
    * `target`, or its failure (thrown or rejected), to `outcome`.
    */
   run<T>(responder: BusResponder, msg: BusMessage, target: T, outcome: ResponderOutcome<T>): void {
-    let result: Uint8Array | Promise<Uint8Array>;
+    let result: Uint8Array | undefined | Promise<Uint8Array | undefined>;
     try {
       result = responder(msg);
     } catch (err) {

@@ -26,6 +26,18 @@ export function edgeSubject(edgeId: string, kind: EdgeSubjectKind): string {
 export type EdgeSubjectKind = "send" | "response" | "flow-failed";
 
 /**
+ * A CANCEL no local INVITE server transaction matched, asked of every other edge: `CancelRelay`
+ * in, `CancelResult` back from the edge that holds the INVITE (the others stay silent). Each
+ * edge serves it in a queue group of its own (`edgeCancelQueue`), so every edge gets every one.
+ */
+export const EDGE_CANCEL_SUBJECT = "sipfleet.edge.v1.cancel";
+
+/** The queue group an edge serves `EDGE_CANCEL_SUBJECT` in: its own, so the request reaches all. */
+export function edgeCancelQueue(edgeId: string): string {
+  return `edge-${edgeId}`;
+}
+
+/**
  * Call events (`CallEvent`, proto sipfleet.calls.v1): one subject per kind under this prefix
  * (`sipfleet.calls.v1.attempted|answered|ended`), so a consumer that only writes CDRs can take
  * `ended` alone. Published through JetStream, never core NATS only.

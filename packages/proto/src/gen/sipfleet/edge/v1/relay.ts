@@ -31,6 +31,33 @@ export interface FlowFailed {
   branch: string;
 }
 
+/**
+ * A CANCEL that matched no INVITE server transaction on the edge that received it (RFC 3261
+ * §9.2): the INVITE may have reached another edge (any edge can receive anything). Sent by
+ * request/reply on `sipfleet.edge.v1.cancel` to every edge (each its own queue group); only the
+ * edge holding the matching INVITE server transaction answers, with a `CancelResult`.
+ */
+export interface CancelRelay {
+  /** The CANCEL as received (its top Via names the INVITE's transaction, §9.1). */
+  cancel: Buffer;
+  /** Where it was received. */
+  flow:
+    | Flow
+    | undefined;
+  /** The edge that asks; it ignores its own broadcast. */
+  senderEdgeId: string;
+}
+
+/** The INVITE the CANCEL targets is held by the replying edge, which has cancelled it (§16.10). */
+export interface CancelResult {
+  matched: boolean;
+  /**
+   * The To tag of the INVITE's last response, if any: §9.2 "The To tag of the response to the
+   * CANCEL and the To tag in the response to the original request SHOULD be the same."
+   */
+  toTag: string;
+}
+
 function createBaseSendOnFlow(): SendOnFlow {
   return { flow: undefined, message: Buffer.alloc(0), senderEdgeId: "", branch: "" };
 }
@@ -185,6 +212,152 @@ export const FlowFailed: MessageFns<FlowFailed> = {
     const message = createBaseFlowFailed();
     message.flow = (object.flow !== undefined && object.flow !== null) ? Flow.fromPartial(object.flow) : undefined;
     message.branch = object.branch ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelRelay(): CancelRelay {
+  return { cancel: Buffer.alloc(0), flow: undefined, senderEdgeId: "" };
+}
+
+export const CancelRelay: MessageFns<CancelRelay> = {
+  encode(message: CancelRelay, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cancel.length !== 0) {
+      writer.uint32(10).bytes(message.cancel);
+    }
+    if (message.flow !== undefined) {
+      Flow.encode(message.flow, writer.uint32(18).fork()).join();
+    }
+    if (message.senderEdgeId !== "") {
+      writer.uint32(26).string(message.senderEdgeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelRelay {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelRelay();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cancel = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.flow = Flow.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.senderEdgeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<CancelRelay>): CancelRelay {
+    return CancelRelay.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelRelay>): CancelRelay {
+    const message = createBaseCancelRelay();
+    message.cancel = object.cancel ?? Buffer.alloc(0);
+    message.flow = (object.flow !== undefined && object.flow !== null) ? Flow.fromPartial(object.flow) : undefined;
+    message.senderEdgeId = object.senderEdgeId ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelResult(): CancelResult {
+  return { matched: false, toTag: "" };
+}
+
+export const CancelResult: MessageFns<CancelResult> = {
+  encode(message: CancelResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.matched !== false) {
+      writer.uint32(8).bool(message.matched);
+    }
+    if (message.toTag !== "") {
+      writer.uint32(18).string(message.toTag);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.matched = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.toTag = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<CancelResult>): CancelResult {
+    return CancelResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelResult>): CancelResult {
+    const message = createBaseCancelResult();
+    message.matched = object.matched ?? false;
+    message.toTag = object.toTag ?? "";
     return message;
   },
 };

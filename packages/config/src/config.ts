@@ -96,6 +96,11 @@ export interface EdgeConfig {
   readonly decisionTimeoutMs: number;
   /** Retry-After (seconds) on the 503 sent when no worker answers. */
   readonly retryAfterSeconds: number;
+  /**
+   * How long an edge waits for another edge to claim a CANCEL whose INVITE it does not hold
+   * before answering 481 (RFC 3261 §9.2).
+   */
+  readonly cancelRelayTimeoutMs: number;
   /** Largest SIP message accepted on any transport, bytes. */
   readonly maxMessageSize: number;
   /**

@@ -73,6 +73,12 @@ export const DEFAULT_EDGE_CONFIG: EdgeConfig = Object.freeze({
   /** Retry-After on that 503 (RFC 3261 §21.5.4, §20.33): a short pause, then try again. */
   retryAfterSeconds: 5,
   /**
+   * A CANCEL whose INVITE went to another edge is claimed by that edge within a bus round trip
+   * (well under a millisecond). Waiting less than T1 (500 ms) answers the 481 for a CANCEL that
+   * matches nothing before a UDP caller retransmits it (RFC 3261 §17.1.2.2, Timer E = T1).
+   */
+  cancelRelayTimeoutMs: 300,
+  /**
    * The largest UDP datagram (RFC 768 length field); RFC 3261 §18.1.1 has larger requests use
    * a congestion-controlled transport anyway. Also bounds the buffer a TCP connection may fill.
    */

@@ -20,6 +20,11 @@ const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
     maxWhy: "the client gives up at Timer F = 64*T1 = 32 s, RFC 3261 §17.1.2.2",
   },
   retryAfterSeconds: { min: 1, max: 3600, maxWhy: "a longer pause is an outage, not overload" },
+  cancelRelayTimeoutMs: {
+    min: 1,
+    max: 32_000,
+    maxWhy: "the caller's CANCEL transaction gives up at Timer F = 64*T1 = 32 s, RFC 3261 §17.1.2.2",
+  },
   maxMessageSize: { min: 1024, max: 1_048_576, maxWhy: "1 MiB bounds what one TCP connection may buffer" },
 };
 const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "tls"] as const;
@@ -53,12 +58,12 @@ export function readEdge(
     listenFrom = isAbsent(m?.["listen"]) ? "the default edge.listen" : keyPath(path, "listen");
   }
   const tls = readEdgeTls(issues, m?.["tls"], env, listen, listenFrom, bases);
-  const { decisionTimeoutMs, retryAfterSeconds, maxMessageSize } = ints;
+  const { decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize } = ints;
   if (listen === undefined || fileListen === undefined || tls === undefined) return undefined;
-  if (decisionTimeoutMs === undefined || retryAfterSeconds === undefined || maxMessageSize === undefined) {
+  if (decisionTimeoutMs === undefined || retryAfterSeconds === undefined || cancelRelayTimeoutMs === undefined || maxMessageSize === undefined) {
     return undefined;
   }
-  const config: EdgeConfig = { listen: Object.freeze([...listen]), decisionTimeoutMs, retryAfterSeconds, maxMessageSize };
+  const config: EdgeConfig = { listen: Object.freeze([...listen]), decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize };
   return {
     // No `tls` key at all without a tls or wss listener: the common configuration stays as it was.
     config: Object.freeze(tls.tls === undefined ? config : { ...config, tls: tls.tls }),

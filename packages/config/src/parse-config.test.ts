@@ -61,6 +61,7 @@ describe("parseConfig: a minimal file gets every default", () => {
     ]);
     assert.equal(config.edge.decisionTimeoutMs, 2000);
     assert.equal(config.edge.retryAfterSeconds, 5);
+    assert.equal(config.edge.cancelRelayTimeoutMs, 300);
     assert.equal(config.edge.maxMessageSize, 65535);
     assert.deepEqual(config.edge, DEFAULT_EDGE_CONFIG);
   });
@@ -113,6 +114,7 @@ edge:
   listen: [ "udp:[::1]:5070", "TCP:10.0.0.1:5071" ]
   decisionTimeoutMs: 500
   retryAfterSeconds: 30
+  cancelRelayTimeoutMs: 150
   maxMessageSize: 8192
 `);
     assert.deepEqual(config.registrar, { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 });
@@ -129,6 +131,7 @@ edge:
       ],
       decisionTimeoutMs: 500,
       retryAfterSeconds: 30,
+      cancelRelayTimeoutMs: 150,
       maxMessageSize: 8192,
     });
   });
@@ -206,7 +209,7 @@ extra: 1
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',
         'test.yaml: registrar.minExpire: unknown key (did you mean "minExpires"?); allowed here: minExpires, defaultExpires, maxExpires, maxBindingsPerAor',
         'test.yaml: auth.algorithm: unknown key (did you mean "algorithms"?); allowed here: algorithms, nonceLifetimeSeconds, nonceSecret',
-        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, maxMessageSize, tls",
+        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, tls",
       ],
     );
   });
@@ -487,13 +490,17 @@ describe("parseConfig: edge", () => {
 
   it("bounds the timeouts and the message size", () => {
     assertIssues(
-      `${DOMAINS}edge: { decisionTimeoutMs: 32001, retryAfterSeconds: -1, maxMessageSize: 1023 }\n`,
+      `${DOMAINS}edge: { decisionTimeoutMs: 32001, retryAfterSeconds: -1, cancelRelayTimeoutMs: 0, maxMessageSize: 1023 }\n`,
       [
         "test.yaml: edge.decisionTimeoutMs: must be <= 32000 (the client gives up at Timer F = 64*T1 = 32 s, RFC 3261 §17.1.2.2), got 32001",
         "test.yaml: edge.retryAfterSeconds: must be an integer >= 1, got -1",
+        "test.yaml: edge.cancelRelayTimeoutMs: must be an integer >= 1, got 0",
         "test.yaml: edge.maxMessageSize: must be an integer >= 1024, got 1023",
       ],
     );
+    assertIssues(`${DOMAINS}edge: { cancelRelayTimeoutMs: 32001 }\n`, [
+      "test.yaml: edge.cancelRelayTimeoutMs: must be <= 32000 (the caller's CANCEL transaction gives up at Timer F = 64*T1 = 32 s, RFC 3261 §17.1.2.2), got 32001",
+    ]);
   });
 });
 

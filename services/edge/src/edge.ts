@@ -129,6 +129,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     // Filled as the sockets are bound below.
     links: new LocalLinks(udp, registry),
     timerCMs: o.timerCMs,
+    cancelRelayTimeoutMs: o.config.cancelRelayTimeoutMs,
     calls: o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now),
   });
   const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, supported: o.supported, logger: o.logger, counters, now: o.now });
@@ -168,8 +169,10 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     await Promise.all([...udp.map((l) => l.close()), ...connectionListeners.map((l) => l.close())]);
     throw e;
   }
-  // Other edges reach this one on edge.<id>.*; live on the server before the edge says it listens.
+  // Other edges reach this one on edge.<id>.* and with their CANCELs; live on the server before
+  // the edge says it listens.
   router.relay.start();
+  router.cancels.start();
   await o.bus.flush?.();
   o.logger.info?.({ edgeId: id, addresses }, "edge listening");
   return new RunningEdge(id, addresses, o, router, decisions, counters, registry, udp, connectionListeners);
@@ -234,6 +237,7 @@ class RunningEdge implements Edge {
     router.layer.terminateAll();
     router.proxy.terminateAll();
     router.relay.stop();
+    router.cancels.stop();
     await this.registry.closeAll();
     await Promise.all(this.connectionListeners.map((l) => l.close()));
     await Promise.all(this.udp.map((l) => l.close()));
@@ -270,6 +274,7 @@ function checkOptions(o: EdgeOptions): void {
   whole("timerCMs", o.timerCMs, 1);
   whole("edge.decisionTimeoutMs", o.config.decisionTimeoutMs, 1);
   whole("edge.retryAfterSeconds", o.config.retryAfterSeconds, 0);
+  whole("edge.cancelRelayTimeoutMs", o.config.cancelRelayTimeoutMs, 1);
   whole("edge.maxMessageSize", o.config.maxMessageSize, 1);
   if (o.config.listen.length === 0) throw new EdgeConfigError("edge.listen: no address to listen on");
   const secure = o.config.listen.find((a) => isSecureTransport(a.transport));

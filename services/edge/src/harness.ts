@@ -51,6 +51,7 @@ export const TEST_EDGE_CONFIG: EdgeConfig = {
   ],
   decisionTimeoutMs: 300,
   retryAfterSeconds: 7,
+  cancelRelayTimeoutMs: 300,
   maxMessageSize: 4096,
 };
 

@@ -16,6 +16,7 @@ import type { Bus } from "@sipfleet/bus";
 import { PROXY_SUBJECT, REGISTRAR_SUBJECT, type Decision, type Flow } from "@sipfleet/proto";
 import { branchOwner } from "@sipfleet/routing";
 import type { CallObserver } from "./call-recorder.js";
+import { EdgeCancelRelay, type CancelMatch } from "./cancel-relay.js";
 import type { DecisionClient, DecisionOutcome } from "./decision-client.js";
 import { forwardProblem, respondOptions } from "./decision-response.js";
 import type { EdgeCounters } from "./edge-stats.js";
@@ -47,6 +48,8 @@ export interface RequestRouterOptions {
   readonly links: LocalLinks;
   /** Timer C of forwarded INVITEs (RFC 3261 §16.6 step 11). */
   readonly timerCMs: number;
+  /** How long a CANCEL without a local match waits for another edge to claim it. */
+  readonly cancelRelayTimeoutMs: number;
   readonly calls: CallObserver | undefined;
 }
 
@@ -55,7 +58,8 @@ export interface RequestRouterOptions {
  * of the registrar workers, every other request of the proxy workers, over the bus; their
  * decision is carried out: a response sent, or the request forwarded by the forking proxy.
  * OPTIONS to the platform is answered here, CANCEL is matched (RFC 3261 §9.2) and cancels the
- * forwarded INVITE, an ACK for a 2xx is forwarded as the proxy workers say. Responses go to the
+ * forwarded INVITE (held here or, asked over the bus, by another edge), an ACK for a 2xx is
+ * forwarded as the proxy workers say. Responses go to the
  * client transaction that sent the request, on this edge or, by the Via branch, on the edge that
  * owns it. It owns the transaction layer it sits on.
  */
@@ -63,6 +67,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
   readonly layer: TransactionLayer<RequestOrigin>;
   readonly proxy: ForkingProxy;
   readonly relay: EdgeRelay;
+  readonly cancels: EdgeCancelRelay;
   /** INVITEs cancelled while their decision was still being asked: answered 487 when it comes. */
   private readonly cancelledEarly = new WeakSet<ServerTransaction<RequestOrigin>>();
   /**
@@ -98,6 +103,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
       (res) => this.onStrayResponse(res),
     );
     this.relay = new EdgeRelay(options.bus, options.edgeId, options.links, this.proxy, options.counters, options.logger);
+    this.cancels = new EdgeCancelRelay(options.bus, options.edgeId, options.cancelRelayTimeoutMs, this, options.counters, options.logger);
     const retryAfterHeaders: HeaderList = [["Retry-After", String(options.retryAfterSeconds)]];
     this.retryAfter = { headers: retryAfterHeaders };
     this.optionsOk = optionsAnswer(options.supported);
@@ -199,14 +205,40 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
 
   private answerCancel(tx: ServerTransaction<RequestOrigin>, cancel: SipRequest): void {
     const invite = this.layer.findInviteServerTransaction(cancel);
-    if (invite === undefined) return this.respond(tx, 481);
-    let toTag: string | undefined;
-    try {
-      toTag = invite.lastResponse?.to.tag;
-    } catch {
-      toTag = undefined;
+    if (invite === undefined) {
+      void this.relayCancel(tx, cancel);
+      return;
     }
+    const toTag = lastToTag(invite);
     this.respond(tx, 200, toTag === undefined ? undefined : { toTag });
+    this.cancelMatched(invite);
+  }
+
+  /**
+   * Any edge can receive anything: the INVITE may be held by another edge. It is asked of them
+   * all; the CANCEL's own transaction stays here (hop by hop, §9.2) and is answered 200 if one
+   * claimed it, else 481.
+   */
+  private async relayCancel(tx: ServerTransaction<RequestOrigin>, cancel: SipRequest): Promise<void> {
+    if (this.inFlight + this.cancels.inFlight >= this.o.maxDecisionsInFlight) {
+      // Invariant 7: a storm of stray CANCELs is answered, not queued without bound.
+      this.o.counters.overloaded++;
+      return this.respond(tx, 503, this.retryAfter);
+    }
+    const match = await this.cancels.ask(cancel, tx.dest.flow);
+    if (match === undefined) return this.respond(tx, 481);
+    this.respond(tx, 200, match.toTag === undefined ? undefined : { toTag: match.toTag });
+  }
+
+  /** Another edge's CANCEL, for an INVITE that may be held here: cancelled as a local one would be. */
+  cancelInvite(cancel: SipRequest): CancelMatch | undefined {
+    const invite = this.layer.findInviteServerTransaction(cancel);
+    if (invite === undefined) return undefined;
+    this.cancelMatched(invite);
+    return { toTag: lastToTag(invite) };
+  }
+
+  private cancelMatched(invite: ServerInviteTransaction<RequestOrigin>): void {
     // Not forwarded yet (its decision is being asked): it is answered 487 when the decision comes.
     if (!this.proxy.cancel(invite) && invite.state === TransactionState.Proceeding) this.cancelledEarly.add(invite);
   }
@@ -338,6 +370,15 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
       if (e instanceof TransactionError) this.o.logger.debug?.({ reason: e.message, status }, "response discarded");
       else this.o.logger.error({ err: e, status }, "response failed");
     }
+  }
+}
+
+/** The To tag of the INVITE's last response: the CANCEL's 200 carries it too (§9.2). */
+function lastToTag(invite: ServerInviteTransaction<RequestOrigin>): string | undefined {
+  try {
+    return invite.lastResponse?.to.tag;
+  } catch {
+    return undefined;
   }
 }
 

@@ -32,6 +32,8 @@ export interface CallParty {
 export interface Caller extends CallParty {
   /** The user called: the Request-URI is sip:<callee>@<domain>. */
   readonly callee: string;
+  /** Injection fields after caller;domain;callee (field3 on), for scenarios that take more. */
+  readonly moreFields?: readonly string[];
 }
 
 export interface CallFlow {
@@ -133,7 +135,7 @@ export async function runCallFlow(flow: CallFlow): Promise<CallFlowOutcome> {
     const uac = await runSipp({
       scenario: scenarioPath(flow.uac.scenario),
       target: targetOf(flow.uac),
-      inject: [[flow.uac.user, domain, flow.uac.callee]],
+      inject: [[flow.uac.user, domain, flow.uac.callee, ...(flow.uac.moreFields ?? [])]],
       calls: 1,
       localIp,
       localPort: uacPort,

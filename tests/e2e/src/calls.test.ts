@@ -9,7 +9,7 @@ import { readCallEvents, type StoredCallEvent } from "@sipfleet/call-events";
 import { CallEvent_Ending, CallEvent_Kind, CallEvent_Party } from "@sipfleet/proto";
 import { hasSipp } from "@sipfleet/testing";
 import { connect } from "nats";
-import { CALL_FLOWS, runCallFlow } from "./call-flows.js";
+import { as, CALL_FLOWS, runCallFlow } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
@@ -65,4 +65,36 @@ describe("call flows through cluster mode (RFC 3665 §3)", { skip }, () => {
     assert.ok(ended.some((e) => e.ending === CallEvent_Ending.ENDING_FAILED && e.statusCode === 486));
     assert.ok(ended.some((e) => e.ending === CallEvent_Ending.ENDING_CANCEL && e.statusCode === 487));
   });
+
+  it("the caller's CANCEL reaches the other edge than its INVITE: 200 from that edge, the callee cancelled, 487 from the first", async () => {
+    const edge1 = { host: "127.0.0.1", port: t.edgePorts[0] as number };
+    const edge2 = { host: "127.0.0.1", port: t.edgePorts[1] as number };
+    const cancelsBefore = (await endedEvents()).filter((e) => e.ending === CallEvent_Ending.ENDING_CANCEL).length;
+    const result = await runCallFlow({
+      proxy: edge1,
+      uac: { ...as("alice", "uac-call-cancel-other-edge.xml", 300), callee: "bob", moreFields: [edge2.host, String(edge2.port)] },
+      uas: [{ ...as("bob", "uas-ring-no-answer.xml"), via: edge2 }],
+    });
+    assert.ok(result.ok, `${result.report}\n--- cluster:\n${t.logs.slice(-60).join("\n")}`);
+    // Edge 1, which holds the INVITE, ended the call as cancelled by the caller (the event is
+    // published as the 487 goes out: it may still be on its way).
+    let cancels: StoredCallEvent["event"][] = [];
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      cancels = (await endedEvents()).filter((e) => e.ending === CallEvent_Ending.ENDING_CANCEL);
+      if (cancels.length > cancelsBefore) break;
+    }
+    assert.equal(cancels.length, cancelsBefore + 1);
+    assert.ok(cancels.every((e) => e.edgeId === "edge-1" && e.statusCode === 487));
+  });
+
+  async function endedEvents(): Promise<StoredCallEvent["event"][]> {
+    const nc = await connect({ servers: t.nats.url });
+    try {
+      const events: StoredCallEvent["event"][] = [];
+      for await (const e of readCallEvents(nc)) if (e.event.kind === CallEvent_Kind.KIND_ENDED) events.push(e.event);
+      return events;
+    } finally {
+      await nc.close();
+    }
+  }
 });

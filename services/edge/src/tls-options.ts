@@ -29,7 +29,7 @@ export function serverTlsOptions(tls: EdgeTlsConfig): TlsOptions {
 }
 
 /**
- * The node:tls client options of the TLS connections the edge opens (RFC 3261 §26.3.1: the
+ * The node:tls client options of the TLS connections the edge opens (RFC 5922: the
  * server's certificate is always verified). With `edge.tls.caFile` the server must be vouched
  * for by those CAs, else by Node's bundled root CAs. The edge's own certificate goes out when
  * the server asks for one (mutual TLS with a trunk; the certificate then needs clientAuth).

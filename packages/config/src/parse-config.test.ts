@@ -62,6 +62,8 @@ describe("parseConfig: a minimal file gets every default", () => {
     assert.equal(config.edge.decisionTimeoutMs, 2000);
     assert.equal(config.edge.retryAfterSeconds, 5);
     assert.equal(config.edge.maxMessageSize, 65535);
+    assert.equal(config.edge.connectTimeoutMs, 5000);
+    assert.equal(config.edge.outboundIdleTimeoutMs, 300_000);
     assert.deepEqual(config.edge, DEFAULT_EDGE_CONFIG);
   });
 
@@ -114,6 +116,8 @@ edge:
   decisionTimeoutMs: 500
   retryAfterSeconds: 30
   maxMessageSize: 8192
+  connectTimeoutMs: 2000
+  outboundIdleTimeoutMs: 60000
 `);
     assert.deepEqual(config.registrar, { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 });
     assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 15000, maxTargets: 3 });
@@ -130,6 +134,8 @@ edge:
       decisionTimeoutMs: 500,
       retryAfterSeconds: 30,
       maxMessageSize: 8192,
+      connectTimeoutMs: 2000,
+      outboundIdleTimeoutMs: 60000,
     });
   });
 
@@ -206,7 +212,7 @@ extra: 1
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',
         'test.yaml: registrar.minExpire: unknown key (did you mean "minExpires"?); allowed here: minExpires, defaultExpires, maxExpires, maxBindingsPerAor',
         'test.yaml: auth.algorithm: unknown key (did you mean "algorithms"?); allowed here: algorithms, nonceLifetimeSeconds, nonceSecret',
-        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, maxMessageSize, tls",
+        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, tls",
       ],
     );
   });
@@ -487,11 +493,13 @@ describe("parseConfig: edge", () => {
 
   it("bounds the timeouts and the message size", () => {
     assertIssues(
-      `${DOMAINS}edge: { decisionTimeoutMs: 32001, retryAfterSeconds: -1, maxMessageSize: 1023 }\n`,
+      `${DOMAINS}edge: { decisionTimeoutMs: 32001, retryAfterSeconds: -1, maxMessageSize: 1023, connectTimeoutMs: 32001, outboundIdleTimeoutMs: 999 }\n`,
       [
         "test.yaml: edge.decisionTimeoutMs: must be <= 32000 (the client gives up at Timer F = 64*T1 = 32 s, RFC 3261 §17.1.2.2), got 32001",
         "test.yaml: edge.retryAfterSeconds: must be an integer >= 1, got -1",
         "test.yaml: edge.maxMessageSize: must be an integer >= 1024, got 1023",
+        "test.yaml: edge.connectTimeoutMs: must be <= 32000 (the branch's transaction gives up at Timer B/F = 64*T1 = 32 s, RFC 3261 §17.1.1.2, §17.1.2.2), got 32001",
+        "test.yaml: edge.outboundIdleTimeoutMs: must be an integer >= 1000, got 999",
       ],
     );
   });

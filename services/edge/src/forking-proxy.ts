@@ -545,11 +545,7 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
     if (target.flow !== undefined) return this.flowHop(target, branchId) ?? "the registered flow is gone";
     const uri = target.routes[0] ?? (forward.rewriteRoutes ? forward.routes[0] : undefined);
     const next = await resolveNextHop(uri !== undefined ? routeUri(uri) : nextHopAfterPops(req, forward, target));
-    if (typeof next === "string") return next;
-    if (next.transport !== "udp") return `no ${next.transport} connection to ${hostPort(next.ip, next.port)} (the edge opens no outbound connections yet)`;
-    const link = this.o.links.udpFor(next.ip);
-    if (link === undefined) return `no UDP socket for ${next.ip}`;
-    return { link, ip: next.ip, port: next.port };
+    return typeof next === "string" ? next : this.o.links.hopTo(next);
   }
 
   /** Call events must never disturb the call: a failure there is logged and forgotten. */

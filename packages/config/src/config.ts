@@ -104,6 +104,13 @@ export interface EdgeConfig {
   /** Largest SIP message accepted on any transport, bytes. */
   readonly maxMessageSize: number;
   /**
+   * How long the edge waits for a TCP connection (and, for TLS, its handshake) it opens to a
+   * target that has none; a target not connected by then is a transport error for its branch.
+   */
+  readonly connectTimeoutMs: number;
+  /** A connection the edge opened that carries nothing for this long is closed. */
+  readonly outboundIdleTimeoutMs: number;
+  /**
    * Certificate and policy of the `tls` and `wss` listeners. Present exactly when one is
    * configured: its files are then read and checked at startup.
    */

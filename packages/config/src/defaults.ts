@@ -83,4 +83,15 @@ export const DEFAULT_EDGE_CONFIG: EdgeConfig = Object.freeze({
    * a congestion-controlled transport anyway. Also bounds the buffer a TCP connection may fill.
    */
   maxMessageSize: 65535,
+  /**
+   * A TCP connect over a working path takes a round trip; by 5 s the SYN has been resent twice
+   * and the target is not there. Well within Timer B/F (64*T1 = 32 s, RFC 3261 §17.1.1.2, §17.1.2.2), so a
+   * dead target still leaves time to try the next branch.
+   */
+  connectTimeoutMs: 5000,
+  /**
+   * Longer than Timer C (RFC 3261 §16.6 step 11: more than 3 minutes), so an INVITE ringing
+   * without a word still has its connection when the answer comes; a later request opens a new one.
+   */
+  outboundIdleTimeoutMs: 300_000,
 });

@@ -5,8 +5,9 @@ import { type Env, type IntRule, IssueList, describeValue, isAbsent, keyPath, re
 import { type PathBases, readEdgeTls } from "./tls-section.js";
 
 /*
- * edge: the SIP sockets (SIPFLEET_LISTEN overrides), the overload and size limits, and the TLS
- * certificate of the tls and wss listeners (tls-section.ts).
+ * edge: the SIP sockets (SIPFLEET_LISTEN overrides), the overload and size limits, the bounds of
+ * the connections the edge opens, and the TLS certificate of the tls and wss listeners
+ * (tls-section.ts).
  */
 
 /** Overrides edge.listen; validated like it, errors naming the variable. Empty counts as unset. */
@@ -26,6 +27,12 @@ const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
     maxWhy: "the caller's CANCEL transaction gives up at Timer F = 64*T1 = 32 s, RFC 3261 §17.1.2.2",
   },
   maxMessageSize: { min: 1024, max: 1_048_576, maxWhy: "1 MiB bounds what one TCP connection may buffer" },
+  connectTimeoutMs: {
+    min: 1,
+    max: 32_000,
+    maxWhy: "the branch's transaction gives up at Timer B/F = 64*T1 = 32 s, RFC 3261 §17.1.1.2, §17.1.2.2",
+  },
+  outboundIdleTimeoutMs: { min: 1000, max: 86_400_000, maxWhy: "a day; an idle connection only holds a socket" },
 };
 const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "tls"] as const;
 
@@ -58,12 +65,27 @@ export function readEdge(
     listenFrom = isAbsent(m?.["listen"]) ? "the default edge.listen" : keyPath(path, "listen");
   }
   const tls = readEdgeTls(issues, m?.["tls"], env, listen, listenFrom, bases);
-  const { decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize } = ints;
+  const { decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs } = ints;
   if (listen === undefined || fileListen === undefined || tls === undefined) return undefined;
-  if (decisionTimeoutMs === undefined || retryAfterSeconds === undefined || cancelRelayTimeoutMs === undefined || maxMessageSize === undefined) {
+  if (
+    decisionTimeoutMs === undefined ||
+    retryAfterSeconds === undefined ||
+    cancelRelayTimeoutMs === undefined ||
+    maxMessageSize === undefined ||
+    connectTimeoutMs === undefined ||
+    outboundIdleTimeoutMs === undefined
+  ) {
     return undefined;
   }
-  const config: EdgeConfig = { listen: Object.freeze([...listen]), decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize };
+  const config: EdgeConfig = {
+    listen: Object.freeze([...listen]),
+    decisionTimeoutMs,
+    retryAfterSeconds,
+    cancelRelayTimeoutMs,
+    maxMessageSize,
+    connectTimeoutMs,
+    outboundIdleTimeoutMs,
+  };
   return {
     // No `tls` key at all without a tls or wss listener: the common configuration stays as it was.
     config: Object.freeze(tls.tls === undefined ? config : { ...config, tls: tls.tls }),

@@ -63,6 +63,8 @@ describe("parseConfig: a minimal file gets every default", () => {
     assert.equal(config.edge.retryAfterSeconds, 5);
     assert.equal(config.edge.cancelRelayTimeoutMs, 300);
     assert.equal(config.edge.maxMessageSize, 65535);
+    assert.equal(config.edge.connectTimeoutMs, 5000);
+    assert.equal(config.edge.outboundIdleTimeoutMs, 300_000);
     assert.deepEqual(config.edge, DEFAULT_EDGE_CONFIG);
   });
 
@@ -116,6 +118,8 @@ edge:
   retryAfterSeconds: 30
   cancelRelayTimeoutMs: 150
   maxMessageSize: 8192
+  connectTimeoutMs: 2000
+  outboundIdleTimeoutMs: 60000
 `);
     assert.deepEqual(config.registrar, { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 });
     assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 15000, maxTargets: 3 });
@@ -133,6 +137,8 @@ edge:
       retryAfterSeconds: 30,
       cancelRelayTimeoutMs: 150,
       maxMessageSize: 8192,
+      connectTimeoutMs: 2000,
+      outboundIdleTimeoutMs: 60000,
     });
   });
 
@@ -209,7 +215,7 @@ extra: 1
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',
         'test.yaml: registrar.minExpire: unknown key (did you mean "minExpires"?); allowed here: minExpires, defaultExpires, maxExpires, maxBindingsPerAor',
         'test.yaml: auth.algorithm: unknown key (did you mean "algorithms"?); allowed here: algorithms, nonceLifetimeSeconds, nonceSecret',
-        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, tls",
+        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, tls",
       ],
     );
   });
@@ -490,12 +496,15 @@ describe("parseConfig: edge", () => {
 
   it("bounds the timeouts and the message size", () => {
     assertIssues(
-      `${DOMAINS}edge: { decisionTimeoutMs: 32001, retryAfterSeconds: -1, cancelRelayTimeoutMs: 0, maxMessageSize: 1023 }\n`,
+      `${DOMAINS}edge: { decisionTimeoutMs: 32001, retryAfterSeconds: -1, cancelRelayTimeoutMs: 0, maxMessageSize: 1023, connectTimeoutMs: 32001, outboundIdleTimeoutMs: 999 }
+`,
       [
         "test.yaml: edge.decisionTimeoutMs: must be <= 32000 (the client gives up at Timer F = 64*T1 = 32 s, RFC 3261 §17.1.2.2), got 32001",
         "test.yaml: edge.retryAfterSeconds: must be an integer >= 1, got -1",
         "test.yaml: edge.cancelRelayTimeoutMs: must be an integer >= 1, got 0",
         "test.yaml: edge.maxMessageSize: must be an integer >= 1024, got 1023",
+        "test.yaml: edge.connectTimeoutMs: must be <= 32000 (the branch's transaction gives up at Timer B/F = 64*T1 = 32 s, RFC 3261 §17.1.1.2, §17.1.2.2), got 32001",
+        "test.yaml: edge.outboundIdleTimeoutMs: must be an integer >= 1000, got 999",
       ],
     );
     assertIssues(`${DOMAINS}edge: { cancelRelayTimeoutMs: 32001 }\n`, [

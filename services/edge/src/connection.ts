@@ -1,7 +1,8 @@
 import { isIPv6, type Server, type Socket } from "node:net";
 import type { Flow } from "@sipfleet/proto";
 import { EdgeError } from "./errors.js";
-import type { ConnectionIds, Link } from "./flow.js";
+import type { ConnectionIds, Link, Transport } from "./flow.js";
+import { canonicalHost, hostPort } from "./ip-address.js";
 import type { EdgeLogger } from "./logger.js";
 
 /**
@@ -73,10 +74,17 @@ export interface ConnectionListener {
 
 /**
  * Every open connection of the edge, of every transport, by connection id: enforces the
- * connection cap and is where a flow's connection id is looked up.
+ * connection cap and is where a flow's connection id is looked up. Also indexed by the far
+ * end, RFC 3261 §18: "Connections are indexed by the tuple formed from the address, port, and
+ * transport protocol at the far end of the connection. When a connection is opened by the
+ * transport layer, this index is set to the destination IP, port and transport. When the
+ * connection is accepted by the transport layer, this index is set to the source IP address,
+ * port number, and transport."
  */
 export class ConnectionRegistry {
   private readonly byId = new Map<string, Connection>();
+  /** The latest connection to each far end (`remoteKey`). */
+  private readonly byRemote = new Map<string, Connection>();
   refused = 0;
 
   constructor(readonly maxConnections: number) {}
@@ -93,18 +101,31 @@ export class ConnectionRegistry {
     return this.byId.size < this.maxConnections;
   }
 
+  /** An open connection whose far end is `ip:port` over `transport`, to send a request on. */
+  findTo(transport: Transport, ip: string, port: number): Connection | undefined {
+    const conn = this.byRemote.get(remoteKey(transport, ip, port));
+    return conn !== undefined && conn.isOpen ? conn : undefined;
+  }
+
   add(conn: Connection): void {
     this.byId.set(conn.id, conn);
+    this.byRemote.set(remoteKey(conn.transport, conn.remoteIp, conn.remotePort), conn);
   }
 
   remove(conn: Connection): void {
     if (this.byId.get(conn.id) === conn) this.byId.delete(conn.id);
+    const key = remoteKey(conn.transport, conn.remoteIp, conn.remotePort);
+    if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
   }
 
   /** Ends every connection (after flushing what was written) and resolves when all are closed. */
   closeAll(): Promise<void> {
     return Promise.all([...this.byId.values()].map((c) => c.close())).then(() => undefined);
   }
+}
+
+function remoteKey(transport: Transport, ip: string, port: number): string {
+  return `${transport}/${hostPort(canonicalHost(ip), port)}`;
 }
 
 /**

@@ -14,9 +14,10 @@ import { LocalLinks } from "./flow-links.js";
 import { CONSOLE_EDGE_LOGGER, type EdgeLogger } from "./logger.js";
 import { MessageIntake } from "./message-intake.js";
 import { PlatformIdentity } from "./options-responder.js";
+import { OutboundConnections } from "./outbound-connections.js";
 import { RequestRouter } from "./request-router.js";
 import { StreamListener } from "./stream-listener.js";
-import { serverTlsOptions } from "./tls-options.js";
+import { clientTlsOptions, serverTlsOptions } from "./tls-options.js";
 import { UdpListener } from "./udp-listener.js";
 import { WebSocketListener } from "./websocket-listener.js";
 
@@ -114,27 +115,10 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const decisions = new DecisionClient({ bus: o.bus, timeoutMs: o.config.decisionTimeoutMs, retries: o.decisionRetries });
   const registry = new ConnectionRegistry(o.maxTcpConnections);
   const udp: UdpListener[] = [];
-  const router = new RequestRouter({
-    decisions,
-    platform,
-    supported: o.supported,
-    retryAfterSeconds: o.config.retryAfterSeconds,
-    maxDecisionsInFlight: o.maxDecisionsInFlight,
-    logger: o.logger,
-    counters,
-    clock: o.clock,
-    timers: o.timers,
-    edgeId: id,
-    bus: o.bus,
-    // Filled as the sockets are bound below.
-    links: new LocalLinks(udp, registry),
-    timerCMs: o.timerCMs,
-    cancelRelayTimeoutMs: o.config.cancelRelayTimeoutMs,
-    calls: o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now),
-  });
-  const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, supported: o.supported, logger: o.logger, counters, now: o.now });
+  const addresses: ListenAddress[] = [];
   const connections: ListenerContext = {
-    handler: intake,
+    // The intake needs the router, which needs the links below: bound once both exist.
+    handler: { onStreamMessage: (bytes, conn) => intake.onStreamMessage(bytes, conn) },
     registry,
     ids: new ConnectionIds(randomBytes(4).toString("hex")),
     edgeId: id,
@@ -148,9 +132,34 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
       handshakeTimeoutMs: Math.min(o.tcpIdleTimeoutMs, HANDSHAKE_TIMEOUT_MS),
     },
   };
+  const outbound = new OutboundConnections(connections, {
+    connectTimeoutMs: o.config.connectTimeoutMs,
+    idleTimeoutMs: o.config.outboundIdleTimeoutMs,
+    tls: clientTlsOptions(o.config.tls),
+    // Filled as the sockets are bound below.
+    listening: addresses,
+  });
+  const router = new RequestRouter({
+    decisions,
+    platform,
+    supported: o.supported,
+    retryAfterSeconds: o.config.retryAfterSeconds,
+    maxDecisionsInFlight: o.maxDecisionsInFlight,
+    logger: o.logger,
+    counters,
+    clock: o.clock,
+    timers: o.timers,
+    edgeId: id,
+    bus: o.bus,
+    // Filled as the sockets are bound below.
+    links: new LocalLinks(udp, registry, outbound),
+    timerCMs: o.timerCMs,
+    cancelRelayTimeoutMs: o.config.cancelRelayTimeoutMs,
+    calls: o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now),
+  });
+  const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, supported: o.supported, logger: o.logger, counters, now: o.now });
   const tls = o.config.tls === undefined ? undefined : serverTlsOptions(o.config.tls);
   const connectionListeners: ConnectionListener[] = [];
-  const addresses: ListenAddress[] = [];
   try {
     for (const a of o.config.listen) {
       let l: UdpListener | ConnectionListener;
@@ -175,7 +184,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   router.cancels.start();
   await o.bus.flush?.();
   o.logger.info?.({ edgeId: id, addresses }, "edge listening");
-  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, udp, connectionListeners);
+  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, outbound, udp, connectionListeners);
 }
 
 /**
@@ -195,6 +204,7 @@ class RunningEdge implements Edge {
     private readonly decisions: DecisionClient,
     private readonly counters: EdgeCounters,
     private readonly registry: ConnectionRegistry,
+    private readonly outbound: OutboundConnections,
     private readonly udp: readonly UdpListener[],
     private readonly connectionListeners: readonly ConnectionListener[],
   ) {}
@@ -238,6 +248,7 @@ class RunningEdge implements Edge {
     router.proxy.terminateAll();
     router.relay.stop();
     router.cancels.stop();
+    this.outbound.stop();
     await this.registry.closeAll();
     await Promise.all(this.connectionListeners.map((l) => l.close()));
     await Promise.all(this.udp.map((l) => l.close()));
@@ -276,6 +287,8 @@ function checkOptions(o: EdgeOptions): void {
   whole("edge.retryAfterSeconds", o.config.retryAfterSeconds, 0);
   whole("edge.cancelRelayTimeoutMs", o.config.cancelRelayTimeoutMs, 1);
   whole("edge.maxMessageSize", o.config.maxMessageSize, 1);
+  whole("edge.connectTimeoutMs", o.config.connectTimeoutMs, 1);
+  whole("edge.outboundIdleTimeoutMs", o.config.outboundIdleTimeoutMs, 1);
   if (o.config.listen.length === 0) throw new EdgeConfigError("edge.listen: no address to listen on");
   const secure = o.config.listen.find((a) => isSecureTransport(a.transport));
   if (secure !== undefined && o.config.tls === undefined) {

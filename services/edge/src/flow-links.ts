@@ -4,6 +4,9 @@ import { edgeSubject, SendOnFlow, Transport, type Flow } from "@sipfleet/proto";
 import type { Link } from "./flow.js";
 import type { Hop } from "./hop.js";
 import type { ConnectionRegistry } from "./connection.js";
+import { hostPort } from "./ip-address.js";
+import type { NextHopAddress } from "./next-hop.js";
+import type { OutboundConnections } from "./outbound-connections.js";
 import type { UdpListener } from "./udp-listener.js";
 
 /**
@@ -41,12 +44,37 @@ export class RemoteFlowLink implements Link {
   }
 }
 
-/** The edge's own sockets and connections, found by what a flow names. */
+/** The edge's own sockets and connections, found by what a flow names or by a target's address. */
 export class LocalLinks {
   constructor(
     private readonly udp: readonly UdpListener[],
     private readonly connections: ConnectionRegistry,
+    private readonly outbound: OutboundConnections,
   ) {}
+
+  /**
+   * The hop to the address of a target no flow names: a UDP socket of the address's family, or
+   * a TCP/TLS connection to it (reused or opened, outbound-connections.ts). Resolves with why
+   * there is none.
+   */
+  async hopTo(next: NextHopAddress): Promise<Hop | string> {
+    switch (next.transport) {
+      case "udp": {
+        const link = this.udpFor(next.ip);
+        return link === undefined ? `no UDP socket for ${next.ip}` : { link, ip: next.ip, port: next.port };
+      }
+      case "tcp":
+      case "tls": {
+        const conn = await this.outbound.connectionTo(next.transport, next.ip, next.port, next.host);
+        return typeof conn === "string" ? conn : { link: conn, ip: conn.remoteIp, port: conn.remotePort };
+      }
+      case "ws":
+      case "wss":
+        // RFC 7118 §5: the UA opens the WebSocket connection; a browser accepts none. A WebSocket
+        // UA is reached on the flow it registered, never by its (usually .invalid) Contact.
+        return `no ${next.transport} connection to ${hostPort(next.ip, next.port)}: the edge opens no WebSocket connections`;
+    }
+  }
 
   /** The hop for a flow this edge owns; undefined when its socket or connection is gone. */
   hopFor(flow: Flow): Hop | undefined {

@@ -222,10 +222,13 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
       // of them (each is a dialog); for other methods the first final response ends it.
       if (b.outcome === undefined) this.recordOutcome(b, { status, response: res });
       if (ctx.isInvite) {
+        // Observed before the 2xx goes upstream: sending it lets the server transaction compact
+        // the request (SipMessage.compact), which the observer would only parse again.
+        const first = !ctx.answered;
+        if (first && !hasToTag(ctx.request)) this.observe((c) => c.answered(ctx.request, res));
         this.forwardResponse(ctx, res);
-        if (!ctx.answered) {
+        if (first) {
           ctx.answered = true;
-          if (!hasToTag(ctx.request)) this.observe((c) => c.answered(ctx.request, res));
           ctx.finished = true;
           // §16.7 step 10: "the proxy MUST [...] cancel all client pending transactions".
           this.stop(ctx);
@@ -235,9 +238,9 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
       }
       if (!ctx.finished) {
         ctx.finished = true;
+        if (ctx.request.method === "BYE") this.observe((c) => c.ended(ctx.request, status));
         this.forwardResponse(ctx, res);
         this.stop(ctx);
-        if (ctx.request.method === "BYE") this.observe((c) => c.ended(ctx.request, status));
       }
       this.maybeForget(ctx);
       return;
@@ -359,6 +362,7 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
    */
   private recordOutcome(b: Branch, outcome: BranchOutcome): void {
     b.outcome = outcome;
+    if (b.ctx.finished) return;
     if (!b.abandoned || outcome.status < 300 || outcome.status >= 600) b.ctx.outcomes.push(outcome);
   }
 
@@ -461,8 +465,23 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
     for (const b of ctx.branches) if (b.tx !== undefined && b.tx.state !== TransactionState.Terminated && b.outcome === undefined) return;
     // 2xx retransmissions from answered branches still arrive through their transactions
     // (Accepted state, RFC 6026) and are forwarded until those end.
-    for (const b of ctx.branches) if (b.tx !== undefined && b.tx.state === TransactionState.Accepted) return;
+    if (ctx.branches.some((b) => b.tx !== undefined && b.tx.state === TransactionState.Accepted)) return this.shed(ctx);
     this.contexts.delete(ctx.tx);
+  }
+
+  /**
+   * A finished context that lingers (for 64*T1, while answered branches may still see 2xx
+   * retransmissions) keeps only what forwarding those needs: the responses that were compared
+   * go, and the requests keep their bytes but not their parsed form (SipMessage.compact).
+   */
+  private shed(ctx: ForkContext): void {
+    ctx.outcomes.length = 0;
+    for (const b of ctx.branches) {
+      if (b.outcome === undefined) continue;
+      if (b.outcome.response !== undefined) b.outcome = { status: b.outcome.status, response: undefined };
+      b.request?.compact();
+    }
+    ctx.request.compact();
   }
 
   // ---- timers ----------------------------------------------------------------------------------
@@ -526,11 +545,7 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
     if (target.flow !== undefined) return this.flowHop(target, branchId) ?? "the registered flow is gone";
     const uri = target.routes[0] ?? (forward.rewriteRoutes ? forward.routes[0] : undefined);
     const next = await resolveNextHop(uri !== undefined ? routeUri(uri) : nextHopAfterPops(req, forward, target));
-    if (typeof next === "string") return next;
-    if (next.transport !== "udp") return `no ${next.transport} connection to ${hostPort(next.ip, next.port)} (the edge opens no outbound connections yet)`;
-    const link = this.o.links.udpFor(next.ip);
-    if (link === undefined) return `no UDP socket for ${next.ip}`;
-    return { link, ip: next.ip, port: next.port };
+    return typeof next === "string" ? next : this.o.links.hopTo(next);
   }
 
   /** Call events must never disturb the call: a failure there is logged and forgotten. */

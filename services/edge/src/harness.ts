@@ -53,6 +53,8 @@ export const TEST_EDGE_CONFIG: EdgeConfig = {
   retryAfterSeconds: 7,
   cancelRelayTimeoutMs: 300,
   maxMessageSize: 4096,
+  connectTimeoutMs: 2000,
+  outboundIdleTimeoutMs: 300_000,
 };
 
 export async function startTestEdge(overrides: Omit<Partial<StartEdgeOptions>, "config"> & { config?: Partial<EdgeConfig> } = {}): Promise<TestEdge> {

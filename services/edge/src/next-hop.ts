@@ -7,6 +7,8 @@ export interface NextHopAddress {
   readonly transport: "udp" | "tcp" | "tls" | "ws" | "wss";
   readonly ip: string;
   readonly port: number;
+  /** The URI's host (or maddr) as written, without brackets: the name a TLS server must prove. */
+  readonly host: string;
 }
 
 /**
@@ -51,10 +53,12 @@ export async function resolveNextHop(uriText: string): Promise<NextHopAddress | 
   }
   const host = stripBrackets(uri.maddr ?? uri.host);
   const port = uri.port ?? (secure || transport === "tls" ? 5061 : 5060);
-  if (isIP(host) !== 0) return { transport, ip: host, port };
+  if (isIP(host) !== 0) return { transport, ip: host, port, host };
+  // A name gets one A/AAAA lookup and nothing more: no NAPTR/SRV, no failover to a second
+  // address (RFC 3263 proper comes later). A name that does not resolve is a failed branch.
   try {
     const { address } = await lookup(host);
-    return { transport, ip: address, port };
+    return { transport, ip: address, port, host };
   } catch (e) {
     return `cannot resolve ${host}: ${e instanceof Error ? e.message : String(e)}`;
   }

@@ -9,10 +9,10 @@ import type { EdgeLogger } from "./logger.js";
 export type StreamTransport = Transport.TRANSPORT_TCP | Transport.TRANSPORT_TLS;
 
 /**
- * One accepted TCP or TLS connection (a TLS socket is a stream like any other once the handshake
- * is done): frames its byte stream (RFC 3261 §18.3, Content-Length mandatory), answers RFC 5626
- * §4.4.1 CRLFCRLF pings with a CRLF pong, closes when idle, and is the link its requests'
- * responses go back on.
+ * One TCP or TLS connection, accepted or opened by the edge (a TLS socket is a stream like any
+ * other once the handshake is done): frames its byte stream (RFC 3261 §18.3, Content-Length
+ * mandatory), answers RFC 5626 §4.4.1 CRLFCRLF pings with a CRLF pong, closes when idle, and is
+ * the link its requests' responses go back on.
  */
 export class StreamConnection implements Connection, StreamFrameHandler {
   readonly reliable = true;
@@ -35,10 +35,15 @@ export class StreamConnection implements Connection, StreamFrameHandler {
     private readonly handler: ConnectionMessageHandler,
     private readonly options: ConnectionOptions,
     private readonly logger: EdgeLogger,
+    /**
+     * The local address the flow and the Via name, when not the socket's: a connection the edge
+     * opened names the edge's listener (its own port is ephemeral, nobody can connect to it).
+     */
+    local?: { readonly ip: string; readonly port: number },
   ) {
     this.kind = transport === Transport.TRANSPORT_TLS ? "tls" : "tcp";
-    this.localIp = socket.localAddress ?? "";
-    this.localPort = socket.localPort ?? 0;
+    this.localIp = local?.ip ?? socket.localAddress ?? "";
+    this.localPort = local?.port ?? socket.localPort ?? 0;
     this.remoteIp = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
     this.flowValue = protoFlow(edgeId, id, transport, this.remoteIp, this.remotePort, this.localIp, this.localPort);

@@ -1,5 +1,5 @@
-import { createSecureContext, type TlsOptions } from "node:tls";
-import type { EdgeTlsConfig } from "@sipfleet/config";
+import { createSecureContext, type ConnectionOptions, type TlsOptions } from "node:tls";
+import { DEFAULT_TLS_MIN_VERSION, type EdgeTlsConfig } from "@sipfleet/config";
 import { EdgeConfigError } from "./errors.js";
 
 /**
@@ -26,4 +26,16 @@ export function serverTlsOptions(tls: EdgeTlsConfig): TlsOptions {
     requestCert: tls.caFile !== undefined,
     rejectUnauthorized: tls.requireClientCert,
   };
+}
+
+/**
+ * The node:tls client options of the TLS connections the edge opens (RFC 5922: the
+ * server's certificate is always verified). With `edge.tls.caFile` the server must be vouched
+ * for by those CAs, else by Node's bundled root CAs. The edge's own certificate goes out when
+ * the server asks for one (mutual TLS with a trunk; the certificate then needs clientAuth).
+ */
+export function clientTlsOptions(tls: EdgeTlsConfig | undefined): ConnectionOptions {
+  if (tls === undefined) return { minVersion: DEFAULT_TLS_MIN_VERSION, rejectUnauthorized: true };
+  const { cert, key, ca } = tls.credentials;
+  return { cert, key, ca, minVersion: tls.minVersion, rejectUnauthorized: true };
 }

@@ -17,7 +17,7 @@ const S = TransactionState;
 export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
   readonly user: ClientTransactionUser<Dest>;
   /** The ACK for the non-2xx final response, re-sent on each retransmission of that response. */
-  private ack: SipRequest | undefined;
+  private ack: Buffer | undefined;
   private started = false;
 
   constructor(
@@ -93,6 +93,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
           this.current = S.Accepted;
           this.endTimer = this.ctx.clock.setTimer(this.ctx.timers.M, ClientInviteTransaction.timerMFired, this);
           this.user.onResponse(res, this);
+          this.linger(res);
         } else {
           // §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a
           // response with status code from 300-699 MUST cause the client transaction to transition
@@ -103,14 +104,15 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
           // a value of zero seconds for reliable transports."
           this.stopTimers();
           this.current = S.Completed;
-          const ack = createAck(this.request, res);
+          const ack = createAck(this.request, res).bytes;
           this.ack = ack;
           const d = waitTime(this.ctx.timers, "D", this.reliable);
           if (d > 0) this.endTimer = this.ctx.clock.setTimer(d, ClientInviteTransaction.timerDFired, this);
           this.user.onResponse(res, this);
+          this.linger(res);
           // "The ACK MUST be sent to the same address, port, and transport to which the original
           // request was sent."
-          if (this.isTerminated() || !this.send(ack.bytes)) return;
+          if (this.isTerminated() || !this.send(ack)) return;
           if (d === 0 && !this.isTerminated()) this.end();
         }
         return;
@@ -119,7 +121,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
           // §17.1.1.2: "Any retransmissions of the final response that are received while in the
           // "Completed" state MUST cause the ACK to be re-passed to the transport layer for
           // retransmission, but the newly received response MUST NOT be passed up to the TU."
-          if (this.ack !== undefined) this.send(this.ack.bytes);
+          if (this.ack !== undefined) this.send(this.ack);
         } else if (status >= 200) {
           // A 2xx from another branch of a forked INVITE after a non-2xx: a 2xx must reach the
           // TU (§13.2.2.4 UAC: ACK it; §16.7 step 5 proxy: forward it); the state does not change.

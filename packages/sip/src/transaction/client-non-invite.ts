@@ -88,6 +88,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
           const k = waitTime(this.ctx.timers, "K", this.reliable);
           if (k > 0) this.endTimer = this.ctx.clock.setTimer(k, ClientNonInviteTransaction.timerKFired, this);
           this.user.onResponse(res, this);
+          this.linger(res);
           if (k === 0 && !this.isTerminated()) this.end();
         }
         return;

@@ -140,6 +140,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
           this.last = res;
           this.endTimer = this.ctx.clock.setTimer(this.ctx.timers.L, ServerInviteTransaction.timerLFired, this);
           this.send(res.bytes);
+          this.linger(res);
         } else {
           // §17.2.1: "While in the "Proceeding" state, if the TU passes a response with status
           // code from 300 to 699 to the server transaction, the response MUST be passed to the
@@ -157,6 +158,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
           }
           this.endTimer = this.ctx.clock.setTimer(timers.H, ServerInviteTransaction.timerHFired, this);
           this.send(res.bytes);
+          this.linger(res);
         }
         return;
       case S.Accepted:
@@ -167,6 +169,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
         if (status < 200 || status >= 300) throw this.illegal(status);
         this.last = res;
         this.send(res.bytes);
+        res.compact();
         return;
       case S.Completed:
       case S.Confirmed:

@@ -105,6 +105,7 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
           const j = waitTime(this.ctx.timers, "J", this.reliable);
           if (j > 0) this.endTimer = this.ctx.clock.setTimer(j, ServerNonInviteTransaction.timerJFired, this);
           this.send(res.bytes);
+          this.linger(res);
           if (j === 0 && !this.isTerminated()) this.end();
         }
         return;

@@ -9,6 +9,17 @@ import type { SipRequest, SipResponse } from "../message/message.js";
  * cookie; RFC 2543 keys start with "\n", so the two kinds never collide in one map.
  */
 
+/**
+ * The key as a string of its own. Built from header values, a key is a chain of slices of the
+ * message text (V8 keeps substrings and concatenations as views); a transaction keeps its key for
+ * up to 64*T1 after it is done with its messages (Completed, Accepted), and the views would keep
+ * each message's whole text alive with it. Keys are latin1 text (the message read one char per
+ * byte), so the round trip through bytes is exact.
+ */
+function own(key: string): string {
+  return Buffer.from(key, "latin1").toString("latin1");
+}
+
 /** RFC 3261 §8.1.1.7: a branch starting with the magic cookie identifies the transaction by itself. */
 export function isRfc3261Branch(branch: string | undefined): branch is string {
   return branch !== undefined && branch.startsWith(BRANCH_MAGIC_COOKIE);
@@ -29,8 +40,8 @@ export function serverTransactionKey(req: SipRequest): string {
   const via = topVia(req);
   const branch = via.branch;
   const method = req.method;
-  if (isRfc3261Branch(branch)) return rfc3261Key(branch, via, method === "ACK" ? "INVITE" : method);
-  return method === "ACK" ? rfc2543AckKey(req) : rfc2543Key(req, method);
+  if (isRfc3261Branch(branch)) return own(rfc3261Key(branch, via, method === "ACK" ? "INVITE" : method));
+  return method === "ACK" ? rfc2543AckKey(req) : own(rfc2543Key(req, method));
 }
 
 /**
@@ -42,7 +53,7 @@ export function serverTransactionKey(req: SipRequest): string {
 export function cancelTargetKey(cancel: SipRequest, method = "INVITE"): string {
   const via = topVia(cancel);
   const branch = via.branch;
-  return isRfc3261Branch(branch) ? rfc3261Key(branch, via, method) : rfc2543Key(cancel, method);
+  return own(isRfc3261Branch(branch) ? rfc3261Key(branch, via, method) : rfc2543Key(cancel, method));
 }
 
 /**
@@ -53,7 +64,7 @@ export function cancelTargetKey(cancel: SipRequest, method = "INVITE"): string {
  * same for the INVITE and its ACK; the To tag is compared by the caller.
  */
 export function rfc2543AckKey(req: SipRequest): string {
-  return `\n\n${req.uriText}\n${req.from.tag ?? ""}\n${req.callId}\n${req.cseq.seq}\n${topViaText(req)}`;
+  return own(`\n\n${req.uriText}\n${req.from.tag ?? ""}\n${req.callId}\n${req.cseq.seq}\n${topViaText(req)}`);
 }
 
 /**
@@ -65,7 +76,7 @@ export function rfc2543AckKey(req: SipRequest): string {
 export function clientTransactionKey(msg: SipRequest | SipResponse): string | undefined {
   const branch = msg.topVia?.branch;
   if (branch === undefined) return undefined;
-  return `${branch}\n${msg.isRequest ? msg.method : msg.cseq.method}`;
+  return own(`${branch}\n${msg.isRequest ? msg.method : msg.cseq.method}`);
 }
 
 function rfc3261Key(branch: string, via: Via, method: string): string {

@@ -114,6 +114,16 @@ export abstract class Transaction<Dest> {
     return true;
   }
 
+  /**
+   * Entering a state that only waits (Completed, Accepted, Confirmed: up to 64*T1 over UDP) the
+   * transaction keeps its messages to match and retransmit, not to read them: their parsed form
+   * goes (SipMessage.compact), which is most of what a lingering transaction costs in memory.
+   */
+  protected linger(...messages: ({ compact(): void } | undefined)[]): void {
+    this.request.compact();
+    for (const m of messages) m?.compact();
+  }
+
   /** True once terminated; a method, so the check is not narrowed away after a callback ran. */
   protected isTerminated(): boolean {
     return this.current === TransactionState.Terminated;

@@ -1,0 +1,286 @@
+import { strict as assert } from "node:assert";
+import { after, before, describe, it } from "node:test";
+import { createServer as createTcpServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import type { MemoryBus } from "@sipfleet/bus";
+import { Decision, Envelope, PROXY_QUEUE, PROXY_SUBJECT, type Forward } from "@sipfleet/proto";
+import { freePort, writeTestCertificates, type TestCertificates, type TestKeyPair } from "@sipfleet/testing";
+import { createResponse, parseMessage, StreamFramer, type SipRequest, type SipResponse } from "@sipfleet/sip";
+import { eventually, Inbox, request, startTestEdge, testTlsConfig, UdpPeer, type TestEdge } from "./harness.js";
+
+/*
+ * Connections the edge opens (RFC 3261 §18.1.1): a stand-in proxy worker forwards to a target
+ * no flow names, whose URI says TCP or TLS; the callee is a plain TCP or TLS server on loopback
+ * that never connects to the edge itself.
+ */
+
+/** What the callee's server read, and the connection it came on. */
+interface Received {
+  readonly msg: SipRequest | SipResponse;
+  readonly socket: Socket;
+}
+
+/** A UA that only listens: a TCP or TLS server framing what arrives with the library's StreamFramer. */
+class ListeningUa {
+  readonly inbox = new Inbox<Received>();
+  readonly sockets: Socket[] = [];
+
+  private constructor(private readonly server: Server) {}
+
+  static async listen(tls?: TestKeyPair): Promise<ListeningUa> {
+    const server = tls === undefined ? createTcpServer() : createTlsServer({ cert: tls.cert, key: tls.key });
+    const ua = new ListeningUa(server);
+    server.on(tls === undefined ? "connection" : "secureConnection", (socket: Socket) => ua.accept(socket));
+    // A handshake the edge refuses (it does not trust the certificate) is the edge's to report.
+    server.on("tlsClientError", () => {});
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return ua;
+  }
+
+  get port(): number {
+    const a = this.server.address();
+    assert.ok(a !== null && typeof a !== "string");
+    return a.port;
+  }
+
+  async nextRequest(method: string): Promise<Received & { msg: SipRequest }> {
+    for (;;) {
+      const r = await this.inbox.next(3000, `${method} at the callee`);
+      if (r.msg.isRequest && r.msg.method === method) return r as Received & { msg: SipRequest };
+    }
+  }
+
+  async nextResponse(): Promise<SipResponse> {
+    for (;;) {
+      const r = await this.inbox.next(3000, "response at the callee");
+      if (!r.msg.isRequest) return r.msg;
+    }
+  }
+
+  /** Answers on the connection the request came on (RFC 3261 §18.2.2). */
+  answer(r: Received & { msg: SipRequest }, status: number): void {
+    r.socket.write(createResponse(r.msg, status, { toTag: "callee" }).bytes);
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.push(socket);
+    const framer = new StreamFramer({
+      onMessage: (bytes) => this.inbox.push({ msg: parseMessage(bytes) as SipRequest | SipResponse, socket }),
+      onPing: () => {},
+    });
+    socket.on("data", (chunk: Buffer) => framer.push(chunk));
+    socket.on("error", () => {});
+  }
+}
+
+type Decide = (req: SipRequest, env: Envelope) => Decision;
+
+/** The proxy worker stand-in: answers each request with what `ref.decide` says. */
+function stubProxy(bus: MemoryBus, ref: { decide: Decide }): Envelope[] {
+  const asked: Envelope[] = [];
+  bus.serve(PROXY_SUBJECT, PROXY_QUEUE, (msg) => {
+    const env = Envelope.decode(msg.data);
+    asked.push(env);
+    return Promise.resolve(Decision.encode(ref.decide(parseMessage(Buffer.from(env.message)) as SipRequest, env)).finish());
+  });
+  return asked;
+}
+
+/** Forward to one target that has no flow: the edge goes by its URI. */
+function toUri(uri: string): Decision {
+  const f: Forward = {
+    groups: [{ targets: [{ requestUri: uri, routes: [], recordRoutes: [], flow: undefined }], timeoutMs: 0 }],
+    popRoutes: 0,
+    rewriteRoutes: false,
+    routes: [],
+    removeHeaders: [],
+    addHeaders: [],
+  };
+  return { action: { $case: "forward", value: f } };
+}
+
+/** The final response of one call: an unACKed error response of an earlier one may be resent meanwhile. */
+async function finalResponse(peer: UdpPeer, callId: string): Promise<SipResponse> {
+  for (;;) {
+    const res = await peer.response(5000);
+    if (res.status >= 200 && res.callId === callId) return res;
+  }
+}
+
+async function provisional(peer: UdpPeer, callId: string): Promise<SipResponse> {
+  for (;;) {
+    const res = await peer.response(5000);
+    if (res.status > 100 && res.status < 200 && res.callId === callId) return res;
+  }
+}
+
+function invite(callId: string): string {
+  return request({ method: "INVITE", uri: "sip:bob@example.com", callId, viaParams: ";rport", sentBy: "127.0.0.1:5999" });
+}
+
+describe("outbound connections: targets without a flow over TCP and TLS", () => {
+  let certs: TestCertificates;
+  let t: TestEdge;
+  let caller: UdpPeer;
+  let asked: Envelope[];
+  const ref: { decide: Decide } = { decide: () => ({ action: undefined }) };
+
+  before(async () => {
+    certs = writeTestCertificates();
+    t = await startTestEdge({
+      // The edge verifies TLS servers against the test CA; it has no TLS listener of its own.
+      config: { decisionTimeoutMs: 5000, connectTimeoutMs: 500, tls: testTlsConfig(certs, { caFile: true }) },
+    });
+    asked = stubProxy(t.workerBus, ref);
+    caller = await UdpPeer.open();
+  });
+
+  after(async () => {
+    await caller.close();
+    await t.stop();
+  });
+
+  const edgeUdp = (): { transport: "udp"; host: string; port: number } => ({ transport: "udp", host: t.address("udp").host, port: t.address("udp").port });
+
+  it("opens a TCP connection to the target, the responses come back through the edge, and the next request reuses it", async () => {
+    const ua = await ListeningUa.listen();
+    try {
+      const target = `sip:ua@127.0.0.1:${ua.port};transport=tcp`;
+      ref.decide = () => toUri(target);
+      const before = t.edge.stats.tcpConnections;
+      caller.send(invite("out-tcp-1"), edgeUdp());
+      const inv = await ua.nextRequest("INVITE");
+      assert.equal(inv.msg.uriText, target);
+      // The Via names the edge's TCP listener, which the callee can reach, not the ephemeral port.
+      const tcp = t.address("tcp");
+      assert.equal(inv.msg.topVia?.transport, "TCP");
+      assert.equal(inv.msg.topVia?.host, tcp.host);
+      assert.equal(inv.msg.topVia?.port, tcp.port);
+      assert.equal(t.edge.stats.tcpConnections, before + 1, "the connection is in the edge's registry");
+      ua.answer(inv, 180);
+      assert.equal((await provisional(caller, "out-tcp-1")).status, 180);
+      ua.answer(inv, 200);
+      assert.equal((await finalResponse(caller, "out-tcp-1")).status, 200);
+
+      // A second request to the same target: the same connection (RFC 3261 §18).
+      caller.send(request({ method: "MESSAGE", uri: "sip:bob@example.com", callId: "out-tcp-2", viaParams: ";rport", sentBy: "127.0.0.1:5999" }), edgeUdp());
+      const msg = await ua.nextRequest("MESSAGE");
+      assert.equal(msg.socket, inv.socket);
+      assert.equal(ua.sockets.length, 1, "one connection");
+      ua.answer(msg, 202);
+      assert.equal((await finalResponse(caller, "out-tcp-2")).status, 202);
+
+      // The callee's own request on that connection is taken in like one on an accepted connection.
+      const n = asked.length;
+      ref.decide = () => ({ action: { $case: "respond", value: { status: 200, reason: "", headers: [], body: Buffer.alloc(0), toTag: "edge" } } });
+      inv.socket.write(request({ method: "OPTIONS", uri: "sip:bob@example.com", transport: "TCP", sentBy: `127.0.0.1:${ua.port}`, callId: "out-tcp-3" }));
+      const res = await ua.nextResponse();
+      assert.equal(res.status, 200);
+      const env = asked[n];
+      assert.ok(env?.flow !== undefined);
+      assert.match(env.flow.connectionId, /^tcp\//);
+      assert.deepEqual(env.flow.local, { ip: tcp.host, port: tcp.port });
+      assert.deepEqual(env.flow.remote, { ip: "127.0.0.1", port: ua.port });
+    } finally {
+      await ua.close();
+    }
+  });
+
+  it("opens a TLS connection to a sips: target, verifying its certificate against the configured CA", async () => {
+    const ua = await ListeningUa.listen(certs.server);
+    try {
+      ref.decide = () => toUri(`sips:ua@127.0.0.1:${ua.port}`);
+      caller.send(invite("out-tls-1"), edgeUdp());
+      const inv = await ua.nextRequest("INVITE");
+      assert.equal(inv.msg.topVia?.transport, "TLS");
+      ua.answer(inv, 486);
+      assert.equal((await finalResponse(caller, "out-tls-1")).status, 486);
+      // The ACK for the 486 is hop by hop (RFC 3261 §17.1.1.3): the edge sends it on the connection.
+      const ack = await ua.nextRequest("ACK");
+      assert.equal(ack.socket, inv.socket);
+    } finally {
+      await ua.close();
+    }
+  });
+
+  it("a TLS server the CA does not vouch for is not talked to: the caller gets the transport failure's 500", async () => {
+    const ua = await ListeningUa.listen(certs.stranger);
+    try {
+      ref.decide = () => toUri(`sip:ua@127.0.0.1:${ua.port};transport=tls`);
+      caller.send(invite("out-tls-2"), edgeUdp());
+      assert.equal((await finalResponse(caller, "out-tls-2")).status, 500);
+      assert.equal(ua.inbox.length, 0);
+      assert.ok(t.logger.lines.some((l) => l.msg === "outbound connection failed"));
+    } finally {
+      await ua.close();
+    }
+  });
+
+  it("a refused connection: the caller gets 500 (§16.7 step 6, the only outcome was a 503), and the edge keeps serving", async () => {
+    const port = await freePort();
+    ref.decide = () => toUri(`sip:ua@127.0.0.1:${port};transport=tcp`);
+    caller.send(invite("out-refused-1"), edgeUdp());
+    assert.equal((await finalResponse(caller, "out-refused-1")).status, 500);
+
+    const ua = await ListeningUa.listen();
+    try {
+      ref.decide = () => toUri(`sip:ua@127.0.0.1:${ua.port};transport=tcp`);
+      caller.send(invite("out-refused-2"), edgeUdp());
+      const inv = await ua.nextRequest("INVITE");
+      ua.answer(inv, 603);
+      assert.equal((await finalResponse(caller, "out-refused-2")).status, 603);
+    } finally {
+      await ua.close();
+    }
+  });
+
+  it("a connect that does not finish in connectTimeoutMs fails the branch (a TLS target that never answers the handshake)", async () => {
+    // A plain TCP server: the edge's ClientHello is never answered.
+    const silent = await ListeningUa.listen();
+    try {
+      ref.decide = () => toUri(`sip:ua@127.0.0.1:${silent.port};transport=tls`);
+      caller.send(invite("out-timeout-1"), edgeUdp());
+      assert.equal((await finalResponse(caller, "out-timeout-1")).status, 500);
+      assert.ok(t.logger.lines.some((l) => l.msg === "outbound connection failed" && /within 500 ms/.test(String((l.obj as { reason?: unknown }).reason))));
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("a WebSocket target without a flow is refused: the edge opens no WebSocket connections", async () => {
+    const port = await freePort();
+    ref.decide = () => toUri(`sip:ua@127.0.0.1:${port};transport=ws`);
+    caller.send(invite("out-ws-1"), edgeUdp());
+    assert.equal((await finalResponse(caller, "out-ws-1")).status, 500);
+    assert.ok(t.logger.lines.some((l) => l.msg === "branch not sent" && /opens no WebSocket connections/.test(String((l.obj as { reason?: unknown }).reason))));
+  });
+});
+
+describe("outbound connections: idle ones close", () => {
+  it("a connection the edge opened closes after outboundIdleTimeoutMs without traffic", async () => {
+    const t = await startTestEdge({ config: { decisionTimeoutMs: 5000, outboundIdleTimeoutMs: 200 } });
+    const ref: { decide: Decide } = { decide: () => ({ action: undefined }) };
+    stubProxy(t.workerBus, ref);
+    const caller = await UdpPeer.open();
+    const ua = await ListeningUa.listen();
+    try {
+      ref.decide = () => toUri(`sip:ua@127.0.0.1:${ua.port};transport=tcp`);
+      caller.send(request({ method: "MESSAGE", uri: "sip:bob@example.com", callId: "idle-1", viaParams: ";rport", sentBy: "127.0.0.1:5999" }), t.address("udp"));
+      const msg = await ua.nextRequest("MESSAGE");
+      ua.answer(msg, 200);
+      assert.equal((await finalResponse(caller, "idle-1")).status, 200);
+      let closed = false;
+      msg.socket.once("close", () => (closed = true));
+      await eventually(() => closed && t.edge.stats.tcpConnections === 0, 5000, "the idle connection to close");
+    } finally {
+      await ua.close();
+      await caller.close();
+      await t.stop();
+    }
+  });
+});

@@ -20,7 +20,7 @@ export function callEventProblem(event: CallEvent): string | undefined {
   return undefined;
 }
 
-export function subjectKind(kind: CallEvent_Kind): CallEventSubjectKind | undefined {
+function subjectKind(kind: CallEvent_Kind): CallEventSubjectKind | undefined {
   switch (kind) {
     case CallEvent_Kind.KIND_ATTEMPTED:
       return "attempted";

@@ -175,7 +175,9 @@ export class JetStreamCallEvents implements CallEventSink {
     const subject = callEventSubject("answered", callId, callerTag, this.#opts.subjectPrefix);
     try {
       const m = await this.#lookups.streams.getMessage(this.#opts.stream, { last_by_subj: subject });
-      return CallEvent.decode(m.data);
+      const e = CallEvent.decode(m.data);
+      // The subject holds digests: the event itself says whether it is this call's.
+      return e.callId === callId && e.fromTag === callerTag ? e : undefined;
     } catch (err) {
       // 10037: no message found.
       if (jetStreamErrorCode(err) !== 10037) this.#logger.debug?.({ callId, subject, err: errorMessage(err) }, "call event lookup failed");

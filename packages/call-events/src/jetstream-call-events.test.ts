@@ -1,6 +1,6 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CallEvent, CallEvent_Kind, CALL_EVENTS_STREAM } from "@sipfleet/proto";
+import { CallEvent, CallEvent_Kind, callEventCallTokens, callEventSubject, CALL_EVENTS_STREAM } from "@sipfleet/proto";
 import { NatsBus } from "@sipfleet/bus";
 import { startNatsServer, type EngineProcess } from "@sipfleet/testing";
 import { connect, nanos, StorageType, type NatsConnection } from "nats";
@@ -141,6 +141,64 @@ describe("JetStreamCallEvents", () => {
       assert.equal((await (await bus.connection.jetstreamManager()).consumers.list("ROUNDTRIP").next()).length, 0);
     } finally {
       await bus.close();
+    }
+  });
+
+  it("publishes each event on its kind's and call's subject; lookupAnswered finds a call's ANSWERED by Call-ID and caller's tag", async () => {
+    const server = await natsServer();
+    const nc = await connectTo(server);
+    const logs: Logged[] = [];
+    try {
+      const prefix = "test.percall";
+      const sink = await JetStreamCallEvents.start(nc, { stream: "PERCALL", subjectPrefix: prefix, logger: memoryLogger(logs) });
+      // A Call-ID may hold what NATS reads as wildcards or token separators (RFC 3261 §25.1 word).
+      const callId = "a.b*c>d@127.0.0.2";
+      for (const e of [...answeredCall(callId), ...answeredCall("other@127.0.0.2")]) sink.emit(e);
+      // A retry after a 401 with the same Call-ID and tag answered again: the lookup takes the last.
+      const [, again] = answeredCall(callId, 1_700_000_100_000) as [CallEvent, CallEvent];
+      sink.emit(again);
+      await sink.close();
+
+      const jsm = await nc.jetstreamManager();
+      const subjects = callEventCallTokens(callId, "a1");
+      const m = await jsm.streams.getMessage("PERCALL", { seq: 1 });
+      assert.equal(m.subject, `${prefix}.attempted.${subjects.call}.${subjects.caller}`);
+      assert.match(m.subject, /^test\.percall\.attempted\.[0-9a-f]{32}\.[0-9a-f]{16}$/);
+      assert.deepEqual((await jsm.streams.getMessage("PERCALL", { seq: 3 })).subject, callEventSubject("ended", callId, "a1", prefix));
+
+      const found = await sink.lookupAnswered(callId, "a1");
+      assert.equal(found?.kind, CallEvent_Kind.KIND_ANSWERED);
+      assert.equal(found?.callId, callId);
+      assert.equal(found?.answeredAtMs, 1_700_000_102_000, "the last ANSWERED of the call");
+      assert.equal(await sink.lookupAnswered(callId, "b1"), undefined, "the callee's tag is not the caller's");
+      assert.equal(await sink.lookupAnswered("nowhere@127.0.0.2", "a1"), undefined);
+      assert.equal(logs.filter((l) => l.level !== "info").length, 0, `not found is not a failure: ${JSON.stringify(logs)}`);
+
+      // Server-side filters by Call-ID and kind, alone and together.
+      const read = { stream: "PERCALL", subjectPrefix: prefix };
+      assert.equal((await readAll(nc, { ...read, callId })).length, 4);
+      assert.deepEqual(
+        (await readAll(nc, { ...read, callId, kind: CallEvent_Kind.KIND_ANSWERED })).map((s) => s.event.answeredAtMs),
+        [1_700_000_002_000, 1_700_000_102_000],
+      );
+      assert.equal((await readAll(nc, { ...read, kind: CallEvent_Kind.KIND_ENDED })).length, 2);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("lookupAnswered on a stream that is gone resolves undefined and logs at debug", async () => {
+    const server = await natsServer();
+    const nc = await connectTo(server);
+    const logs: Logged[] = [];
+    try {
+      const sink = await JetStreamCallEvents.start(nc, { stream: "LOOKUPGONE", subjectPrefix: "test.lookupgone", logger: memoryLogger(logs) });
+      await (await nc.jetstreamManager()).streams.delete("LOOKUPGONE");
+      assert.equal(await sink.lookupAnswered("x@127.0.0.2", "a1"), undefined);
+      assert.ok(logs.some((l) => l.level === "debug" && l.msg === "call event lookup failed"), JSON.stringify(logs));
+      await sink.close();
+    } finally {
+      await nc.close();
     }
   });
 

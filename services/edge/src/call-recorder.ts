@@ -1,6 +1,6 @@
 import type { CallEventSink } from "@sipfleet/call-events/memory";
 import { CallEvent, CallEvent_Ending, CallEvent_Kind, CallEvent_Party, type Flow } from "@sipfleet/proto";
-import type { SipRequest, SipResponse } from "@sipfleet/sip";
+import { ownText, type SipRequest, type SipResponse } from "@sipfleet/sip";
 import type { EdgeLogger } from "./logger.js";
 
 /** What the forking proxy tells about the calls it forwards. */
@@ -62,18 +62,20 @@ export class CallRecorder implements CallObserver {
   attempted(invite: SipRequest, callerFlow: Flow | undefined): void {
     const at = this.now();
     const from = invite.from;
+    // Kept until the call ends (minutes): own copies, not views of the INVITE's text (ownText).
+    const callerTag = ownText(from.tag ?? "");
     const base: Partial<CallEvent> = {
-      callId: invite.callId,
+      callId: ownText(invite.callId),
       inviteCseq: invite.cseq.seq,
-      fromUri: from.uriText,
-      fromTag: from.tag ?? "",
-      toUri: invite.to.uriText,
-      requestUri: invite.uriText,
+      fromUri: ownText(from.uriText),
+      fromTag: callerTag,
+      toUri: ownText(invite.to.uriText),
+      requestUri: ownText(invite.uriText),
       callerFlow,
       edgeId: this.edgeId,
       attemptedAtMs: at,
     };
-    this.remember(key(invite.callId, from.tag), { attemptedAtMs: at, answeredAtMs: 0, callerTag: from.tag ?? "", base });
+    this.remember(key(base.callId ?? "", callerTag), { attemptedAtMs: at, answeredAtMs: 0, callerTag, base });
     this.emit({ ...base, kind: CallEvent_Kind.KIND_ATTEMPTED });
   }
 

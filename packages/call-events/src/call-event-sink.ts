@@ -15,6 +15,15 @@ export interface CallEventSink {
   stats(): CallEventStats;
   /** Refuses further events (counted as dropped) and resolves once those in flight are settled. */
   close(): Promise<void>;
+  /**
+   * The stored ANSWERED event of the call with this Call-ID and caller's From tag (the last one,
+   * should there be several), or undefined when there is none. An edge that ends a call whose
+   * INVITE passed through another edge asks this to make its ENDED whole. Bounded in time by the
+   * sink: resolves undefined on a timeout or an unreachable store (the caller cannot tell "not
+   * found" from "could not look", and does the same in both cases); never rejects. Optional: a
+   * sink without it leaves such ENDED events with what the ending edge saw.
+   */
+  lookupAnswered?(callId: string, callerTag: string): Promise<CallEvent | undefined>;
 }
 
 /**

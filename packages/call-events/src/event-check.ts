@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { CallEvent_Kind, callEventSubject, CALL_EVENTS_SUBJECT_PREFIX, type CallEvent, type CallEventSubjectKind } from "@sipfleet/proto";
+import { CallEvent_Kind, callEventSubject, callEventSubjectFilter, CALL_EVENTS_SUBJECT_PREFIX, type CallEvent, type CallEventSubjectKind } from "@sipfleet/proto";
 
 /** A fresh event id (a random UUID): unique, and a valid Nats-Msg-Id header value. */
 export function newCallEventId(): string {
@@ -33,10 +33,21 @@ function subjectKind(kind: CallEvent_Kind): CallEventSubjectKind | undefined {
   }
 }
 
-/** The subject an event of this kind is published on; undefined for KIND_UNSPECIFIED (and unknown values). */
-export function subjectForKind(kind: CallEvent_Kind, prefix: string = CALL_EVENTS_SUBJECT_PREFIX): string | undefined {
-  const k = subjectKind(kind);
-  return k === undefined ? undefined : callEventSubject(k, prefix);
+/**
+ * The subject an event is published on: its kind and call (Call-ID and From tag, the caller's in
+ * every event an edge emits about a call it carried); undefined for KIND_UNSPECIFIED (and unknown
+ * values).
+ */
+export function subjectForEvent(event: Pick<CallEvent, "kind" | "callId" | "fromTag">, prefix: string = CALL_EVENTS_SUBJECT_PREFIX): string | undefined {
+  const k = subjectKind(event.kind);
+  return k === undefined ? undefined : callEventSubject(k, event.callId, event.fromTag, prefix);
+}
+
+/** The server-side subject filter for a read by kind and/or Call-ID; undefined for an unknown kind. */
+export function subjectFilterFor(filter: { kind?: CallEvent_Kind; callId?: string }, prefix: string = CALL_EVENTS_SUBJECT_PREFIX): string | undefined {
+  const kind = filter.kind === undefined ? undefined : subjectKind(filter.kind);
+  if (filter.kind !== undefined && kind === undefined) return undefined;
+  return callEventSubjectFilter({ kind, callId: filter.callId }, prefix);
 }
 
 /** Whether a stored event passes the filter (all but `limit`, which the caller counts). */

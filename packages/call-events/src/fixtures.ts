@@ -41,6 +41,7 @@ export interface Logged {
 
 export function memoryLogger(into: Logged[]): CallEventsLogger {
   return {
+    debug: (obj, msg) => into.push({ level: "debug", msg, obj }),
     info: (obj, msg) => into.push({ level: "info", msg, obj }),
     warn: (obj, msg) => into.push({ level: "warn", msg, obj }),
     error: (obj, msg) => into.push({ level: "error", msg, obj }),

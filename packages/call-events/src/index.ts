@@ -1,5 +1,5 @@
 export { type CallEventSink, type CallEventStats, type StoredCallEvent, type CallEventFilter } from "./call-event-sink.js";
-export { newCallEventId, subjectForKind } from "./event-check.js";
+export { newCallEventId, subjectForEvent } from "./event-check.js";
 export { type CallEventsLogger, CONSOLE_CALL_EVENTS_LOGGER } from "./logger.js";
 export { CallEventsError } from "./errors.js";
 export { MemoryCallEvents, type MemoryCallEventsOptions, DEFAULT_MEMORY_CALL_EVENTS_OPTIONS } from "./memory-call-events.js";

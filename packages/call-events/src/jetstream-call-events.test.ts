@@ -1,6 +1,6 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CallEvent, CallEvent_Kind, CALL_EVENTS_STREAM } from "@sipfleet/proto";
+import { CallEvent, CallEvent_Kind, callEventCallTokens, callEventSubject, CALL_EVENTS_STREAM } from "@sipfleet/proto";
 import { NatsBus } from "@sipfleet/bus";
 import { startNatsServer, type EngineProcess } from "@sipfleet/testing";
 import { connect, nanos, StorageType, type NatsConnection } from "nats";
@@ -26,6 +26,16 @@ async function readAll(nc: NatsConnection, options: Parameters<typeof readCallEv
   const out: StoredCallEvent[] = [];
   for await (const s of readCallEvents(nc, options)) out.push(s);
   return out;
+}
+
+/** What a sink rides on: a plain connection, or a NatsBus (its connection, and its requests for publishing). */
+async function sinkConnection(server: EngineProcess, viaBus: boolean): Promise<{ nc: NatsConnection; bus: NatsBus | undefined; close: () => Promise<void> }> {
+  if (!viaBus) {
+    const nc = await connectTo(server);
+    return { nc, bus: undefined, close: () => nc.close() };
+  }
+  const bus = await NatsBus.connect({ servers: server.url, name: "call-events-test", logger: memoryLogger([]), reconnectTimeWaitMs: 100 });
+  return { nc: bus.connection, bus, close: () => bus.close() };
 }
 
 /** Polls until `done` holds; the deadline is a guard against hanging, not a timing assertion. */
@@ -112,7 +122,8 @@ describe("JetStreamCallEvents", () => {
     const bus = await NatsBus.connect({ servers: server.url, name: "call-events-test", logger: memoryLogger([]) });
     try {
       const prefix = "test.roundtrip";
-      const sink = await JetStreamCallEvents.start(bus.connection, { stream: "ROUNDTRIP", subjectPrefix: prefix, logger: memoryLogger([]) });
+      // Publishes go as requests of the bus (its shared reply inbox), as in the edge.
+      const sink = await JetStreamCallEvents.start(bus.connection, { stream: "ROUNDTRIP", subjectPrefix: prefix, logger: memoryLogger([]), bus });
       const since = Date.now();
       const c1 = answeredCall("call-1@127.0.0.2");
       const c2 = answeredCall("call-2@127.0.0.2");
@@ -144,88 +155,152 @@ describe("JetStreamCallEvents", () => {
     }
   });
 
-  it("stores an event id once: a re-publish of the same event is acknowledged as a duplicate", async () => {
-    const server = await natsServer();
-    const nc = await connectTo(server);
-    try {
-      const sink = await JetStreamCallEvents.start(nc, { stream: "DEDUP", subjectPrefix: "test.dedup", logger: memoryLogger([]) });
-      const [attempt] = answeredCall("dup-1") as [CallEvent];
-      sink.emit({ ...attempt, eventId: "evt-dup-1" });
-      sink.emit({ ...attempt, eventId: "evt-dup-1" });
-      sink.emit({ ...attempt, eventId: "evt-dup-2" });
-      await sink.close();
-      const s = sink.stats();
-      assert.equal(s.stored, 2);
-      assert.equal(s.duplicates, 1);
-      const ids = (await readAll(nc, { stream: "DEDUP" })).map((e) => e.event.eventId).sort();
-      assert.deepEqual(ids, ["evt-dup-1", "evt-dup-2"]);
-    } finally {
-      await nc.close();
-    }
-  });
-
-  it("sets the stream up again when it disappears under a running sink", async () => {
+  it("publishes each event on its kind's and call's subject; lookupAnswered finds a call's ANSWERED by Call-ID and caller's tag", async () => {
     const server = await natsServer();
     const nc = await connectTo(server);
     const logs: Logged[] = [];
     try {
-      const sink = await JetStreamCallEvents.start(nc, { stream: "GONE", subjectPrefix: "test.gone", retryDelayMs: 50, logger: memoryLogger(logs) });
-      await (await nc.jetstreamManager()).streams.delete("GONE");
-      const [attempt] = answeredCall("gone-1") as [CallEvent];
-      sink.emit(attempt);
-      await until(() => sink.stats().stored === 1, "the event stored in the re-created stream");
+      const prefix = "test.percall";
+      const sink = await JetStreamCallEvents.start(nc, { stream: "PERCALL", subjectPrefix: prefix, logger: memoryLogger(logs) });
+      // A Call-ID may hold what NATS reads as wildcards or token separators (RFC 3261 §25.1 word).
+      const callId = "a.b*c>d@127.0.0.2";
+      for (const e of [...answeredCall(callId), ...answeredCall("other@127.0.0.2")]) sink.emit(e);
+      // A retry after a 401 with the same Call-ID and tag answered again: the lookup takes the last.
+      const [, again] = answeredCall(callId, 1_700_000_100_000) as [CallEvent, CallEvent];
+      sink.emit(again);
       await sink.close();
-      assert.ok(sink.stats().retries >= 1);
-      assert.ok(logs.some((l) => /set up again/.test(l.msg)));
-      assert.equal((await readAll(nc, { stream: "GONE" })).length, 1);
+
+      const jsm = await nc.jetstreamManager();
+      const subjects = callEventCallTokens(callId, "a1");
+      const m = await jsm.streams.getMessage("PERCALL", { seq: 1 });
+      assert.equal(m.subject, `${prefix}.attempted.${subjects.call}.${subjects.caller}`);
+      assert.match(m.subject, /^test\.percall\.attempted\.[0-9a-f]{32}\.[0-9a-f]{16}$/);
+      assert.deepEqual((await jsm.streams.getMessage("PERCALL", { seq: 3 })).subject, callEventSubject("ended", callId, "a1", prefix));
+
+      const found = await sink.lookupAnswered(callId, "a1");
+      assert.equal(found?.kind, CallEvent_Kind.KIND_ANSWERED);
+      assert.equal(found?.callId, callId);
+      assert.equal(found?.answeredAtMs, 1_700_000_102_000, "the last ANSWERED of the call");
+      assert.equal(await sink.lookupAnswered(callId, "b1"), undefined, "the callee's tag is not the caller's");
+      assert.equal(await sink.lookupAnswered("nowhere@127.0.0.2", "a1"), undefined);
+      assert.equal(logs.filter((l) => l.level !== "info").length, 0, `not found is not a failure: ${JSON.stringify(logs)}`);
+
+      // Server-side filters by Call-ID and kind, alone and together.
+      const read = { stream: "PERCALL", subjectPrefix: prefix };
+      assert.equal((await readAll(nc, { ...read, callId })).length, 4);
+      assert.deepEqual(
+        (await readAll(nc, { ...read, callId, kind: CallEvent_Kind.KIND_ANSWERED })).map((s) => s.event.answeredAtMs),
+        [1_700_000_002_000, 1_700_000_102_000],
+      );
+      assert.equal((await readAll(nc, { ...read, kind: CallEvent_Kind.KIND_ENDED })).length, 2);
     } finally {
       await nc.close();
     }
   });
 
-  it("while NATS is down: emit never throws, holds up to maxInFlight and drops the rest (counted), stores the held ones after the restart", async () => {
-    // A server of this test's own: it is stopped (by PID) and started again with the same store.
-    const server = await startNatsServer();
+  it("lookupAnswered on a stream that is gone resolves undefined and logs at debug", async () => {
+    const server = await natsServer();
     const nc = await connectTo(server);
     const logs: Logged[] = [];
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
     try {
-      const sink = await JetStreamCallEvents.start(nc, { stream: "OUTAGE", subjectPrefix: "test.outage", maxInFlight: 5, ackTimeoutMs: 1000, retryDelayMs: 100, retryForMs: 60_000, logger: memoryLogger(logs) });
-      const down = nextStatus(nc, "disconnect");
-      await server.stop();
-      await down;
-
-      const events = Array.from({ length: 8 }, (_, i) => answeredCall(`outage-${i}`)[0] as CallEvent);
-      for (const e of events) assert.doesNotThrow(() => sink.emit(e));
-      let s = sink.stats();
-      assert.equal(s.emitted, 5);
-      assert.equal(s.dropped, 3);
-      assert.equal(s.inFlight, 5);
-      assert.ok(logs.some((l) => l.level === "warn" && /dropped/.test(l.msg)));
-
-      await server.restart();
-      await until(() => settledCount(sink.stats()) === 5, "the held events to settle after the restart");
-      s = sink.stats();
-      assert.equal(s.stored + s.duplicates, 5, JSON.stringify(s));
-      assert.equal(s.failed, 0);
-      assert.ok(s.retries >= 5, "each held event needed a retry after the reconnect");
-      assert.ok(logs.some((l) => /flowing again/.test(l.msg)));
-
-      // Flowing again: a new event goes straight through.
-      sink.emit(answeredCall("outage-after")[0] as CallEvent);
+      const sink = await JetStreamCallEvents.start(nc, { stream: "LOOKUPGONE", subjectPrefix: "test.lookupgone", logger: memoryLogger(logs) });
+      await (await nc.jetstreamManager()).streams.delete("LOOKUPGONE");
+      assert.equal(await sink.lookupAnswered("x@127.0.0.2", "a1"), undefined);
+      assert.ok(logs.some((l) => l.level === "debug" && l.msg === "call event lookup failed"), JSON.stringify(logs));
       await sink.close();
-      assert.equal(sink.stats().stored + sink.stats().duplicates, 6);
-      const callIds = (await readAll(nc, { stream: "OUTAGE" })).map((e) => e.event.callId).sort();
-      assert.deepEqual(callIds, ["outage-0", "outage-1", "outage-2", "outage-3", "outage-4", "outage-after"]);
-      assert.deepEqual(unhandled, []);
     } finally {
-      process.off("unhandledRejection", onUnhandled);
       await nc.close();
-      await server.stop();
     }
   });
+
+  for (const viaBus of [false, true]) {
+    // The edge publishes through its bus's requests; other users through nats.js's JetStream client.
+    const label = viaBus ? "through a NatsBus" : "through nats.js";
+    const suffix = viaBus ? "_BUS" : "";
+    it(`${label}: stores an event id once: a re-publish of the same event is acknowledged as a duplicate`, async () => {
+      const server = await natsServer();
+      const { nc, bus, close } = await sinkConnection(server, viaBus);
+      try {
+        const sink = await JetStreamCallEvents.start(nc, { stream: `DEDUP${suffix}`, subjectPrefix: `test.dedup${suffix.toLowerCase()}`, logger: memoryLogger([]), bus });
+        const [attempt] = answeredCall("dup-1") as [CallEvent];
+        sink.emit({ ...attempt, eventId: "evt-dup-1" });
+        sink.emit({ ...attempt, eventId: "evt-dup-1" });
+        sink.emit({ ...attempt, eventId: "evt-dup-2" });
+        await sink.close();
+        const s = sink.stats();
+        assert.equal(s.stored, 2);
+        assert.equal(s.duplicates, 1);
+        const ids = (await readAll(nc, { stream: `DEDUP${suffix}` })).map((e) => e.event.eventId).sort();
+        assert.deepEqual(ids, ["evt-dup-1", "evt-dup-2"]);
+      } finally {
+        await close();
+      }
+    });
+
+    it(`${label}: sets the stream up again when it disappears under a running sink`, async () => {
+      const server = await natsServer();
+      const { nc, bus, close } = await sinkConnection(server, viaBus);
+      const logs: Logged[] = [];
+      try {
+        const sink = await JetStreamCallEvents.start(nc, { stream: `GONE${suffix}`, subjectPrefix: `test.gone${suffix.toLowerCase()}`, retryDelayMs: 50, logger: memoryLogger(logs), bus });
+        await (await nc.jetstreamManager()).streams.delete(`GONE${suffix}`);
+        const [attempt] = answeredCall("gone-1") as [CallEvent];
+        sink.emit(attempt);
+        await until(() => sink.stats().stored === 1, "the event stored in the re-created stream");
+        await sink.close();
+        assert.ok(sink.stats().retries >= 1);
+        assert.ok(logs.some((l) => /set up again/.test(l.msg)));
+        assert.equal((await readAll(nc, { stream: `GONE${suffix}` })).length, 1);
+      } finally {
+        await close();
+      }
+    });
+
+    it(`${label}: while NATS is down: emit never throws, holds up to maxInFlight and drops the rest (counted), stores the held ones after the restart`, async () => {
+      // A server of this test's own: it is stopped (by PID) and started again with the same store.
+      const server = await startNatsServer();
+      const { nc, bus, close } = await sinkConnection(server, viaBus);
+      const logs: Logged[] = [];
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on("unhandledRejection", onUnhandled);
+      try {
+        const sink = await JetStreamCallEvents.start(nc, { stream: `OUTAGE${suffix}`, subjectPrefix: `test.outage${suffix.toLowerCase()}`, maxInFlight: 5, ackTimeoutMs: 1000, retryDelayMs: 100, retryForMs: 60_000, logger: memoryLogger(logs), bus });
+        const down = nextStatus(nc, "disconnect");
+        await server.stop();
+        await down;
+
+        const events = Array.from({ length: 8 }, (_, i) => answeredCall(`outage-${i}`)[0] as CallEvent);
+        for (const e of events) assert.doesNotThrow(() => sink.emit(e));
+        let s = sink.stats();
+        assert.equal(s.emitted, 5);
+        assert.equal(s.dropped, 3);
+        assert.equal(s.inFlight, 5);
+        assert.ok(logs.some((l) => l.level === "warn" && /dropped/.test(l.msg)));
+
+        await server.restart();
+        await until(() => settledCount(sink.stats()) === 5, "the held events to settle after the restart");
+        s = sink.stats();
+        assert.equal(s.stored + s.duplicates, 5, JSON.stringify(s));
+        assert.equal(s.failed, 0);
+        assert.ok(s.retries >= 5, "each held event needed a retry after the reconnect");
+        assert.ok(logs.some((l) => /flowing again/.test(l.msg)));
+
+        // Flowing again: a new event goes straight through.
+        sink.emit(answeredCall("outage-after")[0] as CallEvent);
+        await sink.close();
+        assert.equal(sink.stats().stored + sink.stats().duplicates, 6);
+        const callIds = (await readAll(nc, { stream: `OUTAGE${suffix}` })).map((e) => e.event.callId).sort();
+        assert.deepEqual(callIds, ["outage-0", "outage-1", "outage-2", "outage-3", "outage-4", "outage-after"]);
+        assert.deepEqual(unhandled, []);
+      } finally {
+        process.off("unhandledRejection", onUnhandled);
+        await close();
+        await server.stop();
+      }
+    });
+
+  }
 
   it("gives an event up (counted as failed) once its retry window has passed with NATS still down", async () => {
     const server = await startNatsServer();

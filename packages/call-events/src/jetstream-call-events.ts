@@ -1,9 +1,10 @@
-import { CallEvent } from "@sipfleet/proto";
-import type { JetStreamClient, JetStreamManager, NatsConnection } from "nats";
+import { CallEvent, callEventSubject } from "@sipfleet/proto";
+import { BusClosedError, BusNoRespondersError, type Bus } from "@sipfleet/bus";
+import type { JetStreamClient, JetStreamManager, NatsConnection, PubAck } from "nats";
 import type { CallEventSink, CallEventStats } from "./call-event-sink.js";
 import { DEFAULT_CALL_EVENT_STREAM_OPTIONS, ensureCallEventStream, type CallEventStreamOptions } from "./call-event-stream.js";
-import { CallEventsError, errorMessage, natsErrorCode } from "./errors.js";
-import { callEventProblem, newCallEventId, subjectForKind } from "./event-check.js";
+import { CallEventsError, errorMessage, jetStreamErrorCode, natsErrorCode } from "./errors.js";
+import { callEventProblem, newCallEventId, subjectForEvent } from "./event-check.js";
 import { CONSOLE_CALL_EVENTS_LOGGER, type CallEventsLogger } from "./logger.js";
 import { withDefaults } from "./options.js";
 import { ThrottledWarning } from "./throttled-log.js";
@@ -25,6 +26,17 @@ export interface JetStreamCallEventsOptions extends CallEventStreamOptions {
    * `retryForMs + ackTimeoutMs <= duplicateWindowMs`.
    */
   retryForMs: number;
+  /**
+   * How long `lookupAnswered` waits for the stream's answer. Short: the ENDED event it completes
+   * waits for it (the BYE does not).
+   */
+  lookupTimeoutMs: number;
+  /**
+   * The service's bus on the same connection, if it has one: each publish then goes as a bus
+   * request over the bus's one shared reply inbox instead of through nats.js's JetStream client,
+   * whose per-request machinery costs about twice as much CPU (hop-costs.md), three times per call.
+   */
+  bus: Pick<Bus, "request"> | undefined;
 }
 
 export const DEFAULT_JETSTREAM_CALL_EVENTS_OPTIONS: JetStreamCallEventsOptions = {
@@ -34,6 +46,8 @@ export const DEFAULT_JETSTREAM_CALL_EVENTS_OPTIONS: JetStreamCallEventsOptions =
   ackTimeoutMs: 5_000,
   retryDelayMs: 500,
   retryForMs: 60_000,
+  lookupTimeoutMs: 500,
+  bus: undefined,
 };
 
 /** One accepted event on its way to the stream. */
@@ -73,12 +87,15 @@ export class JetStreamCallEvents implements CallEventSink {
     }
     const { setup, info } = await ensureCallEventStream(jsm, opts);
     opts.logger.info?.({ stream: opts.stream, subjects: info.config.subjects, setup, messages: info.state.messages }, "call event stream ready");
-    return new JetStreamCallEvents(nc, jsm, opts);
+    // Its own manager for the lookup's shorter timeout; the API was checked just above.
+    const lookups = await nc.jetstreamManager({ timeout: opts.lookupTimeoutMs, checkAPI: false });
+    return new JetStreamCallEvents(nc, jsm, lookups, opts);
   }
 
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
+  readonly #lookups: JetStreamManager;
   readonly #opts: JetStreamCallEventsOptions;
   readonly #logger: CallEventsLogger;
   readonly #counts = { emitted: 0, stored: 0, duplicates: 0, failed: 0, dropped: 0, invalid: 0, retries: 0 };
@@ -97,9 +114,10 @@ export class JetStreamCallEvents implements CallEventSink {
   readonly #invalidWarning: ThrottledWarning;
   readonly #streamWarning: ThrottledWarning;
 
-  private constructor(nc: NatsConnection, jsm: JetStreamManager, opts: JetStreamCallEventsOptions) {
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, lookups: JetStreamManager, opts: JetStreamCallEventsOptions) {
     this.#nc = nc;
     this.#jsm = jsm;
+    this.#lookups = lookups;
     this.#js = nc.jetstream({ timeout: opts.ackTimeoutMs });
     this.#opts = opts;
     this.#logger = opts.logger;
@@ -133,7 +151,7 @@ export class JetStreamCallEvents implements CallEventSink {
       // Encoded now: a snapshot, so the caller may reuse its object.
       const data = CallEvent.encode(event.eventId === eventId ? event : { ...event, eventId }).finish();
       out = {
-        subject: subjectForKind(event.kind, this.#opts.subjectPrefix) as string,
+        subject: subjectForEvent(event, this.#opts.subjectPrefix) as string,
         eventId,
         callId: event.callId,
         data,
@@ -153,6 +171,26 @@ export class JetStreamCallEvents implements CallEventSink {
       })
       .finally(() => this.#settled(p));
     this.#inFlight.add(p);
+  }
+
+  /**
+   * The last message on the call's ANSWERED subject, by the stream's message-get API
+   * (`last_by_subj`, one request, no consumer), within `lookupTimeoutMs`. Every failure (no such
+   * message, timeout, no connection, a payload that does not decode) resolves undefined; all but
+   * "no such message" are logged at debug.
+   */
+  async lookupAnswered(callId: string, callerTag: string): Promise<CallEvent | undefined> {
+    const subject = callEventSubject("answered", callId, callerTag, this.#opts.subjectPrefix);
+    try {
+      const m = await this.#lookups.streams.getMessage(this.#opts.stream, { last_by_subj: subject });
+      const e = CallEvent.decode(m.data);
+      // The subject holds digests: the event itself says whether it is this call's.
+      return e.callId === callId && e.fromTag === callerTag ? e : undefined;
+    } catch (err) {
+      // 10037: no message found.
+      if (jetStreamErrorCode(err) !== 10037) this.#logger.debug?.({ callId, subject, err: errorMessage(err) }, "call event lookup failed");
+      return undefined;
+    }
   }
 
   stats(): CallEventStats {
@@ -176,14 +214,14 @@ export class JetStreamCallEvents implements CallEventSink {
     for (let attempts = 1; ; attempts++) {
       let failure: unknown;
       try {
-        const ack = await this.#js.publish(out.subject, out.data, { msgID: out.eventId, timeout: this.#opts.ackTimeoutMs });
+        const ack = await this.#publish(out);
         if (ack.duplicate) this.#counts.duplicates++;
         else this.#counts.stored++;
         return;
       } catch (err) {
         failure = err;
       }
-      const code = natsErrorCode(failure);
+      const code = failureCode(failure);
       if (code !== "CONNECTION_CLOSED" && !this.#closed) {
         // No stream captures the subject (deleted, or a server that lost its store): set it up again.
         if (code === "503") await this.#ensureStream();
@@ -198,6 +236,18 @@ export class JetStreamCallEvents implements CallEventSink {
       }
       this.#counts.retries++;
     }
+  }
+
+  /** One attempt: the event to the stream, resolved with the stream's acknowledgement. */
+  async #publish(out: Outgoing): Promise<Pick<PubAck, "duplicate">> {
+    const bus = this.#opts.bus;
+    if (bus === undefined) return this.#js.publish(out.subject, out.data, { msgID: out.eventId, timeout: this.#opts.ackTimeoutMs });
+    // JetStream deduplicates on Nats-Msg-Id and answers on the reply subject with a PubAck
+    // ({"stream","seq","duplicate"}) or an API error ({"error":{"code","description"}}).
+    const reply = await bus.request(out.subject, out.data, { timeoutMs: this.#opts.ackTimeoutMs, headers: { "Nats-Msg-Id": out.eventId } });
+    const ack = JSON.parse(new TextDecoder().decode(reply)) as { duplicate?: boolean; error?: { code?: number; description?: string } };
+    if (ack.error !== undefined) throw new CallEventsError(`stream refused the event: ${ack.error.description ?? "?"} (${ack.error.code ?? "?"})`);
+    return { duplicate: ack.duplicate === true };
   }
 
   #settled(p: Promise<void>): void {
@@ -257,7 +307,7 @@ export class JetStreamCallEvents implements CallEventSink {
 }
 
 function checkOptions(o: JetStreamCallEventsOptions): void {
-  const positive = { maxInFlight: o.maxInFlight, ackTimeoutMs: o.ackTimeoutMs, maxAgeMs: o.maxAgeMs, duplicateWindowMs: o.duplicateWindowMs, replicas: o.replicas };
+  const positive = { maxInFlight: o.maxInFlight, ackTimeoutMs: o.ackTimeoutMs, lookupTimeoutMs: o.lookupTimeoutMs, maxAgeMs: o.maxAgeMs, duplicateWindowMs: o.duplicateWindowMs, replicas: o.replicas };
   for (const [name, v] of Object.entries(positive)) {
     if (!Number.isInteger(v) || v < 1) throw new CallEventsError(`call events: ${name} must be a positive integer, not ${v}`);
   }
@@ -273,4 +323,14 @@ function checkOptions(o: JetStreamCallEventsOptions): void {
   if (!/^[A-Za-z0-9_-]+$/.test(o.stream)) throw new CallEventsError(`call events: stream name ${JSON.stringify(o.stream)} must be letters, digits, _ or -`);
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(o.subjectPrefix)) throw new CallEventsError(`call events: subject prefix ${JSON.stringify(o.subjectPrefix)} must be dot-separated tokens without wildcards`);
   if (o.storage !== "file" && o.storage !== "memory") throw new CallEventsError(`call events: storage must be "file" or "memory", not ${JSON.stringify(o.storage)}`);
+}
+
+/**
+ * What an attempt's failure means for the next one, from nats.js's error codes or the bus's
+ * errors: "503" no stream captures the subject, "CONNECTION_CLOSED" the connection is gone for good.
+ */
+function failureCode(err: unknown): string | undefined {
+  if (err instanceof BusNoRespondersError) return "503";
+  if (err instanceof BusClosedError) return "CONNECTION_CLOSED";
+  return natsErrorCode(err);
 }

@@ -1,8 +1,10 @@
 /**
  * What the call-event sinks log through: publish failures, drops, stream set-up. pino satisfies
- * it; the consumer passes its own. `info` is optional so a warn/error-only logger fits too.
+ * it; the consumer passes its own. `debug` and `info` are optional so a warn/error-only logger
+ * fits too.
  */
 export interface CallEventsLogger {
+  debug?(obj: object, msg: string): void;
   info?(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;

@@ -23,6 +23,19 @@ describe("MemoryCallEvents", () => {
     assert.deepEqual(sink.stats(), { emitted: 6, stored: 6, duplicates: 0, failed: 0, dropped: 0, invalid: 0, retries: 0, inFlight: 0 });
   });
 
+  it("looks up the newest ANSWERED of a call by Call-ID and caller's tag, as a copy", async () => {
+    const sink = new MemoryCallEvents({ logger: memoryLogger([]) });
+    for (const e of [...answeredCall("c1"), ...answeredCall("c2")]) sink.emit(e);
+    sink.emit((answeredCall("c1", 1_700_000_100_000) as [CallEvent, CallEvent])[1]);
+    const found = await sink.lookupAnswered("c1", "a1");
+    assert.equal(found?.kind, CallEvent_Kind.KIND_ANSWERED);
+    assert.equal(found?.answeredAtMs, 1_700_000_102_000);
+    assert.equal(await sink.lookupAnswered("c1", "b1"), undefined);
+    assert.equal(await sink.lookupAnswered("c3", "a1"), undefined);
+    if (found !== undefined) found.callId = "changed";
+    assert.equal((await sink.lookupAnswered("c1", "a1"))?.callId, "c1");
+  });
+
   it("stores a copy: the caller may reuse its object", () => {
     const sink = new MemoryCallEvents({ logger: memoryLogger([]) });
     const [attempt] = answeredCall("c1") as [CallEvent];

@@ -1,4 +1,4 @@
-import { CallEvent } from "@sipfleet/proto";
+import { CallEvent, CallEvent_Kind } from "@sipfleet/proto";
 import type { CallEventFilter, CallEventSink, CallEventStats, StoredCallEvent } from "./call-event-sink.js";
 import { callEventProblem, matchesFilter, newCallEventId } from "./event-check.js";
 import { CONSOLE_CALL_EVENTS_LOGGER, type CallEventsLogger } from "./logger.js";
@@ -81,6 +81,15 @@ export class MemoryCallEvents implements CallEventSink {
       if (matchesFilter(stored, filter)) out.push(stored);
     }
     return out;
+  }
+
+  /** The newest kept ANSWERED event of this call, if still in the ring (a copy). */
+  lookupAnswered(callId: string, callerTag: string): Promise<CallEvent | undefined> {
+    for (let i = this.#size - 1; i >= 0; i--) {
+      const { event } = this.#ring[(this.#head + i) % this.#capacity] as StoredCallEvent;
+      if (event.kind === CallEvent_Kind.KIND_ANSWERED && event.callId === callId && event.fromTag === callerTag) return Promise.resolve(CallEvent.fromPartial(event));
+    }
+    return Promise.resolve(undefined);
   }
 
   /** How many events are kept now (at most `capacity`). */

@@ -2,13 +2,13 @@ import { CallEvent, CALL_EVENTS_STREAM, CALL_EVENTS_SUBJECT_PREFIX } from "@sipf
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type JsMsg, type NatsConnection } from "nats";
 import type { CallEventFilter, StoredCallEvent } from "./call-event-sink.js";
 import { CallEventsError, errorMessage } from "./errors.js";
-import { matchesFilter, subjectForKind } from "./event-check.js";
+import { matchesFilter, subjectFilterFor } from "./event-check.js";
 import { CONSOLE_CALL_EVENTS_LOGGER, type CallEventsLogger } from "./logger.js";
 
 export interface ReadCallEventsOptions extends CallEventFilter {
   /** Default SIPFLEET_CALLS. */
   stream?: string;
-  /** Default sipfleet.calls.v1; only used to filter by `kind` on the server. */
+  /** Default sipfleet.calls.v1; only used to filter by `kind` and `callId` on the server. */
   subjectPrefix?: string;
   /** How long one batch may take to arrive. Default 5 s. */
   batchTimeoutMs?: number;
@@ -22,8 +22,9 @@ const BATCH = 256;
  * The call events stored in the stream that pass the filter, the oldest first, up to what the
  * stream held when the read reached its end. For tests, operators and the admin API: it reads
  * through an ephemeral pull consumer of its own (no acks, deleted when done), so it disturbs no
- * other reader. `since` and `kind` are applied by the server; `callId` is inside the payload, so
- * that filter decodes every event from `since` on — give `since` on a large stream.
+ * other reader. `since`, `kind` and `callId` are applied by the server (the subject names the kind
+ * and a digest of the Call-ID), and again on the decoded events. Events stored before the subjects
+ * carried the call (`<prefix>.<kind>`) are read only without `kind` and `callId`.
  */
 export async function* readCallEvents(nc: NatsConnection, options: ReadCallEventsOptions = {}): AsyncGenerator<StoredCallEvent> {
   const stream = options.stream ?? CALL_EVENTS_STREAM;
@@ -43,8 +44,8 @@ export async function* readCallEvents(nc: NatsConnection, options: ReadCallEvent
     config.deliver_policy = DeliverPolicy.StartTime;
     config.opt_start_time = new Date(options.since).toISOString();
   }
-  if (options.kind !== undefined) {
-    const subject = subjectForKind(options.kind, options.subjectPrefix ?? CALL_EVENTS_SUBJECT_PREFIX);
+  if (options.kind !== undefined || options.callId !== undefined) {
+    const subject = subjectFilterFor(options, options.subjectPrefix ?? CALL_EVENTS_SUBJECT_PREFIX);
     if (subject === undefined) return;
     config.filter_subject = subject;
   }

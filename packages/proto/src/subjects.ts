@@ -2,6 +2,7 @@
  * NATS subjects and queue groups: the addresses of the messages declared in proto/. Versioned
  * like the messages they carry.
  */
+import { createHash } from "node:crypto";
 
 /** REGISTER requests: `Envelope` in, `Decision` back. Served by the registrar queue group. */
 export const REGISTRAR_SUBJECT = "sipfleet.registrar.v1.register";
@@ -38,15 +39,48 @@ export function edgeCancelQueue(edgeId: string): string {
 }
 
 /**
- * Call events (`CallEvent`, proto sipfleet.calls.v1): one subject per kind under this prefix
- * (`sipfleet.calls.v1.attempted|answered|ended`), so a consumer that only writes CDRs can take
- * `ended` alone. Published through JetStream, never core NATS only.
+ * Call events (`CallEvent`, proto sipfleet.calls.v1): one subject per kind and call under this
+ * prefix, `sipfleet.calls.v1.<kind>.<call>.<caller>`, where `<call>` is a digest of the Call-ID and
+ * `<caller>` one of the caller's From tag (`callEventCallTokens`): together they name the dialog
+ * (RFC 3261 §12: Call-ID plus the caller's tag; the callee's tag is not known before the answer).
+ * A consumer that only writes CDRs takes `sipfleet.calls.v1.ended.>`; an edge that ends a call it
+ * did not carry finds the call's ANSWERED event as the last message on its subject; a reader of
+ * one call filters on `sipfleet.calls.v1.*.<call>.*`. Published through JetStream, never core NATS
+ * only.
  */
 export const CALL_EVENTS_SUBJECT_PREFIX = "sipfleet.calls.v1";
 export type CallEventSubjectKind = "attempted" | "answered" | "ended";
 
-export function callEventSubject(kind: CallEventSubjectKind, prefix: string = CALL_EVENTS_SUBJECT_PREFIX): string {
-  return `${prefix}.${kind}`;
+/** The subject tokens of one call: digests, since a Call-ID or tag may hold `.`, `*`, `>` or spaces. */
+export interface CallEventCallTokens {
+  /** 32 hex digits of SHA-256 over the Call-ID. */
+  readonly call: string;
+  /** 16 hex digits of SHA-256 over the caller's From tag (empty when it had none). */
+  readonly caller: string;
+}
+
+export function callEventCallTokens(callId: string, callerTag: string): CallEventCallTokens {
+  return { call: hexDigest(callId, 32), caller: hexDigest(callerTag, 16) };
+}
+
+/** `<prefix>.<kind>.<call>.<caller>`: the subject an event of this kind and call is published on. */
+export function callEventSubject(kind: CallEventSubjectKind, callId: string, callerTag: string, prefix: string = CALL_EVENTS_SUBJECT_PREFIX): string {
+  const t = callEventCallTokens(callId, callerTag);
+  return `${prefix}.${kind}.${t.call}.${t.caller}`;
+}
+
+/**
+ * A subject filter for stored events: of one kind and/or one Call-ID (any caller tag), or all of
+ * them. Events stored before the subjects carried the call (`<prefix>.<kind>`) match only the
+ * filter without kind and Call-ID.
+ */
+export function callEventSubjectFilter(filter: { kind?: CallEventSubjectKind; callId?: string }, prefix: string = CALL_EVENTS_SUBJECT_PREFIX): string {
+  if (filter.callId === undefined) return filter.kind === undefined ? `${prefix}.>` : `${prefix}.${filter.kind}.>`;
+  return `${prefix}.${filter.kind ?? "*"}.${hexDigest(filter.callId, 32)}.*`;
+}
+
+function hexDigest(s: string, digits: number): string {
+  return createHash("sha256").update(s, "utf8").digest("hex").slice(0, digits);
 }
 
 /** The JetStream stream that keeps call events, capturing `<prefix>.>`. */

@@ -7,6 +7,7 @@ export { H, canonicalHeaderName, displayName, isListHeader } from "./message/hea
 export { createResponse, createRequest, createAck, createCancel, type ResponseOptions, type RequestOptions, type HeaderList } from "./message/build.js";
 export { reasonPhrase } from "./message/reason-phrases.js";
 export { newBranch, newTag, newCallId, BRANCH_MAGIC_COOKIE } from "./message/ids.js";
+export { ownText } from "./message/wire-text.js";
 
 export { Via, parseVia } from "./header/via.js";
 export { NameAddr, parseNameAddr, parseNameAddrList } from "./header/name-addr.js";

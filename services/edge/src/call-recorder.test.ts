@@ -8,8 +8,8 @@ import { request } from "./harness.js";
 
 const QUIET = { warn: () => {}, error: () => {} };
 
-function req(method: string, extra: { toTag?: string; fromTag?: string } = {}): SipRequest {
-  let text = request({ method, uri: "sip:bob@example.com", callId: "call-rec-1" });
+function req(method: string, extra: { toTag?: string; fromTag?: string; callId?: string } = {}): SipRequest {
+  let text = request({ method, uri: "sip:bob@example.com", callId: extra.callId ?? "call-rec-1" });
   if (extra.toTag !== undefined) text = text.replace("To: <sip:alice@example.com>", `To: <sip:alice@example.com>;tag=${extra.toTag}`);
   if (extra.fromTag !== undefined) text = text.replace("tag=from1", `tag=${extra.fromTag}`);
   return parseMessage(Buffer.from(text, "latin1")) as SipRequest;
@@ -73,12 +73,48 @@ describe("CallRecorder", () => {
     }
   });
 
-  it("a BYE for a call this edge did not carry: ended, who hung up unknown, no duration", () => {
+  it("a BYE for a call no edge recorded: ended, who hung up unknown, no duration", async () => {
     const sink = new MemoryCallEvents({ logger: QUIET });
-    new CallRecorder(sink, "edge-y").ended(req("BYE", { toTag: "t" }), 200);
+    const rec = new CallRecorder(sink, "edge-y");
+    rec.ended(req("BYE", { toTag: "t" }), 200);
+    await rec.settled();
     const ended = sink.read()[0]?.event;
+    assert.equal(ended?.kind, CallEvent_Kind.KIND_ENDED);
     assert.equal(ended?.endedBy, CallEvent_Party.PARTY_UNSPECIFIED);
+    assert.equal(ended?.answeredAtMs, 0);
     assert.equal(ended?.durationMs, 0);
     assert.equal(ended?.callId, "call-rec-1");
+    assert.equal(ended?.edgeId, "edge-y");
+  });
+
+  it("one process, two edges: the BYE through the other edge ends the call with its answer, by caller or callee", async () => {
+    const sink = new MemoryCallEvents({ logger: QUIET });
+    let nowA = 1_000;
+    let nowB = 0;
+    const a = new CallRecorder(sink, "edge-a", () => nowA);
+    const b = new CallRecorder(sink, "edge-b", () => nowB);
+    for (const [callId, bye, party] of [
+      ["mem-callee", { fromTag: "callee1", toTag: "from1" }, CallEvent_Party.PARTY_CALLEE],
+      ["mem-caller", { toTag: "callee1" }, CallEvent_Party.PARTY_CALLER],
+    ] as const) {
+      const invite = req("INVITE", { callId });
+      nowA = 1_000;
+      a.attempted(invite, undefined);
+      nowA = 3_000;
+      a.answered(invite, createResponse(invite, 200, { toTag: "callee1" }));
+      nowB = 63_000;
+      b.ended(req("BYE", { ...bye, callId }), 200);
+      await b.settled();
+      const ended = sink.read({ callId, kind: CallEvent_Kind.KIND_ENDED })[0]?.event;
+      assert.ok(ended, callId);
+      assert.equal(ended.endedBy, party, callId);
+      assert.equal(ended.answeredAtMs, 3_000);
+      assert.equal(ended.attemptedAtMs, 1_000);
+      assert.equal(ended.durationMs, 60_000);
+      assert.equal(ended.endedAtMs, 63_000);
+      assert.equal(ended.fromTag, "from1", "the caller's tag, whoever sent the BYE");
+      assert.equal(ended.toTag, "callee1");
+      assert.equal(ended.edgeId, "edge-b");
+    }
   });
 });

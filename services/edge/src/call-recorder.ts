@@ -1,6 +1,7 @@
 import type { CallEventSink } from "@sipfleet/call-events/memory";
 import { CallEvent, CallEvent_Ending, CallEvent_Kind, CallEvent_Party, type Flow } from "@sipfleet/proto";
-import type { SipRequest, SipResponse } from "@sipfleet/sip";
+import { ownText, type SipRequest, type SipResponse } from "@sipfleet/sip";
+import type { EdgeLogger } from "./logger.js";
 
 /** What the forking proxy tells about the calls it forwards. */
 export interface CallObserver {
@@ -18,6 +19,12 @@ export interface CallObserver {
 const MAX_DIALOGS = 100_000;
 /** A dialog not ended after this long is forgotten (its ENDED then carries no answer time). */
 const DIALOG_TTL_MS = 24 * 3600_000;
+/**
+ * Lookups of other edges' ANSWERED events under way at most; an ENDED beyond it is emitted with
+ * what this edge saw. Each lookup is bounded in time by the sink, so this bounds the memory a slow
+ * store can take.
+ */
+const MAX_LOOKUPS = 1_000;
 
 interface Attempt {
   readonly attemptedAtMs: number;
@@ -29,35 +36,46 @@ interface Attempt {
 /**
  * Turns what the forking proxy sees into call events (ATTEMPTED, ANSWERED, ENDED) for a
  * CallEventSink: JetStream in a cluster, memory in one process. A call's BYE may pass through
- * another edge than its INVITE (any edge can receive anything): that edge emits the ENDED with
- * what it has, the end time and who hung up relative to the BYE's tags, and the answer time and
- * duration only when the call was answered through it. CDR consumers join ANSWERED and ENDED
- * by Call-ID when the ENDED carries no answer time.
+ * another edge than its INVITE (any edge can receive anything). The edge that carried the INVITE
+ * remembers the call; another edge that sees the BYE asks the sink for the call's ANSWERED event
+ * (`lookupAnswered`, by Call-ID and the caller's tag, which is the BYE's From tag when the caller
+ * hangs up and its To tag when the callee does), and fills the ENDED from it. Only when that finds
+ * nothing (no lookup in the sink, a timeout, the event aged out) does the ENDED carry just what the
+ * ending edge saw: the end time, no answer time, no duration, who hung up unknown.
  */
 export class CallRecorder implements CallObserver {
   private readonly calls = new Map<string, Attempt>();
+  private readonly lookups = new Set<Promise<void>>();
 
   constructor(
     private readonly sink: CallEventSink,
     private readonly edgeId: string,
     private readonly now: () => number = Date.now,
+    private readonly logger: Pick<EdgeLogger, "debug" | "error"> = { error: () => {} },
   ) {}
+
+  /** Resolves once every ENDED waiting for a lookup has been emitted (before closing the sink). */
+  async settled(): Promise<void> {
+    while (this.lookups.size > 0) await Promise.allSettled([...this.lookups]);
+  }
 
   attempted(invite: SipRequest, callerFlow: Flow | undefined): void {
     const at = this.now();
     const from = invite.from;
+    // Kept until the call ends (minutes): own copies, not views of the INVITE's text (ownText).
+    const callerTag = ownText(from.tag ?? "");
     const base: Partial<CallEvent> = {
-      callId: invite.callId,
+      callId: ownText(invite.callId),
       inviteCseq: invite.cseq.seq,
-      fromUri: from.uriText,
-      fromTag: from.tag ?? "",
-      toUri: invite.to.uriText,
-      requestUri: invite.uriText,
+      fromUri: ownText(from.uriText),
+      fromTag: callerTag,
+      toUri: ownText(invite.to.uriText),
+      requestUri: ownText(invite.uriText),
       callerFlow,
       edgeId: this.edgeId,
       attemptedAtMs: at,
     };
-    this.remember(key(invite.callId, from.tag), { attemptedAtMs: at, answeredAtMs: 0, callerTag: from.tag ?? "", base });
+    this.remember(key(base.callId ?? "", callerTag), { attemptedAtMs: at, answeredAtMs: 0, callerTag, base });
     this.emit({ ...base, kind: CallEvent_Kind.KIND_ATTEMPTED });
   }
 
@@ -91,19 +109,84 @@ export class CallRecorder implements CallObserver {
     // The caller's BYE carries the caller's tag in From; the callee's carries it in To.
     const byCaller = this.calls.get(key(bye.callId, fromTag));
     const a = byCaller ?? this.calls.get(key(bye.callId, toTag));
-    if (a !== undefined) this.calls.delete(key(bye.callId, a.callerTag));
-    const endedBy = a === undefined ? CallEvent_Party.PARTY_UNSPECIFIED : byCaller !== undefined ? CallEvent_Party.PARTY_CALLER : CallEvent_Party.PARTY_CALLEE;
-    const answeredAtMs = a?.answeredAtMs ?? 0;
+    if (a !== undefined) {
+      this.calls.delete(key(bye.callId, a.callerTag));
+      this.emit({
+        ...a.base,
+        kind: CallEvent_Kind.KIND_ENDED,
+        toTag: byCaller !== undefined ? toTag : fromTag,
+        answeredAtMs: a.answeredAtMs,
+        endedAtMs: at,
+        statusCode: status,
+        endedBy: byCaller !== undefined ? CallEvent_Party.PARTY_CALLER : CallEvent_Party.PARTY_CALLEE,
+        ending: CallEvent_Ending.ENDING_BYE,
+        durationMs: a.answeredAtMs > 0 ? at - a.answeredAtMs : 0,
+      });
+      return;
+    }
+    const lookup = this.sink.lookupAnswered?.bind(this.sink);
+    if (lookup === undefined || this.lookups.size >= MAX_LOOKUPS) {
+      if (lookup !== undefined) this.logger.debug?.({ callId: bye.callId, lookups: this.lookups.size }, "call ended through this edge: too many lookups under way, ENDED without its answer");
+      this.emitUnresolved(bye, status, at);
+      return;
+    }
+    const p: Promise<void> = this.endFromStore(bye, status, at, lookup)
+      .catch((err: unknown) => this.logger.error({ err, callId: bye.callId }, "call ENDED event lost: lookup failed unexpectedly"))
+      .finally(() => this.lookups.delete(p));
+    this.lookups.add(p);
+  }
+
+  /** The ENDED of a call answered through another edge, from that edge's ANSWERED event. */
+  private async endFromStore(bye: SipRequest, status: number, at: number, lookup: NonNullable<CallEventSink["lookupAnswered"]>): Promise<void> {
+    const fromTag = bye.from.tag ?? "";
+    const toTag = bye.to.tag ?? "";
+    const [asCaller, asCallee] = await Promise.all([lookup(bye.callId, fromTag), toTag === "" ? undefined : lookup(bye.callId, toTag)]);
+    const answered = asCaller ?? asCallee;
+    if (answered === undefined) {
+      this.logger.debug?.({ callId: bye.callId }, "call ended through this edge: its ANSWERED event not found, ENDED without its answer");
+      this.emitUnresolved(bye, status, at);
+      return;
+    }
     this.emit({
-      ...(a?.base ?? { callId: bye.callId, edgeId: this.edgeId, fromUri: bye.from.uriText, fromTag, toUri: bye.to.uriText }),
+      callId: answered.callId,
+      inviteCseq: answered.inviteCseq,
+      fromUri: answered.fromUri,
+      fromTag: answered.fromTag,
+      toUri: answered.toUri,
+      toTag: answered.toTag,
+      requestUri: answered.requestUri,
+      authenticatedUser: answered.authenticatedUser,
+      callerFlow: answered.callerFlow,
+      calleeFlow: answered.calleeFlow,
+      attemptedAtMs: answered.attemptedAtMs,
+      answeredAtMs: answered.answeredAtMs,
+      // The INVITE's final response, as for a call this edge carried (the BYE's own status is not it).
+      statusCode: answered.statusCode,
+      reason: answered.reason,
+      edgeId: this.edgeId,
       kind: CallEvent_Kind.KIND_ENDED,
-      toTag: a === undefined ? toTag : byCaller !== undefined ? toTag : fromTag,
-      answeredAtMs,
+      endedAtMs: at,
+      endedBy: asCaller !== undefined ? CallEvent_Party.PARTY_CALLER : CallEvent_Party.PARTY_CALLEE,
+      ending: CallEvent_Ending.ENDING_BYE,
+      // The answer was timed by another edge's clock: a skew must not make a negative duration.
+      durationMs: answered.answeredAtMs > 0 ? Math.max(0, at - answered.answeredAtMs) : 0,
+    });
+  }
+
+  /** The ENDED of a call nothing is known about but its BYE: who hung up and the answer unknown. */
+  private emitUnresolved(bye: SipRequest, status: number, at: number): void {
+    this.emit({
+      callId: bye.callId,
+      edgeId: this.edgeId,
+      fromUri: bye.from.uriText,
+      fromTag: bye.from.tag ?? "",
+      toUri: bye.to.uriText,
+      toTag: bye.to.tag ?? "",
+      kind: CallEvent_Kind.KIND_ENDED,
       endedAtMs: at,
       statusCode: status,
-      endedBy,
+      endedBy: CallEvent_Party.PARTY_UNSPECIFIED,
       ending: CallEvent_Ending.ENDING_BYE,
-      durationMs: answeredAtMs > 0 ? at - answeredAtMs : 0,
     });
   }
 

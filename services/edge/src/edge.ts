@@ -114,6 +114,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const platform = new PlatformIdentity(o.domains, o.config.listen.map((a) => a.host));
   const decisions = new DecisionClient({ bus: o.bus, timeoutMs: o.config.decisionTimeoutMs, retries: o.decisionRetries });
   const registry = new ConnectionRegistry(o.maxTcpConnections);
+  const calls = o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now, o.logger);
   const udp: UdpListener[] = [];
   const addresses: ListenAddress[] = [];
   const connections: ListenerContext = {
@@ -155,7 +156,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     links: new LocalLinks(udp, registry, outbound),
     timerCMs: o.timerCMs,
     cancelRelayTimeoutMs: o.config.cancelRelayTimeoutMs,
-    calls: o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now),
+    calls,
   });
   const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, supported: o.supported, logger: o.logger, counters, now: o.now });
   const tls = o.config.tls === undefined ? undefined : serverTlsOptions(o.config.tls);
@@ -184,7 +185,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   router.cancels.start();
   await o.bus.flush?.();
   o.logger.info?.({ edgeId: id, addresses }, "edge listening");
-  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, outbound, udp, connectionListeners);
+  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, outbound, udp, connectionListeners, calls);
 }
 
 /**
@@ -207,6 +208,7 @@ class RunningEdge implements Edge {
     private readonly outbound: OutboundConnections,
     private readonly udp: readonly UdpListener[],
     private readonly connectionListeners: readonly ConnectionListener[],
+    private readonly calls: CallRecorder | undefined,
   ) {}
 
   get stats(): EdgeStats {
@@ -252,6 +254,8 @@ class RunningEdge implements Edge {
     await this.registry.closeAll();
     await Promise.all(this.connectionListeners.map((l) => l.close()));
     await Promise.all(this.udp.map((l) => l.close()));
+    // ENDED events still waiting for their ANSWERED lookup go to the sink before its owner closes it.
+    await this.calls?.settled();
     logger.info?.({ edgeId: this.id }, "edge stopped");
   }
 }

@@ -15,7 +15,7 @@ await runService(logger, async () => {
   const servers = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
   const bus = await NatsBus.connect({ servers, name: "edge", logger });
   // Call events (CDR material) on the JetStream stream SIPFLEET_CALLS, created if missing.
-  const callEvents = await JetStreamCallEvents.start(bus.connection, { logger });
+  const callEvents = await JetStreamCallEvents.start(bus.connection, { logger, bus });
   const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents });
   logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");
   return {

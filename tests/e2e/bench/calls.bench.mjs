@@ -51,7 +51,10 @@ const DEFAULTS = {
   bisections: 2,
   stepSeconds: 3,
   bisectSeconds: 5,
-  finalSeconds: 10,
+  /** Longer than 64*T1 (32 s): transactions linger that long after their final response
+   * (RFC 3261 Timers J and D, RFC 6026 Timers L and M), so only a run this long reaches the
+   * steady state of the state (and memory) a sustained rate keeps. */
+  finalSeconds: 40,
   /** The climb stops here: a system that passes at this rate is reported as "(cap)". */
   maxRate: 6_400,
   /** A run passes below this share of failed calls... */
@@ -67,6 +70,9 @@ const DEFAULTS = {
   pauseAfterFailureMs: 2000,
   /** ...then up to this long until the system is idle again (see drain()). */
   drainMaxMs: 20_000,
+  /** ...and at least this long after the failed run ended: 64*T1 + 2 s, so the transactions it
+   * left lingering (and their memory) are gone before the next run starts. */
+  lingerMs: 34_000,
   kamailioChildren: 2,
 };
 
@@ -496,7 +502,7 @@ async function measure(sut, opts) {
  * `drainMaxMs`, and says how long it took.
  */
 async function drain(sut, opts) {
-  const started = Date.now();
+  const started = Date.now() - opts.pauseAfterFailureMs;
   const procs = sut.processes().filter((p) => p.group !== CALLEE_GROUP);
   for (;;) {
     const before = snapshotCpu(procs);
@@ -504,7 +510,9 @@ async function drain(sut, opts) {
     let seconds = 0;
     for (const g of cpuDelta(before, snapshotCpu(procs)).values()) seconds += g.seconds;
     if (seconds < 0.1 || Date.now() - started > opts.drainMaxMs) {
-      progress(`${sut.name} drained for ${((Date.now() - started) / 1000).toFixed(0)} s after the failed run (last second: ${seconds.toFixed(2)} cores)`);
+      const linger = started + opts.lingerMs - Date.now();
+      if (linger > 0) await sleep(linger);
+      progress(`${sut.name} drained for ${((Date.now() - started) / 1000).toFixed(0)} s after the failed run (idle after ${((Date.now() - started - Math.max(0, linger)) / 1000).toFixed(0)} s, last second: ${seconds.toFixed(2)} cores)`);
       return;
     }
   }
@@ -778,8 +786,12 @@ ${tables.tiers}
   callees as for Sipfleet.
 - **Sustained rate:** runs of fixed length at \`-r R -m R×seconds\`: ${opts.startRate}/s first, ×${opts.factor}
   per ${opts.stepSeconds} s run until one fails, then up to ${opts.bisections} ${opts.bisectSeconds} s bisections,
-  then a ${opts.finalSeconds} s final run; after a failed run, a wait until the server processes are idle
-  (under 0.1 core, ${opts.drainMaxMs / 1000} s at most) so the next run does not pay for the last one's backlog; (25% lower if it fails, three times at most). A run passes when failed calls
+  then a ${opts.finalSeconds} s final run (25% lower if it fails, three times at most): longer than
+  64*T1 = 32 s, the time a transaction lingers after its final response (RFC 3261 Timers D and J,
+  RFC 6026 Timers L and M), so the final run reaches the steady state of what a sustained rate
+  keeps in memory. After a failed run, a wait until the server processes are idle (under 0.1 core,
+  ${opts.drainMaxMs / 1000} s at most) and at least ${opts.lingerMs / 1000} s after it ended, so the transactions it left
+  behind are gone and the next run does not pay for the last one's backlog. A run passes when failed calls
   < ${opts.maxFailureRatio * 100}% of calls, retransmissions ≤ ${opts.maxRetransRatio * 100}% of calls, and the calls
   rang (first 180 to last) within the planned duration + ${opts.durationSlack * 100}% + ${opts.graceSeconds} s (sipp really
   started R calls/s: a stalled rate fails; a stuck call is a failed call, not a stall). Sustained = the rate of the passing final run.

@@ -17,3 +17,13 @@ export function fromWire(s: string): string {
 export function toWire(s: string): string {
   return NON_ASCII.test(s) ? Buffer.from(s, "utf8").toString("latin1") : s;
 }
+
+/**
+ * A copy of `s` that shares no memory with the message it came from. Values read from a message
+ * (Call-ID, tags, URIs) are views of its whole text in V8 (substrings and concatenations are
+ * slices and ropes): whatever keeps one for long (a transaction key for 64*T1, a call's record
+ * until its BYE) would keep the whole message text alive with it. Exact for any string.
+ */
+export function ownText(s: string): string {
+  return Buffer.from(s, "utf16le").toString("utf16le");
+}

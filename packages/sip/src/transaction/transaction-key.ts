@@ -2,23 +2,13 @@ import { ParseError } from "../errors.js";
 import type { Via } from "../header/via.js";
 import { BRANCH_MAGIC_COOKIE } from "../message/ids.js";
 import type { SipRequest, SipResponse } from "../message/message.js";
+import { ownText } from "../message/wire-text.js";
 
 /*
  * Transaction matching keys. Keys are strings joined with "\n", which no header value, token or
  * Request-URI contains once parsed. RFC 3261 keys start with the branch, hence with the magic
  * cookie; RFC 2543 keys start with "\n", so the two kinds never collide in one map.
  */
-
-/**
- * The key as a string of its own. Built from header values, a key is a chain of slices of the
- * message text (V8 keeps substrings and concatenations as views); a transaction keeps its key for
- * up to 64*T1 after it is done with its messages (Completed, Accepted), and the views would keep
- * each message's whole text alive with it. Keys are latin1 text (the message read one char per
- * byte), so the round trip through bytes is exact.
- */
-function own(key: string): string {
-  return Buffer.from(key, "latin1").toString("latin1");
-}
 
 /** RFC 3261 §8.1.1.7: a branch starting with the magic cookie identifies the transaction by itself. */
 export function isRfc3261Branch(branch: string | undefined): branch is string {
@@ -40,8 +30,8 @@ export function serverTransactionKey(req: SipRequest): string {
   const via = topVia(req);
   const branch = via.branch;
   const method = req.method;
-  if (isRfc3261Branch(branch)) return own(rfc3261Key(branch, via, method === "ACK" ? "INVITE" : method));
-  return method === "ACK" ? rfc2543AckKey(req) : own(rfc2543Key(req, method));
+  if (isRfc3261Branch(branch)) return ownText(rfc3261Key(branch, via, method === "ACK" ? "INVITE" : method));
+  return method === "ACK" ? rfc2543AckKey(req) : ownText(rfc2543Key(req, method));
 }
 
 /**
@@ -53,7 +43,7 @@ export function serverTransactionKey(req: SipRequest): string {
 export function cancelTargetKey(cancel: SipRequest, method = "INVITE"): string {
   const via = topVia(cancel);
   const branch = via.branch;
-  return own(isRfc3261Branch(branch) ? rfc3261Key(branch, via, method) : rfc2543Key(cancel, method));
+  return ownText(isRfc3261Branch(branch) ? rfc3261Key(branch, via, method) : rfc2543Key(cancel, method));
 }
 
 /**
@@ -64,7 +54,7 @@ export function cancelTargetKey(cancel: SipRequest, method = "INVITE"): string {
  * same for the INVITE and its ACK; the To tag is compared by the caller.
  */
 export function rfc2543AckKey(req: SipRequest): string {
-  return own(`\n\n${req.uriText}\n${req.from.tag ?? ""}\n${req.callId}\n${req.cseq.seq}\n${topViaText(req)}`);
+  return ownText(`\n\n${req.uriText}\n${req.from.tag ?? ""}\n${req.callId}\n${req.cseq.seq}\n${topViaText(req)}`);
 }
 
 /**
@@ -76,7 +66,7 @@ export function rfc2543AckKey(req: SipRequest): string {
 export function clientTransactionKey(msg: SipRequest | SipResponse): string | undefined {
   const branch = msg.topVia?.branch;
   if (branch === undefined) return undefined;
-  return own(`${branch}\n${msg.isRequest ? msg.method : msg.cseq.method}`);
+  return ownText(`${branch}\n${msg.isRequest ? msg.method : msg.cseq.method}`);
 }
 
 function rfc3261Key(branch: string, via: Via, method: string): string {

@@ -11,8 +11,9 @@ import { Flow } from "../../sip/v1/envelope.js";
 /**
  * Something that happened to a call (an INVITE dialog, RFC 3261 §13), as the edge that holds the
  * caller's transaction saw it: the raw material of call detail records. Published on
- * `sipfleet.calls.v1.<kind>` (attempted, answered, ended) and kept by the JetStream stream
- * SIPFLEET_CALLS.
+ * `sipfleet.calls.v1.<kind>.<call>.<caller>` (kind: attempted, answered, ended; call: 32 hex
+ * digits of SHA-256 over call_id; caller: 16 hex digits of SHA-256 over the caller's From tag)
+ * and kept by the JetStream stream SIPFLEET_CALLS, which captures `sipfleet.calls.v1.>`.
  *
  * Every event repeats what identifies the call (call_id, invite_cseq, from/to, request_uri,
  * caller_flow, edge_id), so each one can be read alone. Which other fields a kind carries:
@@ -24,6 +25,11 @@ import { Flow } from "../../sip/v1/envelope.js";
  *                   attempted_at_ms, answered_at_ms (0 if never answered), ended_at_ms,
  *                   status_code/reason (the INVITE's final response), ended_by, ending,
  *                   duration_ms — so that a CDR row can be written from this event alone.
+ *                   Also when the BYE passed through another edge than the INVITE: that edge
+ *                   reads the call's ANSWERED event from the stream (by its subject) and fills
+ *                   these from it. Only if that lookup fails or finds nothing are
+ *                   answered_at_ms and duration_ms 0 and ended_by PARTY_UNSPECIFIED, with
+ *                   from_tag/to_tag as in that BYE.
  *
  * Events of one call may be stored out of order (each is retried on its own); order them by
  * the timestamps, not by stream sequence.
@@ -62,7 +68,7 @@ export interface CallEvent {
   calleeFlow:
     | Flow
     | undefined;
-  /** The edge that emitted the event. */
+  /** The edge that emitted the event (for an ENDED, the edge the BYE passed through). */
   edgeId: string;
   /** Unix time in milliseconds; 0 means "did not happen" (or "not known to the emitter"). */
   attemptedAtMs: number;
@@ -91,6 +97,7 @@ export enum CallEvent_Kind {
 
 /** Who hung up an answered call. */
 export enum CallEvent_Party {
+  /** PARTY_UNSPECIFIED - Not known: a BYE through an edge that found no record of the call (see KIND_ENDED). */
   PARTY_UNSPECIFIED = 0,
   /** PARTY_NONE - Nobody hung up: the call was never answered (failed, cancelled, timed out). */
   PARTY_NONE = 1,

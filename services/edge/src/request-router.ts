@@ -185,7 +185,11 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     void this.decideAck(ack, source);
   }
 
-  /** RFC 3261 §18.1.2: a response that matches no client transaction is dropped. */
+  /**
+   * RFC 3261 §18.1.2: a response that matches no client transaction is dropped. A proxy holding
+   * transactions has nothing to send it through: a callee's 2xx retransmissions reach the caller
+   * through the client transaction's Accepted state (RFC 6026, Timer M).
+   */
   onStrayResponse(res: SipResponse): void {
     this.o.counters.dropped++;
     this.o.logger.debug?.({ status: res.status, callId: safeCallId(res) }, "response without transaction dropped");

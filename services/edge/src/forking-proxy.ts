@@ -52,7 +52,6 @@ export interface ForkingProxyOptions {
 /** One branch of a forwarded request: a client transaction toward one target. */
 class Branch {
   tx: ClientTransaction<Hop> | undefined;
-  request: SipRequest | undefined;
   hop: Hop | undefined;
   /** A provisional response arrived (a CANCEL may be sent, RFC 3261 §9.1). */
   provisional = false;
@@ -74,6 +73,11 @@ class Branch {
   get done(): boolean {
     return this.outcome !== undefined || this.abandoned;
   }
+
+  /** The request sent to the target (its transaction's: only bytes are kept once it waits). */
+  get request(): SipRequest | undefined {
+    return this.tx?.request;
+  }
 }
 
 /** RFC 3261 §16 "response context": everything about one forwarded request. */
@@ -93,12 +97,16 @@ class ForkContext {
 
   constructor(
     readonly tx: ServerTransaction<RequestOrigin>,
-    readonly request: SipRequest,
     readonly forward: Forward,
     readonly isInvite: boolean,
     /** Computed once: the loop hash goes into every branch (RFC 3261 §16.6 step 8). */
     readonly loopHash: string,
   ) {}
+
+  /** The forwarded request: the server transaction's (only bytes are kept once it waits). */
+  get request(): SipRequest {
+    return this.tx.request;
+  }
 }
 
 /**
@@ -138,7 +146,7 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
 
   /** Carries out a Forward decision for a server transaction (anything but ACK). */
   forward(tx: ServerTransaction<RequestOrigin>, req: SipRequest, forward: Forward): void {
-    const ctx = new ForkContext(tx, req, forward, req.method === "INVITE", loopHash(req));
+    const ctx = new ForkContext(tx, forward, req.method === "INVITE", loopHash(req));
     this.contexts.set(tx, ctx);
     if (ctx.isInvite && !hasToTag(req)) this.observe((c) => c.attempted(req, tx.dest.flow));
     this.nextGroup(ctx);
@@ -324,7 +332,6 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
       this.branchesById.delete(b.id);
       return this.settle(b, { status: 500, response: undefined });
     }
-    b.request = req;
     b.hop = hop;
     let tx: ClientTransaction<Hop>;
     try {
@@ -471,17 +478,14 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
 
   /**
    * A finished context that lingers (for 64*T1, while answered branches may still see 2xx
-   * retransmissions) keeps only what forwarding those needs: the responses that were compared
-   * go, and the requests keep their bytes but not their parsed form (SipMessage.compact).
+   * retransmissions) keeps only what forwarding those needs: the responses it compared go (its
+   * requests are the transactions', which keep only their bytes by then).
    */
   private shed(ctx: ForkContext): void {
     ctx.outcomes.length = 0;
     for (const b of ctx.branches) {
-      if (b.outcome === undefined) continue;
-      if (b.outcome.response !== undefined) b.outcome = { status: b.outcome.status, response: undefined };
-      b.request?.compact();
+      if (b.outcome?.response !== undefined) b.outcome = { status: b.outcome.status, response: undefined };
     }
-    ctx.request.compact();
   }
 
   // ---- timers ----------------------------------------------------------------------------------

@@ -57,10 +57,9 @@ export interface ParsedParts {
  * malformed value; `validate()` calls the mandatory ones up front so an edge can answer 400.
  */
 export abstract class SipMessage {
-  /** The received (or built) bytes; `compact()` may swap them for an unshared copy. */
-  private rawBytes: Buffer;
-  /** `raw` decoded as latin1, built by the parser; dropped by `compact()`, rebuilt on demand. */
-  private headText: string | undefined;
+  readonly raw: Buffer;
+  /** @internal `raw` decoded as latin1: one char per byte, so offsets are shared. */
+  readonly head: string;
   /** @internal */ readonly startLineStart: number;
   /** @internal */ readonly headersStart: number;
   /** @internal */ readonly headersEnd: number;
@@ -95,8 +94,8 @@ export abstract class SipMessage {
   abstract readonly isRequest: boolean;
 
   constructor(p: ParsedParts) {
-    this.rawBytes = p.raw;
-    this.headText = p.head;
+    this.raw = p.raw;
+    this.head = p.head;
     this.startLineStart = p.startLineStart;
     this.headersStart = p.headersStart;
     this.headersEnd = p.headersEnd;
@@ -108,47 +107,6 @@ export abstract class SipMessage {
     this.hotLines = p.hotLines;
     this.hotRepeated = p.hotRepeated;
     this.defect = p.defect;
-  }
-
-  /** The message as received or built, including any octets past Content-Length. */
-  get raw(): Buffer {
-    return this.rawBytes;
-  }
-
-  /** @internal `raw` decoded as latin1: one char per byte, so offsets are shared. */
-  get head(): string {
-    return (this.headText ??= this.raw.toString("latin1"));
-  }
-
-  /**
-   * Drops what parsing built on top of the bytes: the latin1 copy of the message and every typed
-   * header already read (each of which may hold slices of that copy). The bytes and the header
-   * table stay, so every accessor still works and parses again on demand. For messages kept long
-   * but rarely read again, such as those a transaction holds through its Completed or Accepted
-   * state (RFC 3261 §17, RFC 6026: up to 64*T1) only to retransmit or absorb retransmissions:
-   * there the parsed form would cost several times the message itself.
-   */
-  compact(): void {
-    // Buffers built by Buffer.allocUnsafe/concat share 8 KiB pool slabs: one small message kept
-    // for 64*T1 would keep its whole slab, and the messages around it, alive.
-    const raw = this.rawBytes;
-    if (raw.buffer.byteLength > raw.length) {
-      const own = Buffer.allocUnsafeSlow(raw.length);
-      raw.copy(own);
-      this.rawBytes = own;
-    }
-    this.headText = undefined;
-    this.viaCache = undefined;
-    this.topViaCache = undefined;
-    this.fromCache = undefined;
-    this.toCache = undefined;
-    this.callIdCache = undefined;
-    this.cseqCache = undefined;
-    this.maxForwardsCache = undefined;
-    this.contactCache = undefined;
-    this.routeCache = undefined;
-    this.recordRouteCache = undefined;
-    this.pathCache = undefined;
   }
 
   get body(): Buffer {
@@ -570,12 +528,6 @@ export class SipRequest extends SipMessage {
     private readonly uriEnd: number,
   ) {
     super(p);
-  }
-
-  override compact(): void {
-    super.compact();
-    this.uriCache = undefined;
-    this.uriTextCache = undefined;
   }
 
   /** The Request-URI exactly as written. */

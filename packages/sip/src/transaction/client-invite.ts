@@ -55,7 +55,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
         this.endTimer = this.ctx.clock.setTimer(timers.B, ClientInviteTransaction.timerBFired, this);
         // §17.1.1.2: "The client transaction MUST pass the request to the transport layer for
         // transmission."
-        this.send(this.request.bytes);
+        this.send(this.requestBytes);
         return;
       }
       case S.Proceeding:
@@ -93,7 +93,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
           this.current = S.Accepted;
           this.endTimer = this.ctx.clock.setTimer(this.ctx.timers.M, ClientInviteTransaction.timerMFired, this);
           this.user.onResponse(res, this);
-          this.linger(res);
+          this.linger();
         } else {
           // §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a
           // response with status code from 300-699 MUST cause the client transaction to transition
@@ -109,7 +109,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
           const d = waitTime(this.ctx.timers, "D", this.reliable);
           if (d > 0) this.endTimer = this.ctx.clock.setTimer(d, ClientInviteTransaction.timerDFired, this);
           this.user.onResponse(res, this);
-          this.linger(res);
+          this.linger();
           // "The ACK MUST be sent to the same address, port, and transport to which the original
           // request was sent."
           if (this.isTerminated() || !this.send(ack)) return;
@@ -154,7 +154,7 @@ export class ClientInviteTransaction<Dest> extends Transaction<Dest> {
         // double after each transmission." Not capped: Timer B ends it.
         this.interval *= 2;
         this.sendTimer = this.ctx.clock.setTimer(this.interval, ClientInviteTransaction.timerAFired, this);
-        this.send(this.request.bytes);
+        this.send(this.requestBytes);
         return;
       case S.Proceeding:
       case S.Completed:

@@ -52,7 +52,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
           this.interval = timers.E;
           this.sendTimer = this.ctx.clock.setTimer(timers.E, ClientNonInviteTransaction.timerEFired, this);
         }
-        this.send(this.request.bytes);
+        this.send(this.requestBytes);
         return;
       }
       case S.Proceeding:
@@ -88,7 +88,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
           const k = waitTime(this.ctx.timers, "K", this.reliable);
           if (k > 0) this.endTimer = this.ctx.clock.setTimer(k, ClientNonInviteTransaction.timerKFired, this);
           this.user.onResponse(res, this);
-          this.linger(res);
+          this.linger();
           if (k === 0 && !this.isTerminated()) this.end();
         }
         return;
@@ -113,7 +113,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
         // exponentially increasing interval that caps at T2."
         this.interval = Math.min(2 * this.interval, this.ctx.timers.t2);
         this.sendTimer = this.ctx.clock.setTimer(this.interval, ClientNonInviteTransaction.timerEFired, this);
-        this.send(this.request.bytes);
+        this.send(this.requestBytes);
         return;
       case S.Proceeding:
         // §17.1.2.2: "If Timer E fires while in the "Proceeding" state, the request MUST be passed
@@ -121,7 +121,7 @@ export class ClientNonInviteTransaction<Dest> extends Transaction<Dest> {
         // seconds."
         this.interval = this.ctx.timers.t2;
         this.sendTimer = this.ctx.clock.setTimer(this.interval, ClientNonInviteTransaction.timerEFired, this);
-        this.send(this.request.bytes);
+        this.send(this.requestBytes);
         return;
       case S.Completed:
       case S.Terminated:

@@ -1,6 +1,7 @@
 import { TransactionError } from "../errors.js";
 import { createResponse } from "../message/build.js";
 import type { SipRequest, SipResponse } from "../message/message.js";
+import { KeptMessage } from "./kept-message.js";
 import { waitTime } from "./timers.js";
 import { Transaction, type TransactionContext } from "./transaction.js";
 import { serverTransactionKey } from "./transaction-key.js";
@@ -16,7 +17,7 @@ const S = TransactionState;
  */
 export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
   readonly user: ServerTransactionUser<Dest>;
-  private last: SipResponse | undefined;
+  private last: KeptMessage<SipResponse> | undefined;
 
   constructor(
     ctx: TransactionContext<Dest>,
@@ -39,7 +40,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
 
   /** The most recent response sent: retransmitted on request retransmissions. */
   get lastResponse(): SipResponse | undefined {
-    return this.last;
+    return this.last?.message;
   }
 
   /** A retransmission of the INVITE, or an ACK, that the transport layer matched here (§17.2.3). */
@@ -125,7 +126,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
           // these MUST be passed to the transport layer for transmission." The TU has answered,
           // so the transaction's own 100 Trying is no longer due.
           this.stopSendTimer();
-          this.last = res;
+          this.last = new KeptMessage(res);
           this.send(res.bytes);
         } else if (status < 300) {
           // RFC 6026 §8.5: "If, while in the "Proceeding" state, the TU passes a 2xx response to
@@ -137,10 +138,10 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
           // transports."
           this.stopTimers();
           this.current = S.Accepted;
-          this.last = res;
+          this.last = new KeptMessage(res);
           this.endTimer = this.ctx.clock.setTimer(this.ctx.timers.L, ServerInviteTransaction.timerLFired, this);
           this.send(res.bytes);
-          this.linger(res);
+          this.linger(this.last);
         } else {
           // §17.2.1: "While in the "Proceeding" state, if the TU passes a response with status
           // code from 300 to 699 to the server transaction, the response MUST be passed to the
@@ -150,7 +151,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
           // MUST be set to fire in 64*T1 seconds for all transports."
           this.stopTimers();
           this.current = S.Completed;
-          this.last = res;
+          this.last = new KeptMessage(res);
           const timers = this.ctx.timers;
           if (!this.reliable) {
             this.interval = timers.G;
@@ -158,7 +159,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
           }
           this.endTimer = this.ctx.clock.setTimer(timers.H, ServerInviteTransaction.timerHFired, this);
           this.send(res.bytes);
-          this.linger(res);
+          this.linger(this.last);
         }
         return;
       case S.Accepted:
@@ -167,9 +168,9 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
         // in the "Accepted" state MUST be passed to the transport layer for transmission." The
         // same goes for the 2xx of other branches a proxy forwards.
         if (status < 200 || status >= 300) throw this.illegal(status);
-        this.last = res;
+        this.last = new KeptMessage(res);
         this.send(res.bytes);
-        res.compact();
+        this.last.shed();
         return;
       case S.Completed:
       case S.Confirmed:
@@ -189,7 +190,7 @@ export class ServerInviteTransaction<Dest> extends Transaction<Dest> {
         // sends a response, so none has been sent yet.
         if (this.last === undefined) {
           const trying = createResponse(this.request, 100);
-          this.last = trying;
+          this.last = new KeptMessage(trying);
           this.send(trying.bytes);
         }
         return;

@@ -1,5 +1,6 @@
 import { TransactionError } from "../errors.js";
 import type { SipRequest, SipResponse } from "../message/message.js";
+import { KeptMessage } from "./kept-message.js";
 import { waitTime } from "./timers.js";
 import { Transaction, type TransactionContext } from "./transaction.js";
 import { serverTransactionKey } from "./transaction-key.js";
@@ -14,7 +15,7 @@ const S = TransactionState;
  */
 export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
   readonly user: ServerTransactionUser<Dest>;
-  private last: SipResponse | undefined;
+  private last: KeptMessage<SipResponse> | undefined;
 
   constructor(
     ctx: TransactionContext<Dest>,
@@ -36,13 +37,13 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
 
   /** The most recent response sent: retransmitted on request retransmissions. */
   get lastResponse(): SipResponse | undefined {
-    return this.last;
+    return this.last?.message;
   }
 
   /** A retransmission of the request that the transport layer matched here (§17.2.3). */
   receiveRequest(req: SipRequest, _source: Dest): void {
-    if (req.method !== this.request.method) {
-      throw new TransactionError(`ServerNonInviteTransaction: a ${req.method} does not belong to a ${this.request.method} transaction`);
+    if (req.method !== this.method) {
+      throw new TransactionError(`ServerNonInviteTransaction: a ${req.method} does not belong to a ${this.method} transaction`);
     }
     switch (this.current) {
       case S.Trying:
@@ -76,9 +77,9 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
    */
   respond(res: SipResponse): void {
     const status = res.status;
-    if (res.cseq.method !== this.request.method) {
+    if (res.cseq.method !== this.method) {
       throw new TransactionError(
-        `ServerNonInviteTransaction.respond: response CSeq method ${res.cseq.method} is not ${this.request.method}`,
+        `ServerNonInviteTransaction.respond: response CSeq method ${res.cseq.method} is not ${this.method}`,
       );
     }
     switch (this.current) {
@@ -91,7 +92,7 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
           // provisional responses that are received from the TU while in the "Proceeding" state
           // MUST be passed to the transport layer for transmission."
           this.current = S.Proceeding;
-          this.last = res;
+          this.last = new KeptMessage(res);
           this.send(res.bytes);
         } else {
           // §17.2.2: "If the TU passes a final response (status codes 200-699) to the server while
@@ -101,11 +102,11 @@ export class ServerNonInviteTransaction<Dest> extends Transaction<Dest> {
           // Timer J to fire in 64*T1 seconds for unreliable transports, and zero seconds for
           // reliable transports."
           this.current = S.Completed;
-          this.last = res;
+          this.last = new KeptMessage(res);
           const j = waitTime(this.ctx.timers, "J", this.reliable);
           if (j > 0) this.endTimer = this.ctx.clock.setTimer(j, ServerNonInviteTransaction.timerJFired, this);
           this.send(res.bytes);
-          this.linger(res);
+          this.linger(this.last);
           if (j === 0 && !this.isTerminated()) this.end();
         }
         return;

@@ -1,7 +1,8 @@
 import { TransactionError } from "../errors.js";
-import type { SipRequest } from "../message/message.js";
+import type { SipRequest, SipResponse } from "../message/message.js";
 import type { Clock, TimerHandle } from "./clock.js";
 import type { TransactionTimers } from "./timers.js";
+import { KeptMessage } from "./kept-message.js";
 import { TransactionState } from "./transaction-state.js";
 
 /**
@@ -42,8 +43,10 @@ export interface TransactionContext<Dest> {
 export abstract class Transaction<Dest> {
   /** The matching key (transaction-key.ts) the layer indexes this transaction under. */
   readonly id: string;
-  /** The request that created the transaction. */
-  readonly request: SipRequest;
+  /** The request that created the transaction: parsed, or only its bytes once the transaction waits. */
+  private readonly kept: KeptMessage<SipRequest>;
+  /** The request's method. */
+  readonly method: string;
   /** Where this transaction sends: the request's next hop (client) or where responses go (server). */
   readonly dest: Dest;
   /** Reliable transports skip retransmissions and the D, I, J, K waits (RFC 3261 §17). */
@@ -66,7 +69,8 @@ export abstract class Transaction<Dest> {
     id: string,
   ) {
     this.ctx = ctx;
-    this.request = request;
+    this.kept = new KeptMessage(request);
+    this.method = request.method;
     this.dest = dest;
     this.reliable = reliable;
     this.current = initial;
@@ -77,8 +81,14 @@ export abstract class Transaction<Dest> {
     return this.current;
   }
 
-  get method(): string {
-    return this.request.method;
+  /** The request that created the transaction (parsed again on demand once the transaction waits). */
+  get request(): SipRequest {
+    return this.kept.message;
+  }
+
+  /** The request's bytes, as sent or received: what retransmissions send. */
+  protected get requestBytes(): Buffer {
+    return this.kept.bytes;
   }
 
   /**
@@ -116,12 +126,12 @@ export abstract class Transaction<Dest> {
 
   /**
    * Entering a state that only waits (Completed, Accepted, Confirmed: up to 64*T1 over UDP) the
-   * transaction keeps its messages to match and retransmit, not to read them: their parsed form
-   * goes (SipMessage.compact), which is most of what a lingering transaction costs in memory.
+   * transaction keeps its messages to match and retransmit, not to read them: they keep their
+   * bytes only (KeptMessage), which is most of what a waiting transaction would cost in memory.
    */
-  protected linger(...messages: ({ compact(): void } | undefined)[]): void {
-    this.request.compact();
-    for (const m of messages) m?.compact();
+  protected linger(...messages: (KeptMessage<SipRequest | SipResponse> | undefined)[]): void {
+    this.kept.shed();
+    for (const m of messages) m?.shed();
   }
 
   /** True once terminated; a method, so the check is not narrowed away after a callback ran. */

@@ -1,4 +1,5 @@
 import type { DigestAlgorithmName, StoredHa1 } from "@sipfleet/sip";
+import type { DialPolicyDomain, DialPolicyUser, NumberRoute, Trunk } from "@sipfleet/trunks";
 
 /*
  * The validated configuration every service reads. The YAML file (`SIPFLEET_CONFIG`, default
@@ -13,9 +14,17 @@ export interface SipfleetConfig {
   readonly proxy: ProxyConfig;
   readonly auth: AuthConfig;
   readonly edge: EdgeConfig;
+  /** Carrier trunks, in the order written; names are unique. */
+  readonly trunks: readonly Trunk[];
+  /** Outbound number routes; every trunk named exists, no prefix is listed twice. */
+  readonly numberRoutes: readonly NumberRoute[];
 }
 
-export interface DomainConfig {
+/**
+ * dialPlan, blockedPrefixes and allowedPrefixes (DialPolicyDomain) say how numbers the users
+ * dial are normalised to E.164 and which they may call (see @sipfleet/trunks destinationAllowed).
+ */
+export interface DomainConfig extends DialPolicyDomain {
   /** As written in the file (lower-cased); also the digest realm. */
   readonly name: string;
   /**
@@ -27,8 +36,11 @@ export interface DomainConfig {
   readonly users: ReadonlyMap<string, UserConfig>;
 }
 
-export interface UserConfig {
+/** allowedDestinations (DialPolicyUser): exceptions to the domain's blockedPrefixes. */
+export interface UserConfig extends DialPolicyUser {
   readonly name: string;
+  /** Calls the user may have at once; absent: no limit. */
+  readonly maxConcurrentCalls: number | undefined;
   /** HA1 = H(username:realm:password) per hash family; the password itself is never stored. */
   readonly ha1: StoredHa1;
 }

@@ -1,4 +1,5 @@
 import type { DigestAlgorithmName } from "@sipfleet/sip";
+import type { DialRule } from "@sipfleet/trunks";
 import type { EdgeConfig, ListenAddress, ProxyConfig, RegistrarConfig } from "./config.js";
 
 /*
@@ -94,4 +95,35 @@ export const DEFAULT_EDGE_CONFIG: EdgeConfig = Object.freeze({
    * without a word still has its connection when the answer comes; a later request opens a new one.
    */
   outboundIdleTimeoutMs: 300_000,
+});
+
+export interface DialPolicyDefaults {
+  readonly dialPlan: readonly DialRule[];
+  readonly blockedPrefixes: readonly string[];
+  readonly allowedPrefixes: readonly string[];
+}
+
+export const DEFAULT_DIAL_POLICY: DialPolicyDefaults = Object.freeze({
+  /** No rule: only numbers dialled in E.164 (`+...`) are understood until the domain says more. */
+  dialPlan: Object.freeze([]),
+  /**
+   * Everything outside our users is blocked until allowed: toll fraud through a trunk costs
+   * money, so a domain that has not said what its users may call lets them call nothing.
+   */
+  blockedPrefixes: Object.freeze(["+"]),
+  allowedPrefixes: Object.freeze([]),
+});
+
+export interface TrunkDefaults {
+  readonly gatewayPriority: number;
+  readonly gatewayWeight: number;
+  readonly registerExpires: number;
+}
+
+export const DEFAULT_TRUNK: TrunkDefaults = Object.freeze({
+  /** Equal priority and weight: gateways and route trunks share the load evenly (RFC 2782). */
+  gatewayPriority: 1,
+  gatewayWeight: 1,
+  /** RFC 3261 §10.2.1.1's suggested 3600 s; the refresh interval defaults to half of it. */
+  registerExpires: 3600,
 });

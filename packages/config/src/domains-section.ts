@@ -1,13 +1,17 @@
 import type { DigestHashFamily } from "@sipfleet/sip";
 import type { DomainConfig, UserConfig } from "./config.js";
+import { DEFAULT_DIAL_POLICY } from "./defaults.js";
+import { readDialPlan, readPrefixList } from "./dial-policy-section.js";
 import { domainNameProblem, userNameProblem } from "./names.js";
 import {
+  type IntRule,
   IssueList,
   indexPath,
   isAbsent,
   keyPath,
   readBoolean,
   readEnum,
+  readInt,
   readList,
   readMapping,
   readString,
@@ -17,8 +21,18 @@ import {
  * domains[]: each served domain, its authentication mode and its users' HA1s.
  */
 
-const DOMAIN_KEYS = ["name", "authentication", "users", "allowUnauthenticatedOnPublicAddress"] as const;
-const USER_KEYS = ["name", "ha1"] as const;
+const DOMAIN_KEYS = [
+  "name",
+  "authentication",
+  "users",
+  "allowUnauthenticatedOnPublicAddress",
+  "dialPlan",
+  "blockedPrefixes",
+  "allowedPrefixes",
+] as const;
+const USER_KEYS = ["name", "ha1", "allowedDestinations", "maxConcurrentCalls"] as const;
+
+export const MAX_CONCURRENT_CALLS_RULE: IntRule = { min: 1, max: 1_000_000 };
 const AUTHENTICATION_MODES = ["digest", "none"] as const;
 
 /** The YAML key of each HA1 family, and the family it stores. */
@@ -95,6 +109,16 @@ function readDomain(issues: IssueList, value: unknown, path: string): DomainEntr
     issues.add(allowKey, 'only applies to authentication: "none"; remove it');
   }
   const users = readUsers(issues, m["users"], keyPath(path, "users"));
+  const dialPlan = readDialPlan(issues, m["dialPlan"], keyPath(path, "dialPlan"));
+  const blockedPrefixes = readPrefixList(issues, m["blockedPrefixes"], keyPath(path, "blockedPrefixes"));
+  const allowedPrefixes = readPrefixList(issues, m["allowedPrefixes"], keyPath(path, "allowedPrefixes"));
+  for (const [i, prefix] of (allowedPrefixes ?? []).entries()) {
+    if (!(blockedPrefixes ?? DEFAULT_DIAL_POLICY.blockedPrefixes).includes(prefix)) continue;
+    issues.add(
+      indexPath(keyPath(path, "allowedPrefixes"), i),
+      `${JSON.stringify(prefix)} is also in blockedPrefixes${isAbsent(m["blockedPrefixes"]) ? " (the default)" : ""}; keep it in one list`,
+    );
+  }
   if (issues.size > before || name === undefined || authentication === undefined || users === undefined) {
     return undefined;
   }
@@ -102,6 +126,9 @@ function readDomain(issues: IssueList, value: unknown, path: string): DomainEntr
     name,
     authentication,
     users: new Map(users.map((u) => [u.user.name, u.user])),
+    dialPlan: dialPlan ?? DEFAULT_DIAL_POLICY.dialPlan,
+    blockedPrefixes: blockedPrefixes ?? DEFAULT_DIAL_POLICY.blockedPrefixes,
+    allowedPrefixes: allowedPrefixes ?? DEFAULT_DIAL_POLICY.allowedPrefixes,
   });
   return {
     path,
@@ -155,8 +182,15 @@ function readUser(issues: IssueList, value: unknown, path: string): UserConfig |
   const ha1Path = keyPath(path, "ha1");
   if (isAbsent(m["ha1"])) issues.add(ha1Path, "required: HA1 = H(user:realm:password), see sipfleet-ha1");
   const ha1 = readHa1(issues, m["ha1"], ha1Path);
+  const allowedDestinations = readPrefixList(issues, m["allowedDestinations"], keyPath(path, "allowedDestinations"));
+  const maxCalls = readInt(issues, m["maxConcurrentCalls"], keyPath(path, "maxConcurrentCalls"), MAX_CONCURRENT_CALLS_RULE);
   if (issues.size > before || name === undefined || ha1 === undefined) return undefined;
-  return Object.freeze({ name, ha1 });
+  return Object.freeze({
+    name,
+    ha1,
+    allowedDestinations: allowedDestinations ?? Object.freeze([]),
+    maxConcurrentCalls: maxCalls,
+  });
 }
 
 /**
@@ -164,7 +198,7 @@ function readUser(issues: IssueList, value: unknown, path: string): UserConfig |
  * the response computation hashes them. Never echoed in messages: an HA1 is as good as the
  * password for its realm.
  */
-function readHa1(issues: IssueList, value: unknown, path: string): Partial<Record<DigestHashFamily, string>> | undefined {
+export function readHa1(issues: IssueList, value: unknown, path: string): Partial<Record<DigestHashFamily, string>> | undefined {
   const keys = Object.keys(HA1_KEYS);
   const m = readMapping(issues, value, path, keys);
   if (m === undefined) return undefined;
@@ -192,7 +226,7 @@ function readHa1(issues: IssueList, value: unknown, path: string): Partial<Recor
 }
 
 /** A required non-empty string; absent is reported as missing. */
-function readRequiredString(issues: IssueList, value: unknown, path: string): string | undefined {
+export function readRequiredString(issues: IssueList, value: unknown, path: string): string | undefined {
   if (isAbsent(value)) {
     issues.add(path, "required");
     return undefined;

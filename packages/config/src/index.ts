@@ -24,9 +24,14 @@ export { DEFAULT_TLS_MIN_VERSION } from "./tls-section.js";
 export {
   type AuthDefaults,
   DEFAULT_AUTH_CONFIG,
+  DEFAULT_DIAL_POLICY,
   DEFAULT_EDGE_CONFIG,
   DEFAULT_LISTEN,
   DEFAULT_PROXY_CONFIG,
   DEFAULT_REGISTRAR_CONFIG,
+  DEFAULT_TRUNK,
+  type DialPolicyDefaults,
+  type TrunkDefaults,
 } from "./defaults.js";
+export { DEFAULT_ROUTE_PREFIX } from "./number-routes-section.js";
 export { formatUserEntry } from "./ha1-entry.js";

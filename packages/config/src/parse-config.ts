@@ -5,10 +5,13 @@ import { readAuth } from "./auth-section.js";
 import { type DomainEntry, HA1_KEY_OF_FAMILY, readDomains } from "./domains-section.js";
 import { type EdgeResult, readEdge } from "./edge-section.js";
 import { formatListenAddress, isLoopbackAddress } from "./listen.js";
+import { type NumberRouteEntry, readNumberRoutes } from "./number-routes-section.js";
 import { readProxy } from "./proxy-section.js";
 import { readRegistrar } from "./registrar-section.js";
 import { type Env, IssueList, isAbsent, keyPath, readMapping } from "./schema.js";
 import type { PathBases } from "./tls-section.js";
+import { type TrunkEntry, readTrunks } from "./trunks-section.js";
+import { userNameProblem } from "./names.js";
 
 export { ENV_NONCE_SECRET, MIN_NONCE_SECRET_LENGTH } from "./auth-section.js";
 export { ENV_LISTEN } from "./edge-section.js";
@@ -25,7 +28,7 @@ export interface ParseConfigOptions {
   readonly cwd?: string;
 }
 
-const ROOT_KEYS = ["domains", "registrar", "proxy", "auth", "edge"] as const;
+const ROOT_KEYS = ["domains", "registrar", "proxy", "auth", "edge", "trunks", "numberRoutes"] as const;
 
 /**
  * Validates a configuration document into a SipfleetConfig, applying the environment overrides
@@ -85,11 +88,23 @@ function validateDocument(
   const proxy = readProxy(issues, root["proxy"]);
   const auth = readAuth(issues, root["auth"], env);
   const edge = readEdge(issues, root["edge"], env, bases);
+  const trunks = readTrunks(issues, root["trunks"], env, bases);
+  const numberRoutes = readNumberRoutes(issues, root["numberRoutes"]);
 
   if (domains !== undefined && auth !== undefined) checkHa1Coverage(issues, domains, auth.algorithms);
   if (domains !== undefined && edge !== undefined) checkUnauthenticatedExposure(issues, domains, edge);
+  if (domains !== undefined && trunks !== undefined) checkNumberOwners(issues, domains, trunks);
+  if (trunks !== undefined && numberRoutes !== undefined) checkRouteTrunks(issues, trunks, numberRoutes);
 
-  if (domains === undefined || registrar === undefined || proxy === undefined || auth === undefined || edge === undefined) {
+  if (
+    domains === undefined ||
+    registrar === undefined ||
+    proxy === undefined ||
+    auth === undefined ||
+    edge === undefined ||
+    trunks === undefined ||
+    numberRoutes === undefined
+  ) {
     return undefined;
   }
   return Object.freeze({
@@ -98,7 +113,42 @@ function validateDocument(
     proxy,
     auth,
     edge: edge.config,
+    trunks: Object.freeze(trunks.map((t) => t.trunk)),
+    numberRoutes: Object.freeze(numberRoutes.map((r) => r.route)),
   });
+}
+
+/**
+ * A trunk's numbers go to served users: a digest domain's listed users, or any well-formed name
+ * in an `authentication: none` domain (anyone may register there).
+ */
+function checkNumberOwners(issues: IssueList, domains: readonly DomainEntry[], trunks: readonly TrunkEntry[]): void {
+  const byName = new Map(domains.map((d) => [d.domain.name, d.domain]));
+  for (const trunk of trunks) {
+    for (const { path, ref } of trunk.owners) {
+      const domain = byName.get(ref.domain.toLowerCase());
+      if (domain === undefined) {
+        issues.add(path, `domain ${JSON.stringify(ref.domain)} is not served (not in domains)`);
+      } else if (domain.authentication === "digest" && !domain.users.has(ref.user)) {
+        issues.add(path, `no user ${JSON.stringify(ref.user)} in domain ${JSON.stringify(domain.name)}`);
+      } else {
+        const problem = userNameProblem(ref.user);
+        if (problem !== undefined) issues.add(path, `user ${problem}`);
+      }
+    }
+  }
+}
+
+function checkRouteTrunks(issues: IssueList, trunks: readonly TrunkEntry[], routes: readonly NumberRouteEntry[]): void {
+  const names = new Set(trunks.map((t) => t.trunk.name));
+  for (const { route, trunkPaths } of routes) {
+    route.trunks.forEach((t, i) => {
+      if (names.has(t.trunk)) return;
+      const known = names.size === 0 ? "no trunks are configured" : `trunks: ${[...names].join(", ")}`;
+      const shown = route.prefix === "+" ? "default" : route.prefix;
+      issues.add(trunkPaths[i] ?? "numberRoutes", `route ${shown} names trunk ${JSON.stringify(t.trunk)}, which does not exist (${known})`);
+    });
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import type { AuthConfig, DomainConfig, UserConfig } from "@sipfleet/config";
+import { type AuthConfig, DEFAULT_DIAL_POLICY, type DomainConfig, type UserConfig } from "@sipfleet/config";
 import { buildAuthorization, computeHa1, createNonce, createRequest, type SipRequest } from "@sipfleet/sip";
 import { type AuthReply, type DigestExchange, DigestAuthenticator, PROXY_DIGEST, WWW_DIGEST } from "./index.js";
 
@@ -8,10 +8,12 @@ const REALM = "sipfleet.local";
 const SECRET = Buffer.from("sip-auth-test-secret-0123456789abcdef");
 const AUTH: AuthConfig = { algorithms: ["SHA-256", "MD5"], nonceLifetimeMs: 300_000, nonceSecret: SECRET, nonceSecretSource: "config" };
 
+const NO_LIMITS = { allowedDestinations: [], maxConcurrentCalls: undefined };
+
 function user(name: string, password: string): UserConfig {
-  return { name, ha1: { MD5: computeHa1(name, REALM, password, "MD5"), "SHA-256": computeHa1(name, REALM, password, "SHA-256") } };
+  return { name, ha1: { MD5: computeHa1(name, REALM, password, "MD5"), "SHA-256": computeHa1(name, REALM, password, "SHA-256") }, ...NO_LIMITS };
 }
-const DOMAIN: DomainConfig = { name: REALM, authentication: "digest", users: new Map([["alice", user("alice", "alice-secret")]]) };
+const DOMAIN: DomainConfig = { name: REALM, ...DEFAULT_DIAL_POLICY, authentication: "digest", users: new Map([["alice", user("alice", "alice-secret")]]) };
 
 function request(method: string, credentials: readonly (readonly [string, string])[] = []): SipRequest {
   return createRequest({

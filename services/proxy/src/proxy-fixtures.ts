@@ -2,7 +2,7 @@
 // digest-answering client and an edge that applies a Forward the way the edge does.
 import assert from "node:assert/strict";
 import type { BindingStore, Flow } from "@sipfleet/bindings";
-import type { DomainConfig, UserConfig } from "@sipfleet/config";
+import { DEFAULT_DIAL_POLICY, type DomainConfig, type UserConfig } from "@sipfleet/config";
 import { flowToWire } from "@sipfleet/location-client/wire";
 import type { Decision, Forward, Respond, Target } from "@sipfleet/proto";
 import { loopHash, platformBranch } from "@sipfleet/routing";
@@ -14,12 +14,14 @@ export const SECRET = Buffer.from("proxy-test-secret-0123456789abcdef");
 export const REALM = "sipfleet.local";
 export const OPEN = "bench.sipfleet.local";
 
+const NO_LIMITS = { allowedDestinations: [], maxConcurrentCalls: undefined };
+
 function user(name: string, realm: string, password: string): UserConfig {
-  return { name, ha1: { MD5: computeHa1(name, realm, password, "MD5"), "SHA-256": computeHa1(name, realm, password, "SHA-256") } };
+  return { name, ha1: { MD5: computeHa1(name, realm, password, "MD5"), "SHA-256": computeHa1(name, realm, password, "SHA-256") }, ...NO_LIMITS };
 }
 
 export function domain(name: string, users: readonly string[], authentication: "digest" | "none" = "digest"): DomainConfig {
-  return { name, authentication, users: new Map(users.map((u) => [u, user(u, name, `${u}-secret`)])) };
+  return { name, ...DEFAULT_DIAL_POLICY, authentication, users: new Map(users.map((u) => [u, user(u, name, `${u}-secret`)])) };
 }
 
 export function settings(opts: { domains?: DomainConfig[]; maxTargets?: number; serialGroupTimeoutMs?: number } = {}): ProxySettings {

@@ -1,27 +1,30 @@
 // Test fixtures for the registrar: settings, a REGISTER builder and a digest-answering client.
 import type { Flow } from "@sipfleet/bindings";
-import type { DomainConfig, UserConfig } from "@sipfleet/config";
+import { DEFAULT_DIAL_POLICY, type DomainConfig, type UserConfig } from "@sipfleet/config";
 import { buildAuthorization, computeHa1, parseMessage, SipRequest } from "@sipfleet/sip";
 import type { RegistrarReply } from "./reply.js";
 import type { RegistrarSettings } from "./registrar-settings.js";
 
 export const SECRET = Buffer.from("registrar-test-secret-0123456789abcdef");
 
+const NO_LIMITS = { allowedDestinations: [], maxConcurrentCalls: undefined };
+
 function user(name: string, realm: string, password: string): UserConfig {
-  return { name, ha1: { MD5: computeHa1(name, realm, password, "MD5"), "SHA-256": computeHa1(name, realm, password, "SHA-256") } };
+  return { name, ha1: { MD5: computeHa1(name, realm, password, "MD5"), "SHA-256": computeHa1(name, realm, password, "SHA-256") }, ...NO_LIMITS };
 }
 
 export function settings(overrides: Partial<RegistrarSettings["registrar"]> = {}): RegistrarSettings {
   const realm = "sipfleet.local";
   const digest: DomainConfig = {
     name: realm,
+    ...DEFAULT_DIAL_POLICY,
     authentication: "digest",
     users: new Map([
       ["alice", user("alice", realm, "alice-secret")],
       ["bob", user("bob", realm, "bob-secret")],
     ]),
   };
-  const open: DomainConfig = { name: "bench.sipfleet.local", authentication: "none", users: new Map() };
+  const open: DomainConfig = { name: "bench.sipfleet.local", ...DEFAULT_DIAL_POLICY, authentication: "none", users: new Map() };
   return {
     domains: new Map([
       [digest.name, digest],

@@ -191,7 +191,7 @@ describe("parseConfig: document shape and unknown keys", () => {
   });
 
   it("refuses a document that is not a mapping", () => {
-    assertIssues("- a\n- b\n", ["test.yaml: expected a mapping with keys domains, registrar, proxy, auth, edge, got a list"]);
+    assertIssues("- a\n- b\n", ["test.yaml: expected a mapping with keys domains, registrar, proxy, auth, edge, trunks, numberRoutes, got a list"]);
   });
 
   it("names unknown keys at every level, with a suggestion for a near miss", () => {
@@ -209,9 +209,9 @@ edge: { listen: "udp:127.0.0.1:5060", timeout: 5 }
 extra: 1
 `,
       [
-        "test.yaml: extra: unknown key; allowed here: domains, registrar, proxy, auth, edge",
-        'test.yaml: domains[0].autentication: unknown key (did you mean "authentication"?); allowed here: name, authentication, users, allowUnauthenticatedOnPublicAddress',
-        "test.yaml: domains[0].users[0].password: unknown key; allowed here: name, ha1",
+        "test.yaml: extra: unknown key; allowed here: domains, registrar, proxy, auth, edge, trunks, numberRoutes",
+        'test.yaml: domains[0].autentication: unknown key (did you mean "authentication"?); allowed here: name, authentication, users, allowUnauthenticatedOnPublicAddress, dialPlan, blockedPrefixes, allowedPrefixes',
+        "test.yaml: domains[0].users[0].password: unknown key; allowed here: name, ha1, allowedDestinations, maxConcurrentCalls",
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',
         'test.yaml: registrar.minExpire: unknown key (did you mean "minExpires"?); allowed here: minExpires, defaultExpires, maxExpires, maxBindingsPerAor',
         'test.yaml: auth.algorithm: unknown key (did you mean "algorithms"?); allowed here: algorithms, nonceLifetimeSeconds, nonceSecret',

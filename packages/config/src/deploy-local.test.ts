@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { type StoredHa1, computeHa1 } from "@sipfleet/sip";
+import { destinationAllowed, longestPrefixRoute, normalizeNumber, numberOwner, trunkForSource } from "@sipfleet/trunks";
 import { loadConfig } from "./load-config.js";
 
 /*
@@ -45,6 +46,32 @@ describe("deploy/local/sipfleet.yaml", () => {
     assert.deepEqual(config.registrar, { minExpires: 60, defaultExpires: 3600, maxExpires: 7200, maxBindingsPerAor: 20 });
     assert.deepEqual(config.auth.algorithms, ["SHA-256", "MD5"]);
     assert.equal(config.auth.nonceSecretSource, "random");
+  });
+});
+
+describe("deploy/local/sipfleet.yaml: trunks", () => {
+  it("routes every number to the loopback lab-carrier, which delivers alice's and a group's numbers", () => {
+    const config = loadConfig({ cwd: REPO_ROOT, env: {} });
+    assert.deepEqual(
+      config.trunks.map((t) => [t.name, t.gateways.map((g) => `${g.transport}:${g.host}:${g.port}`)]),
+      [["lab-carrier", ["udp:127.0.0.1:5090"]]],
+    );
+    assert.equal(trunkForSource(config.trunks, "127.0.0.1"), undefined, "the lab phones are not the carrier");
+    assert.equal(trunkForSource(config.trunks, "127.0.0.90")?.name, "lab-carrier");
+    assert.equal(longestPrefixRoute(config.numberRoutes, "+4930999")?.trunks[0]?.trunk, "lab-carrier");
+    assert.equal(numberOwner(config.trunks, "+4930123410")?.assignment.owners.length, 2);
+  });
+
+  it("lets users call national numbers, carol international too, and nobody premium-rate", () => {
+    const domain = loadConfig({ cwd: REPO_ROOT, env: {} }).domains.get("sipfleet.local");
+    const alice = domain?.users.get("alice");
+    const carol = domain?.users.get("carol");
+    assert.ok(domain !== undefined && alice !== undefined && carol !== undefined);
+    const e164 = (dialled: string): string => normalizeNumber(domain, dialled) ?? "";
+    assert.equal(destinationAllowed(alice, domain, e164("030123456")), true);
+    assert.equal(destinationAllowed(alice, domain, e164("00442079460000")), false);
+    assert.equal(destinationAllowed(carol, domain, e164("00442079460000")), true);
+    assert.equal(destinationAllowed(carol, domain, e164("0900123456")), false);
   });
 });
 

@@ -34,7 +34,8 @@ const ROOT_KEYS = ["domains", "registrar", "proxy", "auth", "edge", "trunks", "n
  * Validates a configuration document into a SipfleetConfig, applying the environment overrides
  * (SIPFLEET_LISTEN, SIPFLEET_NONCE_SECRET, SIPFLEET_TLS_*_FILE; an empty variable counts as
  * unset). `source` names the file in messages. When a tls or wss listener is configured the
- * TLS files are read and checked too. Throws ConfigError listing every problem found, each as
+ * TLS files are read and checked too, and so are the trunks' outbound passwords (the variables
+ * and files their passwordEnv / passwordFile name). Throws ConfigError listing every problem found, each as
  * `source: key.path: why` (or `VARIABLE: why` for an environment variable).
  */
 export function parseConfig(
@@ -126,7 +127,7 @@ function checkNumberOwners(issues: IssueList, domains: readonly DomainEntry[], t
   const byName = new Map(domains.map((d) => [d.domain.name, d.domain]));
   for (const trunk of trunks) {
     for (const { path, ref } of trunk.owners) {
-      const domain = byName.get(ref.domain.toLowerCase());
+      const domain = byName.get(ref.domain);
       if (domain === undefined) {
         issues.add(path, `domain ${JSON.stringify(ref.domain)} is not served (not in domains)`);
       } else if (domain.authentication === "digest" && !domain.users.has(ref.user)) {

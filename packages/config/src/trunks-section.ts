@@ -341,7 +341,8 @@ function readOwners(
       ok = false;
       continue;
     }
-    const ref = { user: item.slice(0, at), domain: item.slice(at + 1) };
+    // Domain names are case-insensitive and served domains are written in lower case.
+    const ref = { user: item.slice(0, at), domain: item.slice(at + 1).toLowerCase() };
     if (out.some((o) => o.ref.user === ref.user && o.ref.domain === ref.domain)) {
       issues.add(itemPath, `${JSON.stringify(item)} is listed twice`);
       ok = false;

@@ -85,7 +85,7 @@ export function readPrefixList(issues: IssueList, value: unknown, path: string):
  */
 export function readDigitsString(issues: IssueList, value: unknown, path: string): string | undefined {
   if (typeof value === "number") {
-    issues.add(path, `YAML read a number (${value}): quote it, e.g. "${value}", so the digits stay as written`);
+    issues.add(path, `YAML read a number (${value}), dropping any "+" or leading 0: quote the value as written`);
     return undefined;
   }
   return readString(issues, value, path);

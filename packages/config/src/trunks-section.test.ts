@@ -181,7 +181,7 @@ describe("parseConfig: trunks and number routes", () => {
       'test.yaml: trunks[0].numbers[1].number: must be an E.164 number: "+", then 1 to 15 digits, the first not 0, got "030123500"',
     ]);
     assertIssues(DOMAINS + TRUNKS.replace('number: "+4930123500"', "number: +4930123500"), [
-      'test.yaml: trunks[0].numbers[1].number: YAML read a number (4930123500): quote it, e.g. "4930123500", so the digits stay as written',
+      'test.yaml: trunks[0].numbers[1].number: YAML read a number (4930123500), dropping any "+" or leading 0: quote the value as written',
     ]);
   });
 
@@ -250,6 +250,18 @@ describe("parseConfig: trunks and number routes", () => {
         "test.yaml: trunks[0].outbound.register.interval: must be < trunks[0].outbound.register.expires (600): refresh before the registration lapses, got 600",
       ],
     );
+  });
+
+  it("refuses a trunk name Kubernetes would refuse and a register aor that is not a SIP URI with a user", () => {
+    assertIssues(DOMAINS + TRUNKS.replace("name: backup", "name: Backup_1").replace('aor: "sip:4930123400@127.0.0.1:5090"', 'aor: "sip:127.0.0.1:5090"'), [
+      'test.yaml: trunks[0].outbound.register.aor: must be a sip: or sips: URI with a user part (the address-of-record registered), got "sip:127.0.0.1:5090"',
+      'test.yaml: trunks[1].name: must be lower-case letters, digits and "-", at most 63, starting and ending with a letter or digit (RFC 1123, as Kubernetes names), got "Backup_1"',
+    ]);
+  });
+
+  it("matches an owner's domain case-insensitively", () => {
+    const config = parseConfig(DOMAINS + TRUNKS.replace(`owner: alice@${REALM} }`, "owner: alice@SIPFLEET.Local }"), SOURCE, ENV);
+    assert.deepEqual(numberOwner(config.trunks, "+4930123401")?.assignment.owners, [{ user: "alice", domain: REALM }]);
   });
 
   it("refuses bad dial plan rules and prefixes", () => {

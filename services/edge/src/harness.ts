@@ -55,6 +55,9 @@ export const TEST_EDGE_CONFIG: EdgeConfig = {
   maxMessageSize: 4096,
   connectTimeoutMs: 2000,
   outboundIdleTimeoutMs: 300_000,
+  maxHeaderLines: 100,
+  maxConnectionsPerSource: 32,
+  partialMessageTimeoutMs: 10_000,
 };
 
 export async function startTestEdge(overrides: Omit<Partial<StartEdgeOptions>, "config"> & { config?: Partial<EdgeConfig> } = {}): Promise<TestEdge> {

@@ -122,6 +122,18 @@ export interface EdgeConfig {
   readonly connectTimeoutMs: number;
   /** A connection the edge opened that carries nothing for this long is closed. */
   readonly outboundIdleTimeoutMs: number;
+  /** A message with more header lines is refused: a request with 400, a response dropped. */
+  readonly maxHeaderLines: number;
+  /**
+   * Connections (TCP, TLS, WS, WSS) one source may hold open at once: one IPv4 address, or one
+   * IPv6 /64 (what one host is usually given). More are closed as they are accepted.
+   */
+  readonly maxConnectionsPerSource: number;
+  /**
+   * A TCP or TLS connection that holds part of a message this long is closed, however slowly
+   * bytes keep arriving (slowloris). Idle time between whole messages is not counted.
+   */
+  readonly partialMessageTimeoutMs: number;
   /**
    * Certificate and policy of the `tls` and `wss` listeners. Present exactly when one is
    * configured: its files are then read and checked at startup.

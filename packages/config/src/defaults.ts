@@ -95,6 +95,23 @@ export const DEFAULT_EDGE_CONFIG: EdgeConfig = Object.freeze({
    * without a word still has its connection when the answer comes; a later request opens a new one.
    */
   outboundIdleTimeoutMs: 300_000,
+  /**
+   * A request carries six mandatory headers (RFC 3261 §8.1.1) plus a Via per hop and its
+   * Route/Record-Route, Contact, Authorization and the like: a few dozen at most. 100 leaves
+   * room for all of it while a message cannot make the parser index thousands of lines.
+   */
+  maxHeaderLines: 100,
+  /**
+   * A UA holds one or two flows (RFC 5626 §4.2: one per outbound proxy), a NAT a few dozen
+   * UAs' worth; 32 lets an office behind one address register while one source cannot take
+   * the edge's whole connection cap.
+   */
+  maxConnectionsPerSource: 32,
+  /**
+   * A message arrives within a few round trips of its first byte; 10 s is far past that on any
+   * working path, and frees a socket that is fed a byte at a time to keep it half-sent.
+   */
+  partialMessageTimeoutMs: 10_000,
 });
 
 export interface DialPolicyDefaults {

@@ -33,6 +33,17 @@ const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
     maxWhy: "the branch's transaction gives up at Timer B/F = 64*T1 = 32 s, RFC 3261 §17.1.1.2, §17.1.2.2",
   },
   outboundIdleTimeoutMs: { min: 1000, max: 86_400_000, maxWhy: "a day; an idle connection only holds a socket" },
+  maxHeaderLines: {
+    min: 16,
+    max: 10_000,
+    maxWhy: "far more than any real message; edge.maxMessageSize bounds the bytes anyway",
+  },
+  maxConnectionsPerSource: { min: 1, max: 65_535, maxWhy: "a source address has no more TCP ports" },
+  partialMessageTimeoutMs: {
+    min: 100,
+    max: 600_000,
+    maxWhy: "ten minutes; a message takes one round trip to arrive, not minutes",
+  },
 };
 const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "tls"] as const;
 
@@ -66,6 +77,7 @@ export function readEdge(
   }
   const tls = readEdgeTls(issues, m?.["tls"], env, listen, listenFrom, bases);
   const { decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs } = ints;
+  const { maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs } = ints;
   if (listen === undefined || fileListen === undefined || tls === undefined) return undefined;
   if (
     decisionTimeoutMs === undefined ||
@@ -73,7 +85,10 @@ export function readEdge(
     cancelRelayTimeoutMs === undefined ||
     maxMessageSize === undefined ||
     connectTimeoutMs === undefined ||
-    outboundIdleTimeoutMs === undefined
+    outboundIdleTimeoutMs === undefined ||
+    maxHeaderLines === undefined ||
+    maxConnectionsPerSource === undefined ||
+    partialMessageTimeoutMs === undefined
   ) {
     return undefined;
   }
@@ -85,6 +100,9 @@ export function readEdge(
     maxMessageSize,
     connectTimeoutMs,
     outboundIdleTimeoutMs,
+    maxHeaderLines,
+    maxConnectionsPerSource,
+    partialMessageTimeoutMs,
   };
   return {
     // No `tls` key at all without a tls or wss listener: the common configuration stays as it was.

@@ -65,6 +65,9 @@ describe("parseConfig: a minimal file gets every default", () => {
     assert.equal(config.edge.maxMessageSize, 65535);
     assert.equal(config.edge.connectTimeoutMs, 5000);
     assert.equal(config.edge.outboundIdleTimeoutMs, 300_000);
+    assert.equal(config.edge.maxHeaderLines, 100);
+    assert.equal(config.edge.maxConnectionsPerSource, 32);
+    assert.equal(config.edge.partialMessageTimeoutMs, 10_000);
     assert.deepEqual(config.edge, DEFAULT_EDGE_CONFIG);
   });
 
@@ -120,6 +123,9 @@ edge:
   maxMessageSize: 8192
   connectTimeoutMs: 2000
   outboundIdleTimeoutMs: 60000
+  maxHeaderLines: 50
+  maxConnectionsPerSource: 4
+  partialMessageTimeoutMs: 2000
 `);
     assert.deepEqual(config.registrar, { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 });
     assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 15000, maxTargets: 3 });
@@ -139,6 +145,9 @@ edge:
       maxMessageSize: 8192,
       connectTimeoutMs: 2000,
       outboundIdleTimeoutMs: 60000,
+      maxHeaderLines: 50,
+      maxConnectionsPerSource: 4,
+      partialMessageTimeoutMs: 2000,
     });
   });
 
@@ -215,7 +224,7 @@ extra: 1
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',
         'test.yaml: registrar.minExpire: unknown key (did you mean "minExpires"?); allowed here: minExpires, defaultExpires, maxExpires, maxBindingsPerAor',
         'test.yaml: auth.algorithm: unknown key (did you mean "algorithms"?); allowed here: algorithms, nonceLifetimeSeconds, nonceSecret',
-        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, tls",
+        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs, tls",
       ],
     );
   });
@@ -507,6 +516,11 @@ describe("parseConfig: edge", () => {
         "test.yaml: edge.outboundIdleTimeoutMs: must be an integer >= 1000, got 999",
       ],
     );
+    assertIssues(`${DOMAINS}edge: { maxHeaderLines: 15, maxConnectionsPerSource: 0, partialMessageTimeoutMs: 600001 }\n`, [
+      "test.yaml: edge.maxHeaderLines: must be an integer >= 16, got 15",
+      "test.yaml: edge.maxConnectionsPerSource: must be an integer >= 1, got 0",
+      "test.yaml: edge.partialMessageTimeoutMs: must be <= 600000 (ten minutes; a message takes one round trip to arrive, not minutes), got 600001",
+    ]);
     assertIssues(`${DOMAINS}edge: { cancelRelayTimeoutMs: 32001 }\n`, [
       "test.yaml: edge.cancelRelayTimeoutMs: must be <= 32000 (the caller's CANCEL transaction gives up at Timer F = 64*T1 = 32 s, RFC 3261 §17.1.2.2), got 32001",
     ]);

@@ -25,7 +25,8 @@ describe("CallRecorder", () => {
     now = 3_000;
     rec.answered(invite, createResponse(invite, 200, { toTag: "callee1" }));
     now = 63_000;
-    rec.ended(req("BYE", { toTag: "callee1" }), 200);
+    // The BYE's own answer is not the call's status: the ENDED reports the INVITE's 200.
+    rec.ended(req("BYE", { toTag: "callee1" }), 481);
     const events = sink.read().map((e) => e.event);
     assert.deepEqual(
       events.map((e) => e.kind),
@@ -37,6 +38,8 @@ describe("CallRecorder", () => {
     assert.equal(ended.attemptedAtMs, 1_000);
     assert.equal(ended.answeredAtMs, 3_000);
     assert.equal(ended.durationMs, 60_000);
+    assert.equal(ended.statusCode, 200);
+    assert.equal(ended.reason, "OK");
     assert.equal(ended.endedBy, CallEvent_Party.PARTY_CALLER);
     assert.equal(ended.ending, CallEvent_Ending.ENDING_BYE);
     assert.equal(ended.toTag, "callee1");

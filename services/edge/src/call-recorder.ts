@@ -29,6 +29,9 @@ const MAX_LOOKUPS = 1_000;
 interface Attempt {
   readonly attemptedAtMs: number;
   answeredAtMs: number;
+  /** The INVITE's final response once answered: what the ENDED of a BYE reports (not the BYE's). */
+  status: number;
+  reason: string;
   readonly callerTag: string;
   readonly base: Partial<CallEvent>;
 }
@@ -75,7 +78,7 @@ export class CallRecorder implements CallObserver {
       edgeId: this.edgeId,
       attemptedAtMs: at,
     };
-    this.remember(key(base.callId ?? "", callerTag), { attemptedAtMs: at, answeredAtMs: 0, callerTag, base });
+    this.remember(key(base.callId ?? "", callerTag), { attemptedAtMs: at, answeredAtMs: 0, status: 0, reason: "", callerTag, base });
     this.emit({ ...base, kind: CallEvent_Kind.KIND_ATTEMPTED });
   }
 
@@ -83,7 +86,9 @@ export class CallRecorder implements CallObserver {
     const a = this.calls.get(key(invite.callId, invite.from.tag));
     if (a === undefined) return;
     a.answeredAtMs = this.now();
-    this.emit({ ...a.base, kind: CallEvent_Kind.KIND_ANSWERED, toTag: res.to.tag ?? "", answeredAtMs: a.answeredAtMs, statusCode: res.status, reason: res.reason });
+    a.status = res.status;
+    a.reason = ownText(res.reason);
+    this.emit({ ...a.base, kind: CallEvent_Kind.KIND_ANSWERED, toTag: res.to.tag ?? "", answeredAtMs: a.answeredAtMs, statusCode: res.status, reason: a.reason });
   }
 
   failed(invite: SipRequest, status: number, reason: string, cancelledByCaller: boolean): void {
@@ -117,7 +122,9 @@ export class CallRecorder implements CallObserver {
         toTag: byCaller !== undefined ? toTag : fromTag,
         answeredAtMs: a.answeredAtMs,
         endedAtMs: at,
-        statusCode: status,
+        // The INVITE's final response, as the ENDED of a call answered elsewhere reports it too.
+        statusCode: a.status || status,
+        reason: a.reason,
         endedBy: byCaller !== undefined ? CallEvent_Party.PARTY_CALLER : CallEvent_Party.PARTY_CALLEE,
         ending: CallEvent_Ending.ENDING_BYE,
         durationMs: a.answeredAtMs > 0 ? at - a.answeredAtMs : 0,

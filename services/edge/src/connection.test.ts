@@ -9,6 +9,7 @@ import { writeTestCertificates, type TestCertificates } from "@sipfleet/testing"
 import { ConnectionRegistry, type Connection, type ConnectionListener, type ListenerContext } from "./connection.js";
 import { ConnectionIds } from "./flow.js";
 import { eventually, Inbox, RecordingLogger, request, startTestEdge, TcpPeer, testTlsConfig, WsPeer } from "./harness.js";
+import { SourceLimit } from "./source-limit.js";
 import { StreamListener } from "./stream-listener.js";
 import { serverTlsOptions } from "./tls-options.js";
 import { WebSocketListener } from "./websocket-listener.js";
@@ -26,13 +27,23 @@ describe("ConnectionRegistry across TCP, TLS, WS and WSS", () => {
   before(async () => {
     certs = writeTestCertificates();
     registry = new ConnectionRegistry(10);
+    const logger = new RecordingLogger();
     const ctx: ListenerContext = {
       handler: { onStreamMessage: (bytes, conn) => received.push({ bytes, conn }) },
       registry,
+      sources: new SourceLimit(32, logger),
       ids: new ConnectionIds("test"),
       edgeId: "edge-test",
-      logger: new RecordingLogger(),
-      options: { idleTimeoutMs: 60_000, maxWriteBufferBytes: 1 << 20, closeGraceMs: 1000, maxMessageSize: 4096, maxHeaderSize: 4096, handshakeTimeoutMs: 10_000 },
+      logger,
+      options: {
+        idleTimeoutMs: 60_000,
+        maxWriteBufferBytes: 1 << 20,
+        closeGraceMs: 1000,
+        maxMessageSize: 4096,
+        maxHeaderSize: 4096,
+        handshakeTimeoutMs: 10_000,
+        partialMessageTimeoutMs: 10_000,
+      },
     };
     const tls = serverTlsOptions(testTlsConfig(certs));
     listeners.set("tcp", await StreamListener.listen("tcp", "127.0.0.1", 0, ctx));

@@ -4,6 +4,7 @@ import { EdgeError } from "./errors.js";
 import type { ConnectionIds, Link, Transport } from "./flow.js";
 import { canonicalHost, hostPort } from "./ip-address.js";
 import type { EdgeLogger } from "./logger.js";
+import type { SourceLimit } from "./source-limit.js";
 
 /**
  * One connection of a connection transport (TCP, TLS, WS, WSS), whatever carries it. It is the
@@ -47,12 +48,19 @@ export interface ConnectionOptions {
   readonly maxHeaderSize: number;
   /** A TLS handshake or WebSocket upgrade not done by then is dropped. */
   readonly handshakeTimeoutMs: number;
+  /**
+   * A TCP or TLS connection that holds part of a message this long is closed, even while bytes
+   * keep arriving (edge.partialMessageTimeoutMs).
+   */
+  readonly partialMessageTimeoutMs: number;
 }
 
 /** What every connection listener needs from the edge. */
 export interface ListenerContext {
   readonly handler: ConnectionMessageHandler;
   readonly registry: ConnectionRegistry;
+  /** Connections per source, counted from accept (edge.maxConnectionsPerSource). */
+  readonly sources: SourceLimit;
   readonly ids: ConnectionIds;
   readonly edgeId: string;
   readonly options: ConnectionOptions;
@@ -131,7 +139,9 @@ function remoteKey(transport: Transport, ip: string, port: number): string {
 /**
  * The TCP sockets a listening server accepted and that are still open. Before a TLS handshake
  * or WebSocket upgrade completes a socket is in no registry; this is how the listener finds it
- * to drop it when the edge stops. (A TLS socket's underlying TCP socket closes with it.)
+ * to drop it when the edge stops. (A TLS socket's underlying TCP socket closes with it.) A
+ * socket whose source already holds its share of connections is closed right here, before it
+ * costs a handshake.
  */
 export class AcceptedSockets {
   private readonly open = new Set<Socket>();
@@ -139,9 +149,12 @@ export class AcceptedSockets {
 
   constructor(
     private readonly server: Server,
+    kind: string,
+    sources: SourceLimit,
     onAccept: (socket: Socket) => void,
   ) {
     server.on("connection", (socket: Socket) => {
+      if (!sources.admit(socket, kind)) return;
       this.open.add(socket);
       socket.once("close", () => this.open.delete(socket));
       onAccept(socket);

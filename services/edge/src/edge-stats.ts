@@ -19,6 +19,10 @@ export interface EdgeStats {
   readonly decisionsInFlight: number;
   /** Open connections of every connection transport: TCP, TLS, WS and WSS. */
   readonly tcpConnections: number;
+  /** Connections closed at accept because the edge held `maxTcpConnections`. */
+  readonly connectionsRefused: number;
+  /** Connections closed at accept because their source held edge.maxConnectionsPerSource. */
+  readonly connectionsRefusedPerSource: number;
   readonly serverTransactions: number;
   /** Client transactions of forwarded requests (branches and their CANCELs). */
   readonly clientTransactions: number;

@@ -16,6 +16,7 @@ import { MessageIntake } from "./message-intake.js";
 import { PlatformIdentity } from "./options-responder.js";
 import { OutboundConnections } from "./outbound-connections.js";
 import { RequestRouter } from "./request-router.js";
+import { SourceLimit } from "./source-limit.js";
 import { StreamListener } from "./stream-listener.js";
 import { clientTlsOptions, serverTlsOptions } from "./tls-options.js";
 import { UdpListener } from "./udp-listener.js";
@@ -114,6 +115,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const platform = new PlatformIdentity(o.domains, o.config.listen.map((a) => a.host));
   const decisions = new DecisionClient({ bus: o.bus, timeoutMs: o.config.decisionTimeoutMs, retries: o.decisionRetries });
   const registry = new ConnectionRegistry(o.maxTcpConnections);
+  const sources = new SourceLimit(o.config.maxConnectionsPerSource, o.logger, o.now);
   const calls = o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now, o.logger);
   const udp: UdpListener[] = [];
   const addresses: ListenAddress[] = [];
@@ -121,6 +123,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     // The intake needs the router, which needs the links below: bound once both exist.
     handler: { onStreamMessage: (bytes, conn) => intake.onStreamMessage(bytes, conn) },
     registry,
+    sources,
     ids: new ConnectionIds(randomBytes(4).toString("hex")),
     edgeId: id,
     logger: o.logger,
@@ -131,6 +134,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
       maxMessageSize: o.config.maxMessageSize,
       maxHeaderSize: Math.min(DEFAULT_STREAM_FRAMER_OPTIONS.maxHeaderSize, o.config.maxMessageSize),
       handshakeTimeoutMs: Math.min(o.tcpIdleTimeoutMs, HANDSHAKE_TIMEOUT_MS),
+      partialMessageTimeoutMs: o.config.partialMessageTimeoutMs,
     },
   };
   const outbound = new OutboundConnections(connections, {
@@ -158,7 +162,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     cancelRelayTimeoutMs: o.config.cancelRelayTimeoutMs,
     calls,
   });
-  const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, supported: o.supported, logger: o.logger, counters, now: o.now });
+  const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, maxHeaderLines: o.config.maxHeaderLines, supported: o.supported, logger: o.logger, counters, now: o.now });
   const tls = o.config.tls === undefined ? undefined : serverTlsOptions(o.config.tls);
   const connectionListeners: ConnectionListener[] = [];
   try {
@@ -185,7 +189,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   router.cancels.start();
   await o.bus.flush?.();
   o.logger.info?.({ edgeId: id, addresses }, "edge listening");
-  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, outbound, udp, connectionListeners, calls);
+  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls);
 }
 
 /**
@@ -205,6 +209,7 @@ class RunningEdge implements Edge {
     private readonly decisions: DecisionClient,
     private readonly counters: EdgeCounters,
     private readonly registry: ConnectionRegistry,
+    private readonly sources: SourceLimit,
     private readonly outbound: OutboundConnections,
     private readonly udp: readonly UdpListener[],
     private readonly connectionListeners: readonly ConnectionListener[],
@@ -224,6 +229,8 @@ class RunningEdge implements Edge {
       failedDecisions: c.failedDecisions,
       decisionsInFlight: this.router.decisionsInFlight,
       tcpConnections: this.registry.size,
+      connectionsRefused: this.registry.refused,
+      connectionsRefusedPerSource: this.sources.refused,
       serverTransactions: this.router.layer.serverCount,
       clientTransactions: this.router.proxy.clients.clientCount,
       forwarding: this.router.proxy.pending,
@@ -293,6 +300,9 @@ function checkOptions(o: EdgeOptions): void {
   whole("edge.maxMessageSize", o.config.maxMessageSize, 1);
   whole("edge.connectTimeoutMs", o.config.connectTimeoutMs, 1);
   whole("edge.outboundIdleTimeoutMs", o.config.outboundIdleTimeoutMs, 1);
+  whole("edge.maxHeaderLines", o.config.maxHeaderLines, 1);
+  whole("edge.maxConnectionsPerSource", o.config.maxConnectionsPerSource, 1);
+  whole("edge.partialMessageTimeoutMs", o.config.partialMessageTimeoutMs, 1);
   if (o.config.listen.length === 0) throw new EdgeConfigError("edge.listen: no address to listen on");
   const secure = o.config.listen.find((a) => isSecureTransport(a.transport));
   if (secure !== undefined && o.config.tls === undefined) {

@@ -55,6 +55,9 @@ export const TEST_EDGE_CONFIG: EdgeConfig = {
   maxMessageSize: 4096,
   connectTimeoutMs: 2000,
   outboundIdleTimeoutMs: 300_000,
+  maxHeaderLines: 100,
+  maxConnectionsPerSource: 32,
+  partialMessageTimeoutMs: 10_000,
 };
 
 export async function startTestEdge(overrides: Omit<Partial<StartEdgeOptions>, "config"> & { config?: Partial<EdgeConfig> } = {}): Promise<TestEdge> {
@@ -238,9 +241,10 @@ export class TcpPeer {
     socket.on("error", () => {});
   }
 
-  static connect(to: ListenAddress): Promise<TcpPeer> {
+  /** `localAddress`: the loopback address to connect from (127.0.0.2 is another source than 127.0.0.1). */
+  static connect(to: ListenAddress, localAddress?: string): Promise<TcpPeer> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: to.host, port: to.port }, () => {
+      const socket = connect({ host: to.host, port: to.port, ...(localAddress === undefined ? {} : { localAddress }) }, () => {
         socket.off("error", reject);
         socket.setNoDelay(true);
         resolve(new TcpPeer(socket));

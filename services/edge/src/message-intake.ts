@@ -25,6 +25,8 @@ export interface MessageIntakeOptions {
   readonly router: RequestRouter;
   readonly platform: PlatformIdentity;
   readonly maxMessageSize: number;
+  /** More header lines: a request is answered 400, a response dropped (the parser's limit). */
+  readonly maxHeaderLines: number;
   /**
    * Option tags the platform supports: a Proxy-Require outside them gets 420 with Unsupported
    * (RFC 3261 §16.3 step 5: the edge is the proxy in front of the workers).
@@ -52,7 +54,7 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
 
   constructor(options: MessageIntakeOptions) {
     this.o = options;
-    this.datagramOptions = { maxSize: options.maxMessageSize };
+    this.datagramOptions = { maxSize: options.maxMessageSize, maxHeaderLines: options.maxHeaderLines };
     this.validation = { proxyRequireSupported: new Set(options.supported) };
     this.finalRecipient = { ...this.validation, allowZeroMaxForwards: true };
   }
@@ -166,7 +168,7 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
   private tooLarge(data: Buffer, link: UdpListener, ip: string, port: number): void {
     let msg;
     try {
-      msg = parseMessage(data, { maxSize: data.length });
+      msg = parseMessage(data, { maxSize: data.length, maxHeaderLines: this.o.maxHeaderLines });
     } catch (e) {
       return this.drop("oversized datagram", ip, port, e instanceof Error ? e.message : String(e));
     }

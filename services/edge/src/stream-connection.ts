@@ -26,6 +26,17 @@ export class StreamConnection implements Connection, StreamFrameHandler {
   private readonly kind: string;
   private closing: Promise<void> | undefined;
   private closed = false;
+  /** Runs while the framer holds part of a message: started by its first byte, not by later ones. */
+  private partialTimer: NodeJS.Timeout | undefined;
+  /** A message was delivered during the current `push`: a partial one after it is a new one. */
+  private delivered = false;
+  private readonly onPartialTimeout = (): void => {
+    this.logger.debug?.(
+      { connection: this.id, remote: `${this.remoteIp}:${this.remotePort}`, buffered: this.framer.buffered, partialMessageTimeoutMs: this.options.partialMessageTimeoutMs },
+      `${this.kind} message not complete in time: closing`,
+    );
+    this.socket.destroy();
+  };
 
   constructor(
     private readonly socket: Socket,
@@ -58,6 +69,7 @@ export class StreamConnection implements Connection, StreamFrameHandler {
     socket.on("error", (err) => this.logger.debug?.({ err, connection: id }, `${this.kind} connection error`));
     socket.on("close", () => {
       this.closed = true;
+      clearTimeout(this.partialTimer);
     });
   }
 
@@ -87,6 +99,7 @@ export class StreamConnection implements Connection, StreamFrameHandler {
 
   // StreamFrameHandler
   onMessage(bytes: Buffer): void {
+    this.delivered = true;
     this.handler.onStreamMessage(bytes, this);
   }
 
@@ -113,7 +126,9 @@ export class StreamConnection implements Connection, StreamFrameHandler {
 
   private onData(chunk: Buffer): void {
     try {
+      this.delivered = false;
       this.framer.push(chunk);
+      this.trackPartial();
     } catch (e) {
       // RFC 3261 §18.3: without a usable Content-Length the stream cannot be framed any more
       // (or the message is over the size limit): the connection has to go.
@@ -123,6 +138,29 @@ export class StreamConnection implements Connection, StreamFrameHandler {
         this.logger.error({ err: e, connection: this.id }, `${this.kind} receive failed: closing`);
       }
       this.socket.destroy();
+    }
+  }
+
+  /**
+   * Slowloris: a peer that sends a message a byte at a time keeps the idle timer (which any byte
+   * resets) from ever firing while it holds a socket and a buffer. The deadline runs from the
+   * first byte of a message to its last, whatever arrives in between; between whole messages
+   * only the idle timeout applies. (A lone CR of a keep-alive split across segments counts as
+   * partial too: its LF is one segment away.)
+   */
+  private trackPartial(): void {
+    if (this.delivered && this.partialTimer !== undefined) {
+      clearTimeout(this.partialTimer);
+      this.partialTimer = undefined;
+    }
+    if (this.framer.buffered === 0) {
+      if (this.partialTimer !== undefined) {
+        clearTimeout(this.partialTimer);
+        this.partialTimer = undefined;
+      }
+    } else if (this.partialTimer === undefined && !this.socket.destroyed) {
+      this.partialTimer = setTimeout(this.onPartialTimeout, this.options.partialMessageTimeoutMs);
+      this.partialTimer.unref();
     }
   }
 }

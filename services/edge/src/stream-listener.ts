@@ -19,7 +19,7 @@ export class StreamListener implements ConnectionListener {
 
   /** `tls` must be given for kind "tls" (the certificate and client policy). */
   static async listen(kind: "tcp" | "tls", host: string, port: number, ctx: ListenerContext, tls?: TlsOptions): Promise<StreamListener> {
-    const { registry, ids, edgeId, handler, options, logger } = ctx;
+    const { registry, sources, ids, edgeId, handler, options, logger } = ctx;
     const transport = kind === "tls" ? Transport.TRANSPORT_TLS : Transport.TRANSPORT_TCP;
     const open = (socket: Socket): void => {
       if (refuseOverCap(registry, socket, kind, logger)) return;
@@ -34,7 +34,7 @@ export class StreamListener implements ConnectionListener {
       const tlsServer = createTlsServer({ ...tls, handshakeTimeout: options.handshakeTimeoutMs });
       // Refused before the handshake when the edge is full: no TLS work for a connection that
       // would be dropped after it.
-      sockets = new AcceptedSockets(tlsServer, (socket) => void refuseOverCap(registry, socket, kind, logger));
+      sockets = new AcceptedSockets(tlsServer, kind, sources, (socket) => void refuseOverCap(registry, socket, kind, logger));
       tlsServer.on("secureConnection", (socket: TLSSocket) => open(socket));
       tlsServer.on("tlsClientError", (err, socket) => {
         // A failed handshake: no certificate when one is required, a protocol version below
@@ -46,7 +46,7 @@ export class StreamListener implements ConnectionListener {
       server = tlsServer;
     } else {
       server = createTcpServer();
-      sockets = new AcceptedSockets(server, open);
+      sockets = new AcceptedSockets(server, kind, sources, open);
     }
     const bound = await listenServer(server, kind, host, port, logger);
     return new StreamListener(sockets, bound.ip, bound.port);

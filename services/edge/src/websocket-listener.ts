@@ -142,7 +142,7 @@ export class WebSocketListener implements ConnectionListener {
 
   /** `tls` must be given for kind "wss". */
   static async listen(kind: "ws" | "wss", host: string, port: number, ctx: ListenerContext, tls?: TlsOptions): Promise<WebSocketListener> {
-    const { registry, ids, edgeId, handler, options, logger } = ctx;
+    const { registry, sources, ids, edgeId, handler, options, logger } = ctx;
     const transport = kind === "wss" ? Transport.TRANSPORT_WSS : Transport.TRANSPORT_WS;
     const http = {
       // A client that connects and never completes its upgrade request holds a socket: bounded.
@@ -176,7 +176,7 @@ export class WebSocketListener implements ConnectionListener {
       // Offered "sip" was checked before handleUpgrade; the answer names it (RFC 6455 §4.2.2).
       handleProtocols: () => SIP_SUBPROTOCOL,
     });
-    const sockets = new AcceptedSockets(server, (socket) => void refuseOverCap(registry, socket, kind, logger));
+    const sockets = new AcceptedSockets(server, kind, sources, (socket) => void refuseOverCap(registry, socket, kind, logger));
     server.on("request", (_req, res) => {
       res.writeHead(426, { Upgrade: "websocket", Connection: "close", "Content-Type": "text/plain" });
       res.end("SIP over WebSocket (RFC 7118): upgrade with subprotocol sip\n");

@@ -1,14 +1,16 @@
 import { MessageTooLargeError } from "../errors.js";
 import type { SipRequest, SipResponse } from "../message/message.js";
-import { parseMessage } from "../message/parse.js";
+import { DEFAULT_PARSE_OPTIONS, parseMessage } from "../message/parse.js";
 import { isKeepAlive } from "./keep-alive.js";
 
 export interface DatagramOptions {
   /** Largest datagram accepted, in bytes. */
   maxSize: number;
+  /** Header lines indexed; more make the message defective (see `ParseOptions.maxHeaderLines`). */
+  maxHeaderLines: number;
 }
 
-export const DEFAULT_DATAGRAM_OPTIONS: DatagramOptions = { maxSize: 65535 };
+export const DEFAULT_DATAGRAM_OPTIONS: DatagramOptions = { maxSize: 65535, maxHeaderLines: DEFAULT_PARSE_OPTIONS.maxHeaderLines };
 
 /** What one received datagram turned out to be. */
 export type DatagramFrame =
@@ -27,7 +29,8 @@ export function frameDatagram(data: Buffer, options?: Partial<DatagramOptions>):
   if (data.length > maxSize) throw new MessageTooLargeError(data.length, maxSize);
   if (isStun(data)) return STUN;
   if (isKeepAlive(data)) return KEEP_ALIVE;
-  return { kind: "message", message: parseMessage(data, { maxSize }) };
+  const maxHeaderLines = options?.maxHeaderLines ?? DEFAULT_DATAGRAM_OPTIONS.maxHeaderLines;
+  return { kind: "message", message: parseMessage(data, { maxSize, maxHeaderLines }) };
 }
 
 const STUN: DatagramFrame = { kind: "stun" };

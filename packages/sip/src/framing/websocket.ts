@@ -1,13 +1,15 @@
 import { MessageTooLargeError } from "../errors.js";
 import type { SipRequest, SipResponse } from "../message/message.js";
-import { parseMessage } from "../message/parse.js";
+import { DEFAULT_PARSE_OPTIONS, parseMessage } from "../message/parse.js";
 import { isKeepAlive } from "./keep-alive.js";
 
 export interface WebSocketFramingOptions {
   maxSize: number;
+  /** Header lines indexed; more make the message defective (see `ParseOptions.maxHeaderLines`). */
+  maxHeaderLines: number;
 }
 
-export const DEFAULT_WEBSOCKET_FRAMING_OPTIONS: WebSocketFramingOptions = { maxSize: 65535 };
+export const DEFAULT_WEBSOCKET_FRAMING_OPTIONS: WebSocketFramingOptions = { maxSize: 65535, maxHeaderLines: DEFAULT_PARSE_OPTIONS.maxHeaderLines };
 
 export type WebSocketFrame =
   | { readonly kind: "message"; readonly message: SipRequest | SipResponse }
@@ -23,5 +25,6 @@ export function frameWebSocketMessage(payload: Buffer, options?: Partial<WebSock
   const maxSize = options?.maxSize ?? DEFAULT_WEBSOCKET_FRAMING_OPTIONS.maxSize;
   if (payload.length > maxSize) throw new MessageTooLargeError(payload.length, maxSize);
   if (isKeepAlive(payload)) return { kind: "keep-alive" };
-  return { kind: "message", message: parseMessage(payload, { maxSize }) };
+  const maxHeaderLines = options?.maxHeaderLines ?? DEFAULT_WEBSOCKET_FRAMING_OPTIONS.maxHeaderLines;
+  return { kind: "message", message: parseMessage(payload, { maxSize, maxHeaderLines }) };
 }

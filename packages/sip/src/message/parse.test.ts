@@ -266,6 +266,44 @@ describe("parseMessage: requests", () => {
   });
 });
 
+describe("parseMessage: maxHeaderLines", () => {
+  const withLines = (start: string, n: number): Buffer => {
+    const lines = [start, "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1", "Call-ID: c1"];
+    while (lines.length - 1 < n) lines.push(`X-Filler-${lines.length}: ${lines.length}`);
+    return sipLines(lines);
+  };
+
+  it("accepts exactly the limit, a folded header counting once", () => {
+    const m = parseMessage(withLines("OPTIONS sip:a@b SIP/2.0", 100), { maxHeaderLines: 100 });
+    assert.equal(m.defect, undefined);
+    const folded = sipLines(["OPTIONS sip:a@b SIP/2.0", "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1", "Subject: one", " two", "Call-ID: c"]);
+    assert.equal(parseMessage(folded, { maxHeaderLines: 3 }).defect, undefined);
+  });
+
+  it("marks a message with one line more as defective, keeping the lines before the limit", () => {
+    const bytes = Buffer.concat([withLines("OPTIONS sip:a@b SIP/2.0", 101), Buffer.from("body")]);
+    const m = parseMessage(bytes, { maxHeaderLines: 100 });
+    assert.ok(m instanceof SipRequest);
+    assert.equal(m.defect?.reason, "more than 100 header lines");
+    assert.equal(m.callId, "c1");
+    assert.equal(m.header("x-filler-101"), undefined);
+    assert.equal(m.body.toString("latin1"), "body");
+    const res = parseMessage(withLines("SIP/2.0 200 OK", 101), { maxHeaderLines: 100 });
+    assert.equal(res.defect?.reason, "more than 100 header lines");
+  });
+
+  it("has no limit by default: messages the element built are parsed again whole", () => {
+    const m = parseMessage(withLines("OPTIONS sip:a@b SIP/2.0", 1000));
+    assert.equal(m.defect, undefined);
+    assert.equal(m.header("x-filler-1000"), "1000");
+  });
+
+  it("still needs the end of the header section past the limit", () => {
+    const bytes = withLines("OPTIONS sip:a@b SIP/2.0", 101);
+    assert.throws(() => parseMessage(bytes.subarray(0, bytes.length - 2), { maxHeaderLines: 100 }), ParseError);
+  });
+});
+
 describe("parseMessage: responses", () => {
   it("reads the status line", () => {
     const m = parseMessage(

@@ -7,10 +7,20 @@ import { type MessageDefect, type ParsedParts, SipRequest, SipResponse } from ".
 export interface ParseOptions {
   /** Largest message accepted, in bytes. */
   maxSize: number;
+  /**
+   * Most header lines (a folded header counts once) indexed. A message with more gets the
+   * defect "more than N header lines" and its table stops at the limit: lines past it are not
+   * looked at, only the end of the header section is searched for.
+   */
+  maxHeaderLines: number;
 }
 
-/** 64 KiB: the largest UDP payload, and far above any sane SIP message. */
-export const DEFAULT_PARSE_OPTIONS: ParseOptions = { maxSize: 65535 };
+/**
+ * 64 KiB: the largest UDP payload, and far above any sane SIP message. No header line limit by
+ * default: messages an element built itself are parsed again (edits, forwarded copies) and must
+ * never be cut short; what comes off the network is parsed with the configured limit.
+ */
+export const DEFAULT_PARSE_OPTIONS: ParseOptions = { maxSize: 65535, maxHeaderLines: Number.MAX_SAFE_INTEGER };
 
 /**
  * Parses one complete SIP message (a UDP datagram, a framed stream message or a WebSocket
@@ -24,6 +34,7 @@ export const DEFAULT_PARSE_OPTIONS: ParseOptions = { maxSize: 65535 };
  */
 export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>): SipRequest | SipResponse {
   const maxSize = options?.maxSize ?? DEFAULT_PARSE_OPTIONS.maxSize;
+  const maxHeaderLines = options?.maxHeaderLines ?? DEFAULT_PARSE_OPTIONS.maxHeaderLines;
   const raw = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (raw.length > maxSize) throw new MessageTooLargeError(raw.length, maxSize);
 
@@ -60,6 +71,20 @@ export function parseMessage(data: Uint8Array, options?: Partial<ParseOptions>):
     if (lineEnd === pos) {
       // The empty line: the header section ends at the CRLF before it.
       headersEndAt = pos - 2;
+      break;
+    }
+    if (lines === maxHeaderLines) {
+      // Over the limit: validation answers a request 400 and drops a response. RFC 3261
+      // §21.4.1: 400 "The request could not be understood due to malformed syntax. The
+      // Reason-Phrase SHOULD identify the syntax problem in more detail" -- the reason names the
+      // limit. Not 513: §21.5.14 513 is for when "the message length exceeded its capabilities",
+      // and 101 short lines are a small message; a client told 513 would shrink the body, which
+      // does not help. The lines already indexed hold the Via, From, To, Call-ID and CSeq the
+      // 400 copies in any ordinary message; the rest is not indexed, so a message made of
+      // thousands of tiny lines costs one search here rather than a table entry per line.
+      defect ??= { reason: `more than ${maxHeaderLines} header lines`, offset: pos };
+      headersEndAt = head.indexOf("\r\n\r\n", pos);
+      if (headersEndAt < 0) throw notTerminated(raw.length);
       break;
     }
     // RFC 3261 §7.3.1: a line starting with SP or HTAB continues the previous one.

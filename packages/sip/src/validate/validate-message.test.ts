@@ -123,6 +123,22 @@ describe("validateMessage: requests", () => {
   });
 });
 
+describe("validateMessage: more header lines than the parser was allowed", () => {
+  const filler = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`X-Filler-${i}`, "x"]));
+
+  it("answers a request 400 naming the limit, and drops a response", () => {
+    const req = parseMessage(request(filler(100)), { maxHeaderLines: 100 });
+    assertRespond(validateMessage(req), 400, /more than 100 header lines/);
+    const res = parseMessage(
+      sipLines(["SIP/2.0 200 OK", "Via: SIP/2.0/UDP a;branch=z9hG4bK1", ...Array.from({ length: 100 }, (_, i) => `X-Filler-${i}: x`)]),
+      { maxHeaderLines: 100 },
+    );
+    const v = validateMessage(res);
+    assert.equal(v.ok === false && v.action, "drop");
+    if (!v.ok) assert.match(v.reason, /more than 100 header lines/);
+  });
+});
+
 describe("validateMessage: responses", () => {
   const response = (lines: string[]): Buffer => sipLines(["SIP/2.0 200 OK", ...lines]);
   const good = ["Via: SIP/2.0/UDP a;branch=z9hG4bK1", "From: <sip:a@a>;tag=1", "To: <sip:b@b>;tag=2", "Call-ID: c", "CSeq: 1 INVITE", "Content-Length: 0"];

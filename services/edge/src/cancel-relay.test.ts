@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
 import { BusTimeoutError, NatsBus } from "@sipfleet/bus";
-import { CancelRelay, CancelResult, Decision, EDGE_CANCEL_SUBJECT, Envelope, PROXY_QUEUE, PROXY_SUBJECT, Transport, type Flow } from "@sipfleet/proto";
+import { CancelRelay, CancelResult, Decision, EDGE_CANCEL_SUBJECT, Envelope, Forward_Failover, PROXY_QUEUE, PROXY_SUBJECT, Transport, type Flow } from "@sipfleet/proto";
 import { createResponse, parseMessage, type SipRequest, type SipResponse } from "@sipfleet/sip";
 import { hasBinary, startNatsServer, type EngineProcess } from "@sipfleet/testing";
 import { startEdge, type Edge } from "./edge.js";
@@ -98,6 +98,7 @@ describe("a CANCEL received by another edge than its INVITE's (two edges, real N
         routes: [],
         removeHeaders: [],
         addHeaders: [],
+        failover: Forward_Failover.FAILOVER_UNSPECIFIED,
       },
     },
   });

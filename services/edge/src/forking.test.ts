@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
 import { MemoryBus, MemoryBusHub } from "@sipfleet/bus";
-import { Decision, Envelope, PROXY_QUEUE, PROXY_SUBJECT, Transport, type Flow, type Forward, type Target } from "@sipfleet/proto";
+import { Decision, Envelope, Forward_Failover, PROXY_QUEUE, PROXY_SUBJECT, Transport, type Flow, type Forward, type Target } from "@sipfleet/proto";
 import { branchOwner } from "@sipfleet/routing";
 import { createResponse, deriveTimers, parseMessage, type SipRequest, type SipResponse } from "@sipfleet/sip";
 import { startEdge, type Edge } from "./edge.js";
@@ -60,6 +60,7 @@ function forward(groups: { targets: Target[]; timeoutMs?: number }[], extra: Par
     routes: [],
     removeHeaders: [],
     addHeaders: [],
+    failover: Forward_Failover.FAILOVER_UNSPECIFIED,
     ...extra,
   };
 }

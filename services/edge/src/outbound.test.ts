@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import type { MemoryBus } from "@sipfleet/bus";
-import { Decision, Envelope, PROXY_QUEUE, PROXY_SUBJECT, type Forward } from "@sipfleet/proto";
+import { Decision, Envelope, Forward_Failover, PROXY_QUEUE, PROXY_SUBJECT, type Forward } from "@sipfleet/proto";
 import { freePort, writeTestCertificates, type TestCertificates, type TestKeyPair } from "@sipfleet/testing";
 import { createResponse, parseMessage, StreamFramer, type SipRequest, type SipResponse } from "@sipfleet/sip";
 import { eventually, Inbox, request, startTestEdge, testTlsConfig, UdpPeer, type TestEdge } from "./harness.js";
@@ -100,6 +100,7 @@ function toUri(uri: string): Decision {
     routes: [],
     removeHeaders: [],
     addHeaders: [],
+    failover: Forward_Failover.FAILOVER_UNSPECIFIED,
   };
   return { action: { $case: "forward", value: f } };
 }

@@ -1,4 +1,4 @@
-import type { Decision, Forward } from "@sipfleet/proto";
+import { Forward_Failover, type Decision, type Forward } from "@sipfleet/proto";
 
 /* Builders for the Decision the edge executes (proto/sipfleet/sip/v1/decision.proto). */
 
@@ -36,6 +36,7 @@ export function forward(f: Partial<Forward> & Pick<Forward, "groups">): Decision
         routes: f.routes ?? [],
         removeHeaders: f.removeHeaders ?? [],
         addHeaders: f.addHeaders ?? [],
+        failover: f.failover ?? Forward_Failover.FAILOVER_UNSPECIFIED,
       },
     },
   };

@@ -85,6 +85,35 @@ export interface Forward {
   removeHeaders: string[];
   /** Header lines to add to every branch, below the edits above. */
   addHeaders: Header[];
+  failover: Forward_Failover;
+}
+
+/**
+ * When the search goes on to the next group once a group has ended without a 2xx. The rule
+ * belongs to the Forward, not to each group: a final response that ends the search ends it for
+ * every group after it (RFC 3261 §16.7 speaks of one response context per request), and the
+ * groups of one decision are alternatives for one destination (a user's devices by q, or the
+ * gateways of one trunk), which fail over for the same reasons.
+ */
+export enum Forward_Failover {
+  /** FAILOVER_UNSPECIFIED - Not set: FAILOVER_ANY_FAILURE, what every Forward did before this field existed. */
+  FAILOVER_UNSPECIFIED = 0,
+  /**
+   * FAILOVER_ANY_FAILURE - Serial forking by q (RFC 3261 §16.6): the next group is tried after any non-2xx final
+   * response; a 6xx to an INVITE ends the search (§16.7 step 9: the other branches are
+   * cancelled and no new one starts).
+   */
+  FAILOVER_ANY_FAILURE = 1,
+  /**
+   * FAILOVER_SERVER_FAILURE - Trunk failover: the next group is tried only when the group ended in a server-side failure,
+   * judged on the best of its final responses (§16.7 step 6): a 408, also the edge's own (Timer
+   * B/F/C, or the group's timeout_ms ran out with no final response), or a 5xx, also the 503 a
+   * transport or connect failure stands for (§16.9). Any other 3xx, 4xx or 6xx (486 Busy, 404,
+   * 484 from a carrier) is the callee's answer: the search stops and the caller gets the best
+   * final response received so far (§16.7 step 6, 503 still sent as 500).
+   */
+  FAILOVER_SERVER_FAILURE = 2,
+  UNRECOGNIZED = -1,
 }
 
 /** Do nothing with the request (an ACK that cannot be routed): the edge logs the reason. */
@@ -430,7 +459,7 @@ export const TargetGroup: MessageFns<TargetGroup> = {
 };
 
 function createBaseForward(): Forward {
-  return { groups: [], popRoutes: 0, rewriteRoutes: false, routes: [], removeHeaders: [], addHeaders: [] };
+  return { groups: [], popRoutes: 0, rewriteRoutes: false, routes: [], removeHeaders: [], addHeaders: [], failover: 0 };
 }
 
 export const Forward: MessageFns<Forward> = {
@@ -452,6 +481,9 @@ export const Forward: MessageFns<Forward> = {
     }
     for (const v of message.addHeaders) {
       Header.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.failover !== 0) {
+      writer.uint32(56).int32(message.failover);
     }
     return writer;
   },
@@ -517,6 +549,14 @@ export const Forward: MessageFns<Forward> = {
             message.addHeaders.push(Header.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.failover = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -540,6 +580,7 @@ export const Forward: MessageFns<Forward> = {
     message.routes = object.routes?.map((e) => e) || [];
     message.removeHeaders = object.removeHeaders?.map((e) => e) || [];
     message.addHeaders = object.addHeaders?.map((e) => Header.fromPartial(e)) || [];
+    message.failover = object.failover ?? 0;
     return message;
   },
 };

@@ -1,5 +1,6 @@
 import type { Forward, Respond } from "@sipfleet/proto";
 import type { ResponseOptions } from "@sipfleet/sip";
+import { knownFailover } from "./group-failover.js";
 
 /** RFC 3261 §25.1 token characters: what a header name may be made of. */
 const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
@@ -40,6 +41,7 @@ export function respondOptions(r: Respond): { ok: true; status: number; options:
  */
 export function forwardProblem(f: Forward): string | undefined {
   if (f.groups.length === 0 || f.groups.every((g) => g.targets.length === 0)) return "no target";
+  if (!knownFailover(f.failover)) return `unknown failover rule ${f.failover}`;
   const lines: [string, string][] = [];
   for (const r of f.routes) lines.push(["Route", r]);
   for (const h of f.addHeaders) {

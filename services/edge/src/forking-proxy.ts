@@ -24,6 +24,7 @@ import type { CallObserver } from "./call-recorder.js";
 import type { EdgeCounters } from "./edge-stats.js";
 import { RemoteFlowLink, type LocalLinks } from "./flow-links.js";
 import type { RequestOrigin } from "./flow.js";
+import { failsOver } from "./group-failover.js";
 import { hopTransport, viaTransport, type Hop } from "./hop.js";
 import { hostPort } from "./ip-address.js";
 import type { EdgeLogger } from "./logger.js";
@@ -112,9 +113,9 @@ class ForkContext {
 /**
  * The edge's proxy core (RFC 3261 §16.6-16.10): carries out a worker's Forward decision for a
  * server transaction. One client transaction per target; groups of targets in parallel, groups
- * one after another (serial forking); provisional and 2xx responses forwarded at once, the best
- * final response (§16.7) otherwise; the other branches cancelled when one answers, on a 6xx, or
- * when the caller cancels; Timer C on INVITE branches. A target on a flow another edge owns is
+ * one after another (serial forking, or trunk failover on server failures only); provisional and
+ * 2xx responses forwarded at once, the best final response (§16.7) otherwise; the other branches
+ * cancelled when one answers, on a 6xx, or when the caller cancels; Timer C on INVITE branches. A target on a flow another edge owns is
  * reached through that edge (invariant 1); responses come back by the Via branch, which names
  * this edge.
  */
@@ -374,13 +375,14 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
   }
 
   /**
-   * When every branch of the current group is done: the next group, or the final response
-   * (§16.7 step 6). A context whose final response went out is forgotten once its branches end.
+   * When every branch of the current group is done: the next group when the Forward's failover
+   * rule lets the group's outcome move on (`failsOver`), else the final response (§16.7 step 6).
+   * A context whose final response went out is forgotten once its branches end.
    */
   private maybeFinish(ctx: ForkContext): void {
     if (ctx.finished) return this.maybeForget(ctx);
     for (const b of ctx.branches) if (!b.done && (b.group === ctx.group || ctx.stopped)) return;
-    if (!ctx.stopped && ctx.group < ctx.forward.groups.length) {
+    if (!ctx.stopped && ctx.group < ctx.forward.groups.length && failsOver(ctx.forward.failover, groupOutcomes(ctx))) {
       this.clearGroupTimer(ctx);
       return this.nextGroup(ctx);
     }
@@ -566,6 +568,16 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
   private via(hop: Hop, branchId: string): string {
     return `${viaTransport(hop.link)} ${hostPort(hop.link.localIp, hop.link.localPort)};branch=${branchId};rport`;
   }
+}
+
+/**
+ * The final responses of the current group's own branches; those its timeout left behind are out,
+ * as in the response context (`recordOutcome`).
+ */
+function groupOutcomes(ctx: ForkContext): BranchOutcome[] {
+  const out: BranchOutcome[] = [];
+  for (const b of ctx.branches) if (b.group === ctx.group && !b.abandoned && b.outcome !== undefined) out.push(b.outcome);
+  return out;
 }
 
 function hasToTag(req: SipRequest): boolean {

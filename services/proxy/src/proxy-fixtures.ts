@@ -7,6 +7,7 @@ import { flowToWire } from "@sipfleet/location-client/wire";
 import type { Decision, Forward, Respond, Target } from "@sipfleet/proto";
 import { loopHash, platformBranch } from "@sipfleet/routing";
 import { buildAuthorization, computeHa1, editMessage, parseMessage, SipRequest } from "@sipfleet/sip";
+import type { Trunk } from "@sipfleet/trunks";
 import type { ProxySettings } from "./proxy-settings.js";
 import { type ProxyLogger, SipProxy } from "./sip-proxy.js";
 
@@ -24,12 +25,15 @@ export function domain(name: string, users: readonly string[], authentication: "
   return { name, ...DEFAULT_DIAL_POLICY, authentication, users: new Map(users.map((u) => [u, user(u, name, `${u}-secret`)])) };
 }
 
-export function settings(opts: { domains?: DomainConfig[]; maxTargets?: number; serialGroupTimeoutMs?: number } = {}): ProxySettings {
+export function settings(
+  opts: { domains?: DomainConfig[]; maxTargets?: number; serialGroupTimeoutMs?: number; trunks?: readonly Trunk[] } = {},
+): ProxySettings {
   const domains = opts.domains ?? [domain(REALM, ["alice", "bob", "carol"]), domain(OPEN, [], "none")];
   return {
     domains: new Map(domains.map((d) => [d.name, d])),
     proxy: { serialGroupTimeoutMs: opts.serialGroupTimeoutMs ?? 20_000, maxTargets: opts.maxTargets ?? 10 },
     auth: { algorithms: ["SHA-256", "MD5"], nonceLifetimeMs: 300_000, nonceSecret: SECRET, nonceSecretSource: "config" },
+    trunks: opts.trunks ?? [],
   };
 }
 

@@ -1,4 +1,5 @@
 import type { AuthConfig, DomainConfig, ProxyConfig } from "@sipfleet/config";
+import type { Trunk } from "@sipfleet/trunks";
 
 /** What the proxy needs from the configuration (a `SipfleetConfig` is one). */
 export interface ProxySettings {
@@ -7,6 +8,8 @@ export interface ProxySettings {
   readonly proxy: ProxyConfig;
   /** Digest algorithms and nonces; the nonce secret also keys the flow tokens. */
   readonly auth: AuthConfig;
+  /** Carrier trunks: their source addresses and the numbers they deliver (inbound-trunks.ts). */
+  readonly trunks: readonly Trunk[];
 }
 
 /**

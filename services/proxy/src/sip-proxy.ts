@@ -5,6 +5,7 @@ import { FlowTokens, isLooped } from "@sipfleet/routing";
 import { SipError, type SipRequest } from "@sipfleet/sip";
 import { type AuthReply, DigestAuthenticator, PROXY_DIGEST } from "@sipfleet/sip-auth";
 import { drop, forward, refuse, respond } from "./decisions.js";
+import { inboundRoute } from "./inbound-trunks.js";
 import { type Domains, resolveRequestUri, servedDomain } from "./platform-address.js";
 import {
   DIALOG_CREATING_METHODS,
@@ -40,8 +41,10 @@ export interface SipProxyOptions {
  *   §16.3 validation the edge has not already done: Max-Forwards 0, loops;
  *   §16.4 route processing: our Route values removed, their flow token read;
  *   in a dialog the platform record-routed: forward over the flow the token names, no questions;
- *   otherwise §16.5 Request-URI: ours or relaying (refused), then who is calling (digest for a
- *   caller of a served domain, RFC 3261 §22.3), then the callee's bindings, forked by q (§16.6).
+ *   otherwise calls from trunks: a trunk's number from its source goes to the number's owners,
+ *   a number from no trunk is refused (inbound-trunks.ts); then §16.5 Request-URI: ours or
+ *   relaying (refused), then who is calling (digest for a caller of a served domain, RFC 3261
+ *   §22.3), then the callee's bindings, forked by q (§16.6).
  */
 export class SipProxy {
   private readonly settings: ProxySettings;
@@ -127,9 +130,23 @@ export class SipProxy {
     // A Request-URI that is our Record-Route URI only makes sense inside a dialog.
     if (routes.rewrite !== undefined) return respond(400, "Record-Route URI Outside A Dialog");
 
-    // §16.5: the Request-URI decides whether the platform is responsible for the target.
     const local = flow.local;
     const fromDomain = servedDomain(req.from.uri, local, this.domains);
+    // Calls from carriers (inbound-trunks.ts): a trunk's source calling one of its numbers reaches
+    // the number's owners without a challenge (the source address is the trunk's credential); a
+    // number from a source no trunk allows is refused. Numbers our own users dial pass on to the
+    // rules below, unchanged for now (challenged, then 404: they are the outbound path, later).
+    const fromTrunk = inboundRoute(req.uri, flow, fromDomain, this.domains, this.settings.trunks);
+    if (fromTrunk.kind === "refuse") {
+      if (fromTrunk.log !== undefined) this.logger.warn({ ...fromTrunk.log.obj, callId: req.callId }, fromTrunk.log.msg);
+      return respond(fromTrunk.status, fromTrunk.reason);
+    }
+    if (fromTrunk.kind === "owners") {
+      const aors = fromTrunk.owners.map((o) => userAddressOfRecord(o.user, o.domain).aor);
+      return this.forwardToUsers(aors, req, inbound, routes.popRoutes, removeHeaders);
+    }
+
+    // §16.5: the Request-URI decides whether the platform is responsible for the target.
     const resolved = resolveRequestUri(req.uri, local, this.domains, fromDomain);
     // No open relay: requests for other domains are refused until trunks and their rules exist.
     if (resolved.kind === "foreign") return respond(403, "Relaying Denied");
@@ -173,25 +190,38 @@ export class SipProxy {
     if (user === undefined) return respond(404, "Not Found");
     // A domain with digest knows its users; in one without, anyone may register any name.
     if (domain.authentication === "digest" && !domain.users.has(user)) return respond(404, "Not Found");
-    const aor = userAddressOfRecord(user, domain.name).aor;
+    return this.forwardToUsers([userAddressOfRecord(user, domain.name).aor], req, inbound, routes.popRoutes, removeHeaders);
+  }
+
+  /**
+   * §16.5/§16.6: the target set is every live binding of each AOR (RFC 3261 §10), forked by q as
+   * one set (equal q rings together, whichever user it belongs to); 480 when none is live.
+   */
+  private async forwardToUsers(
+    aors: readonly string[],
+    req: SipRequest,
+    inbound: WireFlow,
+    popRoutes: number,
+    removeHeaders: string[],
+  ): Promise<Decision> {
     let bindings;
     try {
-      bindings = await this.store.lookup(aor);
+      bindings = (await Promise.all(aors.map((aor) => this.store.lookup(aor)))).flat();
     } catch (e) {
-      this.logger.error({ err: e, aor }, "binding store unavailable");
+      this.logger.error({ err: e, aors }, "binding store unavailable");
       return locationUnavailable();
     }
 
-    const recordRoute = !inDialog && DIALOG_CREATING_METHODS.has(method);
+    const recordRoute = req.to.tag === undefined && DIALOG_CREATING_METHODS.has(req.method);
     const plan = targetGroups(bindings, this.settings.proxy, (target: WireFlow) =>
       recordRoute ? recordRoutes(this.tokens, target, inbound) : [],
     );
     if (plan.unusable.length > 0) {
-      this.logger.warn({ aor, contacts: plan.unusable.map((b) => b.contact) }, "stored contacts that do not parse were skipped");
+      this.logger.warn({ aors, contacts: plan.unusable.map((b) => b.contact) }, "stored contacts that do not parse were skipped");
     }
     // §16.5 via §10: a user with no live binding cannot be reached now.
     if (plan.groups.length === 0) return respond(480, "Temporarily Unavailable");
-    return forward({ groups: plan.groups, popRoutes: routes.popRoutes, removeHeaders });
+    return forward({ groups: plan.groups, popRoutes, removeHeaders });
   }
 
   /**

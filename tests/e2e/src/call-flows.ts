@@ -27,6 +27,8 @@ export interface CallParty {
   readonly pauseMs?: number;
   /** Where this party sends (registers, calls) instead of the flow's proxy: another edge. */
   readonly via?: SipAddress;
+  /** Address this party's sipp binds instead of the flow's (a trunk's source address). */
+  readonly localIp?: string;
 }
 
 export interface Caller extends CallParty {
@@ -86,7 +88,8 @@ export async function runCallFlow(flow: CallFlow): Promise<CallFlowOutcome> {
   const timeoutMs = flow.timeoutMs ?? 20_000;
   const trace = flow.traceMessages === true ? ["-trace_msg"] : [];
   const runs: PartyRun[] = [];
-  const callees = await Promise.all((flow.uas ?? []).map(async (party) => ({ party, port: await freePort(localIp) })));
+  const ipOf = (party: CallParty): string => party.localIp ?? localIp;
+  const callees = await Promise.all((flow.uas ?? []).map(async (party) => ({ party, port: await freePort(ipOf(party)) })));
 
   const targetOf = (party: CallParty): string => (party.via === undefined ? target : `${party.via.host}:${party.via.port}`);
   const registration = (party: CallParty, port: number, expires: number): Promise<SippResult> =>
@@ -95,7 +98,7 @@ export async function runCallFlow(flow: CallFlow): Promise<CallFlowOutcome> {
       target: targetOf(party),
       inject: [[party.user, domain, String(expires)]],
       calls: 1,
-      localIp,
+      localIp: ipOf(party),
       localPort: port,
       args: [...credentials(party), "-auth_uri", domain],
       timeoutMs: 10_000,
@@ -116,7 +119,7 @@ export async function runCallFlow(flow: CallFlow): Promise<CallFlowOutcome> {
         scenario: scenarioPath(party.scenario),
         target: targetOf(party),
         calls: 1,
-        localIp,
+        localIp: ipOf(party),
         localPort: port,
         args: ["-d", String(party.pauseMs ?? 200), ...trace],
         timeoutMs: timeoutMs + 5_000,
@@ -131,13 +134,13 @@ export async function runCallFlow(flow: CallFlow): Promise<CallFlowOutcome> {
     // fails for want of it, so the outcome shows both.
     await Promise.allSettled(answering.map((a) => a.listening));
 
-    const uacPort = await freePort(localIp);
+    const uacPort = await freePort(ipOf(flow.uac));
     const uac = await runSipp({
       scenario: scenarioPath(flow.uac.scenario),
       target: targetOf(flow.uac),
       inject: [[flow.uac.user, domain, flow.uac.callee, ...(flow.uac.moreFields ?? [])]],
       calls: 1,
-      localIp,
+      localIp: ipOf(flow.uac),
       localPort: uacPort,
       args: [...credentials(flow.uac), "-auth_uri", `${flow.uac.callee}@${domain}`, "-d", String(flow.uac.pauseMs ?? 200), ...trace],
       timeoutMs,

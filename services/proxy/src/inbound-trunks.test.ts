@@ -1,0 +1,191 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { type Flow, MemoryBindingStore } from "@sipfleet/bindings";
+import { parseUri } from "@sipfleet/sip";
+import { parseSubnet, type Subnet, type Trunk } from "@sipfleet/trunks";
+import { requestedNumber } from "./inbound-trunks.js";
+import {
+  ALICE_FLOW,
+  bind,
+  BOB_FLOW,
+  forwarded,
+  headerValues,
+  OPEN,
+  proxyWith,
+  RecordingLogger,
+  request,
+  responded,
+  settings,
+} from "./proxy-fixtures.js";
+
+const LOCAL = { ip: "127.0.0.1", port: 5060 };
+const DOMAINS = settings().domains;
+
+function subnet(text: string): Subnet {
+  const parsed = parseSubnet(text);
+  if ("problem" in parsed) throw new RangeError(parsed.problem);
+  return parsed.subnet;
+}
+
+function trunk(name: string, allow: string, numbers: [first: string, last: string, owners: string[]][], withDigest = false): Trunk {
+  return {
+    name,
+    gateways: [{ host: "192.0.2.200", port: 5060, transport: "udp", priority: 1, weight: 1 }],
+    inbound: {
+      allow: [subnet(allow)],
+      credentials: withDigest ? { username: "carrier", realm: "sipfleet.local", ha1: {} } : undefined,
+    },
+    numbers: numbers.map(([first, last, owners]) => ({
+      block: { first, last },
+      owners: owners.map((o) => ({ user: o.split("@")[0]!, domain: o.split("@")[1]! })),
+    })),
+    outbound: { credentials: undefined, register: undefined },
+    maxConcurrentCalls: undefined,
+  };
+}
+
+const CARRIER = trunk("carrier", "198.51.100.0/24", [
+  ["+4930123400", "+4930123409", ["alice@sipfleet.local"]],
+  ["+4930123410", "+4930123410", ["alice@sipfleet.local", "bob@sipfleet.local"]],
+  ["+4930123411", "+4930123411", [`dave@${OPEN}`]],
+]);
+const OTHER = trunk("other", "203.0.113.7", [["+4989000000", "+4989000000", ["carol@sipfleet.local"]]]);
+const LOCKED = trunk("locked", "203.0.113.8", [["+4940000000", "+4940000000", ["carol@sipfleet.local"]]], true);
+
+/** The carrier's gateway sending to edge-a. */
+const CARRIER_FLOW: Flow = { ...ALICE_FLOW, connectionId: "udp:127.0.0.1:5060:198.51.100.5:5060", remote: { ip: "198.51.100.5", port: 5060 } };
+const CARRIER_FROM = "sip:+4915112345678@198.51.100.5";
+
+function setup(logger = new RecordingLogger()) {
+  const store = new MemoryBindingStore();
+  const lookups: string[] = [];
+  const lookup = store.lookup.bind(store);
+  store.lookup = async (aor: string) => {
+    lookups.push(aor);
+    return lookup(aor);
+  };
+  const proxy = proxyWith(store, { settings: settings({ trunks: [CARRIER, OTHER, LOCKED] }), logger });
+  return { store, proxy, lookups, logger };
+}
+
+describe("requestedNumber: which Request-URIs are for a number", () => {
+  const number = (uri: string) => requestedNumber(parseUri(uri), LOCAL, DOMAINS);
+
+  it("reads a global tel: number, dropping visual separators", () => {
+    assert.equal(number("tel:+4930123400"), "+4930123400");
+    assert.equal(number("tel:+49-30-(123).400"), "+4930123400");
+  });
+
+  it("refuses a tel: URI that is local or carries any parameter", () => {
+    assert.equal(number("tel:030123400;phone-context=+49"), undefined);
+    assert.equal(number("tel:+4930123400;ext=12"), undefined);
+    assert.equal(number("tel:+4930123400;isub=12"), undefined);
+  });
+
+  it("reads an E.164 user part in a served domain or at the platform's address, with or without user=phone", () => {
+    assert.equal(number("sip:+4930123400@sipfleet.local"), "+4930123400");
+    assert.equal(number("sip:+4930123400@SIPFLEET.local;user=phone"), "+4930123400");
+    assert.equal(number("sips:+4930123400@sipfleet.local"), "+4930123400");
+    assert.equal(number("sip:+4930123400@127.0.0.1:5060"), "+4930123400");
+    assert.equal(number("sip:+4930123400@127.0.0.1"), "+4930123400");
+    assert.equal(number("sip:+49-30-123400@sipfleet.local;user=phone"), "+4930123400", "a telephone-subscriber may be punctuated");
+  });
+
+  it("refuses names, local numbers, punctuation without user=phone, non-E.164 and other domains", () => {
+    for (const uri of [
+      "sip:alice@sipfleet.local",
+      "sip:030123400@sipfleet.local;user=phone",
+      "sip:+49-30-123400@sipfleet.local",
+      "sip:+0301234@sipfleet.local",
+      "sip:+1234567890123456@sipfleet.local",
+      "sip:+4930123400;isub=1@sipfleet.local;user=phone",
+      "sip:+4930123400@example.org",
+      "sip:+4930123400@127.0.0.1:5099",
+      "sip:sipfleet.local",
+    ]) {
+      assert.equal(number(uri), undefined, uri);
+    }
+  });
+});
+
+describe("SipProxy: calls from trunks", () => {
+  it("forks a trunk's call to its number to every binding of the owner, record-routed, without a challenge", async () => {
+    const { store, proxy } = setup();
+    await bind(store, "sip:alice@sipfleet.local", "<sip:alice@192.0.2.10:40000>", ALICE_FLOW);
+    await bind(store, "sip:alice@sipfleet.local", "<sip:alice@192.0.2.20:51000;transport=tcp>", BOB_FLOW);
+    const f = forwarded(await proxy.handle(request({ ruri: "sip:+4930123405@sipfleet.local;user=phone", from: CARRIER_FROM }), CARRIER_FLOW));
+    assert.equal(f.groups.length, 1);
+    const targets = f.groups[0]!.targets;
+    assert.deepEqual(targets.map((t) => t.requestUri).sort(), ["sip:alice@192.0.2.10:40000", "sip:alice@192.0.2.20:51000;transport=tcp"]);
+    for (const t of targets) assert.equal(t.recordRoutes.length, 2, "record-routed as a local call");
+  });
+
+  it("rings every owner of a group number in parallel, and takes a tel: Request-URI", async () => {
+    const { store, proxy, lookups } = setup();
+    await bind(store, "sip:alice@sipfleet.local", "<sip:alice@192.0.2.10:40000>", ALICE_FLOW);
+    await bind(store, "sip:bob@sipfleet.local", "<sip:bob@192.0.2.20:51000>", BOB_FLOW);
+    const f = forwarded(await proxy.handle(request({ ruri: "tel:+4930123410", from: CARRIER_FROM }), CARRIER_FLOW));
+    assert.equal(f.groups.length, 1);
+    assert.deepEqual(f.groups[0]!.targets.map((t) => t.requestUri).sort(), ["sip:alice@192.0.2.10:40000", "sip:bob@192.0.2.20:51000"]);
+    assert.equal(f.groups[0]!.timeoutMs, 0, "one group: rings until its branches end");
+    assert.deepEqual(lookups.sort(), ["sip:alice@sipfleet.local", "sip:bob@sipfleet.local"]);
+  });
+
+  it("reaches an owner in a domain without authentication, by the platform's address", async () => {
+    const { store, proxy } = setup();
+    await bind(store, `sip:dave@${OPEN}`, "<sip:dave@192.0.2.30:5060>", BOB_FLOW);
+    const f = forwarded(await proxy.handle(request({ ruri: "sip:+4930123411@127.0.0.1:5060", from: CARRIER_FROM }), CARRIER_FLOW));
+    assert.deepEqual(f.groups[0]!.targets.map((t) => t.requestUri), ["sip:dave@192.0.2.30:5060"]);
+  });
+
+  it("answers 480 when no owner has a live binding", async () => {
+    const { proxy } = setup();
+    assert.equal(responded(await proxy.handle(request({ ruri: "sip:+4930123410@sipfleet.local", from: CARRIER_FROM }), CARRIER_FLOW)).status, 480);
+  });
+
+  it("answers 404 for another trunk's DID or a number nobody owns from a trunk's source, looking nothing up", async () => {
+    const { store, proxy, lookups } = setup();
+    await bind(store, "sip:carol@sipfleet.local", "<sip:carol@192.0.2.31:5060>", BOB_FLOW);
+    for (const ruri of ["sip:+4989000000@sipfleet.local", "tel:+4930123499"]) {
+      assert.equal(responded(await proxy.handle(request({ ruri, from: CARRIER_FROM }), CARRIER_FLOW)).status, 404, ruri);
+    }
+    assert.deepEqual(lookups, []);
+  });
+
+  it("refuses a number from a source no trunk allows with 403, whether the number exists or not, and routes nothing", async () => {
+    const logger = new RecordingLogger();
+    const { store, proxy, lookups } = setup(logger);
+    await bind(store, "sip:alice@sipfleet.local", "<sip:alice@192.0.2.10:40000>", ALICE_FLOW);
+    for (const ruri of ["sip:+4930123400@sipfleet.local", "tel:+4930123400", "sip:+4930123499@sipfleet.local", "sip:+4930123400@127.0.0.1"]) {
+      for (const from of [CARRIER_FROM, `sip:dave@${OPEN}`]) {
+        const r = responded(await proxy.handle(request({ ruri, from }), ALICE_FLOW));
+        assert.deepEqual([r.status, r.reason], [403, "Forbidden"], `${ruri} from ${from}`);
+      }
+    }
+    assert.deepEqual(lookups, []);
+    assert.ok(logger.lines.every((l) => l.msg === "request for a number from a source no trunk allows"));
+  });
+
+  it("leaves a number dialled by a caller of a digest domain to the usual rules: challenged, then not a user", async () => {
+    const { proxy } = setup();
+    const r = responded(await proxy.handle(request({ ruri: "sip:+4930123400@sipfleet.local" }), ALICE_FLOW));
+    assert.equal(r.status, 407);
+    assert.ok(headerValues(r, "Proxy-Authenticate").length > 0);
+  });
+
+  it("treats a trunk's request for a user by name like any foreign caller's", async () => {
+    const { store, proxy } = setup();
+    await bind(store, "sip:bob@sipfleet.local", "<sip:bob@192.0.2.20:51000>", BOB_FLOW);
+    const f = forwarded(await proxy.handle(request({ ruri: "sip:bob@sipfleet.local", from: CARRIER_FROM }), CARRIER_FLOW));
+    assert.deepEqual(f.groups[0]!.targets.map((t) => t.requestUri), ["sip:bob@192.0.2.20:51000"]);
+  });
+
+  it("refuses a trunk that asks for inbound digest credentials (not checked yet) with 403 and logs why", async () => {
+    const logger = new RecordingLogger();
+    const { store, proxy } = setup(logger);
+    await bind(store, "sip:carol@sipfleet.local", "<sip:carol@192.0.2.31:5060>", BOB_FLOW);
+    const flow = { ...CARRIER_FLOW, remote: { ip: "203.0.113.8", port: 5060 } };
+    assert.equal(responded(await proxy.handle(request({ ruri: "sip:+4940000000@sipfleet.local", from: CARRIER_FROM }), flow)).status, 403);
+    assert.match(logger.lines[0]?.msg ?? "", /digest/);
+  });
+});

@@ -1,0 +1,97 @@
+import type { Flow, HostPort } from "@sipfleet/bindings";
+import type { DomainConfig } from "@sipfleet/config";
+import { SipUri, TelUri, type Uri } from "@sipfleet/sip";
+import { isE164, numberOwner, type Trunk, trunkForSource, type UserRef } from "@sipfleet/trunks";
+import { type Domains, namesPlatform } from "./platform-address.js";
+
+/*
+ * Calls from carriers (issue 5, inbound): a request from a trunk's source address for one of the
+ * trunk's numbers (DIDs) goes to the users the number belongs to. The trunk is recognised by the
+ * packet's source address alone (`inbound.allow`): it is not challenged.
+ *
+ * What "a request for a number" is, strictly:
+ *   - `tel:` with a global number (RFC 3966 §5.1.4, `+` first) and no parameter at all: an
+ *     `ext`, `isub` or anything else is not a DID of ours. Visual separators (`-`, `.`, `(`, `)`)
+ *     carry no meaning (RFC 3966 §5.1.1) and are dropped.
+ *   - `sip:`/`sips:` naming the platform (a served domain, or the address the request came to,
+ *     as for Route values) whose user part is an E.164 number: `+` and 1 to 15 digits, the first
+ *     not 0. With `;user=phone` the user part is a telephone-subscriber (RFC 3261 §19.1.6), so
+ *     visual separators are dropped there too; without it the user part must be exactly that.
+ * Anything else (a name, a local number such as `030123`, a number in someone else's domain) is
+ * not a number here and is routed as before.
+ */
+
+/** What the inbound step decided for one out-of-dialog request. */
+export type InboundRoute =
+  /** Not for a number, or a caller this step leaves to the usual rules. */
+  | { readonly kind: "pass" }
+  /** Answered here: nothing routed. */
+  | { readonly kind: "refuse"; readonly status: number; readonly reason: string; readonly log?: { readonly msg: string; readonly obj: object } }
+  /** The number's owners: every live binding of each rings. */
+  | { readonly kind: "owners"; readonly trunk: Trunk; readonly number: string; readonly owners: readonly UserRef[] };
+
+const VISUAL_SEPARATORS = /[-.()]/g;
+
+/**
+ * The E.164 number a Request-URI is for (rules above), or undefined. `local` is the socket the
+ * request arrived at: a `sip:+49...@<that address>` names the platform.
+ */
+export function requestedNumber(uri: Uri, local: HostPort, domains: Domains): string | undefined {
+  if (uri instanceof TelUri) {
+    if (!uri.isGlobal || uri.params.size > 0) return undefined;
+    const n = uri.number.replace(VISUAL_SEPARATORS, "");
+    return isE164(n) ? n : undefined;
+  }
+  if (!(uri instanceof SipUri) || uri.user === undefined) return undefined;
+  if (!namesPlatform(uri, local, domains)) return undefined;
+  const n = uri.userParam?.toLowerCase() === "phone" ? uri.user.replace(VISUAL_SEPARATORS, "") : uri.user;
+  return isE164(n) ? n : undefined;
+}
+
+/**
+ * The inbound step for an out-of-dialog request over `flow`, before the Request-URI is resolved
+ * to a local user (README "Calls from trunks"):
+ *   - not for a number: pass;
+ *   - from a trunk's source, for one of its numbers: the owners (no challenge);
+ *   - from a trunk's source, for a number it does not deliver (another trunk's DID, or nobody's):
+ *     404, as for a user we do not have;
+ *   - from no trunk: 403, whether or not the number exists, unless the From is in a served
+ *     `digest` domain: that caller is challenged and routed by the usual rules (today a 404 for a
+ *     user named like a number; numbers our users dial go out over trunks later, the outbound path).
+ *     A From in a domain without authentication proves nothing, so it gets the 403 too.
+ */
+export function inboundRoute(
+  uri: Uri,
+  flow: Flow,
+  fromDomain: DomainConfig | undefined,
+  domains: Domains,
+  trunks: readonly Trunk[],
+): InboundRoute {
+  const number = requestedNumber(uri, flow.local, domains);
+  if (number === undefined) return { kind: "pass" };
+  const trunk = trunkForSource(trunks, flow.remote.ip);
+  if (trunk === undefined) {
+    if (fromDomain !== undefined && fromDomain.authentication === "digest") return { kind: "pass" };
+    return {
+      kind: "refuse",
+      status: 403,
+      reason: "Forbidden",
+      log: { msg: "request for a number from a source no trunk allows", obj: { number, source: flow.remote } },
+    };
+  }
+  if (trunk.inbound.credentials !== undefined) {
+    // The configuration asks for the carrier's digest on top of its address, which this step does
+    // not check yet: refusing is the safe reading, routing would ignore what the operator wrote.
+    return {
+      kind: "refuse",
+      status: 403,
+      reason: "Forbidden",
+      log: { msg: "trunk requires inbound digest credentials, which the proxy does not check yet", obj: { trunk: trunk.name, source: flow.remote } },
+    };
+  }
+  const owned = numberOwner(trunks, number);
+  // A number only the trunk that delivers it may send: another carrier's DID from this source is
+  // as unknown here as a number nobody owns.
+  if (owned === undefined || owned.trunk !== trunk) return { kind: "refuse", status: 404, reason: "Not Found" };
+  return { kind: "owners", trunk, number, owners: owned.assignment.owners };
+}

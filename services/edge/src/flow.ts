@@ -1,5 +1,6 @@
 import { Transport, type Flow } from "@sipfleet/proto";
 import { hostPort } from "./ip-address.js";
+import type { NextHopAddress } from "./next-hop.js";
 
 /**
  * One way the edge can write to a peer: a UDP socket (any remote address) or one connection
@@ -43,6 +44,12 @@ export interface RequestOrigin {
    * filled in (RFC 3261 §18.2.1, RFC 3581 §4); undefined when nothing had to be added.
    */
   readonly stampedVia: string | undefined;
+  /**
+   * Over TCP or TLS, where responses go once the request's connection has closed (RFC 3261
+   * §18.2.2: the source address, at the top Via's sent-by port or the transport's default);
+   * undefined over UDP, and over WebSocket, where the client accepts no connections (RFC 7118).
+   */
+  readonly reconnect?: NextHopAddress | undefined;
 }
 
 /**

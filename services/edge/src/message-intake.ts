@@ -11,9 +11,11 @@ import {
   type ValidateOptions,
   type Via,
 } from "@sipfleet/sip";
+import { Transport } from "@sipfleet/proto";
 import type { Connection, ConnectionMessageHandler } from "./connection.js";
 import type { EdgeCounters } from "./edge-stats.js";
 import type { Link, RequestOrigin } from "./flow.js";
+import type { NextHopAddress } from "./next-hop.js";
 import type { EdgeLogger } from "./logger.js";
 import { isPlatformOptions, type PlatformIdentity } from "./options-responder.js";
 import type { RequestRouter } from "./request-router.js";
@@ -129,6 +131,7 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
       flow: link.flow(remoteIp, remotePort),
       receivedAtMs: this.o.now(),
       stampedVia: stampTopVia(via, remoteIp, remotePort),
+      reconnect: reconnectAddress(link.transport, via, remoteIp),
     };
     router.layer.receiveRequest(req, origin, link.reliable);
   }
@@ -180,4 +183,17 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
     this.o.counters.dropped++;
     this.o.logger.debug?.({ remote: `${ip}:${port}`, reason }, `${what} dropped`);
   }
+}
+
+/**
+ * RFC 3261 §18.2.2: over a reliable transport, "If that connection is no longer open, the server
+ * SHOULD open a connection to the IP address in the "received" parameter, if present, using the
+ * port in the "sent-by" value, or the default port for that transport, if no port is specified."
+ * The received address is the source address (the edge stamps it so). Only when the Via names
+ * the transport the request came over: a Via that says otherwise is not a way back to trust.
+ */
+function reconnectAddress(transport: Transport, via: Via, remoteIp: string): NextHopAddress | undefined {
+  const kind = transport === Transport.TRANSPORT_TCP ? "tcp" : transport === Transport.TRANSPORT_TLS ? "tls" : undefined;
+  if (kind === undefined || via.transport !== kind.toUpperCase()) return undefined;
+  return { transport: kind, ip: remoteIp, port: via.port ?? (kind === "tls" ? 5061 : 5060), host: remoteIp };
 }

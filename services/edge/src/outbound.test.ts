@@ -6,7 +6,8 @@ import type { MemoryBus } from "@sipfleet/bus";
 import { Decision, Envelope, Forward_Failover, PROXY_QUEUE, PROXY_SUBJECT, type Forward } from "@sipfleet/proto";
 import { freePort, writeTestCertificates, type TestCertificates, type TestKeyPair } from "@sipfleet/testing";
 import { createResponse, parseMessage, StreamFramer, type SipRequest, type SipResponse } from "@sipfleet/sip";
-import { eventually, Inbox, request, startTestEdge, testTlsConfig, UdpPeer, type TestEdge } from "./harness.js";
+import { answer, nextRequest } from "./forking-fixtures.js";
+import { eventually, Inbox, request, startTestEdge, TcpPeer, testTlsConfig, UdpPeer, type TestEdge } from "./harness.js";
 
 /*
  * Connections the edge opens (RFC 3261 §18.1.1): a stand-in proxy worker forwards to a target
@@ -281,6 +282,65 @@ describe("outbound connections: idle ones close", () => {
     } finally {
       await ua.close();
       await caller.close();
+      await t.stop();
+    }
+  });
+});
+
+describe("responses after the request's connection closed (RFC 3261 §18.2.2)", () => {
+  it("the edge connects to the Via's sent-by port at the source address and sends the responses there", async () => {
+    const t = await startTestEdge({ config: { decisionTimeoutMs: 5000 } });
+    const ref: { decide: Decide } = { decide: () => ({ action: undefined }) };
+    stubProxy(t.workerBus, ref);
+    // The caller listens on `home` (its Via sent-by) and sends from another, ephemeral port.
+    const home = await ListeningUa.listen();
+    const callee = await UdpPeer.open();
+    const tcp = t.address("tcp");
+    const caller = await TcpPeer.connect(tcp);
+    try {
+      ref.decide = () => toUri(`sip:callee@127.0.0.1:${callee.port}`);
+      caller.socket.write(request({ method: "INVITE", uri: "sip:bob@example.com", transport: "TCP", sentBy: `127.0.0.1:${home.port}`, callId: "reconnect-1" }));
+      const inv = await nextRequest(callee, "INVITE");
+      // The caller's connection goes away while the call rings.
+      caller.socket.destroy();
+      await eventually(() => t.edge.stats.tcpConnections === 0, 5000, "the edge to see the connection close");
+
+      answer(callee, inv, 180, "callee", t.address("udp"));
+      const ringing = await home.nextResponse();
+      assert.equal(ringing.status, 180);
+      assert.equal(ringing.callId, "reconnect-1");
+      answer(callee, inv, 200, "callee", t.address("udp"));
+      const ok = await home.nextResponse();
+      assert.equal(ok.status, 200);
+      // One connection, opened by the edge, carried both (reused, RFC 3261 §18).
+      assert.equal(home.sockets.length, 1);
+    } finally {
+      caller.socket.destroy();
+      await home.close();
+      await callee.close();
+      await t.stop();
+    }
+  });
+
+  it("a Via that names another transport than the connection's is no way back: the response is not sent", async () => {
+    const t = await startTestEdge({ config: { decisionTimeoutMs: 5000 } });
+    const ref: { decide: Decide } = { decide: () => ({ action: undefined }) };
+    stubProxy(t.workerBus, ref);
+    const home = await ListeningUa.listen();
+    const callee = await UdpPeer.open();
+    const caller = await TcpPeer.connect(t.address("tcp"));
+    try {
+      ref.decide = () => toUri(`sip:callee@127.0.0.1:${callee.port}`);
+      caller.socket.write(request({ method: "INVITE", uri: "sip:bob@example.com", transport: "UDP", sentBy: `127.0.0.1:${home.port}`, callId: "reconnect-2" }));
+      const inv = await nextRequest(callee, "INVITE");
+      caller.socket.destroy();
+      await eventually(() => t.edge.stats.tcpConnections === 0, 5000, "the edge to see the connection close");
+      answer(callee, inv, 180, "callee", t.address("udp"));
+      await eventually(() => t.logger.lines.some((l) => l.msg === "response could not be sent"), 5000, "the transport error to be logged");
+      assert.equal(home.sockets.length, 0, "nothing connected to the Via's address");
+    } finally {
+      await home.close();
+      await callee.close();
       await t.stop();
     }
   });

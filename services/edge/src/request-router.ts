@@ -27,7 +27,7 @@ import { ForkingProxy } from "./forking-proxy.js";
 import type { EdgeLogger } from "./logger.js";
 import { optionsAnswer, type PlatformIdentity } from "./options-responder.js";
 import { buildResponse } from "./response-builder.js";
-import { flowTransport } from "./transport-adapter.js";
+import { responseTransport } from "./transport-adapter.js";
 
 export interface RequestRouterOptions {
   readonly decisions: DecisionClient;
@@ -86,7 +86,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
 
   constructor(options: RequestRouterOptions) {
     this.o = options;
-    this.layer = new TransactionLayer(flowTransport, this, { clock: options.clock, timers: options.timers });
+    this.layer = new TransactionLayer(responseTransport(options.links), this, { clock: options.clock, timers: options.timers });
     this.proxy = new ForkingProxy(
       {
         edgeId: options.edgeId,

@@ -95,9 +95,9 @@ describe("SipProxy: §16.5 the Request-URI", () => {
     assert.equal(onlyTarget(f).requestUri, "sip:dave@192.0.2.30:5060");
   });
 
-  it("answers 404 for a user a digest domain does not have, and for a Request-URI without a user", async () => {
+  it("answers 480 to a caller from outside for a user a digest domain does not have (unknown-user.ts), 404 for a Request-URI without a user", async () => {
     const { proxy } = setup();
-    assert.deepEqual(responded(await proxy.handle(request({ ruri: "sip:mallory@sipfleet.local", from: FEDERATED }), ALICE_FLOW)).status, 404);
+    assert.deepEqual(responded(await proxy.handle(request({ ruri: "sip:mallory@sipfleet.local", from: FEDERATED }), ALICE_FLOW)).status, 480);
     assert.deepEqual(responded(await proxy.handle(request({ method: "MESSAGE", ruri: "sip:sipfleet.local", from: FEDERATED }), ALICE_FLOW)).status, 404);
   });
 

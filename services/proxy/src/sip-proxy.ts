@@ -16,6 +16,7 @@ import {
 import { recordRoutes } from "./record-route.js";
 import { processRoutes } from "./route-set.js";
 import { targetGroups } from "./target-groups.js";
+import { unknownUser } from "./unknown-user.js";
 
 /** Logger the proxy writes to; pino satisfies it. */
 export interface ProxyLogger {
@@ -189,7 +190,7 @@ export class SipProxy {
     const user = addressOfRecordUser(req);
     if (user === undefined) return respond(404, "Not Found");
     // A domain with digest knows its users; in one without, anyone may register any name.
-    if (domain.authentication === "digest" && !domain.users.has(user)) return respond(404, "Not Found");
+    if (domain.authentication === "digest" && !domain.users.has(user)) return unknownUser(fromDomain);
     return this.forwardToUsers([userAddressOfRecord(user, domain.name).aor], req, inbound, routes.popRoutes, removeHeaders);
   }
 

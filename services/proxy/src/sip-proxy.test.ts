@@ -71,7 +71,9 @@ describe("SipProxy: §16.3 validation", () => {
 describe("SipProxy: §16.5 the Request-URI", () => {
   it("refuses a Request-URI in a domain it does not serve with 403 Relaying Denied, before any challenge", async () => {
     const { proxy } = setup();
-    for (const ruri of ["sip:bob@example.org", "sip:bob@192.0.2.99", "tel:+15551234", "sip:bob@127.0.0.1:5099"]) {
+    // A global tel: is a number: from a caller of a digest domain it is dialled out
+    // (outbound-trunks.test.ts), from anyone else refused by the inbound step (inbound-trunks.test.ts).
+    for (const ruri of ["sip:bob@example.org", "sip:bob@192.0.2.99", "sip:bob@127.0.0.1:5099"]) {
       const r = responded(await proxy.handle(request({ ruri }), ALICE_FLOW));
       assert.deepEqual([r.status, r.reason], [403, "Relaying Denied"], ruri);
     }

@@ -86,13 +86,13 @@ numberRoutes:
     assert.ok(results.every((r) => r.exitCode === 0), report(results));
   });
 
-  it("gateway 1 answers 486: the caller gets it and gateway 2 is not tried", async () => {
+  it("gateway 1 (checking the PAI it got, and that no Proxy-Authorization came) answers 486: the caller gets it and gateway 2 is not tried", async () => {
     const heard: Buffer[] = [];
     const listener: Socket = createSocket("udp4");
     listener.on("message", (m) => heard.push(m));
     await new Promise<void>((resolve) => listener.bind(port2, GATEWAY_2, resolve));
     try {
-      const results = await call("uac-call-busy.xml", [[GATEWAY_1, port1, "uas-busy.xml"]]);
+      const results = await call("uac-call-busy.xml", [[GATEWAY_1, port1, "uas-gateway-busy.xml"]]);
       assert.ok(results.every((r) => r.exitCode === 0), report(results));
       assert.deepEqual(heard.map((m) => m.toString("latin1").split("\r\n", 1)[0]), [], "gateway 2 received nothing");
     } finally {

@@ -260,7 +260,7 @@ export class SipProxy {
       if (out.log !== undefined) this.logger.warn({ ...out.log.obj, callId: req.callId }, out.log.msg);
       return respond(out.status, out.reason);
     }
-    const recordRoute = DIALOG_CREATING_METHODS.has(req.method);
+    const recordRoute = req.to.tag === undefined && DIALOG_CREATING_METHODS.has(req.method);
     return forward({
       groups: gatewayGroups(e164, out.gateways, () => (recordRoute ? recordRoutes(this.tokens, undefined, inbound) : [])),
       // Every Route value goes: ours are done with, and one the caller preloaded must neither

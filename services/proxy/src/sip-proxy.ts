@@ -57,7 +57,9 @@ type Caller = { readonly kind: "authenticated"; readonly user: string } | { read
  *   §16.4 route processing: our Route values removed, their flow token read;
  *   in a dialog the platform record-routed: forward over the flow the token names, no questions;
  *   otherwise calls from trunks: a trunk's number from its source goes to the number's owners,
- *   a number from no trunk is refused (inbound-trunks.ts); then §16.5 Request-URI: ours or
+ *   a number from no trunk is refused (inbound-trunks.ts); a number a caller of a served digest
+ *   domain dials is authenticated, then goes to its owners or out over the number route's trunks
+ *   (outbound-trunks.ts); then §16.5 Request-URI: ours or
  *   relaying (refused), then who is calling (digest for a caller of a served domain, RFC 3261
  *   §22.3), then the callee's bindings, forked by q (§16.6).
  */
@@ -152,7 +154,7 @@ export class SipProxy {
     // Calls from carriers (inbound-trunks.ts): a trunk's source calling one of its numbers reaches
     // the number's owners without a challenge (the source address is the trunk's credential); a
     // number from a source no trunk allows is refused. Numbers our own users dial pass on to the
-    // rules below, unchanged for now (challenged, then 404: they are the outbound path, later).
+    // calls to trunks below.
     const fromTrunk = inboundRoute(req.uri, flow, fromDomain, this.domains, this.settings.trunks);
     if (fromTrunk.kind === "refuse") {
       if (fromTrunk.log !== undefined) this.logger.warn({ ...fromTrunk.log.obj, callId: req.callId }, fromTrunk.log.msg);

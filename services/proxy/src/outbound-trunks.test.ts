@@ -180,6 +180,23 @@ describe("SipProxy: calls to trunks", () => {
     assert.deepEqual(hamburg.groups.map((g) => g.targets[0]!.requestUri), ["sip:+494012345@192.0.2.30:5060;transport=udp"]);
   });
 
+  it("in the trunk call's dialog, the caller's requests go only to carrier addresses: the token toward the gateway names no flow", async () => {
+    const { proxy } = setup();
+    const f = forwarded(await withCredentials(proxy, dial("sip:030555@sipfleet.local"), ALICE_FLOW));
+    const [toCallee, toCaller] = f.groups[0]!.targets[0]!.recordRoutes as [string, string];
+    // The caller's route set is the Record-Route reversed (RFC 3261 §12.1.2).
+    const inDialog = (ruri: string, extraRoutes: string[] = []) =>
+      request({ method: "BYE", ruri, toTag: "gw-tag", to: "sip:+4930555@192.0.2.91", routes: [toCaller, toCallee, ...extraRoutes] });
+    // To the gateway (or any address a trunk's inbound.allow covers): forwarded by its Request-URI.
+    const bye = forwarded(await proxy.handle(inDialog("sip:+4930555@192.0.2.91:5070"), ALICE_FLOW));
+    assert.equal(bye.groups[0]!.targets[0]!.flow, undefined);
+    forwarded(await proxy.handle(inDialog("sip:mgw@198.51.100.20"), ALICE_FLOW));
+    // Anywhere else, by Request-URI or by a Route added after ours: refused, not relayed.
+    for (const r of [inDialog("sip:+19005550100@203.0.113.9"), inDialog("sip:+4930555@192.0.2.91:5070", ["<sip:203.0.113.9;lr>"]), inDialog("sip:x@carrier.example")]) {
+      assert.equal(responded(await proxy.handle(r, ALICE_FLOW)).status, 403);
+    }
+  });
+
   it("orders trunks of equal priority by the injected random draw", async () => {
     const routes: NumberRoute[] = [{ prefix: "+49", trunks: [{ trunk: "carrier-b", priority: 1, weight: 1 }, { trunk: "berlin", priority: 1, weight: 3 }] }];
     const low = forwarded(await withCredentials(setup({ routes, random: () => 0 }).proxy, dial("sip:+4930555@sipfleet.local"), ALICE_FLOW));

@@ -24,6 +24,7 @@ import {
   type ProxySettings,
 } from "./proxy-settings.js";
 import { recordRoutes } from "./record-route.js";
+import { flowlessNextHopAllowed } from "./flowless-dialog.js";
 import { processRoutes } from "./route-set.js";
 import { targetGroups } from "./target-groups.js";
 
@@ -128,6 +129,11 @@ export class SipProxy {
     // (whose caller was authenticated then), so it is not challenged (RFC 3261 §22.3 leaves it to
     // the proxy; challenging a BYE or an ACK breaks dialogs with UAs that cannot answer).
     if (inDialog && routes.token !== undefined) {
+      // A token without a flow (a trunk call's carrier side): only toward a carrier's address.
+      if (routes.token.flow === undefined && !flowlessNextHopAllowed(req, routes, this.settings.trunks)) {
+        this.logger.warn({ method, callId: req.callId }, "in-dialog request toward a non-carrier address refused");
+        return refuse(method, 403, "Forbidden");
+      }
       const target = {
         requestUri: routes.rewrite?.requestUri ?? "",
         routes: [],

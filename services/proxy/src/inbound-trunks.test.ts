@@ -166,7 +166,7 @@ describe("SipProxy: calls from trunks", () => {
     assert.ok(logger.lines.every((l) => l.msg === "request for a number from a source no trunk allows"));
   });
 
-  it("leaves a number dialled by a caller of a digest domain to the usual rules: challenged, then not a user", async () => {
+  it("leaves a number dialled by a caller of a digest domain to the outbound step: challenged first (outbound-trunks.test.ts)", async () => {
     const { proxy } = setup();
     const r = responded(await proxy.handle(request({ ruri: "sip:+4930123400@sipfleet.local" }), ALICE_FLOW));
     assert.equal(r.status, 407);

@@ -7,7 +7,7 @@ import { flowToWire } from "@sipfleet/location-client/wire";
 import type { Decision, Forward, Respond, Target } from "@sipfleet/proto";
 import { loopHash, platformBranch } from "@sipfleet/routing";
 import { buildAuthorization, computeHa1, editMessage, parseMessage, SipRequest } from "@sipfleet/sip";
-import type { Trunk } from "@sipfleet/trunks";
+import type { NumberRoute, Trunk } from "@sipfleet/trunks";
 import type { ProxySettings } from "./proxy-settings.js";
 import { type ProxyLogger, SipProxy } from "./sip-proxy.js";
 
@@ -26,7 +26,13 @@ export function domain(name: string, users: readonly string[], authentication: "
 }
 
 export function settings(
-  opts: { domains?: DomainConfig[]; maxTargets?: number; serialGroupTimeoutMs?: number; trunks?: readonly Trunk[] } = {},
+  opts: {
+    domains?: DomainConfig[];
+    maxTargets?: number;
+    serialGroupTimeoutMs?: number;
+    trunks?: readonly Trunk[];
+    numberRoutes?: readonly NumberRoute[];
+  } = {},
 ): ProxySettings {
   const domains = opts.domains ?? [domain(REALM, ["alice", "bob", "carol"]), domain(OPEN, [], "none")];
   return {
@@ -34,6 +40,7 @@ export function settings(
     proxy: { serialGroupTimeoutMs: opts.serialGroupTimeoutMs ?? 20_000, maxTargets: opts.maxTargets ?? 10 },
     auth: { algorithms: ["SHA-256", "MD5"], nonceLifetimeMs: 300_000, nonceSecret: SECRET, nonceSecretSource: "config" },
     trunks: opts.trunks ?? [],
+    numberRoutes: opts.numberRoutes ?? [],
   };
 }
 
@@ -67,8 +74,17 @@ export class RecordingLogger implements ProxyLogger {
   }
 }
 
-export function proxyWith(store: BindingStore, opts: { settings?: ProxySettings; now?: () => number; logger?: ProxyLogger } = {}): SipProxy {
-  return new SipProxy({ settings: opts.settings ?? settings(), store, clock: opts.now ?? Date.now, logger: opts.logger ?? quiet });
+export function proxyWith(
+  store: BindingStore,
+  opts: { settings?: ProxySettings; now?: () => number; logger?: ProxyLogger; random?: () => number } = {},
+): SipProxy {
+  return new SipProxy({
+    settings: opts.settings ?? settings(),
+    store,
+    clock: opts.now ?? Date.now,
+    logger: opts.logger ?? quiet,
+    ...(opts.random === undefined ? {} : { random: opts.random }),
+  });
 }
 
 export interface RequestSpec {

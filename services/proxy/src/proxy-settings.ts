@@ -1,5 +1,5 @@
 import type { AuthConfig, DomainConfig, ProxyConfig } from "@sipfleet/config";
-import type { Trunk } from "@sipfleet/trunks";
+import type { NumberRoute, Trunk } from "@sipfleet/trunks";
 
 /** What the proxy needs from the configuration (a `SipfleetConfig` is one). */
 export interface ProxySettings {
@@ -10,6 +10,8 @@ export interface ProxySettings {
   readonly auth: AuthConfig;
   /** Carrier trunks: their source addresses and the numbers they deliver (inbound-trunks.ts). */
   readonly trunks: readonly Trunk[];
+  /** Where numbers our users dial go out (outbound-trunks.ts): longest prefix, then its trunks. */
+  readonly numberRoutes: readonly NumberRoute[];
 }
 
 /**

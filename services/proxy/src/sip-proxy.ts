@@ -1,11 +1,21 @@
 import { addressOfRecord, type BindingStore, type Flow, userAddressOfRecord } from "@sipfleet/bindings";
 import { flowToWire } from "@sipfleet/location-client/wire";
-import type { Decision, Flow as WireFlow } from "@sipfleet/proto";
+import { type Decision, type Flow as WireFlow, Forward_Failover } from "@sipfleet/proto";
+import type { DomainConfig } from "@sipfleet/config";
+import { numberOwner } from "@sipfleet/trunks";
 import { FlowTokens, isLooped } from "@sipfleet/routing";
 import { SipError, type SipRequest } from "@sipfleet/sip";
 import { type AuthReply, DigestAuthenticator, PROXY_DIGEST } from "@sipfleet/sip-auth";
 import { drop, forward, refuse, respond } from "./decisions.js";
 import { inboundRoute } from "./inbound-trunks.js";
+import {
+  assertedIdentity,
+  dialledNumber,
+  gatewayGroups,
+  HEADERS_REMOVED_TOWARD_CARRIER,
+  outboundRoute,
+  type Random,
+} from "./outbound-trunks.js";
 import { type Domains, resolveRequestUri, servedDomain } from "./platform-address.js";
 import {
   DIALOG_CREATING_METHODS,
@@ -14,6 +24,7 @@ import {
   type ProxySettings,
 } from "./proxy-settings.js";
 import { recordRoutes } from "./record-route.js";
+import { flowlessNextHopAllowed } from "./flowless-dialog.js";
 import { processRoutes } from "./route-set.js";
 import { targetGroups } from "./target-groups.js";
 import { unknownUser } from "./unknown-user.js";
@@ -29,7 +40,12 @@ export interface SipProxyOptions {
   store: BindingStore;
   clock: () => number;
   logger: ProxyLogger;
+  /** Draws the weighted order of trunks and gateways (RFC 2782); Math.random by default. */
+  random?: Random;
 }
+
+/** Who is calling, once a `digest` domain's caller has been checked. */
+type Caller = { readonly kind: "authenticated"; readonly user: string } | { readonly kind: "refused"; readonly decision: Decision };
 
 /**
  * RFC 3261 §16 request routing, as a decision for the edge that holds the transaction: where a
@@ -43,7 +59,9 @@ export interface SipProxyOptions {
  *   §16.4 route processing: our Route values removed, their flow token read;
  *   in a dialog the platform record-routed: forward over the flow the token names, no questions;
  *   otherwise calls from trunks: a trunk's number from its source goes to the number's owners,
- *   a number from no trunk is refused (inbound-trunks.ts); then §16.5 Request-URI: ours or
+ *   a number from no trunk is refused (inbound-trunks.ts); a number a caller of a served digest
+ *   domain dials is authenticated, then goes to its owners or out over the number route's trunks
+ *   (outbound-trunks.ts); then §16.5 Request-URI: ours or
  *   relaying (refused), then who is calling (digest for a caller of a served domain, RFC 3261
  *   §22.3), then the callee's bindings, forked by q (§16.6).
  */
@@ -55,6 +73,7 @@ export class SipProxy {
   private readonly logger: ProxyLogger;
   private readonly digest: DigestAuthenticator;
   private readonly tokens: FlowTokens;
+  private readonly random: Random;
 
   constructor(options: SipProxyOptions) {
     this.settings = options.settings;
@@ -64,6 +83,7 @@ export class SipProxy {
     this.logger = options.logger;
     this.digest = new DigestAuthenticator(options.settings.auth, PROXY_DIGEST);
     this.tokens = new FlowTokens(options.settings.auth.nonceSecret);
+    this.random = options.random ?? Math.random;
   }
 
   /**
@@ -110,6 +130,11 @@ export class SipProxy {
     // (whose caller was authenticated then), so it is not challenged (RFC 3261 §22.3 leaves it to
     // the proxy; challenging a BYE or an ACK breaks dialogs with UAs that cannot answer).
     if (inDialog && routes.token !== undefined) {
+      // A token without a flow (a trunk call's carrier side): only toward a carrier's address.
+      if (routes.token.flow === undefined && !flowlessNextHopAllowed(req, routes, this.settings.trunks)) {
+        this.logger.warn({ method, callId: req.callId }, "in-dialog request toward a non-carrier address refused");
+        return refuse(method, 403, "Forbidden");
+      }
       const target = {
         requestUri: routes.rewrite?.requestUri ?? "",
         routes: [],
@@ -136,7 +161,7 @@ export class SipProxy {
     // Calls from carriers (inbound-trunks.ts): a trunk's source calling one of its numbers reaches
     // the number's owners without a challenge (the source address is the trunk's credential); a
     // number from a source no trunk allows is refused. Numbers our own users dial pass on to the
-    // rules below, unchanged for now (challenged, then 404: they are the outbound path, later).
+    // calls to trunks below.
     const fromTrunk = inboundRoute(req.uri, flow, fromDomain, this.domains, this.settings.trunks);
     if (fromTrunk.kind === "refuse") {
       if (fromTrunk.log !== undefined) this.logger.warn({ ...fromTrunk.log.obj, callId: req.callId }, fromTrunk.log.msg);
@@ -145,6 +170,19 @@ export class SipProxy {
     if (fromTrunk.kind === "owners") {
       const aors = fromTrunk.owners.map((o) => userAddressOfRecord(o.user, o.domain).aor);
       return this.forwardToUsers(aors, req, inbound, routes.popRoutes, removeHeaders);
+    }
+
+    // Calls to carriers (outbound-trunks.ts): a user of a served `digest` domain dialling a number
+    // (not a user's name) is authenticated, then reaches the number's owners when it is one of our
+    // DIDs, else goes out over the trunks of its number route.
+    const dialled =
+      fromDomain !== undefined && fromDomain.authentication === "digest"
+        ? dialledNumber(req.uri, local, this.domains, fromDomain)
+        : undefined;
+    if (dialled !== undefined && fromDomain !== undefined) {
+      const caller = await this.authenticate(req, flow, fromDomain);
+      if (caller.kind === "refused") return caller.decision;
+      return this.callNumber(dialled, caller.user, fromDomain, req, inbound, routes.popRoutes, removeHeaders);
     }
 
     // §16.5: the Request-URI decides whether the platform is responsible for the target.
@@ -158,32 +196,8 @@ export class SipProxy {
     // (RFC 3261 §22.3, 407); a caller of another domain is inbound federation, accepted without
     // (trunks and ACLs will narrow that).
     if (fromDomain !== undefined && fromDomain.authentication === "digest") {
-      const auth = this.digest.authenticate(req, fromDomain, this.clock());
-      if (!auth.ok) {
-        if (auth.why !== undefined) this.logger.warn({ why: auth.why, from: req.from.uriText, source: flow.remote }, "authentication failed");
-        return fromReply(auth.reply);
-      }
-      // The credentials are someone's; the From must be theirs: no calling as someone else.
-      if (auth.username !== addressOfRecord(req.from.uri)?.user) {
-        this.logger.warn({ username: auth.username, from: req.from.uriText, source: flow.remote }, "From does not match the credentials");
-        return respond(403, "From Does Not Match Credentials");
-      }
-      // RFC 7616 §3.4.2: a nonce count is good once. The record is the user's, shared with the
-      // registrar's, in the location service (no state here).
-      if (auth.nonceUse !== undefined) {
-        const aor = userAddressOfRecord(auth.username, fromDomain.name).aor;
-        let spent;
-        try {
-          spent = await this.store.useNonce({ aor, callId: req.callId, cseq: req.cseq.seq, nonceUse: auth.nonceUse });
-        } catch (e) {
-          this.logger.error({ err: e, aor }, "binding store unavailable");
-          return locationUnavailable();
-        }
-        if (spent === "nonce-replayed") {
-          this.logger.warn({ aor, source: flow.remote }, "replayed nonce count");
-          return fromReply(this.digest.challenge(fromDomain.name, this.clock()));
-        }
-      }
+      const caller = await this.authenticate(req, flow, fromDomain);
+      if (caller.kind === "refused") return caller.decision;
     }
 
     // §16.5: the target set of a user of ours is their registered contacts (RFC 3261 §10).
@@ -192,6 +206,80 @@ export class SipProxy {
     // A domain with digest knows its users; in one without, anyone may register any name.
     if (domain.authentication === "digest" && !domain.users.has(user)) return unknownUser(fromDomain);
     return this.forwardToUsers([userAddressOfRecord(user, domain.name).aor], req, inbound, routes.popRoutes, removeHeaders);
+  }
+
+  /**
+   * RFC 3261 §22.3: a caller claiming a served `digest` domain proves it with the domain's
+   * credentials (407), the From must be the authenticated user, and a nonce count is good once
+   * (RFC 7616 §3.4.2, in the location service).
+   */
+  private async authenticate(req: SipRequest, flow: Flow, fromDomain: DomainConfig): Promise<Caller> {
+    const auth = this.digest.authenticate(req, fromDomain, this.clock());
+    if (!auth.ok) {
+      if (auth.why !== undefined) this.logger.warn({ why: auth.why, from: req.from.uriText, source: flow.remote }, "authentication failed");
+      return { kind: "refused", decision: fromReply(auth.reply) };
+    }
+    // The credentials are someone's; the From must be theirs: no calling as someone else.
+    if (auth.username !== addressOfRecord(req.from.uri)?.user) {
+      this.logger.warn({ username: auth.username, from: req.from.uriText, source: flow.remote }, "From does not match the credentials");
+      return { kind: "refused", decision: respond(403, "From Does Not Match Credentials") };
+    }
+    // RFC 7616 §3.4.2: a nonce count is good once. The record is the user's, shared with the
+    // registrar's, in the location service (no state here).
+    if (auth.nonceUse !== undefined) {
+      const aor = userAddressOfRecord(auth.username, fromDomain.name).aor;
+      let spent;
+      try {
+        spent = await this.store.useNonce({ aor, callId: req.callId, cseq: req.cseq.seq, nonceUse: auth.nonceUse });
+      } catch (e) {
+        this.logger.error({ err: e, aor }, "binding store unavailable");
+        return { kind: "refused", decision: locationUnavailable() };
+      }
+      if (spent === "nonce-replayed") {
+        this.logger.warn({ aor, source: flow.remote }, "replayed nonce count");
+        return { kind: "refused", decision: fromReply(this.digest.challenge(fromDomain.name, this.clock())) };
+      }
+    }
+    return { kind: "authenticated", user: auth.username };
+  }
+
+  /**
+   * A number an authenticated `user` of `domain` dialled: one of our DIDs rings its owners as a
+   * call from a trunk would (no carrier in between); any other number is checked against the
+   * destination policy and sent to its number route's gateways one after another, failing over
+   * only on 408, 5xx or no answer (README "Calls to trunks").
+   */
+  private async callNumber(
+    e164: string,
+    user: string,
+    domain: DomainConfig,
+    req: SipRequest,
+    inbound: WireFlow,
+    popRoutes: number,
+    removeHeaders: string[],
+  ): Promise<Decision> {
+    const trunks = this.settings.trunks;
+    const owned = numberOwner(trunks, e164);
+    if (owned !== undefined) {
+      const aors = owned.assignment.owners.map((o) => userAddressOfRecord(o.user, o.domain).aor);
+      return this.forwardToUsers(aors, req, inbound, popRoutes, removeHeaders);
+    }
+    const out = outboundRoute(user, domain, e164, trunks, this.settings.numberRoutes, this.random);
+    if (out.kind === "refuse") {
+      if (out.log !== undefined) this.logger.warn({ ...out.log.obj, callId: req.callId }, out.log.msg);
+      return respond(out.status, out.reason);
+    }
+    const recordRoute = req.to.tag === undefined && DIALOG_CREATING_METHODS.has(req.method);
+    return forward({
+      groups: gatewayGroups(e164, out.gateways, () => (recordRoute ? recordRoutes(this.tokens, undefined, inbound) : [])),
+      // Every Route value goes: ours are done with, and one the caller preloaded must neither
+      // steer the request away from the gateway nor reach the carrier.
+      rewriteRoutes: true,
+      routes: [],
+      removeHeaders: [...HEADERS_REMOVED_TOWARD_CARRIER],
+      addHeaders: [assertedIdentity(user, domain.name, trunks)],
+      failover: Forward_Failover.FAILOVER_SERVER_FAILURE,
+    });
   }
 
   /**

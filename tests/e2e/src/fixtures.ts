@@ -22,6 +22,8 @@ export interface TestConfigOptions {
   decisionTimeoutMs?: number;
   /** YAML appended as is: a `trunks:` section (trunk-calls.test.ts). */
   extraYaml?: string;
+  /** YAML lines added to the digest domain, indented as its keys (`    allowedPrefixes: [...]`). */
+  digestDomainYaml?: string;
 }
 
 /**
@@ -36,7 +38,7 @@ export function writeTestConfig(options: TestConfigOptions = {}): string {
   const yaml = `domains:
   - name: ${DIGEST_DOMAIN}
     authentication: digest
-    users:
+${options.digestDomainYaml ?? ""}    users:
 ${users}
   - name: ${OPEN_DOMAIN}
     authentication: none

@@ -1,0 +1,184 @@
+import type { HostPort } from "@sipfleet/bindings";
+import type { DomainConfig } from "@sipfleet/config";
+import type { Header, TargetGroup } from "@sipfleet/proto";
+import { SipUri, type Uri } from "@sipfleet/sip";
+import {
+  destinationAllowed,
+  type Gateway,
+  longestPrefixRoute,
+  normalizeNumber,
+  type NumberRoute,
+  type Trunk,
+} from "@sipfleet/trunks";
+import { requestedNumber } from "./inbound-trunks.js";
+import { type Domains, namesPlatform } from "./platform-address.js";
+
+/*
+ * Calls to carriers (issue 5, outbound): an authenticated user of a served domain dialling a
+ * number that is none of ours goes out over the trunks of the number route with the longest
+ * prefix (README "Calls to trunks").
+ *
+ * What "a dialled number" is: what inbound-trunks.ts calls a number (a global tel:, or a sip:
+ * naming the platform with an E.164 user part), or a sip: naming the platform whose user part is
+ * digits that the caller's domain's dial plan turns into E.164 (`normalizeNumber`, so `0301234`
+ * with `{ match: "0", replace: "+49" }`). A user part that is a configured user of the domain the
+ * Request-URI names stays that user: names win over numbers.
+ */
+
+/** Random number in [0, 1), as Math.random; injected so that tests choose the weighted order. */
+export type Random = () => number;
+
+/**
+ * The E.164 number a user of `callerDomain` dialled with this Request-URI, or undefined when it
+ * is not a number (rules above). `local`: the socket the request arrived at.
+ */
+export function dialledNumber(uri: Uri, local: HostPort, domains: Domains, callerDomain: DomainConfig): string | undefined {
+  if (uri instanceof SipUri && uri.user !== undefined && namesPlatform(uri, local, domains)) {
+    const named = domains.get(uri.host.toLowerCase()) ?? callerDomain;
+    if (named.users.has(uri.user)) return undefined;
+  }
+  const e164 = requestedNumber(uri, local, domains);
+  if (e164 !== undefined) return e164;
+  if (!(uri instanceof SipUri) || uri.user === undefined || !namesPlatform(uri, local, domains)) return undefined;
+  return normalizeNumber(callerDomain, uri.user);
+}
+
+/** One gateway to try, with the trunk it belongs to. */
+export interface GatewayChoice {
+  readonly trunk: Trunk;
+  readonly gateway: Gateway;
+}
+
+export type OutboundRoute =
+  | { readonly kind: "refuse"; readonly status: number; readonly reason: string; readonly log?: { readonly msg: string; readonly obj: object } }
+  /** Gateways in the order to try them, first first. */
+  | { readonly kind: "gateways"; readonly route: NumberRoute; readonly gateways: readonly GatewayChoice[] };
+
+/**
+ * The outbound step for `user` of `domain` calling `e164` (not a number of ours):
+ *   - the destination policy refuses it (premium rate, international unless allowed): 403;
+ *   - no number route covers it: 404 (below);
+ *   - else every gateway of the route's trunks, in the order to try them.
+ *
+ * Why 404 without a route: RFC 3261 §21.4.5 404 "The server has definitive information that the
+ * user does not exist at the domain specified in the Request-URI" is what the caller learns — the
+ * platform knows no way to the number. 488 (§21.4.26) is about the session description and 403
+ * would say the caller is not allowed, which the policy step says when that is the case; 404 also
+ * matches what such a call got before outbound routing existed.
+ */
+export function outboundRoute(
+  user: string,
+  domain: DomainConfig,
+  e164: string,
+  trunks: readonly Trunk[],
+  routes: readonly NumberRoute[],
+  random: Random,
+): OutboundRoute {
+  const userConfig = domain.users.get(user);
+  if (userConfig === undefined || !destinationAllowed(userConfig, domain, e164)) {
+    return {
+      kind: "refuse",
+      status: 403,
+      reason: "Destination Not Allowed",
+      log: { msg: "destination not allowed for the caller", obj: { user, domain: domain.name, number: e164 } },
+    };
+  }
+  const route = longestPrefixRoute(routes, e164);
+  if (route === undefined) return { kind: "refuse", status: 404, reason: "Not Found", log: { msg: "no number route for a dialled number", obj: { number: e164 } } };
+  const byName = new Map(trunks.map((t) => [t.name, t]));
+  const gateways: GatewayChoice[] = [];
+  for (const entry of weightedOrder(route.trunks, random)) {
+    // The configuration guarantees every name exists; a missing one is skipped, not a crash.
+    const trunk = byName.get(entry.trunk);
+    if (trunk === undefined) continue;
+    for (const gateway of weightedOrder(trunk.gateways, random)) gateways.push({ trunk, gateway });
+  }
+  if (gateways.length === 0) return { kind: "refuse", status: 404, reason: "Not Found", log: { msg: "number route without usable trunks", obj: { prefix: route.prefix } } };
+  return { kind: "gateways", route, gateways };
+}
+
+/**
+ * RFC 2782 ordering: lowest priority first; among equal priorities a weighted random order ("the
+ * probability of selecting [a record] should be proportional to its weight"), drawn one at a time
+ * from the records not yet chosen. Weight 0 is only chosen once no weighted record is left (RFC
+ * 2782 gives them "a very small chance"; here none while others remain). Stable for equal keys
+ * when every remaining weight is 0.
+ */
+export function weightedOrder<T extends { readonly priority: number; readonly weight: number }>(items: readonly T[], random: Random): T[] {
+  const priorities = [...new Set(items.map((i) => i.priority))].sort((a, b) => a - b);
+  const out: T[] = [];
+  for (const p of priorities) {
+    const left = items.filter((i) => i.priority === p);
+    while (left.length > 0) {
+      const total = left.reduce((s, i) => s + i.weight, 0);
+      let index = 0;
+      if (total > 0) {
+        const r = random() * total;
+        let sum = 0;
+        index = left.findIndex((i) => (sum += i.weight) > r);
+        // random() < 1 keeps r below total; a misbehaving source still picks something.
+        if (index < 0) index = left.length - 1;
+      }
+      out.push(left.splice(index, 1)[0]!);
+    }
+  }
+  return out;
+}
+
+/**
+ * The Request-URI toward a gateway: `sip:<e164>@host[:port][;transport=t]`. A gateway without a
+ * port or transport leaves them out (RFC 3263 would choose; the edge uses the defaults for now).
+ */
+export function gatewayRequestUri(e164: string, gateway: Gateway): string {
+  const host = gateway.host.includes(":") ? `[${gateway.host}]` : gateway.host;
+  const port = gateway.port === undefined ? "" : `:${gateway.port}`;
+  const transport = gateway.transport === undefined ? "" : `;transport=${gateway.transport}`;
+  return `sip:${e164}@${host}${port}${transport}`;
+}
+
+/**
+ * The identity asserted to the carrier (RFC 3325 §9.1: the proxy that authenticated the user
+ * "MAY insert a P-Asserted-Identity header field" and must remove P-Preferred-Identity): the
+ * user's number when they have one — the first single number (not a range) of a trunk whose owners
+ * include them, in configuration order — else their AOR.
+ */
+export function assertedIdentity(user: string, domain: string, trunks: readonly Trunk[]): Header {
+  for (const trunk of trunks) {
+    for (const a of trunk.numbers) {
+      if (a.block.first !== a.block.last) continue;
+      if (a.owners.some((o) => o.user === user && o.domain === domain)) {
+        return { name: "P-Asserted-Identity", value: `<sip:${a.block.first}@${domain}>` };
+      }
+    }
+  }
+  return { name: "P-Asserted-Identity", value: `<sip:${escapeUser(user)}@${domain}>` };
+}
+
+/**
+ * Header fields removed from every request sent to a carrier:
+ *   - P-Asserted-Identity and P-Preferred-Identity the caller wrote: RFC 3325 §9.1, only the
+ *     platform asserts, and the preferred identity is consumed by the proxy that asserts;
+ *   - Proxy-Authorization, whatever its realm: the user's credentials are for the platform;
+ *     the carrier's own challenges are the platform's to answer (trunk outbound credentials), so no
+ *     value of it is for anyone beyond.
+ */
+export const HEADERS_REMOVED_TOWARD_CARRIER: readonly string[] = ["P-Asserted-Identity", "P-Preferred-Identity", "Proxy-Authorization"];
+
+/** One serial group per gateway, in order; `recordRoutes()`: the branch's Record-Route values. */
+export function gatewayGroups(e164: string, gateways: readonly GatewayChoice[], recordRoutes: () => readonly string[]): TargetGroup[] {
+  // timeout_ms 0: the edge's group timer runs to a *final* response (a 180 does not stop it), so
+  // any value would cancel a call that is ringing at the carrier and ring the number again over
+  // the next gateway. A gateway that answers nothing fails over at Timer B (32 s, a 408); a
+  // refused connection or a 5xx at once. See README "Calls to trunks".
+  return gateways.map((g) => ({
+    targets: [{ requestUri: gatewayRequestUri(e164, g.gateway), routes: [], recordRoutes: [...recordRoutes()], flow: undefined }],
+    timeoutMs: 0,
+  }));
+}
+
+/** RFC 3261 §25.1 user part: unreserved, escaped and user-unreserved; anything else %-escaped. */
+function escapeUser(user: string): string {
+  return user.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) =>
+    [...Buffer.from(c, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
+  );
+}

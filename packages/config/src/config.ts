@@ -65,6 +65,12 @@ export interface ProxyConfig {
   readonly serialGroupTimeoutMs: number;
   /** Most contacts one request is forked to (the highest q-values win); the rest are not tried. */
   readonly maxTargets: number;
+  /**
+   * How long a call to a carrier gateway may go without any response (not even 100 Trying)
+   * before the gateway is given up as a 408 and the next gateway tried. A gateway that has
+   * answered anything rings on until its final response. Milliseconds.
+   */
+  readonly gatewayProvisionalTimeoutMs: number;
 }
 
 export interface AuthConfig {

@@ -37,6 +37,14 @@ export const DEFAULT_PROXY_CONFIG: ProxyConfig = Object.freeze({
    * a person answers on and bounds the client transactions one request costs the edge.
    */
   maxTargets: 10,
+  /*
+   * A live gateway sends 100 Trying within a round trip: RFC 3261 §17.2.1, an INVITE server
+   * transaction "MUST generate a 100 (Trying) response" unless its TU answers within 200 ms.
+   * 4 s spans three retransmissions of a UDP INVITE (at 0.5, 1.5 and 3.5 s, Timer A doubling
+   * from T1), so a lost datagram or two does not cost the gateway, yet a dead one costs the
+   * caller 4 s instead of Timer B's 32 s (Kamailio's fr_timer, which does the same, is of that order).
+   */
+  gatewayProvisionalTimeoutMs: 4000,
 });
 
 export interface AuthDefaults {

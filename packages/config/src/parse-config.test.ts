@@ -50,7 +50,7 @@ describe("parseConfig: a minimal file gets every default", () => {
       maxBindingsPerAor: 20,
     });
     assert.deepEqual(config.registrar, DEFAULT_REGISTRAR_CONFIG);
-    assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 20_000, maxTargets: 10 });
+    assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 20_000, maxTargets: 10, gatewayProvisionalTimeoutMs: 4000 });
     assert.deepEqual(config.proxy, DEFAULT_PROXY_CONFIG);
     assert.deepEqual(config.auth.algorithms, ["SHA-256", "MD5"]);
     assert.deepEqual(config.auth.algorithms, DEFAULT_AUTH_CONFIG.algorithms);
@@ -110,7 +110,7 @@ describe("parseConfig: explicit values", () => {
   it("reads every section", () => {
     const config = parse(`${DOMAINS}
 registrar: { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 }
-proxy: { serialGroupTimeoutMs: 15000, maxTargets: 3 }
+proxy: { serialGroupTimeoutMs: 15000, maxTargets: 3, gatewayProvisionalTimeoutMs: 2500 }
 auth:
   algorithms: [md5, sha-256-sess]
   nonceLifetimeSeconds: 60
@@ -128,7 +128,7 @@ edge:
   partialMessageTimeoutMs: 2000
 `);
     assert.deepEqual(config.registrar, { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 });
-    assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 15000, maxTargets: 3 });
+    assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 15000, maxTargets: 3, gatewayProvisionalTimeoutMs: 2500 });
     // Matched case-insensitively, stored in the registry's spelling.
     assert.deepEqual(config.auth.algorithms, ["MD5", "SHA-256-sess"]);
     assert.equal(config.auth.nonceLifetimeMs, 60_000);
@@ -421,22 +421,24 @@ describe("parseConfig: registrar", () => {
 
 describe("parseConfig: proxy", () => {
   it("requires integers with the documented bounds, naming the key", () => {
-    assertIssues(`${DOMAINS}proxy: { serialGroupTimeoutMs: 999, maxTargets: "3" }\n`, [
+    assertIssues(`${DOMAINS}proxy: { serialGroupTimeoutMs: 999, maxTargets: "3", gatewayProvisionalTimeoutMs: 499 }\n`, [
       "test.yaml: proxy.serialGroupTimeoutMs: must be an integer >= 1000, got 999",
       'test.yaml: proxy.maxTargets: must be an integer >= 1, got "3"',
+      "test.yaml: proxy.gatewayProvisionalTimeoutMs: must be an integer >= 500, got 499",
     ]);
   });
 
   it("caps values with the reason", () => {
-    assertIssues(`${DOMAINS}proxy: { serialGroupTimeoutMs: 180001, maxTargets: 101 }\n`, [
+    assertIssues(`${DOMAINS}proxy: { serialGroupTimeoutMs: 180001, maxTargets: 101, gatewayProvisionalTimeoutMs: 32001 }\n`, [
       "test.yaml: proxy.serialGroupTimeoutMs: must be <= 180000 (an INVITE branch is cancelled by Timer C, > 3 min, anyway (RFC 3261 §16.6 step 11)), got 180001",
       "test.yaml: proxy.maxTargets: must be <= 100 (each target is a client transaction at the edge; this bounds what one request fans out to), got 101",
+      "test.yaml: proxy.gatewayProvisionalTimeoutMs: must be <= 32000 (Timer B (64*T1 = 32 s) ends a silent INVITE branch by then anyway (RFC 3261 §17.1.1.2)), got 32001",
     ]);
   });
 
   it("refuses unknown keys with a suggestion", () => {
     assertIssues(`${DOMAINS}proxy: { maxTarget: 3 }\n`, [
-      'test.yaml: proxy.maxTarget: unknown key (did you mean "maxTargets"?); allowed here: serialGroupTimeoutMs, maxTargets',
+      'test.yaml: proxy.maxTarget: unknown key (did you mean "maxTargets"?); allowed here: serialGroupTimeoutMs, maxTargets, gatewayProvisionalTimeoutMs',
     ]);
   });
 });

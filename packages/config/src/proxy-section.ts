@@ -2,7 +2,7 @@ import type { ProxyConfig } from "./config.js";
 import { DEFAULT_PROXY_CONFIG } from "./defaults.js";
 import { type IntRule, IssueList, readIntSection, readMapping } from "./schema.js";
 
-/* proxy: how a request for a user fans out over the user's registered contacts. */
+/* proxy: how a request for a user fans out over the user's registered contacts, and how long a carrier gateway may stay silent. */
 
 type ProxyKey = keyof ProxyConfig;
 const PROXY_RULES: { readonly [K in ProxyKey]: IntRule } = {
@@ -16,12 +16,18 @@ const PROXY_RULES: { readonly [K in ProxyKey]: IntRule } = {
     max: 100,
     maxWhy: "each target is a client transaction at the edge; this bounds what one request fans out to",
   },
+  gatewayProvisionalTimeoutMs: {
+    // Below T1 (500 ms) a UDP INVITE is given up before its first retransmission (RFC 3261 §17.1.1.2).
+    min: 500,
+    max: 32_000,
+    maxWhy: "Timer B (64*T1 = 32 s) ends a silent INVITE branch by then anyway (RFC 3261 §17.1.1.2)",
+  },
 };
 
 export function readProxy(issues: IssueList, value: unknown): ProxyConfig | undefined {
   const path = "proxy";
   const section = readMapping(issues, value, path, Object.keys(PROXY_RULES));
-  const { serialGroupTimeoutMs, maxTargets } = readIntSection(issues, section, path, PROXY_RULES, DEFAULT_PROXY_CONFIG).values;
-  if (serialGroupTimeoutMs === undefined || maxTargets === undefined) return undefined;
-  return Object.freeze({ serialGroupTimeoutMs, maxTargets });
+  const { serialGroupTimeoutMs, maxTargets, gatewayProvisionalTimeoutMs } = readIntSection(issues, section, path, PROXY_RULES, DEFAULT_PROXY_CONFIG).values;
+  if (serialGroupTimeoutMs === undefined || maxTargets === undefined || gatewayProvisionalTimeoutMs === undefined) return undefined;
+  return Object.freeze({ serialGroupTimeoutMs, maxTargets, gatewayProvisionalTimeoutMs });
 }

@@ -92,7 +92,7 @@ describe("a CANCEL received by another edge than its INVITE's (two edges, real N
     action: {
       $case: "forward",
       value: {
-        groups: [{ targets: [{ requestUri: `sip:bob@${bob.ip}:${bob.port}`, routes: [], recordRoutes: [], flow: bobFlow() }], timeoutMs: 0 }],
+        groups: [{ targets: [{ requestUri: `sip:bob@${bob.ip}:${bob.port}`, routes: [], recordRoutes: [], flow: bobFlow() }], timeoutMs: 0, provisionalTimeoutMs: 0 }],
         popRoutes: 0,
         rewriteRoutes: false,
         routes: [],

@@ -48,9 +48,9 @@ export function target(flow: Flow, uri: string, recordRoutes: string[] = []): Ta
   return { requestUri: uri, routes: [], recordRoutes, flow };
 }
 
-export function forward(groups: { targets: Target[]; timeoutMs?: number }[], extra: Partial<Forward> = {}): Forward {
+export function forward(groups: { targets: Target[]; timeoutMs?: number; provisionalTimeoutMs?: number }[], extra: Partial<Forward> = {}): Forward {
   return {
-    groups: groups.map((g) => ({ targets: g.targets, timeoutMs: g.timeoutMs ?? 0 })),
+    groups: groups.map((g) => ({ targets: g.targets, timeoutMs: g.timeoutMs ?? 0, provisionalTimeoutMs: g.provisionalTimeoutMs ?? 0 })),
     popRoutes: 0,
     rewriteRoutes: false,
     routes: [],

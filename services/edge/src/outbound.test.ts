@@ -95,7 +95,7 @@ function stubProxy(bus: MemoryBus, ref: { decide: Decide }): Envelope[] {
 /** Forward to one target that has no flow: the edge goes by its URI. */
 function toUri(uri: string): Decision {
   const f: Forward = {
-    groups: [{ targets: [{ requestUri: uri, routes: [], recordRoutes: [], flow: undefined }], timeoutMs: 0 }],
+    groups: [{ targets: [{ requestUri: uri, routes: [], recordRoutes: [], flow: undefined }], timeoutMs: 0, provisionalTimeoutMs: 0 }],
     popRoutes: 0,
     rewriteRoutes: false,
     routes: [],

@@ -83,7 +83,12 @@ const ROUTES: NumberRoute[] = [
 function setup(opts: { routes?: NumberRoute[]; random?: () => number; logger?: RecordingLogger } = {}) {
   const store = new MemoryBindingStore();
   const proxy = proxyWith(store, {
-    settings: settings({ domains: [policyDomain(), domain(OPEN, [], "none")], trunks: [CARRIER_A, CARRIER_B, BERLIN], numberRoutes: opts.routes ?? ROUTES }),
+    settings: settings({
+      domains: [policyDomain(), domain(OPEN, [], "none")],
+      trunks: [CARRIER_A, CARRIER_B, BERLIN],
+      numberRoutes: opts.routes ?? ROUTES,
+      gatewayProvisionalTimeoutMs: 2500,
+    }),
     logger: opts.logger ?? new RecordingLogger(),
     random: opts.random ?? (() => 0),
   });
@@ -169,6 +174,11 @@ describe("SipProxy: calls to trunks", () => {
     );
     assert.equal(f.failover, Forward_Failover.FAILOVER_SERVER_FAILURE);
     assert.ok(f.groups.every((g) => g.timeoutMs === 0 && g.targets.every((t) => t.flow === undefined && t.routes.length === 0)));
+    // A silent gateway is given up after proxy.gatewayProvisionalTimeoutMs; a ringing one is not.
+    assert.deepEqual(
+      f.groups.map((g) => g.provisionalTimeoutMs),
+      [2500, 2500, 2500],
+    );
     // Record-routed as any call: toward the callee (no flow) and toward the caller, both on the caller's edge socket.
     for (const g of f.groups) {
       assert.equal(g.targets[0]!.recordRoutes.length, 2);

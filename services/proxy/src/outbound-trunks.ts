@@ -164,15 +164,25 @@ export function assertedIdentity(user: string, domain: string, trunks: readonly 
  */
 export const HEADERS_REMOVED_TOWARD_CARRIER: readonly string[] = ["P-Asserted-Identity", "P-Preferred-Identity", "Proxy-Authorization"];
 
-/** One serial group per gateway, in order; `recordRoutes()`: the branch's Record-Route values. */
-export function gatewayGroups(e164: string, gateways: readonly GatewayChoice[], recordRoutes: () => readonly string[]): TargetGroup[] {
+/**
+ * One serial group per gateway, in order; `provisionalTimeoutMs`: proxy.gatewayProvisionalTimeoutMs;
+ * `recordRoutes()`: the branch's Record-Route values.
+ */
+export function gatewayGroups(
+  e164: string,
+  gateways: readonly GatewayChoice[],
+  provisionalTimeoutMs: number,
+  recordRoutes: () => readonly string[],
+): TargetGroup[] {
   // timeout_ms 0: the edge's group timer runs to a *final* response (a 180 does not stop it), so
   // any value would cancel a call that is ringing at the carrier and ring the number again over
-  // the next gateway. A gateway that answers nothing fails over at Timer B (32 s, a 408); a
-  // refused connection or a 5xx at once. See README "Calls to trunks".
+  // the next gateway. provisional_timeout_ms instead stops at the gateway's first response of any
+  // kind: a gateway that answers nothing fails over after it (as a 408), one that rings rings on;
+  // a refused connection or a 5xx fails over at once. See README "Calls to trunks".
   return gateways.map((g) => ({
     targets: [{ requestUri: gatewayRequestUri(e164, g.gateway), routes: [], recordRoutes: [...recordRoutes()], flow: undefined }],
     timeoutMs: 0,
+    provisionalTimeoutMs,
   }));
 }
 

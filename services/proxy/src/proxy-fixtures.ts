@@ -30,6 +30,7 @@ export function settings(
     domains?: DomainConfig[];
     maxTargets?: number;
     serialGroupTimeoutMs?: number;
+    gatewayProvisionalTimeoutMs?: number;
     trunks?: readonly Trunk[];
     numberRoutes?: readonly NumberRoute[];
   } = {},
@@ -37,7 +38,11 @@ export function settings(
   const domains = opts.domains ?? [domain(REALM, ["alice", "bob", "carol"]), domain(OPEN, [], "none")];
   return {
     domains: new Map(domains.map((d) => [d.name, d])),
-    proxy: { serialGroupTimeoutMs: opts.serialGroupTimeoutMs ?? 20_000, maxTargets: opts.maxTargets ?? 10 },
+    proxy: {
+      serialGroupTimeoutMs: opts.serialGroupTimeoutMs ?? 20_000,
+      maxTargets: opts.maxTargets ?? 10,
+      gatewayProvisionalTimeoutMs: opts.gatewayProvisionalTimeoutMs ?? 4000,
+    },
     auth: { algorithms: ["SHA-256", "MD5"], nonceLifetimeMs: 300_000, nonceSecret: SECRET, nonceSecretSource: "config" },
     trunks: opts.trunks ?? [],
     numberRoutes: opts.numberRoutes ?? [],

@@ -153,6 +153,7 @@ describe("SipProxy: targets from the bindings (§16.6)", () => {
     const uris = f.groups.map((g) => g.targets.map((t) => t.requestUri).sort());
     assert.deepEqual(uris, [["sip:bob@192.0.2.22"], ["sip:bob@192.0.2.21", "sip:bob@192.0.2.24"], ["sip:bob@192.0.2.23"]]);
     assert.deepEqual(f.groups.map((g) => g.timeoutMs), [15_000, 15_000, 0]);
+    assert.deepEqual(f.groups.map((g) => g.provisionalTimeoutMs), [0, 0, 0], "a user's phone may be slow to answer: no provisional timeout");
   });
 
   it("rings every contact at once when none gives a q", async () => {

@@ -142,7 +142,7 @@ export class SipProxy {
         flow: routes.token.flow,
       };
       return forward({
-        groups: [{ targets: [target], timeoutMs: 0 }],
+        groups: [{ targets: [target], timeoutMs: 0, provisionalTimeoutMs: 0 }],
         popRoutes: routes.popRoutes,
         rewriteRoutes: routes.rewrite !== undefined,
         routes: routes.rewrite === undefined ? [] : [...routes.rewrite.routes],
@@ -271,7 +271,7 @@ export class SipProxy {
     }
     const recordRoute = req.to.tag === undefined && DIALOG_CREATING_METHODS.has(req.method);
     return forward({
-      groups: gatewayGroups(e164, out.gateways, () => (recordRoute ? recordRoutes(this.tokens, undefined, inbound) : [])),
+      groups: gatewayGroups(e164, out.gateways, this.settings.proxy.gatewayProvisionalTimeoutMs, () => (recordRoute ? recordRoutes(this.tokens, undefined, inbound) : [])),
       // Every Route value goes: ours are done with, and one the caller preloaded must neither
       // steer the request away from the gateway nor reach the carrier.
       rewriteRoutes: true,

@@ -43,7 +43,7 @@ export function targetGroups(
     const flow = flowToWire(binding.flow);
     const target: Target = { requestUri, routes: [...binding.path], recordRoutes: [...recordRoutes(flow)], flow };
     if (binding.qMillis !== q) {
-      groups.push({ targets: [], timeoutMs: config.serialGroupTimeoutMs });
+      groups.push({ targets: [], timeoutMs: config.serialGroupTimeoutMs, provisionalTimeoutMs: 0 });
       q = binding.qMillis;
     }
     groups[groups.length - 1]!.targets.push(target);

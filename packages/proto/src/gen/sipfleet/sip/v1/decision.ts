@@ -61,6 +61,16 @@ export interface TargetGroup {
    * the next group is tried; 0: until its branches end by themselves (Timer C bounds INVITE).
    */
   timeoutMs: number;
+  /**
+   * How long the group may go without any provisional (or final) response from any of its
+   * branches; then its branches that have received nothing are given up and count as 408, so the
+   * failover rule applies. No CANCEL is possible before a provisional (RFC 3261 §9.1: "if no
+   * provisional response has been received, the CANCEL request MUST NOT be sent"); their
+   * transactions are abandoned as the group timeout already does. Once any branch of the group
+   * has sent a response the timer is off for good (a carrier that rings may ring for long).
+   * 0: none (a silent branch ends only at Timer B).
+   */
+  provisionalTimeoutMs: number;
 }
 
 /**
@@ -392,7 +402,7 @@ export const Target: MessageFns<Target> = {
 };
 
 function createBaseTargetGroup(): TargetGroup {
-  return { targets: [], timeoutMs: 0 };
+  return { targets: [], timeoutMs: 0, provisionalTimeoutMs: 0 };
 }
 
 export const TargetGroup: MessageFns<TargetGroup> = {
@@ -402,6 +412,9 @@ export const TargetGroup: MessageFns<TargetGroup> = {
     }
     if (message.timeoutMs !== 0) {
       writer.uint32(16).uint32(message.timeoutMs);
+    }
+    if (message.provisionalTimeoutMs !== 0) {
+      writer.uint32(24).uint32(message.provisionalTimeoutMs);
     }
     return writer;
   },
@@ -435,6 +448,14 @@ export const TargetGroup: MessageFns<TargetGroup> = {
             message.timeoutMs = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.provisionalTimeoutMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -454,6 +475,7 @@ export const TargetGroup: MessageFns<TargetGroup> = {
     const message = createBaseTargetGroup();
     message.targets = object.targets?.map((e) => Target.fromPartial(e)) || [];
     message.timeoutMs = object.timeoutMs ?? 0;
+    message.provisionalTimeoutMs = object.provisionalTimeoutMs ?? 0;
     return message;
   },
 };

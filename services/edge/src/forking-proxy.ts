@@ -61,6 +61,11 @@ class Branch {
   cancelSent = false;
   /** Left behind by its group (timed out, cancelled): its end no longer moves the context on. */
   abandoned = false;
+  /**
+   * Given up by its group's provisional timeout, having received nothing: the 408 it counts as
+   * in the group's outcomes (its own late end, like any abandoned branch's, does not count).
+   */
+  silentOutcome: BranchOutcome | undefined;
   outcome: BranchOutcome | undefined;
   timerC: ReturnType<Clock["setTimer"]> | undefined;
 
@@ -87,6 +92,8 @@ class ForkContext {
   readonly outcomes: BranchOutcome[] = [];
   group = -1;
   groupTimer: ReturnType<Clock["setTimer"]> | undefined;
+  /** The current group's TargetGroup.provisional_timeout_ms, until any of its branches responds. */
+  provisionalTimer: ReturnType<Clock["setTimer"]> | undefined;
   /** A 2xx went upstream (INVITE: the call is answered; the other branches are cancelled). */
   answered = false;
   /** No more branches: CANCEL from upstream, a 6xx, or a 2xx. */
@@ -216,6 +223,8 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
     if (b === undefined) return;
     const ctx = b.ctx;
     const status = res.status;
+    // Any response, even a 100, shows the group's targets are alive: they may take their time now.
+    if (b.group === ctx.group) this.clearProvisionalTimer(ctx);
     if (status < 200) {
       b.provisional = true;
       if (b.cancelWanted && !b.cancelSent) this.sendCancel(b);
@@ -289,6 +298,9 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
       const g = groups[ctx.group];
       if (g === undefined || g.targets.length === 0) continue;
       if (g.timeoutMs > 0) ctx.groupTimer = this.o.clock.setTimer(g.timeoutMs, ForkingProxy.groupTimerFired, { proxy: this, ctx, group: ctx.group });
+      if (g.provisionalTimeoutMs > 0) {
+        ctx.provisionalTimer = this.o.clock.setTimer(g.provisionalTimeoutMs, ForkingProxy.provisionalTimerFired, { proxy: this, ctx, group: ctx.group });
+      }
       for (const target of g.targets) this.startBranch(ctx, target);
       return;
     }
@@ -502,9 +514,16 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
     b.timerC = undefined;
   }
 
+  /** Both of the current group's timers: it ended, or the context stopped. */
   private clearGroupTimer(ctx: ForkContext): void {
     if (ctx.groupTimer !== undefined) this.o.clock.clearTimer(ctx.groupTimer);
     ctx.groupTimer = undefined;
+    this.clearProvisionalTimer(ctx);
+  }
+
+  private clearProvisionalTimer(ctx: ForkContext): void {
+    if (ctx.provisionalTimer !== undefined) this.o.clock.clearTimer(ctx.provisionalTimer);
+    ctx.provisionalTimer = undefined;
   }
 
   /**
@@ -533,6 +552,29 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
       b.abandoned = true;
       if (ctx.isInvite) proxy.requestCancel(b);
     }
+    proxy.maybeFinish(ctx);
+  }
+
+  /**
+   * No branch of the group has sent anything, not even a 100 (a response clears this timer):
+   * every branch still without an outcome is given up as the group timeout gives them up, and
+   * counts as a 408 (§16.7 step 2: a timed-out transaction "behaves as if" it received one), so
+   * the failover rule decides whether the next group is tried. §9.1: "If no provisional response
+   * has been received, the CANCEL request MUST NOT be sent"; requestCancel keeps the CANCEL for
+   * a provisional that comes late, and the transaction ends by itself (Timer B) otherwise.
+   */
+  private static provisionalTimerFired(arg: { proxy: ForkingProxy; ctx: ForkContext; group: number }): void {
+    const { proxy, ctx, group } = arg;
+    ctx.provisionalTimer = undefined;
+    if (ctx.finished || ctx.stopped || ctx.group !== group) return;
+    for (const b of ctx.branches) {
+      if (b.group !== group || b.done) continue;
+      b.abandoned = true;
+      b.silentOutcome = { status: 408, response: undefined };
+      ctx.outcomes.push(b.silentOutcome);
+      if (ctx.isInvite) proxy.requestCancel(b);
+    }
+    proxy.o.logger.debug?.({ group }, "no response from a group within its provisional timeout");
     proxy.maybeFinish(ctx);
   }
 
@@ -572,11 +614,15 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
 
 /**
  * The final responses of the current group's own branches; those its timeout left behind are out,
- * as in the response context (`recordOutcome`).
+ * as in the response context (`recordOutcome`); those its provisional timeout gave up are 408s.
  */
 function groupOutcomes(ctx: ForkContext): BranchOutcome[] {
   const out: BranchOutcome[] = [];
-  for (const b of ctx.branches) if (b.group === ctx.group && !b.abandoned && b.outcome !== undefined) out.push(b.outcome);
+  for (const b of ctx.branches) {
+    if (b.group !== ctx.group) continue;
+    if (b.silentOutcome !== undefined) out.push(b.silentOutcome);
+    else if (!b.abandoned && b.outcome !== undefined) out.push(b.outcome);
+  }
   return out;
 }
 

@@ -153,6 +153,94 @@ describe("serial groups: failover rules", { skip: missing }, () => {
     });
   }
 
+  describe("provisional timeout (TargetGroup.provisional_timeout_ms)", () => {
+    // RFC timers (T1 = 500 ms): a silent gateway's branch ends by Timer B only after 32 s, so a
+    // second group reached within the wait below was reached by the provisional timeout.
+    let rfcEdge: Edge;
+    let rfcAddr: { host: string; port: number };
+
+    before(async () => {
+      rfcEdge = await startEdge({
+        bus: edgeBus,
+        config: { ...TEST_EDGE_CONFIG, listen: [{ transport: "udp", host: "127.0.0.1", port: 0 }] },
+        domains: new Set(["example.com"]),
+        edgeId: "edge-fo-rfc",
+        logger: new RecordingLogger(),
+        stopLingerMs: 0,
+      });
+      const a = rfcEdge.addresses[0];
+      assert.ok(a);
+      rfcAddr = { host: a.host, port: a.port };
+    });
+
+    after(async () => {
+      await rfcEdge?.stop();
+    });
+
+    const toRfc = (): { transport: "udp"; host: string; port: number } => ({ transport: "udp", ...rfcAddr });
+    // No flow, as the proxy's outbound trunk groups: the edge goes by the gateway's address.
+    const byAddress = (peer: UdpPeer): Target => ({
+      requestUri: `sip:+15550100@${peer.ip}:${peer.port};transport=udp`,
+      routes: [],
+      recordRoutes: [],
+      flow: undefined,
+    });
+    /**
+     * Two gateways in series, 300 ms each to say anything; the ACK for a 2xx goes to `ackTo`, a
+     * MESSAGE (the marker) to gw2.
+     */
+    function twoGateways(ackTo: UdpPeer): void {
+      ref.decide = (req) =>
+        req.method === "ACK"
+          ? fwd(forward([{ targets: [byAddress(ackTo)] }]))
+          : req.method === "MESSAGE"
+            ? fwd(forward([{ targets: [byAddress(gw2)] }]))
+            : fwd(
+              forward(
+                [
+                  { targets: [byAddress(gw1)], provisionalTimeoutMs: 300 },
+                  { targets: [byAddress(gw2)], provisionalTimeoutMs: 300 },
+                ],
+                SERVER_FAILURE,
+              ),
+            );
+    }
+
+    it("server failure: the first gateway sends nothing at all, the second is tried and its 200 reaches the caller", async () => {
+      twoGateways(gw2);
+      const inv = invite("fo-prov-silent");
+      caller.send(inv, toRfc());
+      await nextRequest(gw1, "INVITE");
+      // gw1 stays silent: no 100 either. Well before Timer B (32 s) the group is given up as a 408.
+      answer(gw2, await nextRequest(gw2, "INVITE", 15_000), 200, "g2", rfcAddr);
+      const final = await nextResponse(caller);
+      assert.equal(final.status, 200);
+      caller.send(ackFor(inv, final), toRfc());
+    });
+
+    it("a 180 within the time: the first gateway rings on past it, its 200 answers, the second never gets the INVITE", async () => {
+      twoGateways(gw1);
+      const inv = invite("fo-prov-ringing");
+      caller.send(inv, toRfc());
+      const toGw1 = await nextRequest(gw1, "INVITE");
+      answer(gw1, toGw1, 180, "g1", rfcAddr);
+      assert.equal((await nextResponse(caller)).status, 180);
+      // Rings for longer than the provisional timeout: the timer ended with the 180.
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      answer(gw1, toGw1, 200, "g1", rfcAddr);
+      const final = await nextResponse(caller);
+      assert.equal(final.status, 200);
+      caller.send(ackFor(inv, final), toRfc());
+      // A marker through the same edge to gw2: had the INVITE gone there, it would be read first.
+      caller.send(request({ method: "MESSAGE", uri: "sip:bob@example.com", callId: "fo-prov-marker", viaParams: ";rport", sentBy: "127.0.0.1:5999" }), toRfc());
+      const first = await next(gw2);
+      assert.ok(first.isRequest, "gw2 got a response?");
+      assert.equal(first.method, "MESSAGE");
+      answer(gw2, first, 200, "g2", rfcAddr);
+      assert.equal((await nextResponse(caller, 200)).cseq.method, "MESSAGE");
+    });
+  });
+
   it("an unknown failover rule: the decision is refused with 500", async () => {
     ref.decide = () => fwd(forward([{ targets: [gateway(gw1, "gw1")] }], { failover: 9 as Forward_Failover }));
     caller.send(invite("fo-unknown"), to());

@@ -325,7 +325,11 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
 
   private sendBranch(b: Branch, hop: Hop | string): void {
     const ctx = b.ctx;
-    if (b.done) return;
+    if (b.done) {
+      // Given up while its next hop was looked up (a group or provisional timeout): never sent.
+      this.branchesById.delete(b.id);
+      return;
+    }
     if (ctx.stopped) {
       // Stopped while the next hop was looked up: nothing was sent, nothing to cancel.
       b.abandoned = true;

@@ -1,10 +1,11 @@
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
 import { BusTimeoutError, NatsBus } from "@sipfleet/bus";
-import { CancelRelay, CancelResult, Decision, EDGE_CANCEL_SUBJECT, Envelope, Forward_Failover, PROXY_QUEUE, PROXY_SUBJECT, Transport, type Flow } from "@sipfleet/proto";
+import { CancelRelay, CancelResult, Decision, EDGE_CANCEL_SUBJECT, Envelope, PROXY_QUEUE, PROXY_SUBJECT, Transport, type Flow } from "@sipfleet/proto";
 import { createResponse, parseMessage, type SipRequest, type SipResponse } from "@sipfleet/sip";
 import { hasBinary, startNatsServer, type EngineProcess } from "@sipfleet/testing";
 import { startEdge, type Edge } from "./edge.js";
+import { forward, target } from "./forking-fixtures.js";
 import { QUIET_BUS_LOGGER, RecordingLogger, request, TEST_EDGE_CONFIG, UdpPeer } from "./harness.js";
 
 /*
@@ -89,18 +90,7 @@ describe("a CANCEL received by another edge than its INVITE's (two edges, real N
     local: { ip: addr(edgeA).host, port: addr(edgeA).port },
   });
   const forwardToBob = (): Decision => ({
-    action: {
-      $case: "forward",
-      value: {
-        groups: [{ targets: [{ requestUri: `sip:bob@${bob.ip}:${bob.port}`, routes: [], recordRoutes: [], flow: bobFlow() }], timeoutMs: 0, provisionalTimeoutMs: 0 }],
-        popRoutes: 0,
-        rewriteRoutes: false,
-        routes: [],
-        removeHeaders: [],
-        addHeaders: [],
-        failover: Forward_Failover.FAILOVER_UNSPECIFIED,
-      },
-    },
+    action: { $case: "forward", value: forward([{ targets: [target(bobFlow(), `sip:bob@${bob.ip}:${bob.port}`)] }]) },
   });
 
   before(async () => {

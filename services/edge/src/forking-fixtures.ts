@@ -44,7 +44,8 @@ export function udpFlow(edgeId: string, edgeAddr: { host: string; port: number }
   };
 }
 
-export function target(flow: Flow, uri: string, recordRoutes: string[] = []): Target {
+/** `flow` undefined: a target the edge reaches by its URI (no registered flow). */
+export function target(flow: Flow | undefined, uri: string, recordRoutes: string[] = []): Target {
   return { requestUri: uri, routes: [], recordRoutes, flow };
 }
 

@@ -3,10 +3,10 @@ import { after, before, describe, it } from "node:test";
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import type { MemoryBus } from "@sipfleet/bus";
-import { Decision, Envelope, Forward_Failover, PROXY_QUEUE, PROXY_SUBJECT, type Forward } from "@sipfleet/proto";
+import { Decision, Envelope, PROXY_QUEUE, PROXY_SUBJECT } from "@sipfleet/proto";
 import { freePort, writeTestCertificates, type TestCertificates, type TestKeyPair } from "@sipfleet/testing";
 import { createResponse, parseMessage, StreamFramer, type SipRequest, type SipResponse } from "@sipfleet/sip";
-import { answer, nextRequest } from "./forking-fixtures.js";
+import { answer, forward, nextRequest, target } from "./forking-fixtures.js";
 import { eventually, Inbox, request, startTestEdge, TcpPeer, testTlsConfig, UdpPeer, type TestEdge } from "./harness.js";
 
 /*
@@ -94,16 +94,7 @@ function stubProxy(bus: MemoryBus, ref: { decide: Decide }): Envelope[] {
 
 /** Forward to one target that has no flow: the edge goes by its URI. */
 function toUri(uri: string): Decision {
-  const f: Forward = {
-    groups: [{ targets: [{ requestUri: uri, routes: [], recordRoutes: [], flow: undefined }], timeoutMs: 0, provisionalTimeoutMs: 0 }],
-    popRoutes: 0,
-    rewriteRoutes: false,
-    routes: [],
-    removeHeaders: [],
-    addHeaders: [],
-    failover: Forward_Failover.FAILOVER_UNSPECIFIED,
-  };
-  return { action: { $case: "forward", value: f } };
+  return { action: { $case: "forward", value: forward([{ targets: [target(undefined, uri)] }]) } };
 }
 
 /** The final response of one call: an unACKed error response of an earlier one may be resent meanwhile. */

@@ -1,12 +1,11 @@
 import { CallEvent, callEventSubject } from "@sipfleet/proto";
-import { BusClosedError, BusNoRespondersError, type Bus } from "@sipfleet/bus";
+import { BusClosedError, BusNoRespondersError, withDefaults, type Bus } from "@sipfleet/bus";
 import type { JetStreamClient, JetStreamManager, NatsConnection, PubAck } from "nats";
 import type { CallEventSink, CallEventStats } from "./call-event-sink.js";
 import { DEFAULT_CALL_EVENT_STREAM_OPTIONS, ensureCallEventStream, type CallEventStreamOptions } from "./call-event-stream.js";
 import { CallEventsError, errorMessage, jetStreamErrorCode, natsErrorCode } from "./errors.js";
 import { callEventProblem, newCallEventId, subjectForEvent } from "./event-check.js";
 import { CONSOLE_CALL_EVENTS_LOGGER, type CallEventsLogger } from "./logger.js";
-import { withDefaults } from "./options.js";
 import { ThrottledWarning } from "./throttled-log.js";
 
 export interface JetStreamCallEventsOptions extends CallEventStreamOptions {

@@ -2,7 +2,6 @@ import { ParseError } from "../errors.js";
 import type { Via } from "../header/via.js";
 import { BRANCH_MAGIC_COOKIE } from "../message/ids.js";
 import type { SipRequest, SipResponse } from "../message/message.js";
-import { ownText } from "../message/wire-text.js";
 
 /*
  * Transaction matching keys. Keys are strings joined with "\n", which no header value, token or
@@ -30,8 +29,8 @@ export function serverTransactionKey(req: SipRequest): string {
   const via = topVia(req);
   const branch = via.branch;
   const method = req.method;
-  if (isRfc3261Branch(branch)) return ownText(rfc3261Key(branch, via, method === "ACK" ? "INVITE" : method));
-  return method === "ACK" ? rfc2543AckKey(req) : ownText(rfc2543Key(req, method));
+  if (isRfc3261Branch(branch)) return rfc3261Key(branch, via, method === "ACK" ? "INVITE" : method);
+  return method === "ACK" ? rfc2543AckKey(req) : rfc2543Key(req, method);
 }
 
 /**
@@ -43,7 +42,7 @@ export function serverTransactionKey(req: SipRequest): string {
 export function cancelTargetKey(cancel: SipRequest, method = "INVITE"): string {
   const via = topVia(cancel);
   const branch = via.branch;
-  return ownText(isRfc3261Branch(branch) ? rfc3261Key(branch, via, method) : rfc2543Key(cancel, method));
+  return isRfc3261Branch(branch) ? rfc3261Key(branch, via, method) : rfc2543Key(cancel, method);
 }
 
 /**
@@ -54,7 +53,7 @@ export function cancelTargetKey(cancel: SipRequest, method = "INVITE"): string {
  * same for the INVITE and its ACK; the To tag is compared by the caller.
  */
 export function rfc2543AckKey(req: SipRequest): string {
-  return ownText(`\n\n${req.uriText}\n${req.from.tag ?? ""}\n${req.callId}\n${req.cseq.seq}\n${topViaText(req)}`);
+  return `\n\n${req.uriText}\n${req.from.tag ?? ""}\n${req.callId}\n${req.cseq.seq}\n${topViaText(req)}`;
 }
 
 /**
@@ -66,7 +65,7 @@ export function rfc2543AckKey(req: SipRequest): string {
 export function clientTransactionKey(msg: SipRequest | SipResponse): string | undefined {
   const branch = msg.topVia?.branch;
   if (branch === undefined) return undefined;
-  return ownText(`${branch}\n${msg.isRequest ? msg.method : msg.cseq.method}`);
+  return `${branch}\n${msg.isRequest ? msg.method : msg.cseq.method}`;
 }
 
 function rfc3261Key(branch: string, via: Via, method: string): string {

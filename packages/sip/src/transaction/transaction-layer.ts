@@ -1,6 +1,7 @@
 import { TransactionError } from "../errors.js";
 import { BRANCH_MAGIC_COOKIE } from "../message/ids.js";
 import type { SipRequest, SipResponse } from "../message/message.js";
+import { ownText } from "../message/wire-text.js";
 import { ClientInviteTransaction } from "./client-invite.js";
 import { ClientNonInviteTransaction } from "./client-non-invite.js";
 import { systemClock, type Clock } from "./clock.js";
@@ -132,15 +133,18 @@ export class TransactionLayer<Dest> {
       existing.receiveRequest(req, source);
       return "matched";
     }
+    // Kept as long as the transaction (64*T1 after its final response): a key of its own, not
+    // slices of the request's text (ownText); lookups use the slices and allocate nothing more.
+    const id = ownText(key);
     let tx: ServerTransaction<Dest>;
     if (method === "INVITE") {
-      const invite = new ServerInviteTransaction(this.ctx, req, source, reliable, this.tu, key);
-      if (!isRfc3261Branch(req.topVia?.branch)) this.rfc2543Invites.set(rfc2543AckKey(req), invite);
+      const invite = new ServerInviteTransaction(this.ctx, req, source, reliable, this.tu, id);
+      if (!isRfc3261Branch(req.topVia?.branch)) this.rfc2543Invites.set(ownText(rfc2543AckKey(req)), invite);
       tx = invite;
     } else {
-      tx = new ServerNonInviteTransaction(this.ctx, req, source, reliable, this.tu, key);
+      tx = new ServerNonInviteTransaction(this.ctx, req, source, reliable, this.tu, id);
     }
-    this.servers.set(key, tx);
+    this.servers.set(id, tx);
     this.tu.onRequest(tx, req);
     return "created";
   }
@@ -174,7 +178,7 @@ export class TransactionLayer<Dest> {
       throw new TransactionError(`sendRequest: the top Via branch must start with ${BRANCH_MAGIC_COOKIE} (RFC 3261 §8.1.1.7), got ${String(branch)}`);
     }
     if (req.cseq.method !== method) throw new TransactionError(`sendRequest: CSeq method ${req.cseq.method} differs from ${method}`);
-    const key = clientTransactionKey(req) as string;
+    const key = ownText(clientTransactionKey(req) as string);
     if (this.clients.has(key)) throw new TransactionError(`sendRequest: a ${method} client transaction with branch ${branch} exists already`);
     const tx =
       method === "INVITE"

@@ -9,17 +9,17 @@
 //
 // Progress goes to stderr; stdout carries only the tables and the summary line.
 //
-// The structure is register.bench.mjs's (cluster start, the rate search, /proc CPU accounting,
-// the report); what differs is the call load: long-running callee sipps (registered first, then
-// answering on the same port) and caller sipps whose calls last the talk time.
-import { spawn, spawnSync } from "node:child_process";
+// What it shares with register.bench.mjs (cluster start, Kamailio, the sipp spawn, /proc CPU
+// accounting, the tables, main) is in bench-support.mjs; what is its own here is the call load:
+// long-running callee sipps (registered first, then answering on the same port) and caller sipps
+// whose calls last the talk time, the verdict, the rate search with its drain, and the Method text.
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, release, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { freePort, freePortRun, hasBinary, startNatsServer, startRedisServer } from "@sipfleet/testing";
-import { childrenOf, lastStatsRow, readTimes, saturation, writeDoc, CLK_TCK, cpuDelta, cpuTicks, f2, f3, fmtMs, int, KAMAILIO, kamailioVersion, machineBusyTicks, onCleanup, pct, percentile, progress, runCleanups, sleep, snapshotCpu, statFields, cleanups } from "./bench-support.mjs";
+import { freePort } from "@sipfleet/testing";
+import { benchCluster, benchMain, childrenOf, cpuDelta, CLK_TCK, fmtMs, int, kamailioVersion, loadAverage, machineBusyTicks, observations, onCleanup, pct, percentile, progress, readOptions, runSippLoad, sleep, snapshotCpu, spawnSipp, splitLoad, startBenchKamailio } from "./bench-support.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = join(HERE, "..", "..", "..");
@@ -77,117 +77,23 @@ const DEFAULTS = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Options
+// Options and load
 
-function readOptions() {
-  const { values } = parseArgs({
-    options: {
-      edges: { type: "string" },
-      proxies: { type: "string" },
-      registrars: { type: "string" },
-      locations: { type: "string" },
-      callees: { type: "string" },
-      "talk-ms": { type: "string" },
-      "start-rate": { type: "string" },
-      "max-rate": { type: "string" },
-      "step-seconds": { type: "string" },
-      "bisect-seconds": { type: "string" },
-      "final-seconds": { type: "string" },
-      bisections: { type: "string" },
-      "kamailio-children": { type: "string" },
-      "no-kamailio": { type: "boolean", default: false },
-      "no-sipfleet": { type: "boolean", default: false },
-      "no-doc": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    allowPositionals: false,
-  });
-  if (values.help) {
-    process.stdout.write(
-      "calls.bench.mjs [--edges N] [--proxies N] [--registrars N] [--locations N] [--callees N] [--talk-ms MS]\n" +
-        "  [--start-rate R] [--max-rate R] [--step-seconds S] [--bisect-seconds S] [--final-seconds S] [--bisections N]\n" +
-        "  [--kamailio-children N] [--no-kamailio] [--no-sipfleet] [--no-doc]\n",
-    );
-    process.exit(0);
-  }
-  const int = (name, fallback, min) => {
-    const raw = values[name];
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
-    return n;
-  };
-  return {
-    ...DEFAULTS,
-    edges: int("edges", DEFAULTS.edges, 1),
-    proxies: int("proxies", DEFAULTS.proxies, 1),
-    registrars: int("registrars", DEFAULTS.registrars, 1),
-    locations: int("locations", DEFAULTS.locations, 1),
-    callees: int("callees", DEFAULTS.callees, 1),
-    talkMs: int("talk-ms", DEFAULTS.talkMs, 0),
-    startRate: int("start-rate", DEFAULTS.startRate, 1),
-    maxRate: int("max-rate", DEFAULTS.maxRate, 1),
-    stepSeconds: int("step-seconds", DEFAULTS.stepSeconds, 1),
-    bisectSeconds: int("bisect-seconds", DEFAULTS.bisectSeconds, 1),
-    finalSeconds: int("final-seconds", DEFAULTS.finalSeconds, 1),
-    bisections: int("bisections", DEFAULTS.bisections, 0),
-    kamailioChildren: int("kamailio-children", DEFAULTS.kamailioChildren, 1),
-    kamailio: !values["no-kamailio"],
-    sipfleet: !values["no-sipfleet"],
-    writeDoc: !values["no-doc"],
-  };
-}
+const USAGE =
+  "calls.bench.mjs [--edges N] [--proxies N] [--registrars N] [--locations N] [--callees N] [--talk-ms MS]\n" +
+  "  [--start-rate R] [--max-rate R] [--step-seconds S] [--bisect-seconds S] [--final-seconds S] [--bisections N]\n" +
+  "  [--kamailio-children N] [--no-kamailio] [--no-sipfleet] [--no-doc]\n";
 
-// ---------------------------------------------------------------------------------------------
-// Cleanup: everything started is stopped by its PID, newest first, even on error or Ctrl-C.
-
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.once(signal, () => {
-    progress(`${signal}: stopping everything this benchmark started`);
-    void runCleanups().then(() => process.exit(130));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting from /proc: utime + stime of a process (all its threads), in clock ticks.
-
-// ---------------------------------------------------------------------------------------------
-// sipp: our own spawn (the @sipfleet/testing runner removes its directory, and with it the
-// per-call response times, and does not report sipp's own CPU).
+/** The callee sipps: load generator, not server, so outside the server totals. */
+const CALLEE_GROUP = "callee sipp";
 
 /** Callers `c0`…`c<n-1>`, each calling the callees in turn: `caller;domain;callee`. */
-function writeInjection(dir, callers, callees) {
+function writeInjection(dir, { callers, callees }) {
   const rows = ["SEQUENTIAL"];
   for (let i = 0; i < callers; i++) rows.push(`c${i};${DOMAIN};callee${i % callees}`);
   const file = join(dir, "calls.csv");
   writeFileSync(file, rows.join("\n") + "\n");
   return file;
-}
-
-/** One short sipp to completion (a registration): its exit code and stderr. */
-function runOnce(args, cwd, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sipp", args, { cwd, stdio: ["ignore", "ignore", "pipe"], detached: true });
-    let err = "";
-    child.stderr.on("data", (d) => {
-      if (err.length < 8192) err += d.toString();
-    });
-    const kill = () => {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    };
-    const forget = onCleanup("sipp register", kill);
-    const killer = setTimeout(kill, timeoutMs);
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      clearTimeout(killer);
-      forget();
-      resolve({ code, stderr: err.trim() });
-    });
-  });
 }
 
 /**
@@ -204,10 +110,9 @@ async function startCallees(target, n) {
     const port = await freePort();
     const inf = join(dir, `callee${k}.csv`);
     writeFileSync(inf, `SEQUENTIAL\ncallee${k};${DOMAIN};3600\n`);
-    const reg = await runOnce(
+    const reg = await spawnSipp(
       [target, "-sf", REGISTER_SCENARIO, "-t", "u1", "-i", "127.0.0.1", "-p", String(port), "-inf", inf, "-m", "1", "-nostdin", "-timeout", "15s"],
-      dir,
-      20_000,
+      { cwd: dir, timeoutMs: 20_000, name: "sipp register" },
     );
     if (reg.code !== 0) throw new Error(`callee${k} did not register at ${target} (sipp exit ${reg.code}): ${reg.stderr}`);
     const child = spawn(
@@ -231,100 +136,37 @@ async function startCallees(target, n) {
 }
 
 /**
- * One sipp caller run: `rate` calls/s for `seconds`, each call INVITE → 180 → 200 → ACK → talk
- * (`talkMs`) → BYE → 200, from a fixed local port.
+ * `rate` calls/s for `seconds` spread over the system's targets, one sipp caller per target from
+ * a fixed local port, each call INVITE → 180 → 200 → ACK → talk (`talkMs`) → BYE → 200.
  */
-async function runSipp({ target, rate, seconds, localPort, injection, talkMs }) {
-  const dir = mkdtempSync(join(tmpdir(), "sipfleet-bench-sipp-"));
-  try {
-    const calls = rate * seconds;
-    const statFile = join(dir, "stats.csv");
-    const timesFile = join(dir, "times.txt");
-    const args = [
-      target,
-      "-sf", UAC_SCENARIO,
-      "-t", "u1",
-      "-i", "127.0.0.1",
-      "-p", String(localPort),
-      "-inf", injection,
-      "-m", String(calls),
-      "-r", String(rate),
-      "-d", String(talkMs),
-      // The talk time plus one second of calls in flight at most: more would only hide an
-      // overloaded server.
-      "-l", String(Math.max(200, Math.ceil(rate * (1 + talkMs / 1000)))),
-      "-recv_timeout", "5000",
-      // sipp's default 64 KiB socket buffers drop answers in its own bursts: the load generator
-      // must not be what loses packets (capped by net.core.rmem_max / wmem_max).
-      "-buff_size", "4194304",
-      "-timeout", `${seconds * 3 + 15}s`,
-      "-nostdin",
-      "-trace_stat", "-stf", statFile, "-fd", "1",
-      "-trace_rtt", "-rtt_freq", "1",
-      // Why calls failed, for the progress line of a failed run.
-      "-trace_err", "-error_file", join(dir, "errors.log"),
-    ];
-    // `times` in the shell after sipp exits: sipp's own user and system CPU (it is gone before
-    // /proc could be read).
-    const script = 'sipp "$@" >/dev/null; rc=$?; times > "$SIPP_TIMES"; exit $rc';
-    const started = process.hrtime.bigint();
-    const { code, stderr } = await new Promise((resolve, reject) => {
-      const child = spawn("sh", ["-c", script, "sh", ...args], {
-        cwd: dir,
-        env: { ...process.env, SIPP_TIMES: timesFile },
-        stdio: ["ignore", "ignore", "pipe"],
-        detached: true,
-      });
-      let err = "";
-      child.stderr.on("data", (d) => {
-        if (err.length < 8192) err += d.toString();
-      });
-      const kill = () => {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      };
-      const forget = onCleanup("sipp", kill);
-      const killer = setTimeout(kill, (seconds * 3 + 30) * 1000);
-      child.once("error", reject);
-      child.once("exit", (c) => {
-        clearTimeout(killer);
-        forget();
-        resolve({ code: c, stderr: err });
-      });
-    });
-    const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const stats = lastStatsRow(statFile);
-    if (stats === undefined) throw new Error(`sipp wrote no statistics (exit ${code}): ${stderr.trim()}`);
-    const num = (k) => Number(stats[k] ?? 0);
-    const epoch = (k) => Number((stats[k] ?? "").split("\t")[2]);
-    const { rtts, ringSpan } = readRtts(dir);
-    return {
-      rate,
-      seconds,
-      calls,
-      exitCode: code,
-      successful: num("SuccessfulCall(C)"),
-      failed: num("FailedCall(C)"),
-      retransmissions: num("Retransmissions(C)"),
-      // Why calls failed: no 200 in time, or another answer (e.g. a 500 or 503).
-      timeouts: num("FailedTimeoutOnRecv(C)") + num("FailedMaxUDPRetrans(C)"),
-      unexpected: num("FailedUnexpectedMessage(C)"),
-      // sipp's own clock from its first call to its last statistics dump (after the last answer).
-      elapsed: epoch("CurrentTime") - epoch("StartTime"),
-      wallSeconds,
-      rtts,
-      ringSpan,
-      sippCpuSeconds: readTimes(timesFile),
-      sippProcesses: 1,
-      stderr: stderr.trim(),
-      errorSample: errorSample(join(dir, "errors.log")),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+function runLoad(sut, rate, seconds) {
+  return splitLoad(
+    sut,
+    rate,
+    seconds,
+    ({ target, rate: share, localPort }) =>
+      runSippLoad({
+        scenario: UAC_SCENARIO,
+        target,
+        rate: share,
+        seconds,
+        localPort,
+        injection: sut.injection,
+        // The talk time plus one second of calls in flight at most: more would only hide an
+        // overloaded server.
+        limit: Math.max(200, Math.ceil(share * (1 + sut.talkMs / 1000))),
+        extraArgs: (dir) => [
+          "-d", String(sut.talkMs),
+          // Why calls failed, for the progress line of a failed run.
+          "-trace_err", "-error_file", join(dir, "errors.log"),
+        ],
+        collect: (dir) => ({ ...readRtts(dir), errorSample: errorSample(join(dir, "errors.log")) }),
+      }),
+    (runs) => ({
+      ringSpan: runs.some((r) => r.ringSpan === undefined) ? undefined : Math.max(...runs.map((r) => r.ringSpan)),
+      errorSample: runs.flatMap((r) => r.errorSample).slice(0, 3),
+    }),
+  );
 }
 
 /** The first few distinct reasons sipp logged for failed calls (timestamps dropped). */
@@ -337,50 +179,6 @@ function errorSample(file) {
     if (seen.size >= 3) break;
   }
   return [...seen];
-}
-
-/** sipp's -trace_stat CSV: `;`-separated header, then one row per dump; the last is final. */
-/**
- * `rate` calls/s spread over the system's targets (one sipp per edge), merged into one run:
- * counters summed, the slowest sipp's elapsed time, every response time.
- */
-async function runLoad(sut, rate, seconds) {
-  // Below one call per second per sipp (the probe), fewer sipps: `-m 0` would mean "no limit".
-  const targets = sut.targets.slice(0, Math.min(sut.targets.length, rate));
-  const n = targets.length;
-  const runs = await Promise.all(
-    targets.map((target, k) =>
-      runSipp({
-        target,
-        rate: Math.floor(rate / n) + (k < rate % n ? 1 : 0),
-        seconds,
-        localPort: sut.localPorts[k],
-        injection: sut.injection,
-        talkMs: sut.talkMs,
-      }),
-    ),
-  );
-  if (n === 1) return runs[0];
-  const sum = (key) => runs.reduce((s, r) => s + r[key], 0);
-  return {
-    rate,
-    seconds,
-    calls: sum("calls"),
-    exitCode: runs.find((r) => r.exitCode !== 0)?.exitCode ?? 0,
-    successful: sum("successful"),
-    failed: sum("failed"),
-    retransmissions: sum("retransmissions"),
-    timeouts: sum("timeouts"),
-    unexpected: sum("unexpected"),
-    elapsed: Math.max(...runs.map((r) => r.elapsed)),
-    wallSeconds: Math.max(...runs.map((r) => r.wallSeconds)),
-    rtts: runs.flatMap((r) => r.rtts).sort((a, b) => a - b),
-    ringSpan: runs.some((r) => r.ringSpan === undefined) ? undefined : Math.max(...runs.map((r) => r.ringSpan)),
-    sippCpuSeconds: runs.some((r) => r.sippCpuSeconds === undefined) ? undefined : sum("sippCpuSeconds"),
-    sippProcesses: n,
-    stderr: runs.map((r) => r.stderr).filter((e) => e !== "").join("\n"),
-    errorSample: runs.flatMap((r) => r.errorSample).slice(0, 3),
-  };
 }
 
 /**
@@ -521,229 +319,34 @@ async function drain(sut, opts) {
 // ---------------------------------------------------------------------------------------------
 // Systems under test
 
-async function benchSipfleet(opts, injection) {
-  const mark = cleanups.length;
-  try {
-    return await benchCluster(opts, injection);
-  } finally {
-    await runCleanups(mark);
-  }
-}
-
-async function benchCluster(opts, injection) {
-  // Imported here: a Kamailio-only run (--no-sipfleet) needs no built cluster.
-  const { startCluster } = await import("@sipfleet/local");
-  const nats = await startNatsServer();
-  onCleanup("nats-server", () => nats.stop());
-  const redis = await startRedisServer();
-  onCleanup("redis-server", () => redis.stop());
-  const base = await freePortRun(opts.edges);
-  const locationPorts = [];
-  for (let k = 0; k < opts.locations; k++) locationPorts.push(await freePort());
-  const logs = [];
-  let logLines = 0;
-  progress(
-    `starting cluster: ${opts.edges} edge(s), ${opts.proxies} proxies, ${opts.registrars} registrar(s), ${opts.locations} location replica(s); NATS ${nats.url}, Redis ${redis.url}`,
-  );
-  const cluster = await startCluster({
-    edges: opts.edges,
-    proxies: opts.proxies,
-    registrars: opts.registrars,
-    locations: opts.locations,
-    natsUrl: nats.url,
-    redisUrl: redis.url,
+function benchSipfleet(opts, injection) {
+  return benchCluster(opts, {
     configPath: BENCH_CONFIG,
-    listen: `udp:127.0.0.1:${base}`,
-    locationPorts,
-    // "info": the cluster runner waits for each process's "ready" line.
-    env: { SIPFLEET_LOG_LEVEL: "info" },
-    onLog: (name, line) => {
-      logLines++;
-      if (logs.length >= 200) logs.shift();
-      logs.push(`[${name}] ${line}`);
+    measure,
+    load: async (base) => {
+      const callees = await startCallees(`127.0.0.1:${base}`, opts.callees);
+      return { injection, talkMs: opts.talkMs, processes: callees.map((pid) => ({ group: CALLEE_GROUP, pid })) };
     },
-  }).catch((e) => {
-    throw new Error(`cluster did not start: ${e.message}\n${logs.slice(-30).join("\n")}`);
   });
-  onCleanup("cluster", () => cluster.stop());
-  const callees = await startCallees(`127.0.0.1:${base}`, opts.callees);
-  const localPorts = [];
-  for (let k = 0; k < opts.edges; k++) localPorts.push(await freePort());
-  const sut = {
-    name: "sipfleet",
-    // One sipp per edge, each with an equal share of the rate: what a load balancer in front would do.
-    targets: Array.from({ length: opts.edges }, (_, k) => `127.0.0.1:${base + k}`),
-    localPorts,
-    injection,
-    talkMs: opts.talkMs,
-    processes: () => [
-      ...cluster.processes.map((p) => ({ group: p.tier, pid: p.pid })),
-      { group: "nats", pid: nats.pid },
-      { group: "redis", pid: redis.pid },
-      ...callees.map((pid) => ({ group: CALLEE_GROUP, pid })),
-    ],
-  };
-  const linesBefore = logLines;
-  const result = await measure(sut, opts);
-  const down = cluster.processes.filter((p) => !p.running).map((p) => p.name);
-  if (down.length > 0) throw new Error(`cluster processes exited during the benchmark: ${down.join(", ")}\n${logs.slice(-30).join("\n")}`);
-  if (logLines - linesBefore > 0) progress(`the cluster logged ${logLines - linesBefore} lines during the load; last: ${logs.at(-1)}`);
-  return { ...result, shape: `${opts.edges} edge, ${opts.proxies} proxies, ${opts.registrars} registrar, ${opts.locations} location; NATS, Redis`, logLinesDuringLoad: logLines - linesBefore };
-}
-
-async function startKamailio(opts) {
-  const dir = mkdtempSync(join(tmpdir(), "sipfleet-bench-kamailio-"));
-  const port = await freePort();
-  const cfg = join(dir, "kamailio.cfg");
-  writeFileSync(
-    cfg,
-    readFileSync(KAMAILIO_CFG, "utf8").replaceAll("{{PORT}}", String(port)).replaceAll("{{CHILDREN}}", String(opts.kamailioChildren)),
-  );
-  // -DD: the creator stays in the foreground as our child (its workers fork from it); -E: logs to
-  // stderr; its own pid file and runtime directory, so no other Kamailio is ever touched.
-  const child = spawn(KAMAILIO, ["-DD", "-E", "-f", cfg, "-P", join(dir, "kamailio.pid"), "-Y", dir, "-w", dir, "-m", "512", "-M", "16"], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let err = "";
-  child.stderr.on("data", (d) => {
-    if (err.length < 16384) err += d.toString();
-  });
-  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      process.kill(child.pid, "SIGTERM");
-      const t = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid, "SIGKILL"), 5000);
-      await exited;
-      clearTimeout(t);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  onCleanup("kamailio", stop);
-  // Ready when its workers exist (children + timers); then the callees register and the probe call proves it routes.
-  const deadline = Date.now() + 10_000;
-  while (childrenOf(child.pid).length < opts.kamailioChildren) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`kamailio exited at start:\n${err.trim()}`);
-    if (Date.now() > deadline) throw new Error(`kamailio did not start its workers within 10 s:\n${err.trim()}`);
-    await sleep(100);
-  }
-  await sleep(300);
-  return { pid: child.pid, port, stop };
 }
 
 async function benchKamailio(opts, injection) {
-  const mark = cleanups.length;
-  try {
-    const kam = await startKamailio(opts);
-    const callees = await startCallees(`127.0.0.1:${kam.port}`, opts.callees);
-    const procs = () => [
-      ...[kam.pid, ...childrenOf(kam.pid)].map((pid) => ({ group: "kamailio", pid })),
-      ...callees.map((pid) => ({ group: CALLEE_GROUP, pid })),
-    ];
-    progress(`kamailio ${kamailioVersion()} on udp:127.0.0.1:${kam.port}, pid ${kam.pid}, ${procs().length} processes`);
-    const result = await measure(
-      { name: "kamailio", targets: [`127.0.0.1:${kam.port}`], localPorts: [await freePort()], injection, talkMs: opts.talkMs, processes: procs },
-      opts,
-    );
-    return { ...result, shape: `${opts.kamailioChildren} UDP workers (children=${opts.kamailioChildren}), tm + rr, usrloc db_mode 0`, version: kamailioVersion() };
-  } finally {
-    await runCleanups(mark);
-  }
+  const kam = await startBenchKamailio({ config: KAMAILIO_CFG, children: opts.kamailioChildren, sharedMemoryMb: 512 });
+  const callees = await startCallees(`127.0.0.1:${kam.port}`, opts.callees);
+  const procs = () => [
+    ...[kam.pid, ...childrenOf(kam.pid)].map((pid) => ({ group: "kamailio", pid })),
+    ...callees.map((pid) => ({ group: CALLEE_GROUP, pid })),
+  ];
+  progress(`kamailio ${kamailioVersion()} on udp:127.0.0.1:${kam.port}, pid ${kam.pid}, ${procs().length} processes`);
+  const result = await measure(
+    { name: "kamailio", targets: [`127.0.0.1:${kam.port}`], localPorts: [await freePort()], injection, talkMs: opts.talkMs, processes: procs },
+    opts,
+  );
+  return { ...result, shape: `${opts.kamailioChildren} UDP workers (children=${opts.kamailioChildren}), tm + rr, usrloc db_mode 0`, version: kamailioVersion() };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Report
-
-/** 1, 5 and 15 minute load averages: how busy the shared machine was around the run. */
-function loadAverage() {
-  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(", ");
-}
-
-function machine() {
-  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? "unknown";
-  const nproc = Number(spawnSync("nproc", { encoding: "utf8" }).stdout?.trim()) || availableParallelism();
-  const version = (cmd, args, re) => re.exec(spawnSync(cmd, args, { encoding: "utf8" }).stdout ?? "")?.[1] ?? "?";
-  return {
-    nproc,
-    model,
-    kernel: release(),
-    node: process.version,
-    sipp: version("sipp", ["-v"], /SIPp (v[\d.]+)/),
-    nats: version("nats-server", ["--version"], /v([\d.]+)/),
-    redis: version("redis-server", ["--version"], /v=([\d.]+)/),
-    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-    loadBefore: loadAverage(),
-  };
-}
-
-const TIER_ORDER = ["edge", "proxy", "registrar", "location", "nats", "redis", "kamailio"];
-/** The callee sipps: load generator, not server, so outside the server totals. */
-const CALLEE_GROUP = "callee sipp";
-
-function summarize(result) {
-  const { run, cpu } = result.final;
-  const perK = (seconds) => (seconds / run.successful) * 1000;
-  const groups = [...cpu.entries()].filter(([g]) => g !== CALLEE_GROUP).sort((a, b) => TIER_ORDER.indexOf(a[0]) - TIER_ORDER.indexOf(b[0]));
-  const serverSeconds = groups.reduce((s, [, g]) => s + g.seconds, 0);
-  // sipp's CPU: the callers' own accounting plus the callees' /proc deltas.
-  const callee = cpu.get(CALLEE_GROUP) ?? { seconds: 0, processes: 0 };
-  const sippSeconds = run.sippCpuSeconds === undefined ? undefined : run.sippCpuSeconds + callee.seconds;
-  return {
-    sustained: result.sustained,
-    p50: percentile(run.rtts, 50),
-    p99: percentile(run.rtts, 99),
-    answered: run.rtts.length,
-    successful: run.successful,
-    failed: run.failed,
-    retransmissions: run.retransmissions,
-    seconds: run.seconds,
-    elapsed: result.final.verdict.elapsed,
-    tiers: groups.map(([group, g]) => ({ group, processes: g.processes, perK: perK(g.seconds), cores: g.seconds / result.final.verdict.elapsed })),
-    serverPerK: perK(serverSeconds),
-    serverCores: serverSeconds / result.final.verdict.elapsed,
-    sippPerK: sippSeconds === undefined ? undefined : perK(sippSeconds),
-    sippCores: sippSeconds === undefined ? undefined : sippSeconds / run.wallSeconds,
-    sippProcesses: run.sippProcesses + callee.processes,
-    // Everything on the machine, this benchmark or not (it is shared), during the final run.
-    machineCores: run.machineBusySeconds / run.wallSeconds,
-    runs: result.log.length,
-    capped: result.capped,
-  };
-}
-
-function renderTables(sf, km, opts) {
-  const rows = [];
-  rows.push("| System | Shape | Sustained calls/s | INVITE→180 p50 ms | p99 ms | Failed / retrans (final run) | Server CPU s / 1,000 calls | Server cores busy | sipp CPU s / 1,000 |");
-  rows.push("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-  const line = (name, r, s) =>
-    `| ${name} | ${r.shape} | ${int(s.sustained)}${r.capped ? " (cap)" : ""} | ${fmtMs(s.p50)} | ${fmtMs(s.p99)} | ${s.failed} / ${s.retransmissions} of ${int(s.successful + s.failed)} | ${f3(s.serverPerK)} | ${f2(s.serverCores)} | ${f3(s.sippPerK)} |`;
-  if (sf) rows.push(line("Sipfleet cluster", sf.result, sf.summary));
-  if (km) rows.push(line(`Kamailio ${km.result.version}`, km.result, km.summary));
-  if (sf && km && km.summary.sustained > 0) {
-    rows.push(
-      `| **Sipfleet / Kamailio** | | **${(sf.summary.sustained / km.summary.sustained).toFixed(2)}x** | | | | ${(sf.summary.serverPerK / km.summary.serverPerK).toFixed(1)}x the CPU | | |`,
-    );
-  }
-  const tierRows = ["| System | Tier | Processes | CPU s / 1,000 calls | Share | Cores busy at the sustained rate |", "|---|---|---:|---:|---:|---:|"];
-  for (const [name, x] of [["Sipfleet", sf], ["Kamailio", km]]) {
-    if (!x) continue;
-    for (const t of x.summary.tiers) {
-      tierRows.push(`| ${name} | ${t.group} | ${t.processes} | ${f3(t.perK)} | ${((t.perK / x.summary.serverPerK) * 100).toFixed(0)}% | ${f2(t.cores)} |`);
-    }
-    tierRows.push(`| ${name} | sipp callers + callees (load generator, not counted above) | ${x.summary.sippProcesses} | ${f3(x.summary.sippPerK)} | | ${f2(x.summary.sippCores)} |`);
-    tierRows.push(`| ${name} | whole machine during the run (other jobs included) | | | | ${f2(x.summary.machineCores)} |`);
-  }
-  const runRows = ["| System | Phase | Rate /s | Seconds | OK | Failed | Retrans | Took s | p50 ms | p99 ms | Verdict |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"];
-  for (const x of [sf, km]) {
-    if (!x) continue;
-    for (const { phase, run, verdict } of x.result.log) {
-      runRows.push(
-        `| ${x.result.name} | ${phase} | ${int(run.rate)} | ${run.seconds} | ${int(run.successful)} | ${run.failed} | ${run.retransmissions} | ${verdict.elapsed.toFixed(2)} | ${fmtMs(percentile(run.rtts, 50))} | ${fmtMs(percentile(run.rtts, 99))} | ${verdict.pass ? "pass" : "fail: " + verdict.reasons.join("; ").replaceAll("|", "/")} |`,
-      );
-    }
-  }
-  return { summary: rows.join("\n"), tiers: tierRows.join("\n"), runs: runRows.join("\n") };
-}
 
 function renderDoc(m, opts, tables, sf, km, kamailioNote) {
   const runs = (sf?.summary.runs ?? 0) + (km?.summary.runs ?? 0);
@@ -805,7 +408,7 @@ ${tables.tiers}
 
 ### Observations (computed from this run)
 
-${observations(sf, km, m)}
+${observations(sf, km, m, "call (7 messages in, 7 out at each hop)")}
 
 ### Every run
 
@@ -813,84 +416,18 @@ ${tables.runs}
 `;
 }
 
-function observations(sf, km, m) {
-  const out = [];
-  const us = (x) => Math.round(x * 1000);
-  if (sf) {
-    const s = sf.summary;
-    const tiers = [...s.tiers].sort((a, b) => b.perK - a.perK);
-    out.push(
-      `- Sipfleet spends ${us(s.serverPerK)} µs of server CPU per call (7 messages in, 7 out at each hop)` +
-        (km ? `, Kamailio ${us(km.summary.serverPerK)} µs (${(s.serverPerK / km.summary.serverPerK).toFixed(1)}×).` : "."),
-    );
-    out.push(`- Where it goes: ${tiers.map((t) => `${t.group} ${us(t.perK)} µs (${((t.perK / s.serverPerK) * 100).toFixed(0)}%)`).join(", ")}.`);
-    out.push(`- At ${int(s.sustained)}/s the Sipfleet processes kept ${f2(s.serverCores)} of ${m.nproc} cores busy, sipp another ${f2(s.sippCores)}; ${saturation(s, m)}`);
-    const firstFail = sf.result.log.find((x) => !x.verdict.pass);
-    if (firstFail) out.push(`- Above it, Sipfleet's first failing run (${int(firstFail.run.rate)}/s) failed on: ${firstFail.verdict.reasons.join("; ")}.`);
-  }
-  if (km) {
-    const k = km.summary;
-    out.push(`- Kamailio at ${int(k.sustained)}/s used ${f2(k.serverCores)} cores, sipp ${f2(k.sippCores)}; ${saturation(k, m)}`);
-    const firstFail = km.result.log.find((x) => !x.verdict.pass);
-    if (firstFail) out.push(`- Above it, Kamailio's first failing run (${int(firstFail.run.rate)}/s) failed on: ${firstFail.verdict.reasons.join("; ")}.`);
-  }
-  return out.join("\n");
-}
-
 const BEGIN = "<!-- bench:calls begin (generated by tests/e2e/bench/calls.bench.mjs) -->";
 const END = "<!-- bench:calls end -->";
 
 // ---------------------------------------------------------------------------------------------
 
-async function main() {
-  const opts = readOptions();
-  if (!hasBinary("sipp")) throw new Error("sipp is not installed (Debian package sip-tester)");
-  const m = machine();
-  progress(`${m.nproc} CPUs (${m.model}), Node ${m.node}, sipp ${m.sipp}; CLK_TCK ${CLK_TCK}`);
-  const work = mkdtempSync(join(tmpdir(), "sipfleet-bench-"));
-  onCleanup("work dir", () => rmSync(work, { recursive: true, force: true }));
-  const injection = writeInjection(work, opts.callers, opts.callees);
-
-  const started = Date.now();
-  let sf;
-  if (opts.sipfleet) {
-    const result = await benchSipfleet(opts, injection);
-    sf = { result, summary: summarize(result) };
-  }
-  let km;
-  let kamailioNote = "";
-  if (!opts.kamailio) kamailioNote = "\nKamailio was skipped (--no-kamailio): no ratio.\n";
-  else if (!existsSync(KAMAILIO)) kamailioNote = `\nKamailio is not installed (${KAMAILIO}; Debian package \`kamailio\`): no ratio.\n`;
-  else {
-    const result = await benchKamailio(opts, injection);
-    km = { result, summary: summarize(result) };
-  }
-  const sippBound = [sf, km].filter((x) => x && x.summary.sippCores !== undefined && x.summary.sippCores > 0.8);
-  if (sippBound.length > 0) {
-    kamailioNote += `\nsipp itself used ${sippBound.map((x) => `${f2(x.summary.sippCores)} cores against ${x.result.name}`).join(" and ")}: ` +
-      `on ${m.nproc} cores the load generator competes with the server, so that rate is a floor of the server's capacity.\n`;
-  }
-  progress(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-
-  const tables = renderTables(sf, km, opts);
-  process.stdout.write(`${tables.summary}\n\n${tables.tiers}\n\n`);
-  if (opts.writeDoc) {
-    writeDoc(DOC, BEGIN, END, renderDoc(m, opts, tables, sf, km, kamailioNote));
-    progress(`wrote ${DOC}`);
-  }
-  if (sf) {
-    const ratio = km && km.summary.sustained > 0 ? (sf.summary.sustained / km.summary.sustained).toFixed(2) : "n/a";
-    process.stdout.write(`calls: ${sf.summary.sustained}/s sustained, ${ratio}x kamailio, p99 ${fmtMs(sf.summary.p99)} ms\n`);
-  } else if (km) {
-    process.stdout.write(`calls: kamailio only: ${km.summary.sustained}/s sustained, p99 ${fmtMs(km.summary.p99)} ms\n`);
-  }
-}
-
-try {
-  await main();
-} catch (e) {
-  progress(`failed: ${e.stack ?? e}`);
-  process.exitCode = 1;
-} finally {
-  await runCleanups();
-}
+await benchMain({
+  name: "calls",
+  options: () => readOptions(DEFAULTS, { proxies: ["proxies", 1], callees: ["callees", 1], "talk-ms": ["talkMs", 0] }, USAGE),
+  injection: writeInjection,
+  sipfleet: benchSipfleet,
+  kamailio: benchKamailio,
+  loadGroup: CALLEE_GROUP,
+  labels: { unit: "calls", p50: "INVITE→180 p50 ms", sipp: "sipp callers + callees (load generator, not counted above)" },
+  doc: { path: DOC, begin: BEGIN, end: END, render: renderDoc },
+});

@@ -10,7 +10,7 @@ import { editMessage, parseMessage, type SipRequest } from "@sipfleet/sip";
  * Request-URI (step 2), and Max-Forwards one lower (step 3). Every other header line is copied
  * from the received bytes.
  */
-export function buildBranchRequest(req: SipRequest, forward: Forward, target: Target, via: string, stampedVia: string | undefined): SipRequest {
+export function buildBranchBytes(req: SipRequest, forward: Forward, target: Target, via: string, stampedVia: string | undefined): Buffer {
   const e = editMessage(req).prependVia(via);
   if (stampedVia !== undefined) e.replaceTopVia(stampedVia);
   if (forward.rewriteRoutes) e.removeHeader("Route");
@@ -22,5 +22,13 @@ export function buildBranchRequest(req: SipRequest, forward: Forward, target: Ta
   for (const rr of target.recordRoutes) e.addRecordRoute(rr);
   if (target.requestUri !== "") e.setRequestUri(target.requestUri);
   e.decrementMaxForwards();
-  return parseMessage(e.toBuffer(), { maxSize: Number.MAX_SAFE_INTEGER }) as SipRequest;
+  return e.toBuffer();
+}
+
+/**
+ * The branch request parsed, for a client transaction (which reads its Via, CSeq and method); a
+ * request sent without one (the ACK of a 2xx) needs only `buildBranchBytes`.
+ */
+export function buildBranchRequest(req: SipRequest, forward: Forward, target: Target, via: string, stampedVia: string | undefined): SipRequest {
+  return parseMessage(buildBranchBytes(req, forward, target, via, stampedVia), { maxSize: Number.MAX_SAFE_INTEGER }) as SipRequest;
 }

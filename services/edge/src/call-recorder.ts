@@ -202,9 +202,16 @@ export class CallRecorder implements CallObserver {
     this.calls.set(k, a);
   }
 
+  /**
+   * The map is in insertion order, which is attempt order: the oldest go first, and the scan stops
+   * at the first one still within its TTL once there is room, not at the end of 100k entries.
+   */
   private forgetOld(): void {
     const cutoff = this.now() - DIALOG_TTL_MS;
-    for (const [k, a] of this.calls) if (a.attemptedAtMs < cutoff || this.calls.size >= MAX_DIALOGS) this.calls.delete(k);
+    for (const [k, a] of this.calls) {
+      if (a.attemptedAtMs >= cutoff && this.calls.size < MAX_DIALOGS) break;
+      this.calls.delete(k);
+    }
   }
 
   private emit(e: Partial<CallEvent>): void {

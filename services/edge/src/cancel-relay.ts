@@ -2,7 +2,7 @@ import type { Bus, BusMessage, BusSubscription } from "@sipfleet/bus";
 import { CancelRelay, CancelResult, EDGE_CANCEL_SUBJECT, edgeCancelQueue, type Flow } from "@sipfleet/proto";
 import { parseMessage, type SipRequest } from "@sipfleet/sip";
 import type { EdgeCounters } from "./edge-stats.js";
-import type { EdgeLogger } from "./logger.js";
+import { safeCallId, type EdgeLogger } from "./logger.js";
 
 /** What the edge that holds the INVITE did with a CANCEL another edge received. */
 export interface CancelMatch {
@@ -100,14 +100,6 @@ export class EdgeCancelRelay {
   private drop(what: string, reason: string): undefined {
     this.counters.dropped++;
     this.logger.debug?.({ reason }, `${what}: dropped`);
-    return undefined;
-  }
-}
-
-function safeCallId(m: SipRequest): string | undefined {
-  try {
-    return m.callId;
-  } catch {
     return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { BusClosedError, BusNoRespondersError, BusTimeoutError, BusUnavailableError, type Bus } from "@sipfleet/bus";
-import { Decision, Envelope, REGISTRAR_SUBJECT } from "@sipfleet/proto";
+import { Decision, Envelope } from "@sipfleet/proto";
 import type { SipRequest } from "@sipfleet/sip";
 import type { RequestOrigin } from "./flow.js";
 
@@ -52,11 +52,6 @@ export class DecisionClient {
       }
       return decodeDecision(reply);
     }
-  }
-
-  /** A REGISTER goes to the registrar queue group. */
-  askRegistrar(req: SipRequest, origin: RequestOrigin): Promise<DecisionOutcome> {
-    return this.ask(REGISTRAR_SUBJECT, req, origin);
   }
 }
 

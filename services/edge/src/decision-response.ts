@@ -7,6 +7,8 @@ const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 /** CR, LF and NUL would end the header line (or the message) early. */
 // eslint-disable-next-line no-control-regex
 const LINE_BREAKING = /[\r\n\0]/;
+/** White space or NUL: a Request-URI with either would break the start line. */
+const URI_BREAKING = /[\s\0]/;
 
 /**
  * The response options for a worker's `respond` decision, or the reason it cannot be sent. The
@@ -42,23 +44,28 @@ export function respondOptions(r: Respond): { ok: true; status: number; options:
 export function forwardProblem(f: Forward): string | undefined {
   if (f.groups.length === 0 || f.groups.every((g) => g.targets.length === 0)) return "no target";
   if (!knownFailover(f.failover)) return `unknown failover rule ${f.failover}`;
-  const lines: [string, string][] = [];
-  for (const r of f.routes) lines.push(["Route", r]);
+  for (const r of f.routes) if (badLine(r)) return badLineReason("Route", r);
   for (const h of f.addHeaders) {
     if (!TOKEN.test(h.name)) return `header name ${JSON.stringify(h.name)} is not a token`;
-    lines.push([h.name, h.value]);
+    if (badLine(h.value)) return badLineReason(h.name, h.value);
   }
   for (const name of f.removeHeaders) if (!TOKEN.test(name)) return `header name ${JSON.stringify(name)} is not a token`;
   for (const g of f.groups) {
     for (const t of g.targets) {
-      if (/[\s\0]/.test(t.requestUri)) return `Request-URI ${JSON.stringify(t.requestUri)} contains white space`;
-      for (const r of t.routes) lines.push(["Route", r]);
-      for (const r of t.recordRoutes) lines.push(["Record-Route", r]);
+      if (URI_BREAKING.test(t.requestUri)) return `Request-URI ${JSON.stringify(t.requestUri)} contains white space`;
+      for (const r of t.routes) if (badLine(r)) return badLineReason("Route", r);
+      for (const r of t.recordRoutes) if (badLine(r)) return badLineReason("Record-Route", r);
       if (t.flow !== undefined && (t.flow.edgeId === "" || t.flow.remote === undefined)) return "target flow without an edge or a remote address";
     }
   }
-  for (const [name, value] of lines) {
-    if (value === "" || LINE_BREAKING.test(value)) return `${name} value ${JSON.stringify(value)} is empty or contains a line break`;
-  }
   return undefined;
+}
+
+/** A header value that is empty or would end its line early. */
+function badLine(value: string): boolean {
+  return value === "" || LINE_BREAKING.test(value);
+}
+
+function badLineReason(name: string, value: string): string {
+  return `${name} value ${JSON.stringify(value)} is empty or contains a line break`;
 }

@@ -1,5 +1,5 @@
 import type { Bus, BusMessage, BusSubscription } from "@sipfleet/bus";
-import { edgeSubject, Envelope, FlowFailed, SendOnFlow, type Flow } from "@sipfleet/proto";
+import { edgeSubject, Envelope, FlowFailed, SendOnFlow } from "@sipfleet/proto";
 import { parseMessage, SipError, type SipResponse } from "@sipfleet/sip";
 import type { EdgeCounters } from "./edge-stats.js";
 import type { LocalLinks } from "./flow-links.js";
@@ -22,8 +22,6 @@ export interface RelayTarget {
  */
 export class EdgeRelay {
   private readonly subscriptions: BusSubscription[] = [];
-  relayedOut = 0;
-  relayedIn = 0;
 
   constructor(
     private readonly bus: Bus,
@@ -46,10 +44,12 @@ export class EdgeRelay {
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
   }
 
-  /** Sends a response to the edge that owns its client transaction. */
-  relayResponse(owner: string, res: SipResponse, flow: Flow | undefined, receivedAtMs: number): void {
-    this.relayedOut++;
-    this.bus.publish(edgeSubject(owner, "response"), Envelope.encode({ message: res.bytes, flow, receivedAtMs }).finish());
+  /**
+   * Sends a response to the edge that owns its client transaction. Only the message travels: the
+   * owner hands it to its transaction, which never asks where a response came from.
+   */
+  relayResponse(owner: string, res: SipResponse): void {
+    this.bus.publish(edgeSubject(owner, "response"), Envelope.encode({ message: res.bytes, flow: undefined, receivedAtMs: 0 }).finish());
   }
 
   private onSend(m: BusMessage): void {
@@ -59,7 +59,6 @@ export class EdgeRelay {
     if (hop !== undefined) {
       try {
         hop.link.send(Buffer.from(msg.message.buffer, msg.message.byteOffset, msg.message.byteLength), hop.ip, hop.port);
-        this.relayedIn++;
         return;
       } catch (e) {
         this.logger.debug?.({ err: e, connection: flow?.connectionId }, "relayed message not sent");
@@ -81,7 +80,6 @@ export class EdgeRelay {
       throw e;
     }
     if (res.isRequest) return this.drop("relayed request on the response subject", res.method);
-    this.relayedIn++;
     this.target.receiveResponse(res);
   }
 

@@ -90,12 +90,12 @@ export class LocalLinks {
   }
 
   /** The UDP socket bound to `ip:port`. */
-  udpAt(ip: string, port: number): UdpListener | undefined {
+  private udpAt(ip: string, port: number): UdpListener | undefined {
     return this.udp.find((l) => l.localPort === port && l.localIp === ip);
   }
 
   /** A UDP socket of the address family of `ip`, to send to a peer no flow names. */
-  udpFor(ip: string): UdpListener | undefined {
+  private udpFor(ip: string): UdpListener | undefined {
     const v6 = isIPv6(ip);
     return this.udp.find((l) => isIPv6(l.localIp) === v6);
   }

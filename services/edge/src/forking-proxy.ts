@@ -5,6 +5,8 @@ import {
   createCancel,
   editMessage,
   parseMessage,
+  parseNameAddr,
+  parseUri,
   TransactionError,
   TransactionLayer,
   TransactionState,
@@ -18,10 +20,10 @@ import {
   type SipResponse,
   type TransactionLayerUser,
   type TransactionTimers,
+  type Uri,
 } from "@sipfleet/sip";
-import { buildBranchRequest } from "./branch-request.js";
+import { buildBranchBytes, buildBranchRequest } from "./branch-request.js";
 import type { CallObserver } from "./call-recorder.js";
-import type { EdgeCounters } from "./edge-stats.js";
 import { RemoteFlowLink, type LocalLinks } from "./flow-links.js";
 import type { RequestOrigin } from "./flow.js";
 import { failsOver } from "./group-failover.js";
@@ -43,17 +45,20 @@ export interface ForkingProxyOptions {
    */
   readonly timerCMs: number;
   readonly logger: EdgeLogger;
-  readonly counters: EdgeCounters;
   /** Told about call attempts, answers and ends (call events); none in tests that do not care. */
   readonly calls?: CallObserver | undefined;
   /** Answers a server transaction with a response the edge builds (408, 500, 430...). */
   readonly respond: (tx: ServerTransaction<RequestOrigin>, status: number, options?: ResponseOptions) => void;
 }
 
-/** One branch of a forwarded request: a client transaction toward one target. */
-class Branch {
+/**
+ * One branch of a forwarded request: a client transaction toward one target, and that
+ * transaction's user. Its events go to the proxy with the branch itself, so a transaction that
+ * ends inside `sendRequest` (a synchronous transport error) finds its branch like any other.
+ */
+class Branch implements ClientTransactionUser<Hop> {
+  /** Set once `sendRequest` returns; its `dest` is the hop the request went to. */
   tx: ClientTransaction<Hop> | undefined;
-  hop: Hop | undefined;
   /** A provisional response arrived (a CANCEL may be sent, RFC 3261 §9.1). */
   provisional = false;
   /** Asked to stop: a CANCEL goes out as soon as a provisional response allows it. */
@@ -70,19 +75,31 @@ class Branch {
   timerC: ReturnType<Clock["setTimer"]> | undefined;
 
   constructor(
+    readonly proxy: ForkingProxy,
     readonly ctx: ForkContext,
     readonly group: number,
     readonly target: Target,
     readonly id: string,
   ) {}
 
-  get done(): boolean {
-    return this.outcome !== undefined || this.abandoned;
+  onResponse(res: SipResponse): void {
+    this.proxy.branchResponse(this, res);
   }
 
-  /** The request sent to the target (its transaction's: only bytes are kept once it waits). */
-  get request(): SipRequest | undefined {
-    return this.tx?.request;
+  onTimeout(): void {
+    this.proxy.branchTimedOut(this);
+  }
+
+  onTransportError(err: unknown): void {
+    this.proxy.branchSendFailed(this, err);
+  }
+
+  onTerminated(): void {
+    this.proxy.branchTerminated(this);
+  }
+
+  get done(): boolean {
+    return this.outcome !== undefined || this.abandoned;
   }
 }
 
@@ -109,6 +126,8 @@ class ForkContext {
     readonly isInvite: boolean,
     /** Computed once: the loop hash goes into every branch (RFC 3261 §16.6 step 8). */
     readonly loopHash: string,
+    /** No To tag: a request that starts a dialog (an INVITE of it is a call attempt). Read once. */
+    readonly initial: boolean,
   ) {}
 
   /** The forwarded request: the server transaction's (only bytes are kept once it waits). */
@@ -126,12 +145,14 @@ class ForkContext {
  * reached through that edge (invariant 1); responses come back by the Via branch, which names
  * this edge.
  */
-export class ForkingProxy implements ClientTransactionUser<Hop> {
+export class ForkingProxy {
   readonly clients: TransactionLayer<Hop>;
   private readonly contexts = new Map<ServerTransaction<RequestOrigin>, ForkContext>();
-  /** Branches by their Via branch parameter: to find one a FlowFailed names. */
+  /**
+   * Branches whose transaction is running, by their Via branch parameter: to find one a
+   * FlowFailed names. Entries leave in `branchTerminated` only.
+   */
   private readonly branchesById = new Map<string, Branch>();
-  private readonly byTx = new Map<ClientTransaction<Hop>, Branch>();
   private readonly o: ForkingProxyOptions;
 
   constructor(options: ForkingProxyOptions, strayResponses: (res: SipResponse) => void) {
@@ -154,9 +175,9 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
 
   /** Carries out a Forward decision for a server transaction (anything but ACK). */
   forward(tx: ServerTransaction<RequestOrigin>, req: SipRequest, forward: Forward): void {
-    const ctx = new ForkContext(tx, forward, req.method === "INVITE", loopHash(req));
+    const ctx = new ForkContext(tx, forward, req.method === "INVITE", loopHash(req), !hasToTag(req));
     this.contexts.set(tx, ctx);
-    if (ctx.isInvite && !hasToTag(req)) this.observe((c) => c.attempted(req, tx.dest.flow));
+    if (ctx.isInvite && ctx.initial) this.observe((c) => c.attempted(req, tx.dest.flow));
     this.nextGroup(ctx);
   }
 
@@ -174,8 +195,7 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
       return;
     }
     try {
-      const out = buildBranchRequest(req, forward, target, this.via(hop, id), origin.stampedVia);
-      hop.link.send(out.bytes, hop.ip, hop.port);
+      hop.link.send(buildBranchBytes(req, forward, target, this.via(hop, id), origin.stampedVia), hop.ip, hop.port);
     } catch (e) {
       this.o.logger.warn({ err: e, method: req.method }, "stateless forward failed");
     }
@@ -216,11 +236,9 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
     this.contexts.clear();
   }
 
-  // ---- ClientTransactionUser ------------------------------------------------------------------
+  // ---- a branch's transaction events (Branch passes them on) ------------------------------------
 
-  onResponse(res: SipResponse, tx: ClientTransaction<Hop>): void {
-    const b = this.byTx.get(tx);
-    if (b === undefined) return;
+  branchResponse(b: Branch, res: SipResponse): void {
     const ctx = b.ctx;
     const status = res.status;
     // Any response, even a 100, shows the group's targets are alive: they may take their time now.
@@ -243,7 +261,7 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
         // Observed before the 2xx goes upstream: sending it lets the server transaction compact
         // the request (SipMessage.compact), which the observer would only parse again.
         const first = !ctx.answered;
-        if (first && !hasToTag(ctx.request)) this.observe((c) => c.answered(ctx.request, res));
+        if (first && ctx.initial) this.observe((c) => c.answered(ctx.request, res));
         this.forwardResponse(ctx, res);
         if (first) {
           ctx.answered = true;
@@ -266,25 +284,19 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
     this.settle(b, { status, response: res });
   }
 
-  onTimeout(tx: ClientTransaction<Hop>): void {
-    const b = this.byTx.get(tx);
+  branchTimedOut(b: Branch): void {
     // §16.7 step 2 / §16.8: a timeout counts as a 408 in the response context.
-    if (b !== undefined) this.settle(b, { status: 408, response: undefined });
+    this.settle(b, { status: 408, response: undefined });
   }
 
-  onTransportError(err: unknown, tx: ClientTransaction<Hop>): void {
-    const b = this.byTx.get(tx);
-    if (b === undefined) return;
+  branchSendFailed(b: Branch, err: unknown): void {
     this.o.logger.debug?.({ err, branch: b.id }, "branch request could not be sent");
     // §16.9: "treated as if a 503 [...] had been received"; a registered flow that broke is the
     // RFC 5626 §5.3 case: 430 Flow Failed.
     this.settle(b, { status: b.target.flow !== undefined ? 430 : 503, response: undefined });
   }
 
-  onTerminated(tx: ClientTransaction<Hop>): void {
-    const b = this.byTx.get(tx);
-    this.byTx.delete(tx);
-    if (b === undefined) return;
+  branchTerminated(b: Branch): void {
     this.branchesById.delete(b.id);
     this.clearTimerC(b);
     this.maybeForget(b.ctx);
@@ -309,15 +321,12 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
 
   private startBranch(ctx: ForkContext, target: Target): void {
     const id = platformBranch(this.o.edgeId, ctx.loopHash);
-    const b = new Branch(ctx, ctx.group, target, id);
+    const b = new Branch(this, ctx, ctx.group, target, id);
     ctx.branches.push(b);
-    this.branchesById.set(id, b);
-    const hop = target.flow !== undefined ? this.flowHop(target, id) : undefined;
-    if (hop !== undefined || target.flow !== undefined) {
-      this.sendBranch(b, hop ?? "the registered flow is gone");
-      return;
-    }
-    void this.hopFor(target, id, ctx.request, ctx.forward).then(
+    const hop = this.hopFor(target, id, ctx.request, ctx.forward);
+    // A flow's hop is known at once: its request leaves before the next target's is looked up.
+    if (!(hop instanceof Promise)) return this.sendBranch(b, hop);
+    void hop.then(
       (h) => this.sendBranch(b, h),
       (e: unknown) => this.sendBranch(b, `next hop: ${e instanceof Error ? e.message : String(e)}`),
     );
@@ -325,20 +334,15 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
 
   private sendBranch(b: Branch, hop: Hop | string): void {
     const ctx = b.ctx;
-    if (b.done) {
-      // Given up while its next hop was looked up (a group or provisional timeout): never sent.
-      this.branchesById.delete(b.id);
-      return;
-    }
+    // Given up while its next hop was looked up (a group or provisional timeout): never sent.
+    if (b.done) return;
     if (ctx.stopped) {
       // Stopped while the next hop was looked up: nothing was sent, nothing to cancel.
       b.abandoned = true;
-      this.branchesById.delete(b.id);
       return this.maybeFinish(ctx);
     }
     if (typeof hop === "string") {
       this.o.logger.debug?.({ reason: hop, branch: b.id }, "branch not sent");
-      this.branchesById.delete(b.id);
       return this.settle(b, { status: b.target.flow !== undefined ? 430 : 503, response: undefined });
     }
     let req: SipRequest;
@@ -346,26 +350,18 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
       req = buildBranchRequest(ctx.request, ctx.forward, b.target, this.via(hop, b.id), ctx.tx.dest.stampedVia);
     } catch (e) {
       this.o.logger.warn({ err: e, branch: b.id }, "branch request could not be built");
-      this.branchesById.delete(b.id);
       return this.settle(b, { status: 500, response: undefined });
     }
-    b.hop = hop;
-    let tx: ClientTransaction<Hop>;
     try {
-      tx = this.clients.sendRequest(req, hop, hop.link.reliable, this);
+      b.tx = this.clients.sendRequest(req, hop, hop.link.reliable, b);
     } catch (e) {
       this.o.logger.error({ err: e, branch: b.id }, "bug: branch transaction refused");
-      this.branchesById.delete(b.id);
       return this.settle(b, { status: 500, response: undefined });
     }
-    // A synchronous transport error has already settled the branch through onTransportError;
-    // byTx is set after sendRequest returns, so record it now if so.
-    if (tx.state === TransactionState.Terminated) {
-      if (b.outcome === undefined) this.settle(b, { status: b.target.flow !== undefined ? 430 : 503, response: undefined });
-      return;
-    }
-    b.tx = tx;
-    this.byTx.set(tx, b);
+    // A send that failed at once has settled and terminated the branch inside sendRequest: no
+    // FlowFailed can concern it and Timer C has nothing to time.
+    if (b.outcome !== undefined) return;
+    this.branchesById.set(b.id, b);
     if (ctx.isInvite) this.armTimerC(b);
   }
 
@@ -410,23 +406,22 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
 
   private sendBest(ctx: ForkContext): void {
     const best = selectBest(ctx.outcomes, ctx.cancelledByCaller);
-    const status = best === undefined ? (ctx.cancelledByCaller ? 487 : 408) : best.status === 503 ? 500 : best.status;
-    const req = ctx.request;
-    if (ctx.isInvite && !hasToTag(req)) this.observe((c) => c.failed(req, status, best?.response?.reason ?? "", ctx.cancelledByCaller));
-    else if (req.method === "BYE") this.observe((c) => c.ended(req, status));
-    if (best === undefined) return this.o.respond(ctx.tx, ctx.cancelledByCaller ? 487 : 408);
     // §16.7 step 6: "If the only response that was received is a 503, the proxy SHOULD generate
     // a 500 response and forward that upstream": a 503 would tell the caller the whole platform
-    // is unavailable.
-    if (best.status === 503) return this.o.respond(ctx.tx, 500);
-    if (best.response === undefined) {
-      return this.o.respond(ctx.tx, best.status, best.status === 430 ? { reason: "Flow Failed" } : undefined);
+    // is unavailable. No response at all: 487 when the caller cancelled, else a timeout.
+    const status = best === undefined ? (ctx.cancelledByCaller ? 487 : 408) : best.status === 503 ? 500 : best.status;
+    const req = ctx.request;
+    if (ctx.isInvite && ctx.initial) this.observe((c) => c.failed(req, status, best?.response?.reason ?? "", ctx.cancelledByCaller));
+    else if (req.method === "BYE") this.observe((c) => c.ended(req, status));
+    // A response some branch received is forwarded (not a 503); any other status the edge builds.
+    if (best?.response !== undefined && status === best.status) {
+      return this.forwardResponse(ctx, best.response, challengesToAdd(best, ctx.outcomes));
     }
-    this.forwardResponse(ctx, best.response, challengesToAdd(best, ctx.outcomes));
+    this.o.respond(ctx.tx, status, status === 430 ? FLOW_FAILED : undefined);
   }
 
   /** §16.7 steps 3 and 8: the response without the platform's Via, through the server transaction. */
-  private forwardResponse(ctx: ForkContext, res: SipResponse, extra: HeaderList = []): void {
+  private forwardResponse(ctx: ForkContext, res: SipResponse, extra: HeaderList = NO_HEADERS): void {
     let out: SipResponse;
     try {
       const e = editMessage(res).removeTopVia();
@@ -463,13 +458,13 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
   }
 
   private sendCancel(b: Branch): void {
-    const req = b.request;
-    const hop = b.hop;
-    if (req === undefined || hop === undefined || b.cancelSent) return;
+    const tx = b.tx;
+    if (tx === undefined || b.cancelSent) return;
+    const req = tx.request;
     b.cancelSent = true;
     // §9.1: a branch that does not end within 64*T1 of its CANCEL is given up.
     this.clearTimerC(b);
-    b.timerC = this.o.clock.setTimer(this.o.timers.B, ForkingProxy.timerCFired, { proxy: this, branch: b });
+    b.timerC = this.o.clock.setTimer(this.o.timers.B, ForkingProxy.timerCFired, b);
     let cancel: SipRequest;
     try {
       cancel = createCancel(req);
@@ -479,7 +474,8 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
     }
     try {
       // Its answer (200) means nothing here: the INVITE branch ends with its own 487.
-      this.clients.sendRequest(cancel, hop, hop.link.reliable, IGNORE_RESPONSES);
+      // §9.1: the CANCEL goes where the request it cancels went.
+      this.clients.sendRequest(cancel, tx.dest, tx.dest.link.reliable, IGNORE_RESPONSES);
     } catch (e) {
       this.o.logger.warn({ err: e, branch: b.id }, "CANCEL could not be sent");
     }
@@ -510,7 +506,7 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
 
   private armTimerC(b: Branch): void {
     this.clearTimerC(b);
-    b.timerC = this.o.clock.setTimer(this.o.timerCMs, ForkingProxy.timerCFired, { proxy: this, branch: b });
+    b.timerC = this.o.clock.setTimer(this.o.timerCMs, ForkingProxy.timerCFired, b);
   }
 
   private clearTimerC(b: Branch): void {
@@ -535,8 +531,8 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
    * generate a CANCEL request matching that transaction. If the client transaction has not
    * received a provisional response, the proxy MUST behave as if the transaction received a 408".
    */
-  private static timerCFired(arg: { proxy: ForkingProxy; branch: Branch }): void {
-    const { proxy, branch: b } = arg;
+  private static timerCFired(b: Branch): void {
+    const proxy = b.proxy;
     b.timerC = undefined;
     if (b.outcome !== undefined) return;
     if (b.provisional && !b.cancelSent) return proxy.requestCancel(b);
@@ -592,11 +588,23 @@ export class ForkingProxy implements ClientTransactionUser<Hop> {
     return { link: new RemoteFlowLink(this.o.bus, flow, this.o.edgeId, branchId), ip: flow.remote.ip, port: flow.remote.port };
   }
 
-  /** The hop of any target: its flow, or the address of its next-hop URI. */
-  private async hopFor(target: Target, branchId: string, req: SipRequest, forward: Forward): Promise<Hop | string> {
+  /**
+   * The hop of any target, or why there is none: its registered flow, known at once (this edge's
+   * socket or the owner edge), or the address of its next-hop URI, which takes a lookup.
+   */
+  private hopFor(target: Target, branchId: string, req: SipRequest, forward: Forward): Hop | string | Promise<Hop | string> {
     if (target.flow !== undefined) return this.flowHop(target, branchId) ?? "the registered flow is gone";
-    const uri = target.routes[0] ?? (forward.rewriteRoutes ? forward.routes[0] : undefined);
-    const next = await resolveNextHop(uri !== undefined ? routeUri(uri) : nextHopAfterPops(req, forward, target));
+    return this.addressHop(target, req, forward);
+  }
+
+  private async addressHop(target: Target, req: SipRequest, forward: Forward): Promise<Hop | string> {
+    let uri: Uri;
+    try {
+      uri = nextHopUri(req, forward, target);
+    } catch (e) {
+      return `unparsable next-hop URI: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    const next = await resolveNextHop(uri);
     return typeof next === "string" ? next : this.o.links.hopTo(next);
   }
 
@@ -638,25 +646,24 @@ function hasToTag(req: SipRequest): boolean {
   }
 }
 
+const NO_HEADERS: HeaderList = [];
+const FLOW_FAILED: ResponseOptions = { reason: "Flow Failed" };
+
 const IGNORE_RESPONSES: ClientTransactionUser<Hop> = {
   onResponse: () => {},
   onTimeout: () => {},
   onTransportError: () => {},
 };
 
-/** The URI inside a Route value (`<sip:...;lr>` or a bare URI). */
-function routeUri(value: string): string {
-  const open = value.indexOf("<");
-  if (open < 0) return value.trim();
-  const close = value.indexOf(">", open);
-  return close < 0 ? value.slice(open + 1) : value.slice(open + 1, close);
-}
-
-/** The next hop of a request after the decision's Route pops: the next Route or the Request-URI. */
-function nextHopAfterPops(req: SipRequest, forward: Forward, target: Target): string {
-  const routes = req.route;
-  const remaining = forward.rewriteRoutes ? [] : routes.slice(forward.popRoutes);
-  const first = remaining[0];
-  if (first !== undefined) return first.uriText;
-  return target.requestUri !== "" ? target.requestUri : req.uriText;
+/**
+ * The URI a branch is sent to (RFC 3261 §16.6 steps 6-7): the top Route of the request it sends
+ * (the target's own, a rewritten set's, or the received one left after the decision's pops), else
+ * its Request-URI. Route values are name-addrs (`<sip:...;lr>`); throws on one that is not.
+ */
+function nextHopUri(req: SipRequest, forward: Forward, target: Target): Uri {
+  const route = target.routes[0] ?? (forward.rewriteRoutes ? forward.routes[0] : undefined);
+  if (route !== undefined) return parseNameAddr(route, 0, route.length, "Route").uri;
+  const left = forward.rewriteRoutes ? undefined : req.route[forward.popRoutes];
+  if (left !== undefined) return left.uri;
+  return target.requestUri !== "" ? parseUri(target.requestUri, "Request-URI") : req.uri;
 }

@@ -1,3 +1,5 @@
+import type { SipRequest, SipResponse } from "@sipfleet/sip";
+
 /**
  * What the edge logs through; pino satisfies it. `debug` and `info` are optional so a
  * warn/error-only logger fits: per-message events (drops, keep-alives) go to `debug`.
@@ -14,3 +16,12 @@ export const CONSOLE_EDGE_LOGGER: EdgeLogger = {
   warn: (obj, msg) => console.warn(msg, obj),
   error: (obj, msg) => console.error(msg, obj),
 };
+
+/** A message's Call-ID for a log line: undefined when the header cannot be read (bad input is logged, not thrown). */
+export function safeCallId(m: SipRequest | SipResponse): string | undefined {
+  try {
+    return m.callId;
+  } catch {
+    return undefined;
+  }
+}

@@ -15,7 +15,7 @@ import { Transport } from "@sipfleet/proto";
 import type { Connection, ConnectionMessageHandler } from "./connection.js";
 import type { EdgeCounters } from "./edge-stats.js";
 import type { Link, RequestOrigin } from "./flow.js";
-import type { NextHopAddress } from "./next-hop.js";
+import { defaultPort, type NextHopAddress } from "./next-hop.js";
 import type { EdgeLogger } from "./logger.js";
 import { isPlatformOptions, type PlatformIdentity } from "./options-responder.js";
 import type { RequestRouter } from "./request-router.js";
@@ -112,7 +112,7 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
       counters.responsesReceived++;
       const v = validateMessage(msg);
       if (!v.ok) return this.drop("invalid response", remoteIp, remotePort, v.reason);
-      router.receiveResponse(msg, link.flow(remoteIp, remotePort), this.o.now());
+      router.receiveResponse(msg);
       return;
     }
     counters.requestsReceived++;
@@ -193,7 +193,9 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
  * the transport the request came over: a Via that says otherwise is not a way back to trust.
  */
 function reconnectAddress(transport: Transport, via: Via, remoteIp: string): NextHopAddress | undefined {
-  const kind = transport === Transport.TRANSPORT_TCP ? "tcp" : transport === Transport.TRANSPORT_TLS ? "tls" : undefined;
-  if (kind === undefined || via.transport !== kind.toUpperCase()) return undefined;
-  return { transport: kind, ip: remoteIp, port: via.port ?? (kind === "tls" ? 5061 : 5060), host: remoteIp };
+  let kind: "tcp" | "tls";
+  if (transport === Transport.TRANSPORT_TCP && via.transport === "TCP") kind = "tcp";
+  else if (transport === Transport.TRANSPORT_TLS && via.transport === "TLS") kind = "tls";
+  else return undefined;
+  return { transport: kind, ip: remoteIp, port: via.port ?? defaultPort(kind), host: remoteIp };
 }

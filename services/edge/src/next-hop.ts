@@ -1,6 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { parseUri, SipUri, type SipRequest } from "@sipfleet/sip";
+import { SipUri, type Uri } from "@sipfleet/sip";
 
 /** Where a request that no flow names goes: the address of a URI (RFC 3263, reduced). */
 export interface NextHopAddress {
@@ -12,28 +12,21 @@ export interface NextHopAddress {
 }
 
 /**
- * The URI a forwarded request is sent to (RFC 3261 §16.6 step 7, §8.1.2): the top Route when
- * there is one (a loose router), else the Request-URI.
+ * The port of a hop that names none (RFC 3261 §19.1.2, §18.2.2): 5061 for TLS, 5060 otherwise.
+ * One place for it: next hops, Via sent-by ports of responses, reconnections.
  */
-export function nextHopUri(req: SipRequest): string {
-  const route = req.route[0];
-  return route !== undefined ? route.uriText : req.uriText;
+export function defaultPort(transport: NextHopAddress["transport"]): number {
+  return transport === "tls" ? 5061 : 5060;
 }
 
 /**
  * RFC 3263 §4 for a SIP or SIPS URI, without NAPTR/SRV (trunks bring those): the transport from
  * the `transport` parameter (UDP for sip, TLS for sips by default), the host from `maddr` or the
- * host part, resolved with the system resolver when it is a name, the port given or 5060/5061.
+ * host part, resolved with the system resolver when it is a name, the port given or the default.
  * Returns a string saying why there is no address.
  */
-export async function resolveNextHop(uriText: string): Promise<NextHopAddress | string> {
-  let uri;
-  try {
-    uri = parseUri(uriText);
-  } catch (e) {
-    return `unparsable next-hop URI ${JSON.stringify(uriText)}: ${e instanceof Error ? e.message : String(e)}`;
-  }
-  if (!(uri instanceof SipUri)) return `no route to ${JSON.stringify(uriText)}: not a sip or sips URI`;
+export async function resolveNextHop(uri: Uri): Promise<NextHopAddress | string> {
+  if (!(uri instanceof SipUri)) return `no route to ${JSON.stringify(uri.toString())}: not a sip or sips URI`;
   const secure = uri.scheme === "sips";
   const param = uri.transport?.toLowerCase();
   let transport: NextHopAddress["transport"];
@@ -49,10 +42,11 @@ export async function resolveNextHop(uriText: string): Promise<NextHopAddress | 
       transport = param;
       break;
     default:
-      return `unknown transport ${JSON.stringify(param)} in ${JSON.stringify(uriText)}`;
+      return `unknown transport ${JSON.stringify(param)} in ${JSON.stringify(uri.toString())}`;
   }
   const host = stripBrackets(uri.maddr ?? uri.host);
-  const port = uri.port ?? (secure || transport === "tls" ? 5061 : 5060);
+  // A sips URI defaults to the TLS port whatever its transport parameter says.
+  const port = uri.port ?? defaultPort(secure ? "tls" : transport);
   if (isIP(host) !== 0) return { transport, ip: host, port, host };
   // A name gets one A/AAAA lookup and nothing more: no NAPTR/SRV, no failover to a second
   // address (RFC 3263 proper comes later). A name that does not resolve is a failed branch.

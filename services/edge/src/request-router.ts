@@ -13,7 +13,7 @@ import {
   type TransactionTimers,
 } from "@sipfleet/sip";
 import type { Bus } from "@sipfleet/bus";
-import { PROXY_SUBJECT, REGISTRAR_SUBJECT, type Decision, type Flow } from "@sipfleet/proto";
+import { PROXY_SUBJECT, REGISTRAR_SUBJECT, type Decision } from "@sipfleet/proto";
 import { branchOwner } from "@sipfleet/routing";
 import type { CallObserver } from "./call-recorder.js";
 import { EdgeCancelRelay, type CancelMatch } from "./cancel-relay.js";
@@ -24,7 +24,7 @@ import { EdgeRelay } from "./edge-relay.js";
 import type { LocalLinks } from "./flow-links.js";
 import type { RequestOrigin } from "./flow.js";
 import { ForkingProxy } from "./forking-proxy.js";
-import type { EdgeLogger } from "./logger.js";
+import { safeCallId, type EdgeLogger } from "./logger.js";
 import { optionsAnswer, type PlatformIdentity } from "./options-responder.js";
 import { buildResponse } from "./response-builder.js";
 import { responseTransport } from "./transport-adapter.js";
@@ -97,7 +97,6 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
         timerCMs: options.timerCMs,
         calls: options.calls,
         logger: options.logger,
-        counters: options.counters,
         respond: (tx, status, o) => this.respond(tx, status, o),
       },
       (res) => this.onStrayResponse(res),
@@ -163,7 +162,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
    * edge that owns it (the Via branch names it: architecture invariant 1). One the platform did
    * not send a request for is dropped.
    */
-  receiveResponse(res: SipResponse, flow: Flow | undefined, receivedAtMs: number): void {
+  receiveResponse(res: SipResponse): void {
     let owner: string | undefined;
     try {
       owner = branchOwner(res.topVia?.branch);
@@ -172,7 +171,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     }
     if (owner === undefined) return this.onStrayResponse(res);
     if (owner === this.o.edgeId) return this.proxy.receiveResponse(res);
-    this.relay.relayResponse(owner, res, flow, receivedAtMs);
+    this.relay.relayResponse(owner, res);
   }
 
   /**
@@ -208,14 +207,12 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
   }
 
   private answerCancel(tx: ServerTransaction<RequestOrigin>, cancel: SipRequest): void {
-    const invite = this.layer.findInviteServerTransaction(cancel);
-    if (invite === undefined) {
+    const match = this.cancelInvite(cancel);
+    if (match === undefined) {
       void this.relayCancel(tx, cancel);
       return;
     }
-    const toTag = lastToTag(invite);
-    this.respond(tx, 200, toTag === undefined ? undefined : { toTag });
-    this.cancelMatched(invite);
+    this.respond(tx, 200, match.toTag === undefined ? undefined : { toTag: match.toTag });
   }
 
   /**
@@ -234,17 +231,19 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     this.respond(tx, 200, match.toTag === undefined ? undefined : { toTag: match.toTag });
   }
 
-  /** Another edge's CANCEL, for an INVITE that may be held here: cancelled as a local one would be. */
+  /**
+   * A CANCEL, this edge's own or one another edge relayed, for an INVITE that may be held here:
+   * the INVITE is cancelled (§9.2, §16.10); undefined when none here matches.
+   */
   cancelInvite(cancel: SipRequest): CancelMatch | undefined {
     const invite = this.layer.findInviteServerTransaction(cancel);
     if (invite === undefined) return undefined;
-    this.cancelMatched(invite);
-    return { toTag: lastToTag(invite) };
-  }
-
-  private cancelMatched(invite: ServerInviteTransaction<RequestOrigin>): void {
+    // The tag of the responses the caller has seen: read before cancelling, which may answer the
+    // INVITE (487) with a tag of its own.
+    const toTag = lastToTag(invite);
     // Not forwarded yet (its decision is being asked): it is answered 487 when the decision comes.
     if (!this.proxy.cancel(invite) && invite.state === TransactionState.Proceeding) this.cancelledEarly.add(invite);
+    return { toTag };
   }
 
   private async decide(tx: ServerTransaction<RequestOrigin>, req: SipRequest, subject: string): Promise<void> {
@@ -394,14 +393,6 @@ function dialogKey(req: SipRequest): string | undefined {
     const fromTag = req.from.tag ?? "";
     // The same dialog seen from either side: the tags in a fixed order.
     return fromTag < toTag ? `${req.callId}\n${fromTag}\n${toTag}` : `${req.callId}\n${toTag}\n${fromTag}`;
-  } catch {
-    return undefined;
-  }
-}
-
-function safeCallId(m: SipRequest | SipResponse): string | undefined {
-  try {
-    return m.callId;
   } catch {
     return undefined;
   }

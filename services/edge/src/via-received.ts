@@ -1,9 +1,6 @@
 import { Params, Via } from "@sipfleet/sip";
 import { sameAddress } from "./ip-address.js";
-
-/** RFC 3261 §18.2.2: "the response MUST be sent to the address in the "received" parameter,
- * using the port indicated in the "sent-by" value, or using port 5060 if none is present". */
-export const DEFAULT_SIP_PORT = 5060;
+import { defaultPort } from "./next-hop.js";
 
 /**
  * The top Via of the responses to a request received from `sourceIp:sourcePort`, or undefined
@@ -41,11 +38,12 @@ export function stampTopVia(via: Via, sourceIp: string, sourcePort: number): str
  * Where a UDP response goes (RFC 3261 §18.2.2 as updated by RFC 3581 §4): back to the source
  * address and port when the request asked for rport ("the response MUST be sent to the IP
  * address listed in the "received" parameter [...] and the port in the "rport" parameter"),
- * otherwise to the source address (the `received` value) at the sent-by port.
+ * otherwise to the source address (the `received` value) at the sent-by port ("or using port
+ * 5060 if none is present", §18.2.2).
  *
  * `maddr` is not honoured: sending responses to an address the request names, rather than the
  * one it came from, would let anyone aim the edge's responses at a third party.
  */
 export function udpReplyPort(via: Via, sourcePort: number): number {
-  return via.rport === null ? sourcePort : (via.port ?? DEFAULT_SIP_PORT);
+  return via.rport === null ? sourcePort : (via.port ?? defaultPort("udp"));
 }

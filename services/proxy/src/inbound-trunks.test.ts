@@ -4,6 +4,7 @@ import { type Flow, MemoryBindingStore } from "@sipfleet/bindings";
 import { parseUri } from "@sipfleet/sip";
 import { parseSubnet, type Subnet, type Trunk } from "@sipfleet/trunks";
 import { requestedNumber } from "./inbound-trunks.js";
+import { resolveRequestUri } from "./platform-address.js";
 import {
   ALICE_FLOW,
   bind,
@@ -69,7 +70,10 @@ function setup(logger = new RecordingLogger()) {
 }
 
 describe("requestedNumber: which Request-URIs are for a number", () => {
-  const number = (uri: string) => requestedNumber(parseUri(uri), LOCAL, DOMAINS);
+  const number = (text: string) => {
+    const uri = parseUri(text);
+    return requestedNumber(uri, resolveRequestUri(uri, LOCAL, DOMAINS, undefined));
+  };
 
   it("reads a global tel: number, dropping visual separators", () => {
     assert.equal(number("tel:+4930123400"), "+4930123400");

@@ -30,6 +30,6 @@ export function numberOwner(trunks: readonly Trunk[], e164: string): NumberOwner
 }
 
 /** Same length, then string order is numeric order: numbers of other lengths are other numbers. */
-export function blockContains(block: { readonly first: string; readonly last: string }, e164: string): boolean {
+function blockContains(block: { readonly first: string; readonly last: string }, e164: string): boolean {
   return e164.length === block.first.length && e164 >= block.first && e164 <= block.last;
 }

@@ -14,9 +14,11 @@ import {
   OPEN,
   proxyWith,
   RecordingLogger,
+  recordRouteFlow,
   request,
   responded,
   settings,
+  wire,
 } from "./proxy-fixtures.js";
 
 const LOCAL = { ip: "127.0.0.1", port: 5060 };
@@ -121,7 +123,13 @@ describe("SipProxy: calls from trunks", () => {
     assert.equal(f.groups.length, 1);
     const targets = f.groups[0]!.targets;
     assert.deepEqual(targets.map((t) => t.requestUri).sort(), ["sip:alice@192.0.2.10:40000", "sip:alice@192.0.2.20:51000;transport=tcp"]);
-    for (const t of targets) assert.equal(t.recordRoutes.length, 2, "record-routed as a local call");
+    // Record-routed as a local call: the callee-side token names the owner's flow, the caller-side one the carrier's.
+    for (const t of targets) {
+      assert.equal(t.recordRoutes.length, 2);
+      assert.deepEqual(recordRouteFlow(t.recordRoutes[0]!), t.flow);
+      assert.deepEqual(recordRouteFlow(t.recordRoutes[1]!), wire(CARRIER_FLOW));
+    }
+    assert.deepEqual(targets.map((t) => t.flow?.edgeId).sort(), [ALICE_FLOW.edgeId, BOB_FLOW.edgeId]);
   });
 
   it("rings every owner of a group number in parallel, and takes a tel: Request-URI", async () => {

@@ -3,7 +3,8 @@ import { e164PrefixProblem } from "@sipfleet/trunks";
 import { DEFAULT_TRUNK } from "./defaults.js";
 import { readDigitsString } from "./dial-policy-section.js";
 import { readRequiredString } from "./domains-section.js";
-import { type IntRule, IssueList, indexPath, isAbsent, keyPath, readInt, readList, readMapping } from "./schema.js";
+import { IssueList, indexPath, isAbsent, keyPath, readInt, readList, readMapping } from "./schema.js";
+import { PRIORITY_RULE, WEIGHT_RULE } from "./trunks-section.js";
 
 /*
  * numberRoutes[]: which trunks carry calls to numbers outside our users, by the longest
@@ -12,8 +13,6 @@ import { type IntRule, IssueList, indexPath, isAbsent, keyPath, readInt, readLis
 
 const ROUTE_KEYS = ["prefix", "trunks"] as const;
 const ROUTE_TRUNK_KEYS = ["trunk", "priority", "weight"] as const;
-const PRIORITY_RULE: IntRule = { min: 0, max: 65535 };
-const WEIGHT_RULE: IntRule = { min: 0, max: 65535 };
 
 /** `default` in the file; `+` in the NumberRoute. */
 export const DEFAULT_ROUTE_PREFIX = "default";

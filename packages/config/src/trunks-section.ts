@@ -17,7 +17,6 @@ import {
   type UserRef,
   e164Problem,
   parseSubnet,
-  subnetsOverlap,
 } from "@sipfleet/trunks";
 import { DEFAULT_TRUNK } from "./defaults.js";
 import { MAX_CONCURRENT_CALLS_RULE, readHa1, readRequiredString } from "./domains-section.js";
@@ -60,8 +59,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const PORT_RULE: IntRule = { min: 1, max: 65535 };
 /** SRV priority and weight are 16-bit (RFC 2782). */
-const PRIORITY_RULE: IntRule = { min: 0, max: 65535, maxWhy: "SRV priorities are 16-bit (RFC 2782)" };
-const WEIGHT_RULE: IntRule = { min: 0, max: 65535, maxWhy: "SRV weights are 16-bit (RFC 2782)" };
+/** Gateways' and number routes' trunks are ordered alike (RFC 2782), so their numbers have one range. */
+export const PRIORITY_RULE: IntRule = { min: 0, max: 65535, maxWhy: "SRV priorities are 16-bit (RFC 2782)" };
+export const WEIGHT_RULE: IntRule = { min: 0, max: 65535, maxWhy: "SRV weights are 16-bit (RFC 2782)" };
 const EXPIRES_RULE: IntRule = { min: 60, max: 86_400, maxWhy: "a day; carriers shorten longer ones anyway" };
 
 /** A trunk with the key paths the cross-section checks name. */
@@ -292,7 +292,7 @@ function readNumberEntry(issues: IssueList, value: unknown, path: string): Numbe
 }
 
 /** `+4930123456` (one DID) or `+4930123400-+4930123499` (both ends included, same length). */
-export function readBlock(issues: IssueList, text: string, path: string): NumberBlock | undefined {
+function readBlock(issues: IssueList, text: string, path: string): NumberBlock | undefined {
   const parts = text.split("-");
   if (parts.length > 2) {
     issues.add(path, `expected one E.164 number or a range "+first-+last", got ${JSON.stringify(text)}`);
@@ -504,7 +504,8 @@ function checkSourceOverlaps(issues: IssueList, entries: readonly TrunkEntry[]):
   for (const e of entries) {
     e.trunk.inbound.allow.forEach((subnet, i) => {
       const path = indexPath(keyPath(keyPath(e.path, "inbound"), "allow"), i);
-      const same = seen.find((s) => s.subnet.prefix === subnet.prefix && subnetsOverlap(s.subnet, subnet));
+      // parseSubnet writes every network address one way, so the same block compares equal.
+      const same = seen.find((s) => s.subnet.family === subnet.family && s.subnet.prefix === subnet.prefix && s.subnet.address === subnet.address);
       if (same !== undefined) {
         const where = same.trunk === e.trunk.name ? "" : ` of trunk ${JSON.stringify(same.trunk)}`;
         issues.add(path, `${subnet.address}/${subnet.prefix} is also ${same.path}${where}: a source must identify one trunk`);

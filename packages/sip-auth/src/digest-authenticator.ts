@@ -142,6 +142,7 @@ export class DigestAuthenticator {
   }
 }
 
-function reply(status: number, reason?: string, headers: ReadonlyArray<readonly [string, string]> = []): AuthReply {
+/** An AuthReply (also what the registrar answers with; `reason` omitted: the standard phrase). */
+export function reply(status: number, reason?: string, headers: ReadonlyArray<readonly [string, string]> = []): AuthReply {
   return reason === undefined ? { status, headers } : { status, reason, headers };
 }

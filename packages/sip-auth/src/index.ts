@@ -4,5 +4,6 @@ export {
   type DigestExchange,
   DigestAuthenticator,
   PROXY_DIGEST,
+  reply,
   WWW_DIGEST,
 } from "./digest-authenticator.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { destinationAllowed, normalizeNumber } from "./dial-plan.js";
+import { destinationAllowed, normalizeNumber, stripSeparators } from "./dial-plan.js";
 
 const germany = {
   dialPlan: [
@@ -10,6 +10,13 @@ const germany = {
   blockedPrefixes: ["+", "+49900", "+49137"],
   allowedPrefixes: ["+49"],
 };
+
+describe("stripSeparators", () => {
+  it("drops RFC 3966 visual separators and nothing else", () => {
+    assert.equal(stripSeparators("+49-30-(123).400"), "+4930123400");
+    assert.equal(stripSeparators("+49 30/12*#"), "+49 30/12*#");
+  });
+});
 
 describe("normalizeNumber", () => {
   it("applies the longest matching rule whatever the order written", () => {

@@ -1,8 +1,14 @@
 import { isE164 } from "./e164.js";
 import type { DialPolicyDomain, DialPolicyUser, DialRule } from "./types.js";
 
-/** RFC 3966 §5.1.1 visual separators: carry no meaning, dropped before anything else. */
+/** RFC 3966 §5.1.1 visual separators (`-`, `.`, `(`, `)`): carry no meaning, dropped before anything else. */
 const VISUAL_SEPARATORS = /[-.()]/g;
+
+/** A telephone number without its visual separators (RFC 3966 §5.1.1). */
+export function stripSeparators(number: string): string {
+  return number.replace(VISUAL_SEPARATORS, "");
+}
+
 const DIGITS = /^[0-9]+$/;
 
 /**
@@ -11,7 +17,7 @@ const DIGITS = /^[0-9]+$/;
  * longest matching `match` replaces it (so `00` wins over `0` whatever the order written).
  */
 export function normalizeNumber(domain: Pick<DialPolicyDomain, "dialPlan">, dialled: string): string | undefined {
-  const cleaned = dialled.replace(VISUAL_SEPARATORS, "");
+  const cleaned = stripSeparators(dialled);
   if (cleaned.startsWith("+")) return isE164(cleaned) ? cleaned : undefined;
   if (!DIGITS.test(cleaned)) return undefined;
   let best: DialRule | undefined;

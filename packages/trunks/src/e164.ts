@@ -11,7 +11,7 @@ export function isE164(value: string): boolean {
 }
 
 /** `+` alone, or `+` and the start of an E.164 number. */
-export function isE164Prefix(value: string): boolean {
+function isE164Prefix(value: string): boolean {
   return PREFIX.test(value);
 }
 

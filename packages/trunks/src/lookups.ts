@@ -1,8 +1,8 @@
 import type { NumberAssignment, NumberRoute, Trunk } from "./types.js";
 
 /** The route with the longest prefix `e164` starts with (`+`, the default, matches all), or undefined. */
-export function longestPrefixRoute(routes: readonly NumberRoute[], e164: string): NumberRoute | undefined {
-  let best: NumberRoute | undefined;
+export function longestPrefixRoute<R extends Pick<NumberRoute, "prefix">>(routes: readonly R[], e164: string): R | undefined {
+  let best: R | undefined;
   for (const route of routes) {
     if (e164.startsWith(route.prefix) && (best === undefined || route.prefix.length > best.prefix.length)) {
       best = route;
@@ -30,6 +30,6 @@ export function numberOwner(trunks: readonly Trunk[], e164: string): NumberOwner
 }
 
 /** Same length, then string order is numeric order: numbers of other lengths are other numbers. */
-export function blockContains(block: { readonly first: string; readonly last: string }, e164: string): boolean {
+function blockContains(block: { readonly first: string; readonly last: string }, e164: string): boolean {
   return e164.length === block.first.length && e164 >= block.first && e164 <= block.last;
 }

@@ -4,7 +4,7 @@ import type { Subnet, Trunk } from "./types.js";
 /*
  * Source addresses of carriers: CIDR blocks (`192.0.2.0/24`, `2001:db8::/32`) or single
  * addresses. Matching is node:net BlockList's; the byte arithmetic here only checks what is
- * written and finds overlaps when the configuration is loaded.
+ * written and writes the network address one way (RFC 5952), so equal blocks compare equal.
  */
 
 export type SubnetParse = { readonly subnet: Subnet } | { readonly problem: string };
@@ -37,15 +37,6 @@ export function parseSubnet(text: string): SubnetParse {
     };
   }
   return { subnet: Object.freeze({ family, address: formatBytes(network), prefix }) };
-}
-
-/** Whether the two blocks share an address: one contains the other's network address. */
-export function subnetsOverlap(a: Subnet, b: Subnet): boolean {
-  if (a.family !== b.family) return false;
-  const [wide, narrow] = a.prefix <= b.prefix ? [a, b] : [b, a];
-  const list = new BlockList();
-  list.addSubnet(wide.address, wide.prefix, wide.family);
-  return list.check(narrow.address, narrow.family);
 }
 
 /** One BlockList per allow entry, built once per trunk object. */

@@ -4,6 +4,9 @@ import { Forward_Failover, type Decision, type Forward } from "@sipfleet/proto";
 
 export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
 
+/** The proxy's responses have no body; one empty buffer for all (nothing writes into it). */
+const NO_BODY = Buffer.alloc(0);
+
 /** Answer the request; `reason` omitted: the standard phrase. */
 export function respond(status: number, reason?: string, headers: HeaderPairs = []): Decision {
   return {
@@ -13,7 +16,7 @@ export function respond(status: number, reason?: string, headers: HeaderPairs = 
         status,
         reason: reason ?? "",
         headers: headers.map(([name, value]) => ({ name, value })),
-        body: Buffer.alloc(0),
+        body: NO_BODY,
         toTag: "",
       },
     },

@@ -1,5 +1,6 @@
 import { parseUri, SipUri, type SipRequest } from "@sipfleet/sip";
 import { trunkForSource, type Trunk } from "@sipfleet/trunks";
+import { bareHost } from "./platform-address.js";
 import type { RouteProcessing } from "./route-set.js";
 
 /**
@@ -15,7 +16,7 @@ import type { RouteProcessing } from "./route-set.js";
 export function flowlessNextHopAllowed(req: SipRequest, routes: Extract<RouteProcessing, { kind: "ok" }>, trunks: readonly Trunk[]): boolean {
   const next = nextHopUri(req, routes);
   if (!(next instanceof SipUri)) return false;
-  const host = next.host.startsWith("[") ? next.host.slice(1, -1).toLowerCase() : next.host.toLowerCase();
+  const host = bareHost(next.host);
   for (const trunk of trunks) for (const g of trunk.gateways) if (g.host.toLowerCase() === host) return true;
   return next.hostType !== "name" && trunkForSource(trunks, host) !== undefined;
 }

@@ -4,6 +4,7 @@ import { type Flow, MemoryBindingStore } from "@sipfleet/bindings";
 import { parseUri } from "@sipfleet/sip";
 import { parseSubnet, type Subnet, type Trunk } from "@sipfleet/trunks";
 import { requestedNumber } from "./inbound-trunks.js";
+import { resolveRequestUri } from "./platform-address.js";
 import {
   ALICE_FLOW,
   bind,
@@ -13,9 +14,11 @@ import {
   OPEN,
   proxyWith,
   RecordingLogger,
+  recordRouteFlow,
   request,
   responded,
   settings,
+  wire,
 } from "./proxy-fixtures.js";
 
 const LOCAL = { ip: "127.0.0.1", port: 5060 };
@@ -69,7 +72,10 @@ function setup(logger = new RecordingLogger()) {
 }
 
 describe("requestedNumber: which Request-URIs are for a number", () => {
-  const number = (uri: string) => requestedNumber(parseUri(uri), LOCAL, DOMAINS);
+  const number = (text: string) => {
+    const uri = parseUri(text);
+    return requestedNumber(uri, resolveRequestUri(uri, LOCAL, DOMAINS, undefined));
+  };
 
   it("reads a global tel: number, dropping visual separators", () => {
     assert.equal(number("tel:+4930123400"), "+4930123400");
@@ -117,7 +123,13 @@ describe("SipProxy: calls from trunks", () => {
     assert.equal(f.groups.length, 1);
     const targets = f.groups[0]!.targets;
     assert.deepEqual(targets.map((t) => t.requestUri).sort(), ["sip:alice@192.0.2.10:40000", "sip:alice@192.0.2.20:51000;transport=tcp"]);
-    for (const t of targets) assert.equal(t.recordRoutes.length, 2, "record-routed as a local call");
+    // Record-routed as a local call: the callee-side token names the owner's flow, the caller-side one the carrier's.
+    for (const t of targets) {
+      assert.equal(t.recordRoutes.length, 2);
+      assert.deepEqual(recordRouteFlow(t.recordRoutes[0]!), t.flow);
+      assert.deepEqual(recordRouteFlow(t.recordRoutes[1]!), wire(CARRIER_FLOW));
+    }
+    assert.deepEqual(targets.map((t) => t.flow?.edgeId).sort(), [ALICE_FLOW.edgeId, BOB_FLOW.edgeId]);
   });
 
   it("rings every owner of a group number in parallel, and takes a tel: Request-URI", async () => {

@@ -1,8 +1,8 @@
-import type { Flow, HostPort } from "@sipfleet/bindings";
+import type { Flow } from "@sipfleet/bindings";
 import type { DomainConfig } from "@sipfleet/config";
 import { SipUri, TelUri, type Uri } from "@sipfleet/sip";
-import { isE164, numberOwner, type Trunk, trunkForSource, type UserRef } from "@sipfleet/trunks";
-import { type Domains, namesPlatform } from "./platform-address.js";
+import { isE164, numberOwner, stripSeparators, type Trunk, trunkForSource, type UserRef } from "@sipfleet/trunks";
+import type { RequestUriResolution } from "./platform-address.js";
 
 /*
  * Calls from carriers (issue 5, inbound): a request from a trunk's source address for one of the
@@ -23,28 +23,26 @@ import { type Domains, namesPlatform } from "./platform-address.js";
 
 /** What the inbound step decided for one out-of-dialog request. */
 export type InboundRoute =
-  /** Not for a number, or a caller this step leaves to the usual rules. */
-  | { readonly kind: "pass" }
+  /** Not for a number, or a caller this step leaves to the usual rules; `number`: the one the Request-URI is for, if any. */
+  | { readonly kind: "pass"; readonly number: string | undefined }
   /** Answered here: nothing routed. */
   | { readonly kind: "refuse"; readonly status: number; readonly reason: string; readonly log?: { readonly msg: string; readonly obj: object } }
   /** The number's owners: every live binding of each rings. */
-  | { readonly kind: "owners"; readonly trunk: Trunk; readonly number: string; readonly owners: readonly UserRef[] };
-
-const VISUAL_SEPARATORS = /[-.()]/g;
+  | { readonly kind: "owners"; readonly owners: readonly UserRef[] };
 
 /**
- * The E.164 number a Request-URI is for (rules above), or undefined. `local` is the socket the
- * request arrived at: a `sip:+49...@<that address>` names the platform.
+ * The E.164 number a Request-URI is for (rules above), or undefined. `resolved`: the Request-URI
+ * resolved (resolveRequestUri): a `sip:` that is not foreign names the platform.
  */
-export function requestedNumber(uri: Uri, local: HostPort, domains: Domains): string | undefined {
+export function requestedNumber(uri: Uri, resolved: RequestUriResolution): string | undefined {
   if (uri instanceof TelUri) {
     if (!uri.isGlobal || uri.params.size > 0) return undefined;
-    const n = uri.number.replace(VISUAL_SEPARATORS, "");
+    const n = stripSeparators(uri.number);
     return isE164(n) ? n : undefined;
   }
   if (!(uri instanceof SipUri) || uri.user === undefined) return undefined;
-  if (!namesPlatform(uri, local, domains)) return undefined;
-  const n = uri.userParam?.toLowerCase() === "phone" ? uri.user.replace(VISUAL_SEPARATORS, "") : uri.user;
+  if (resolved.kind === "foreign") return undefined;
+  const n = uri.userParam?.toLowerCase() === "phone" ? stripSeparators(uri.user) : uri.user;
   return isE164(n) ? n : undefined;
 }
 
@@ -62,16 +60,16 @@ export function requestedNumber(uri: Uri, local: HostPort, domains: Domains): st
  */
 export function inboundRoute(
   uri: Uri,
+  resolved: RequestUriResolution,
   flow: Flow,
   fromDomain: DomainConfig | undefined,
-  domains: Domains,
   trunks: readonly Trunk[],
 ): InboundRoute {
-  const number = requestedNumber(uri, flow.local, domains);
-  if (number === undefined) return { kind: "pass" };
+  const number = requestedNumber(uri, resolved);
+  if (number === undefined) return { kind: "pass", number };
   const trunk = trunkForSource(trunks, flow.remote.ip);
   if (trunk === undefined) {
-    if (fromDomain !== undefined && fromDomain.authentication === "digest") return { kind: "pass" };
+    if (fromDomain !== undefined && fromDomain.authentication === "digest") return { kind: "pass", number };
     return {
       kind: "refuse",
       status: 403,
@@ -93,5 +91,5 @@ export function inboundRoute(
   // A number only the trunk that delivers it may send: another carrier's DID from this source is
   // as unknown here as a number nobody owns.
   if (owned === undefined || owned.trunk !== trunk) return { kind: "refuse", status: 404, reason: "Not Found" };
-  return { kind: "owners", trunk, number, owners: owned.assignment.owners };
+  return { kind: "owners", owners: owned.assignment.owners };
 }

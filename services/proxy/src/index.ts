@@ -1,5 +1,4 @@
-export { SipProxy, type SipProxyOptions, type ProxyLogger } from "./sip-proxy.js";
-export { type ProxySettings, DIALOG_CREATING_METHODS } from "./proxy-settings.js";
-export { serveProxy, answerEnvelope } from "./proxy-worker.js";
+// What other packages use (deploy/local's embedded mode); the rest is internal to the service.
 export { startProxy, type ProxyService, type ProxyServiceOptions } from "./start-proxy.js";
-export { recordRoutes, recordRouteValue } from "./record-route.js";
+export type { ProxySettings } from "./proxy-settings.js";
+export type { ProxyLogger } from "./sip-proxy.js";

@@ -5,7 +5,9 @@ import type { DomainConfig } from "@sipfleet/config";
 import { Forward_Failover } from "@sipfleet/proto";
 import { parseUri } from "@sipfleet/sip";
 import { type Gateway, type NumberRoute, parseSubnet, type Trunk } from "@sipfleet/trunks";
+import { requestedNumber } from "./inbound-trunks.js";
 import { dialledNumber, gatewayRequestUri, weightedOrder } from "./outbound-trunks.js";
+import { resolveRequestUri } from "./platform-address.js";
 import {
   ALICE_FLOW,
   bind,
@@ -143,7 +145,11 @@ describe("gatewayRequestUri", () => {
 describe("dialledNumber", () => {
   const d = policyDomain();
   const domains = new Map([[d.name, d]]);
-  const number = (uri: string) => dialledNumber(parseUri(uri), LOCAL, domains, d);
+  const number = (text: string) => {
+    const uri = parseUri(text);
+    const resolved = resolveRequestUri(uri, LOCAL, domains, d);
+    return dialledNumber(uri, resolved, requestedNumber(uri, resolved), d);
+  };
 
   it("takes E.164 as it is and local digits through the caller domain's dial plan (longest match)", () => {
     assert.equal(number("sip:+4930123@sipfleet.local"), "+4930123");

@@ -1,17 +1,16 @@
-import type { HostPort } from "@sipfleet/bindings";
 import type { DomainConfig } from "@sipfleet/config";
 import type { Header, TargetGroup } from "@sipfleet/proto";
-import { SipUri, type Uri } from "@sipfleet/sip";
+import { escapeUriUser, SipUri, type Uri } from "@sipfleet/sip";
 import {
   destinationAllowed,
   type Gateway,
   longestPrefixRoute,
   normalizeNumber,
   type NumberRoute,
+  type RouteTrunk,
   type Trunk,
 } from "@sipfleet/trunks";
-import { requestedNumber } from "./inbound-trunks.js";
-import { type Domains, namesPlatform } from "./platform-address.js";
+import { type RequestUriResolution, uriHost } from "./platform-address.js";
 
 /*
  * Calls to carriers (issue 5, outbound): an authenticated user of a served domain dialling a
@@ -30,29 +29,50 @@ export type Random = () => number;
 
 /**
  * The E.164 number a user of `callerDomain` dialled with this Request-URI, or undefined when it
- * is not a number (rules above). `local`: the socket the request arrived at.
+ * is not a number (rules above). `resolved`: the Request-URI resolved with `callerDomain` as the
+ * From's domain (resolveRequestUri; a `sip:` that is not foreign names the platform);
+ * `requested`: requestedNumber's answer for it.
  */
-export function dialledNumber(uri: Uri, local: HostPort, domains: Domains, callerDomain: DomainConfig): string | undefined {
-  if (uri instanceof SipUri && uri.user !== undefined && namesPlatform(uri, local, domains)) {
-    const named = domains.get(uri.host.toLowerCase()) ?? callerDomain;
-    if (named.users.has(uri.user)) return undefined;
-  }
-  const e164 = requestedNumber(uri, local, domains);
-  if (e164 !== undefined) return e164;
-  if (!(uri instanceof SipUri) || uri.user === undefined || !namesPlatform(uri, local, domains)) return undefined;
-  return normalizeNumber(callerDomain, uri.user);
+export function dialledNumber(
+  uri: Uri,
+  resolved: RequestUriResolution,
+  requested: string | undefined,
+  callerDomain: DomainConfig,
+): string | undefined {
+  if (!(uri instanceof SipUri) || uri.user === undefined || resolved.kind === "foreign") return requested;
+  // The domain the Request-URI names (by address: the caller's), whose users' names win.
+  const named = resolved.kind === "local" ? resolved.domain : callerDomain;
+  if (named.users.has(uri.user)) return undefined;
+  return requested ?? normalizeNumber(callerDomain, uri.user);
 }
 
-/** One gateway to try, with the trunk it belongs to. */
-export interface GatewayChoice {
-  readonly trunk: Trunk;
-  readonly gateway: Gateway;
+/** A number route with its trunks in place of their names, resolved once (resolveNumberRoutes). */
+export interface OutboundNumberRoute {
+  readonly prefix: string;
+  readonly trunks: readonly (Omit<RouteTrunk, "trunk"> & { readonly trunk: Trunk })[];
+}
+
+/**
+ * The number routes with their trunks looked up by name, once when the proxy starts instead of
+ * on every call. The configuration refuses a route that names no trunk (parse-config.ts); settings
+ * built otherwise that do are a programming error, thrown here.
+ */
+export function resolveNumberRoutes(routes: readonly NumberRoute[], trunks: readonly Trunk[]): OutboundNumberRoute[] {
+  const byName = new Map(trunks.map((t) => [t.name, t]));
+  return routes.map((route) => ({
+    prefix: route.prefix,
+    trunks: route.trunks.map((entry) => {
+      const trunk = byName.get(entry.trunk);
+      if (trunk === undefined) throw new Error(`number route ${route.prefix} names trunk ${JSON.stringify(entry.trunk)}, which does not exist`);
+      return { trunk, priority: entry.priority, weight: entry.weight };
+    }),
+  }));
 }
 
 export type OutboundRoute =
   | { readonly kind: "refuse"; readonly status: number; readonly reason: string; readonly log?: { readonly msg: string; readonly obj: object } }
   /** Gateways in the order to try them, first first. */
-  | { readonly kind: "gateways"; readonly route: NumberRoute; readonly gateways: readonly GatewayChoice[] };
+  | { readonly kind: "gateways"; readonly gateways: readonly Gateway[] };
 
 /**
  * The outbound step for `user` of `domain` calling `e164` (not a number of ours):
@@ -70,8 +90,7 @@ export function outboundRoute(
   user: string,
   domain: DomainConfig,
   e164: string,
-  trunks: readonly Trunk[],
-  routes: readonly NumberRoute[],
+  routes: readonly OutboundNumberRoute[],
   random: Random,
 ): OutboundRoute {
   const userConfig = domain.users.get(user);
@@ -85,16 +104,10 @@ export function outboundRoute(
   }
   const route = longestPrefixRoute(routes, e164);
   if (route === undefined) return { kind: "refuse", status: 404, reason: "Not Found", log: { msg: "no number route for a dialled number", obj: { number: e164 } } };
-  const byName = new Map(trunks.map((t) => [t.name, t]));
-  const gateways: GatewayChoice[] = [];
-  for (const entry of weightedOrder(route.trunks, random)) {
-    // The configuration guarantees every name exists; a missing one is skipped, not a crash.
-    const trunk = byName.get(entry.trunk);
-    if (trunk === undefined) continue;
-    for (const gateway of weightedOrder(trunk.gateways, random)) gateways.push({ trunk, gateway });
-  }
+  const gateways: Gateway[] = [];
+  for (const entry of weightedOrder(route.trunks, random)) gateways.push(...weightedOrder(entry.trunk.gateways, random));
   if (gateways.length === 0) return { kind: "refuse", status: 404, reason: "Not Found", log: { msg: "number route without usable trunks", obj: { prefix: route.prefix } } };
-  return { kind: "gateways", route, gateways };
+  return { kind: "gateways", gateways };
 }
 
 /**
@@ -130,7 +143,7 @@ export function weightedOrder<T extends { readonly priority: number; readonly we
  * port or transport leaves them out (RFC 3263 would choose; the edge uses the defaults for now).
  */
 export function gatewayRequestUri(e164: string, gateway: Gateway): string {
-  const host = gateway.host.includes(":") ? `[${gateway.host}]` : gateway.host;
+  const host = uriHost(gateway.host);
   const port = gateway.port === undefined ? "" : `:${gateway.port}`;
   const transport = gateway.transport === undefined ? "" : `;transport=${gateway.transport}`;
   return `sip:${e164}@${host}${port}${transport}`;
@@ -151,7 +164,7 @@ export function assertedIdentity(user: string, domain: string, trunks: readonly 
       }
     }
   }
-  return { name: "P-Asserted-Identity", value: `<sip:${escapeUser(user)}@${domain}>` };
+  return { name: "P-Asserted-Identity", value: `<sip:${escapeUriUser(user)}@${domain}>` };
 }
 
 /**
@@ -166,13 +179,13 @@ export const HEADERS_REMOVED_TOWARD_CARRIER: readonly string[] = ["P-Asserted-Id
 
 /**
  * One serial group per gateway, in order; `provisionalTimeoutMs`: proxy.gatewayProvisionalTimeoutMs;
- * `recordRoutes()`: the branch's Record-Route values.
+ * `recordRoutes`: every branch's Record-Route values (the same for all: no branch has a flow).
  */
 export function gatewayGroups(
   e164: string,
-  gateways: readonly GatewayChoice[],
+  gateways: readonly Gateway[],
   provisionalTimeoutMs: number,
-  recordRoutes: () => readonly string[],
+  recordRoutes: readonly string[],
 ): TargetGroup[] {
   // timeout_ms 0: the edge's group timer runs to a *final* response (a 180 does not stop it), so
   // any value would cancel a call that is ringing at the carrier and ring the number again over
@@ -180,15 +193,9 @@ export function gatewayGroups(
   // kind: a gateway that answers nothing fails over after it (as a 408), one that rings rings on;
   // a refused connection or a 5xx fails over at once. See README "Calls to trunks".
   return gateways.map((g) => ({
-    targets: [{ requestUri: gatewayRequestUri(e164, g.gateway), routes: [], recordRoutes: [...recordRoutes()], flow: undefined }],
+    // A copy per target: Target.recordRoutes is a mutable array in the generated type.
+    targets: [{ requestUri: gatewayRequestUri(e164, g), routes: [], recordRoutes: [...recordRoutes], flow: undefined }],
     timeoutMs: 0,
     provisionalTimeoutMs,
   }));
-}
-
-/** RFC 3261 §25.1 user part: unreserved, escaped and user-unreserved; anything else %-escaped. */
-function escapeUser(user: string): string {
-  return user.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) =>
-    [...Buffer.from(c, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
-  );
 }

@@ -57,11 +57,16 @@ export function resolveRequestUri(uri: Uri, local: HostPort, domains: Domains, f
 
 /** `host:port` for a URI: an IPv6 address in brackets (RFC 3261 §25.1 IPv6reference). */
 export function uriHostPort(endpoint: HostPort): string {
-  const host = endpoint.ip.includes(":") ? `[${endpoint.ip}]` : endpoint.ip;
-  return `${host}:${endpoint.port}`;
+  return `${uriHost(endpoint.ip)}:${endpoint.port}`;
 }
 
-function bareHost(host: string): string {
+/** A host (name or address) as a URI writes it: an IPv6 address in brackets (RFC 3261 §25.1 IPv6reference). */
+export function uriHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/** A URI's host lower-cased, an IPv6 reference without its brackets: comparable with a socket's address. */
+export function bareHost(host: string): string {
   const h = host.toLowerCase();
   return h.startsWith("[") && h.endsWith("]") ? h.slice(1, -1) : h;
 }

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import type { BindingStore, Flow } from "@sipfleet/bindings";
 import { DEFAULT_DIAL_POLICY, type DomainConfig, type UserConfig } from "@sipfleet/config";
 import { flowToWire } from "@sipfleet/location-client/wire";
-import type { Decision, Forward, Respond, Target } from "@sipfleet/proto";
-import { loopHash, platformBranch } from "@sipfleet/routing";
+import type { Decision, Flow as WireFlow, Forward, Respond, Target } from "@sipfleet/proto";
+import { FlowTokens, loopHash, platformBranch } from "@sipfleet/routing";
 import { buildAuthorization, computeHa1, editMessage, parseMessage, SipRequest } from "@sipfleet/sip";
 import type { NumberRoute, Trunk } from "@sipfleet/trunks";
 import type { ProxySettings } from "./proxy-settings.js";
@@ -246,3 +246,12 @@ export function applyForward(req: SipRequest, f: Forward, target: Target, edgeId
 }
 
 export const wire = flowToWire;
+
+/** The flow a Record-Route value's token names (undefined: a token naming no flow); fails the test without a valid token. */
+export function recordRouteFlow(value: string): WireFlow | undefined {
+  const token = /;ft=([A-Za-z0-9_-]+)>$/.exec(value)?.[1];
+  assert.ok(token !== undefined, `no flow token in ${value}`);
+  const decoded = new FlowTokens(SECRET).decode(token);
+  assert.ok(decoded !== undefined, `invalid flow token in ${value}`);
+  return decoded.flow;
+}

@@ -6,7 +6,7 @@ import { MemoryBus } from "@sipfleet/bus/memory";
 import { flowToWire } from "@sipfleet/location-client/wire";
 import { Decision, Envelope, PROXY_SUBJECT } from "@sipfleet/proto";
 import { type EngineProcess, hasBinary, startNatsServer } from "@sipfleet/testing";
-import { ALICE_FLOW, bind, BOB_FLOW, dropped, forwarded, onlyTarget, proxyAuthorization, RecordingLogger, request, responded, settings } from "./proxy-fixtures.js";
+import { ALICE_FLOW, bind, BOB_FLOW, dropped, forwarded, onlyTarget, proxyAuthorization, RecordingLogger, recordRouteFlow, request, responded, settings } from "./proxy-fixtures.js";
 import { startProxy } from "./start-proxy.js";
 
 /* The worker on the bus: an Envelope in, a Decision out, bad input answered rather than thrown. */
@@ -45,6 +45,9 @@ function workerSuite(name: string, connect: () => Promise<{ edge: Bus; worker: B
       const t = onlyTarget(forwarded(d));
       assert.deepEqual(t.flow, flowToWire(BOB_FLOW));
       assert.equal(t.recordRoutes.length, 2);
+      // Toward the callee the token names bob's flow; toward the caller the flow the envelope carried.
+      assert.deepEqual(recordRouteFlow(t.recordRoutes[0]!), flowToWire(BOB_FLOW));
+      assert.deepEqual(recordRouteFlow(t.recordRoutes[1]!), flowToWire(ALICE_FLOW));
     });
 
     it("challenges a local caller with 407 and forwards the request that answers it", async () => {

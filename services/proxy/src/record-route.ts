@@ -20,9 +20,32 @@ import { uriHostPort } from "./platform-address.js";
  * a token with no flow ("ours, route by the URI").
  */
 
-/** The two Record-Route values of a branch toward `target` (undefined: no registered flow) for a request that came in over `inbound`. */
-export function recordRoutes(tokens: FlowTokens, target: Flow | undefined, inbound: Flow): [toCallee: string, toCaller: string] {
-  return [recordRouteValue(tokens, target, target ?? inbound), recordRouteValue(tokens, inbound, inbound)];
+/**
+ * What a request's branches need to record-route. The caller-side value (and for targets without
+ * a flow the callee-side one too) is the same for every branch, so it is signed once per request
+ * (a token is an HMAC); only a registered flow's callee-side value differs per branch.
+ */
+export interface RecordRouting {
+  readonly tokens: FlowTokens;
+  /** `<sip:CALLER-EDGE...;ft=TOKEN(caller's flow)>`. */
+  readonly toCaller: string;
+  /** The request came in over this flow: a target without a flow is reached from its edge. */
+  readonly inbound: Flow;
+}
+
+/** The Record-Routing of a request that came in over `inbound`. */
+export function recordRouting(tokens: FlowTokens, inbound: Flow): RecordRouting {
+  return { tokens, toCaller: recordRouteValue(tokens, inbound, inbound), inbound };
+}
+
+/** The two Record-Route values of a branch over the registered flow `target`. */
+export function recordRoutesOverFlow(rr: RecordRouting, target: Flow): [toCallee: string, toCaller: string] {
+  return [recordRouteValue(rr.tokens, target, target), rr.toCaller];
+}
+
+/** The two Record-Route values of every branch toward an address (no flow: a gateway). */
+export function recordRoutesByAddress(rr: RecordRouting): [toCallee: string, toCaller: string] {
+  return [recordRouteValue(rr.tokens, undefined, rr.inbound), rr.toCaller];
 }
 
 /** `<sip:HOST:PORT;transport=T;lr;ft=TOKEN>` addressed to `at.local` over `at.transport`, carrying `flow`. */

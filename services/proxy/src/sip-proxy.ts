@@ -14,20 +14,22 @@ import {
   gatewayGroups,
   HEADERS_REMOVED_TOWARD_CARRIER,
   outboundRoute,
+  type OutboundNumberRoute,
   type Random,
+  resolveNumberRoutes,
 } from "./outbound-trunks.js";
-import { type Domains, resolveRequestUri, servedDomain } from "./platform-address.js";
+import { resolveRequestUri, servedDomain } from "./platform-address.js";
 import {
   DIALOG_CREATING_METHODS,
   LOCATION_RETRY_AFTER_SECONDS,
   NOT_ROUTED_METHODS,
   type ProxySettings,
 } from "./proxy-settings.js";
-import { recordRoutes } from "./record-route.js";
+import { recordRouting, recordRoutesByAddress } from "./record-route.js";
 import { flowlessNextHopAllowed } from "./flowless-dialog.js";
 import { processRoutes } from "./route-set.js";
 import { targetGroups } from "./target-groups.js";
-import { unknownUser } from "./unknown-user.js";
+import { UNAVAILABLE_REASON, UNAVAILABLE_STATUS, unknownUser } from "./unknown-user.js";
 
 /** Logger the proxy writes to; pino satisfies it. */
 export interface ProxyLogger {
@@ -46,6 +48,17 @@ export interface SipProxyOptions {
 
 /** Who is calling, once a `digest` domain's caller has been checked. */
 type Caller = { readonly kind: "authenticated"; readonly user: string } | { readonly kind: "refused"; readonly decision: Decision };
+
+/** What every branch of an out-of-dialog request carries, whichever step chose its targets. */
+interface NextHops {
+  readonly req: SipRequest;
+  /** The flow the request came in over, as its envelope carried it (the Record-Route tokens encode it). */
+  readonly inbound: WireFlow;
+  /** The request creates a dialog the platform stays in (RFC 3261 §16.6 step 4). */
+  readonly recordRoute: boolean;
+  readonly popRoutes: number;
+  readonly removeHeaders: string[];
+}
 
 /**
  * RFC 3261 §16 request routing, as a decision for the edge that holds the transaction: where a
@@ -67,7 +80,8 @@ type Caller = { readonly kind: "authenticated"; readonly user: string } | { read
  */
 export class SipProxy {
   private readonly settings: ProxySettings;
-  private readonly domains: Domains;
+  /** settings.numberRoutes with their trunks looked up once. */
+  private readonly numberRoutes: readonly OutboundNumberRoute[];
   private readonly store: BindingStore;
   private readonly clock: () => number;
   private readonly logger: ProxyLogger;
@@ -77,7 +91,7 @@ export class SipProxy {
 
   constructor(options: SipProxyOptions) {
     this.settings = options.settings;
-    this.domains = options.settings.domains;
+    this.numberRoutes = resolveNumberRoutes(options.settings.numberRoutes, options.settings.trunks);
     this.store = options.store;
     this.clock = options.clock;
     this.logger = options.logger;
@@ -118,7 +132,7 @@ export class SipProxy {
     // through the platform before in this very shape.
     if (isLooped(req)) return refuse(method, 482, "Loop Detected");
 
-    const routes = processRoutes(req, flow.local, this.domains, this.tokens);
+    const routes = processRoutes(req, flow.local, this.settings.domains, this.tokens);
     if (routes.kind === "bad-token") return refuse(method, 403, "Invalid Flow Token");
     if (routes.kind === "no-route-for-strict-routing") return refuse(method, 400, "Record-Route URI Without Route");
 
@@ -156,56 +170,58 @@ export class SipProxy {
     // A Request-URI that is our Record-Route URI only makes sense inside a dialog.
     if (routes.rewrite !== undefined) return respond(400, "Record-Route URI Outside A Dialog");
 
-    const local = flow.local;
-    const fromDomain = servedDomain(req.from.uri, local, this.domains);
+    const fromDomain = servedDomain(req.from.uri, flow.local, this.settings.domains);
+    // A caller claiming a served `digest` domain proves it with the domain's credentials (RFC 3261
+    // §22.3, 407); a caller of another domain is inbound federation, accepted without (trunks and
+    // ACLs will narrow that).
+    const digestCaller = fromDomain !== undefined && fromDomain.authentication === "digest" ? fromDomain : undefined;
+    // §16.5: whether the Request-URI names the platform, and which served domain; resolved once
+    // for every step below.
+    const resolved = resolveRequestUri(req.uri, flow.local, this.settings.domains, fromDomain);
+    const next: NextHops = { req, inbound, recordRoute: !inDialog && DIALOG_CREATING_METHODS.has(method), popRoutes: routes.popRoutes, removeHeaders };
+
     // Calls from carriers (inbound-trunks.ts): a trunk's source calling one of its numbers reaches
     // the number's owners without a challenge (the source address is the trunk's credential); a
     // number from a source no trunk allows is refused. Numbers our own users dial pass on to the
     // calls to trunks below.
-    const fromTrunk = inboundRoute(req.uri, flow, fromDomain, this.domains, this.settings.trunks);
+    const fromTrunk = inboundRoute(req.uri, resolved, flow, fromDomain, this.settings.trunks);
     if (fromTrunk.kind === "refuse") {
       if (fromTrunk.log !== undefined) this.logger.warn({ ...fromTrunk.log.obj, callId: req.callId }, fromTrunk.log.msg);
       return respond(fromTrunk.status, fromTrunk.reason);
     }
     if (fromTrunk.kind === "owners") {
-      const aors = fromTrunk.owners.map((o) => userAddressOfRecord(o.user, o.domain).aor);
-      return this.forwardToUsers(aors, req, inbound, routes.popRoutes, removeHeaders);
+      return this.forwardToUsers(fromTrunk.owners.map((o) => userAddressOfRecord(o.user, o.domain).aor), next);
     }
 
     // Calls to carriers (outbound-trunks.ts): a user of a served `digest` domain dialling a number
     // (not a user's name) is authenticated, then reaches the number's owners when it is one of our
     // DIDs, else goes out over the trunks of its number route.
-    const dialled =
-      fromDomain !== undefined && fromDomain.authentication === "digest"
-        ? dialledNumber(req.uri, local, this.domains, fromDomain)
-        : undefined;
-    if (dialled !== undefined && fromDomain !== undefined) {
-      const caller = await this.authenticate(req, flow, fromDomain);
+    const dialled = digestCaller === undefined ? undefined : dialledNumber(req.uri, resolved, fromTrunk.number, digestCaller);
+    if (dialled !== undefined && digestCaller !== undefined) {
+      const caller = await this.authenticate(req, flow, digestCaller);
       if (caller.kind === "refused") return caller.decision;
-      return this.callNumber(dialled, caller.user, fromDomain, req, inbound, routes.popRoutes, removeHeaders);
+      return this.callNumber(dialled, caller.user, digestCaller, next);
     }
 
     // §16.5: the Request-URI decides whether the platform is responsible for the target.
-    const resolved = resolveRequestUri(req.uri, local, this.domains, fromDomain);
     // No open relay: requests for other domains are refused until trunks and their rules exist.
     if (resolved.kind === "foreign") return respond(403, "Relaying Denied");
     if (resolved.kind === "ambiguous") return respond(404, "Not Found");
     const domain = resolved.domain;
 
-    // Who is calling. A caller claiming a served domain proves it with the domain's credentials
-    // (RFC 3261 §22.3, 407); a caller of another domain is inbound federation, accepted without
-    // (trunks and ACLs will narrow that).
-    if (fromDomain !== undefined && fromDomain.authentication === "digest") {
-      const caller = await this.authenticate(req, flow, fromDomain);
+    // Who is calling (above).
+    if (digestCaller !== undefined) {
+      const caller = await this.authenticate(req, flow, digestCaller);
       if (caller.kind === "refused") return caller.decision;
     }
 
-    // §16.5: the target set of a user of ours is their registered contacts (RFC 3261 §10).
-    const user = addressOfRecordUser(req);
+    // §16.5: the target set of a user of ours is their registered contacts (RFC 3261 §10); the
+    // user part unescaped, as the AOR's.
+    const user = addressOfRecord(req.uri)?.user;
     if (user === undefined) return respond(404, "Not Found");
     // A domain with digest knows its users; in one without, anyone may register any name.
     if (domain.authentication === "digest" && !domain.users.has(user)) return unknownUser(fromDomain);
-    return this.forwardToUsers([userAddressOfRecord(user, domain.name).aor], req, inbound, routes.popRoutes, removeHeaders);
+    return this.forwardToUsers([userAddressOfRecord(user, domain.name).aor], next);
   }
 
   /**
@@ -249,29 +265,21 @@ export class SipProxy {
    * destination policy and sent to its number route's gateways one after another, failing over
    * only on 408, 5xx or no answer (README "Calls to trunks").
    */
-  private async callNumber(
-    e164: string,
-    user: string,
-    domain: DomainConfig,
-    req: SipRequest,
-    inbound: WireFlow,
-    popRoutes: number,
-    removeHeaders: string[],
-  ): Promise<Decision> {
+  private async callNumber(e164: string, user: string, domain: DomainConfig, next: NextHops): Promise<Decision> {
     const trunks = this.settings.trunks;
     const owned = numberOwner(trunks, e164);
     if (owned !== undefined) {
-      const aors = owned.assignment.owners.map((o) => userAddressOfRecord(o.user, o.domain).aor);
-      return this.forwardToUsers(aors, req, inbound, popRoutes, removeHeaders);
+      return this.forwardToUsers(owned.assignment.owners.map((o) => userAddressOfRecord(o.user, o.domain).aor), next);
     }
-    const out = outboundRoute(user, domain, e164, trunks, this.settings.numberRoutes, this.random);
+    const out = outboundRoute(user, domain, e164, this.numberRoutes, this.random);
     if (out.kind === "refuse") {
-      if (out.log !== undefined) this.logger.warn({ ...out.log.obj, callId: req.callId }, out.log.msg);
+      if (out.log !== undefined) this.logger.warn({ ...out.log.obj, callId: next.req.callId }, out.log.msg);
       return respond(out.status, out.reason);
     }
-    const recordRoute = req.to.tag === undefined && DIALOG_CREATING_METHODS.has(req.method);
+    // Every branch is toward an address (no flow): one pair of Record-Route values for all.
+    const recordRoutes = next.recordRoute ? recordRoutesByAddress(recordRouting(this.tokens, next.inbound)) : [];
     return forward({
-      groups: gatewayGroups(e164, out.gateways, this.settings.proxy.gatewayProvisionalTimeoutMs, () => (recordRoute ? recordRoutes(this.tokens, undefined, inbound) : [])),
+      groups: gatewayGroups(e164, out.gateways, this.settings.proxy.gatewayProvisionalTimeoutMs, recordRoutes),
       // Every Route value goes: ours are done with, and one the caller preloaded must neither
       // steer the request away from the gateway nor reach the carrier.
       rewriteRoutes: true,
@@ -286,13 +294,7 @@ export class SipProxy {
    * §16.5/§16.6: the target set is every live binding of each AOR (RFC 3261 §10), forked by q as
    * one set (equal q rings together, whichever user it belongs to); 480 when none is live.
    */
-  private async forwardToUsers(
-    aors: readonly string[],
-    req: SipRequest,
-    inbound: WireFlow,
-    popRoutes: number,
-    removeHeaders: string[],
-  ): Promise<Decision> {
+  private async forwardToUsers(aors: readonly string[], next: NextHops): Promise<Decision> {
     let bindings;
     try {
       bindings = (await Promise.all(aors.map((aor) => this.store.lookup(aor)))).flat();
@@ -301,16 +303,14 @@ export class SipProxy {
       return locationUnavailable();
     }
 
-    const recordRoute = req.to.tag === undefined && DIALOG_CREATING_METHODS.has(req.method);
-    const plan = targetGroups(bindings, this.settings.proxy, (target: WireFlow) =>
-      recordRoute ? recordRoutes(this.tokens, target, inbound) : [],
-    );
+    // The caller-side value is signed here once for every branch.
+    const plan = targetGroups(bindings, this.settings.proxy, next.recordRoute ? recordRouting(this.tokens, next.inbound) : undefined);
     if (plan.unusable.length > 0) {
       this.logger.warn({ aors, contacts: plan.unusable.map((b) => b.contact) }, "stored contacts that do not parse were skipped");
     }
     // §16.5 via §10: a user with no live binding cannot be reached now.
-    if (plan.groups.length === 0) return respond(480, "Temporarily Unavailable");
-    return forward({ groups: plan.groups, popRoutes, removeHeaders });
+    if (plan.groups.length === 0) return respond(UNAVAILABLE_STATUS, UNAVAILABLE_REASON);
+    return forward({ groups: plan.groups, popRoutes: next.popRoutes, removeHeaders: next.removeHeaders });
   }
 
   /**
@@ -321,7 +321,7 @@ export class SipProxy {
   private ownCredentialsOnly(req: SipRequest): boolean {
     try {
       const credentials = req.proxyAuthorization;
-      return credentials.length > 0 && credentials.every((c) => c.realm !== undefined && this.domains.has(c.realm));
+      return credentials.length > 0 && credentials.every((c) => c.realm !== undefined && this.settings.domains.has(c.realm));
     } catch {
       return false; // unparsable: not ours to judge, passed on untouched
     }
@@ -335,11 +335,6 @@ function fromReply(r: AuthReply): Decision {
 /** The store is unreachable: transient, the UA may retry (RFC 3261 §21.5.4), as the registrar answers. */
 function locationUnavailable(): Decision {
   return respond(503, "Location Service Unavailable", [["Retry-After", String(LOCATION_RETRY_AFTER_SECONDS)]]);
-}
-
-/** The user part of the Request-URI, unescaped (the AOR's user); undefined when there is none. */
-function addressOfRecordUser(req: SipRequest): string | undefined {
-  return addressOfRecord(req.uri)?.user;
 }
 
 /** A reason phrase from an error message: one line, printable, bounded. */

@@ -1,8 +1,9 @@
 import type { Binding } from "@sipfleet/bindings";
 import type { ProxyConfig } from "@sipfleet/config";
 import { flowToWire } from "@sipfleet/location-client/wire";
-import type { Flow, Target, TargetGroup } from "@sipfleet/proto";
+import type { Target, TargetGroup } from "@sipfleet/proto";
 import { parseNameAddr, SipError } from "@sipfleet/sip";
+import { type RecordRouting, recordRoutesOverFlow } from "./record-route.js";
 
 /*
  * RFC 3261 §16.6 target processing for a user's bindings: each registered contact is a branch
@@ -20,12 +21,8 @@ export interface TargetPlan {
   readonly unusable: readonly Binding[];
 }
 
-/** `recordRoutes(flow)`: the Record-Route values a branch over `flow` carries (none: out of the dialog). */
-export function targetGroups(
-  bindings: readonly Binding[],
-  config: ProxyConfig,
-  recordRoutes: (flow: Flow) => readonly string[],
-): TargetPlan {
+/** `recordRouting`: how the branches record-route; undefined: they do not (not dialog-creating). */
+export function targetGroups(bindings: readonly Binding[], config: ProxyConfig, recordRouting: RecordRouting | undefined): TargetPlan {
   // Highest q first; among equals the most recently registered first, so that maxTargets keeps
   // the devices in use and the order is the same on every worker.
   const ordered = [...bindings].sort((a, b) => b.qMillis - a.qMillis || b.updatedAtMs - a.updatedAtMs || cmp(a.key, b.key));
@@ -41,7 +38,8 @@ export function targetGroups(
       continue;
     }
     const flow = flowToWire(binding.flow);
-    const target: Target = { requestUri, routes: [...binding.path], recordRoutes: [...recordRoutes(flow)], flow };
+    const recordRoutes = recordRouting === undefined ? [] : recordRoutesOverFlow(recordRouting, flow);
+    const target: Target = { requestUri, routes: [...binding.path], recordRoutes, flow };
     if (binding.qMillis !== q) {
       groups.push({ targets: [], timeoutMs: config.serialGroupTimeoutMs, provisionalTimeoutMs: 0 });
       q = binding.qMillis;

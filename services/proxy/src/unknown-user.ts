@@ -26,6 +26,6 @@ export function unknownUser(from: DomainConfig | undefined): Decision {
   return respond(UNAVAILABLE_STATUS, UNAVAILABLE_REASON);
 }
 
-/** What forwardToUsers answers for a user with no live binding; the two must stay equal. */
+/** Also what forwardToUsers answers for a user with no live binding (sip-proxy.ts uses these), so the two stay equal. */
 export const UNAVAILABLE_STATUS = 480;
 export const UNAVAILABLE_REASON = "Temporarily Unavailable";

@@ -1,16 +1,15 @@
 import type { Decision } from "@sipfleet/proto";
+import { type AuthReply, reply } from "@sipfleet/sip-auth";
 
-/** What the registrar answers a REGISTER with; the edge builds the response from the request. */
-export interface RegistrarReply {
-  readonly status: number;
-  /** Omitted: the standard reason phrase. */
-  readonly reason?: string;
-  readonly headers: ReadonlyArray<readonly [string, string]>;
-}
+/**
+ * What the registrar answers a REGISTER with; the edge builds the response from the request. The
+ * same shape as the digest authenticator's replies, which the registrar passes on as they are.
+ */
+export type RegistrarReply = AuthReply;
+export { reply };
 
-export function reply(status: number, reason?: string, headers: ReadonlyArray<readonly [string, string]> = []): RegistrarReply {
-  return reason === undefined ? { status, headers } : { status, reason, headers };
-}
+/** No response the registrar or the authenticator writes has a body; one empty buffer for all. */
+const NO_BODY = Buffer.alloc(0);
 
 /** The wire form for the edge. */
 export function toDecision(r: RegistrarReply): Decision {
@@ -21,7 +20,7 @@ export function toDecision(r: RegistrarReply): Decision {
         status: r.status,
         reason: r.reason ?? "",
         headers: r.headers.map(([name, value]) => ({ name, value })),
-        body: Buffer.alloc(0),
+        body: NO_BODY,
         toTag: "",
       },
     },

@@ -90,6 +90,10 @@ export abstract class SipMessage {
   private routeCache: NameAddr[] | undefined;
   private recordRouteCache: NameAddr[] | undefined;
   private pathCache: NameAddr[] | undefined;
+  // Credentials are read by more than one step for one request (the proxy's check that they are
+  // its own, then the digest authenticator).
+  private authorizationCache: Credentials[] | undefined;
+  private proxyAuthorizationCache: Credentials[] | undefined;
 
   abstract readonly isRequest: boolean;
 
@@ -433,11 +437,11 @@ export abstract class SipMessage {
   }
 
   get authorization(): Credentials[] {
-    return this.authLines(H.authorization, parseCredentials);
+    return (this.authorizationCache ??= this.authLines(H.authorization, parseCredentials));
   }
 
   get proxyAuthorization(): Credentials[] {
-    return this.authLines(H.proxyAuthorization, parseCredentials);
+    return (this.proxyAuthorizationCache ??= this.authLines(H.proxyAuthorization, parseCredentials));
   }
 
   get wwwAuthenticate(): Challenge[] {

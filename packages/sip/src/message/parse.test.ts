@@ -59,6 +59,27 @@ describe("parseMessage: requests", () => {
     assert.equal(m.via[0]?.branch, "z9hG4bK74bf9");
   });
 
+  it("parses credentials once and hands every reader the same values", () => {
+    const m = parseMessage(
+      sipLines([
+        "INVITE sip:bob@b.example SIP/2.0",
+        "Via: SIP/2.0/UDP a.example;branch=z9hG4bK1",
+        "From: <sip:alice@a.example>;tag=1",
+        "To: <sip:bob@b.example>",
+        "Call-ID: c",
+        "CSeq: 1 INVITE",
+        'Authorization: Digest username="alice", realm="a.example", nonce="n1", uri="sip:bob@b.example", response="00"',
+        'Proxy-Authorization: Digest username="alice", realm="b.example", nonce="n2", uri="sip:bob@b.example", response="11"',
+      ]),
+    ) as SipRequest;
+    assert.equal(m.authorization.length, 1);
+    assert.equal(m.authorization[0]!.realm, "a.example");
+    assert.equal(m.authorization, m.authorization);
+    assert.equal(m.proxyAuthorization.length, 1);
+    assert.equal(m.proxyAuthorization[0]!.realm, "b.example");
+    assert.equal(m.proxyAuthorization, m.proxyAuthorization);
+  });
+
   it("treats header names case-insensitively and knows the compact forms", () => {
     const m = parseMessage(
       sipLines([

@@ -3,3 +3,4 @@ export { type EngineProcess, EngineMissingError, hasBinary } from "./engine-proc
 export { startNatsServer, startRedisServer } from "./engines.js";
 export { hasSipp, runSipp, type SippRun, type SippResult } from "./sipp.js";
 export { writeTestCertificates, type TestCertificates, type TestKeyPair } from "./certificates.js";
+export { recordingLogger, type RecordingLogger, type LoggedLine } from "./recording-logger.js";

@@ -1,8 +1,10 @@
 /**
- * What the bus logs through: responder failures, connection status. pino satisfies it; the
- * consumer passes its own. `info` is optional so a warn/error-only logger fits too.
+ * What the bus (and the packages built on it, such as call-events) logs through: responder
+ * failures, connection status. pino satisfies it; the consumer passes its own. `debug` and `info`
+ * are optional so a warn/error-only logger fits too.
  */
 export interface BusLogger {
+  debug?(obj: object, msg: string): void;
   info?(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;

@@ -1,9 +1,8 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { startNatsServer, type EngineProcess } from "@sipfleet/testing";
+import { recordingLogger, startNatsServer, type EngineProcess, type LoggedLine } from "@sipfleet/testing";
 import { BusError, BusUnavailableError } from "./bus.js";
 import { busContract } from "./bus-contract.js";
-import type { BusLogger } from "./logger.js";
 import { NatsBus } from "./nats-bus.js";
 
 // One nats-server of this file's own (free port), started on first use, stopped by PID at the end.
@@ -30,18 +29,6 @@ busContract("NatsBus", async ({ logger }) => {
   };
 });
 
-interface Logged {
-  level: string;
-  msg: string;
-}
-function memoryLogger(into: Logged[]): BusLogger {
-  return {
-    info: (_o, msg) => into.push({ level: "info", msg }),
-    warn: (_o, msg) => into.push({ level: "warn", msg }),
-    error: (_o, msg) => into.push({ level: "error", msg }),
-  };
-}
-
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,20 +38,20 @@ describe("NatsBus faults", () => {
     const engine = await startNatsServer();
     const url = engine.url;
     await engine.stop(true);
-    await assert.rejects(NatsBus.connect({ servers: url, connectTimeoutMs: 1000, logger: memoryLogger([]) }), BusUnavailableError);
+    await assert.rejects(NatsBus.connect({ servers: url, connectTimeoutMs: 1000, logger: recordingLogger([]) }), BusUnavailableError);
   });
 
   it("survives the server being killed: requests fail promptly, then the same bus and serve() work again", async () => {
     // A server of this test's own, so the kill does not disturb other tests.
     const engine = await startNatsServer();
-    const logs: Logged[] = [];
+    const logs: LoggedLine[] = [];
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const a = await NatsBus.connect({ servers: engine.url, name: "fault-a", logger: memoryLogger(logs) });
-    const b = await NatsBus.connect({ servers: engine.url, name: "fault-b", logger: memoryLogger(logs) });
+    const a = await NatsBus.connect({ servers: engine.url, name: "fault-a", logger: recordingLogger(logs) });
+    const b = await NatsBus.connect({ servers: engine.url, name: "fault-b", logger: recordingLogger(logs) });
     try {
       let served = 0;
       b.serve("fault.echo", "echo", (m) => {
@@ -126,7 +113,7 @@ describe("NatsBus faults", () => {
 
   it("close() while disconnected does not hang and rejects what is pending", async () => {
     const engine = await startNatsServer();
-    const a = await NatsBus.connect({ servers: engine.url, name: "fault-close", logger: memoryLogger([]) });
+    const a = await NatsBus.connect({ servers: engine.url, name: "fault-close", logger: recordingLogger([]) });
     try {
       await engine.stop(true);
       await sleep(100);
@@ -141,8 +128,8 @@ describe("NatsBus faults", () => {
 
   it("drain() while disconnected gives up after drainTimeoutMs and closes", async () => {
     const engine = await startNatsServer();
-    const logs: Logged[] = [];
-    const a = await NatsBus.connect({ servers: engine.url, name: "fault-drain", logger: memoryLogger(logs), drainTimeoutMs: 500 });
+    const logs: LoggedLine[] = [];
+    const a = await NatsBus.connect({ servers: engine.url, name: "fault-drain", logger: recordingLogger(logs), drainTimeoutMs: 500 });
     try {
       a.subscribe("x.>", () => {});
       await a.flush();

@@ -5,7 +5,10 @@ import { CallEventsError, errorMessage, jetStreamErrorCode } from "./errors.js";
 /** The JetStream stream that keeps call events. */
 export interface CallEventStreamOptions {
   stream: string;
-  /** Events go to `<prefix>.attempted|answered|ended`; the stream captures `<prefix>.>`. */
+  /**
+   * Events go to `<prefix>.<kind>.<call>.<caller>` (kind: attempted|answered|ended; see
+   * callEventSubject); the stream captures `<prefix>.>`.
+   */
   subjectPrefix: string;
   /** Events older than this are deleted by the server. */
   maxAgeMs: number;

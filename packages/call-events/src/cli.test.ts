@@ -4,10 +4,10 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { CallEvent } from "@sipfleet/proto";
-import { startNatsServer, type EngineProcess } from "@sipfleet/testing";
+import { recordingLogger, startNatsServer, type EngineProcess } from "@sipfleet/testing";
 import { connect } from "nats";
 import { JetStreamCallEvents } from "./index.js";
-import { answeredCall, memoryLogger } from "./fixtures.js";
+import { answeredCall } from "./fixtures.js";
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL("./cli.js", import.meta.url));
@@ -22,7 +22,7 @@ describe("sipfleet-call-events", () => {
     server = await startNatsServer();
     const nc = await connect({ servers: server.url });
     try {
-      const sink = await JetStreamCallEvents.start(nc, { logger: memoryLogger([]) });
+      const sink = await JetStreamCallEvents.start(nc, { logger: recordingLogger([]) });
       for (const e of [...answeredCall("cli-1"), ...answeredCall("cli-2")]) sink.emit(e);
       await sink.close();
     } finally {

@@ -1,5 +1,4 @@
 import { CallEvent, CallEvent_Ending, CallEvent_Kind, CallEvent_Party, Transport } from "@sipfleet/proto";
-import type { CallEventsLogger } from "./logger.js";
 
 /** The three events of one answered call, as the edge would emit them (ids left for the sink to fill). */
 export function answeredCall(callId: string, t0 = 1_700_000_000_000): CallEvent[] {
@@ -33,17 +32,3 @@ export function answeredCall(callId: string, t0 = 1_700_000_000_000): CallEvent[
   ];
 }
 
-export interface Logged {
-  level: string;
-  msg: string;
-  obj: object;
-}
-
-export function memoryLogger(into: Logged[]): CallEventsLogger {
-  return {
-    debug: (obj, msg) => into.push({ level: "debug", msg, obj }),
-    info: (obj, msg) => into.push({ level: "info", msg, obj }),
-    warn: (obj, msg) => into.push({ level: "warn", msg, obj }),
-    error: (obj, msg) => into.push({ level: "error", msg, obj }),
-  };
-}

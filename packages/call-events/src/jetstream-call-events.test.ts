@@ -2,10 +2,10 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CallEvent, CallEvent_Kind, callEventCallTokens, callEventSubject, CALL_EVENTS_STREAM } from "@sipfleet/proto";
 import { NatsBus } from "@sipfleet/bus";
-import { startNatsServer, type EngineProcess } from "@sipfleet/testing";
+import { recordingLogger, startNatsServer, type EngineProcess, type LoggedLine } from "@sipfleet/testing";
 import { connect, nanos, StorageType, type NatsConnection } from "nats";
 import { CallEventsError, JetStreamCallEvents, readCallEvents, type CallEventStats, type StoredCallEvent } from "./index.js";
-import { answeredCall, memoryLogger, type Logged } from "./fixtures.js";
+import { answeredCall } from "./fixtures.js";
 
 // One nats-server (JetStream, own store directory, free port) for the tests that do not stop it.
 let shared: Promise<EngineProcess> | undefined;
@@ -34,7 +34,7 @@ async function sinkConnection(server: EngineProcess, viaBus: boolean): Promise<{
     const nc = await connectTo(server);
     return { nc, bus: undefined, close: () => nc.close() };
   }
-  const bus = await NatsBus.connect({ servers: server.url, name: "call-events-test", logger: memoryLogger([]), reconnectTimeWaitMs: 100 });
+  const bus = await NatsBus.connect({ servers: server.url, name: "call-events-test", logger: recordingLogger([]), reconnectTimeWaitMs: 100 });
   return { nc: bus.connection, bus, close: () => bus.close() };
 }
 
@@ -62,9 +62,9 @@ describe("JetStreamCallEvents", () => {
   it("creates the stream with the configured limits, updates changed limits, refuses another storage", async () => {
     const server = await natsServer();
     const nc = await connectTo(server);
-    const logs: Logged[] = [];
+    const logs: LoggedLine[] = [];
     try {
-      const opts = { stream: "LIMITS_A", subjectPrefix: "test.limits.a", maxAgeMs: 7 * DAY_MS, maxBytes: 64 * 1024 * 1024, duplicateWindowMs: 90_000, retryForMs: 60_000, logger: memoryLogger(logs) };
+      const opts = { stream: "LIMITS_A", subjectPrefix: "test.limits.a", maxAgeMs: 7 * DAY_MS, maxBytes: 64 * 1024 * 1024, duplicateWindowMs: 90_000, retryForMs: 60_000, logger: recordingLogger(logs) };
       const sink = await JetStreamCallEvents.start(nc, opts);
       await sink.close();
       const jsm = await nc.jetstreamManager();
@@ -93,7 +93,7 @@ describe("JetStreamCallEvents", () => {
     const server = await natsServer();
     const nc = await connectTo(server);
     try {
-      await (await JetStreamCallEvents.start(nc, { logger: memoryLogger([]) })).close();
+      await (await JetStreamCallEvents.start(nc, { logger: recordingLogger([]) })).close();
       const { config } = await (await nc.jetstreamManager()).streams.info(CALL_EVENTS_STREAM);
       assert.deepEqual(config.subjects, ["sipfleet.calls.v1.>"]);
       assert.equal(config.storage, StorageType.File);
@@ -119,11 +119,11 @@ describe("JetStreamCallEvents", () => {
 
   it("publishes over a NatsBus's connection; events read back decoded, by call, kind, time and count", async () => {
     const server = await natsServer();
-    const bus = await NatsBus.connect({ servers: server.url, name: "call-events-test", logger: memoryLogger([]) });
+    const bus = await NatsBus.connect({ servers: server.url, name: "call-events-test", logger: recordingLogger([]) });
     try {
       const prefix = "test.roundtrip";
       // Publishes go as requests of the bus (its shared reply inbox), as in the edge.
-      const sink = await JetStreamCallEvents.start(bus.connection, { stream: "ROUNDTRIP", subjectPrefix: prefix, logger: memoryLogger([]), bus });
+      const sink = await JetStreamCallEvents.start(bus.connection, { stream: "ROUNDTRIP", subjectPrefix: prefix, logger: recordingLogger([]), bus });
       const since = Date.now();
       const c1 = answeredCall("call-1@127.0.0.2");
       const c2 = answeredCall("call-2@127.0.0.2");
@@ -158,10 +158,10 @@ describe("JetStreamCallEvents", () => {
   it("publishes each event on its kind's and call's subject; lookupAnswered finds a call's ANSWERED by Call-ID and caller's tag", async () => {
     const server = await natsServer();
     const nc = await connectTo(server);
-    const logs: Logged[] = [];
+    const logs: LoggedLine[] = [];
     try {
       const prefix = "test.percall";
-      const sink = await JetStreamCallEvents.start(nc, { stream: "PERCALL", subjectPrefix: prefix, logger: memoryLogger(logs) });
+      const sink = await JetStreamCallEvents.start(nc, { stream: "PERCALL", subjectPrefix: prefix, logger: recordingLogger(logs) });
       // A Call-ID may hold what NATS reads as wildcards or token separators (RFC 3261 §25.1 word).
       const callId = "a.b*c>d@127.0.0.2";
       for (const e of [...answeredCall(callId), ...answeredCall("other@127.0.0.2")]) sink.emit(e);
@@ -201,9 +201,9 @@ describe("JetStreamCallEvents", () => {
   it("lookupAnswered on a stream that is gone resolves undefined and logs at debug", async () => {
     const server = await natsServer();
     const nc = await connectTo(server);
-    const logs: Logged[] = [];
+    const logs: LoggedLine[] = [];
     try {
-      const sink = await JetStreamCallEvents.start(nc, { stream: "LOOKUPGONE", subjectPrefix: "test.lookupgone", logger: memoryLogger(logs) });
+      const sink = await JetStreamCallEvents.start(nc, { stream: "LOOKUPGONE", subjectPrefix: "test.lookupgone", logger: recordingLogger(logs) });
       await (await nc.jetstreamManager()).streams.delete("LOOKUPGONE");
       assert.equal(await sink.lookupAnswered("x@127.0.0.2", "a1"), undefined);
       assert.ok(logs.some((l) => l.level === "debug" && l.msg === "call event lookup failed"), JSON.stringify(logs));
@@ -221,7 +221,7 @@ describe("JetStreamCallEvents", () => {
       const server = await natsServer();
       const { nc, bus, close } = await sinkConnection(server, viaBus);
       try {
-        const sink = await JetStreamCallEvents.start(nc, { stream: `DEDUP${suffix}`, subjectPrefix: `test.dedup${suffix.toLowerCase()}`, logger: memoryLogger([]), bus });
+        const sink = await JetStreamCallEvents.start(nc, { stream: `DEDUP${suffix}`, subjectPrefix: `test.dedup${suffix.toLowerCase()}`, logger: recordingLogger([]), bus });
         const [attempt] = answeredCall("dup-1") as [CallEvent];
         sink.emit({ ...attempt, eventId: "evt-dup-1" });
         sink.emit({ ...attempt, eventId: "evt-dup-1" });
@@ -240,9 +240,9 @@ describe("JetStreamCallEvents", () => {
     it(`${label}: sets the stream up again when it disappears under a running sink`, async () => {
       const server = await natsServer();
       const { nc, bus, close } = await sinkConnection(server, viaBus);
-      const logs: Logged[] = [];
+      const logs: LoggedLine[] = [];
       try {
-        const sink = await JetStreamCallEvents.start(nc, { stream: `GONE${suffix}`, subjectPrefix: `test.gone${suffix.toLowerCase()}`, retryDelayMs: 50, logger: memoryLogger(logs), bus });
+        const sink = await JetStreamCallEvents.start(nc, { stream: `GONE${suffix}`, subjectPrefix: `test.gone${suffix.toLowerCase()}`, retryDelayMs: 50, logger: recordingLogger(logs), bus });
         await (await nc.jetstreamManager()).streams.delete(`GONE${suffix}`);
         const [attempt] = answeredCall("gone-1") as [CallEvent];
         sink.emit(attempt);
@@ -260,12 +260,12 @@ describe("JetStreamCallEvents", () => {
       // A server of this test's own: it is stopped (by PID) and started again with the same store.
       const server = await startNatsServer();
       const { nc, bus, close } = await sinkConnection(server, viaBus);
-      const logs: Logged[] = [];
+      const logs: LoggedLine[] = [];
       const unhandled: unknown[] = [];
       const onUnhandled = (reason: unknown) => unhandled.push(reason);
       process.on("unhandledRejection", onUnhandled);
       try {
-        const sink = await JetStreamCallEvents.start(nc, { stream: `OUTAGE${suffix}`, subjectPrefix: `test.outage${suffix.toLowerCase()}`, maxInFlight: 5, ackTimeoutMs: 1000, retryDelayMs: 100, retryForMs: 60_000, logger: memoryLogger(logs), bus });
+        const sink = await JetStreamCallEvents.start(nc, { stream: `OUTAGE${suffix}`, subjectPrefix: `test.outage${suffix.toLowerCase()}`, maxInFlight: 5, ackTimeoutMs: 1000, retryDelayMs: 100, retryForMs: 60_000, logger: recordingLogger(logs), bus });
         const down = nextStatus(nc, "disconnect");
         await server.stop();
         await down;
@@ -305,9 +305,9 @@ describe("JetStreamCallEvents", () => {
   it("gives an event up (counted as failed) once its retry window has passed with NATS still down", async () => {
     const server = await startNatsServer();
     const nc = await connectTo(server);
-    const logs: Logged[] = [];
+    const logs: LoggedLine[] = [];
     try {
-      const sink = await JetStreamCallEvents.start(nc, { stream: "GIVEUP", subjectPrefix: "test.giveup", ackTimeoutMs: 200, retryDelayMs: 50, retryForMs: 500, logger: memoryLogger(logs) });
+      const sink = await JetStreamCallEvents.start(nc, { stream: "GIVEUP", subjectPrefix: "test.giveup", ackTimeoutMs: 200, retryDelayMs: 50, retryForMs: 500, logger: recordingLogger(logs) });
       const down = nextStatus(nc, "disconnect");
       await server.stop();
       await down;
@@ -326,7 +326,7 @@ describe("JetStreamCallEvents", () => {
     const server = await natsServer();
     const nc = await connectTo(server);
     try {
-      const sink = await JetStreamCallEvents.start(nc, { stream: "CLOSE", subjectPrefix: "test.close", logger: memoryLogger([]) });
+      const sink = await JetStreamCallEvents.start(nc, { stream: "CLOSE", subjectPrefix: "test.close", logger: recordingLogger([]) });
       for (let i = 0; i < 50; i++) for (const e of answeredCall(`close-${i}`)) sink.emit(e);
       assert.ok(sink.stats().inFlight > 0, "emit returns before the acknowledgements");
       await sink.close();
@@ -345,7 +345,7 @@ describe("JetStreamCallEvents", () => {
     const server = await startNatsServer();
     const nc = await connectTo(server);
     try {
-      const sink = await JetStreamCallEvents.start(nc, { stream: "CLOSEDOWN", subjectPrefix: "test.closedown", ackTimeoutMs: 500, retryForMs: 60_000, logger: memoryLogger([]) });
+      const sink = await JetStreamCallEvents.start(nc, { stream: "CLOSEDOWN", subjectPrefix: "test.closedown", ackTimeoutMs: 500, retryForMs: 60_000, logger: recordingLogger([]) });
       const down = nextStatus(nc, "disconnect");
       await server.stop();
       await down;
@@ -363,7 +363,7 @@ describe("JetStreamCallEvents", () => {
   it("the connection closed by its owner: what is in flight or emitted later fails (counted), close() still resolves", async () => {
     const server = await natsServer();
     const nc = await connectTo(server);
-    const sink = await JetStreamCallEvents.start(nc, { stream: "NCCLOSED", subjectPrefix: "test.ncclosed", logger: memoryLogger([]) });
+    const sink = await JetStreamCallEvents.start(nc, { stream: "NCCLOSED", subjectPrefix: "test.ncclosed", logger: recordingLogger([]) });
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
@@ -386,7 +386,7 @@ describe("JetStreamCallEvents", () => {
     const server = await natsServer();
     const nc = await connectTo(server);
     try {
-      const sink = await JetStreamCallEvents.start(nc, { stream: "INVALID", subjectPrefix: "test.invalid", logger: memoryLogger([]) });
+      const sink = await JetStreamCallEvents.start(nc, { stream: "INVALID", subjectPrefix: "test.invalid", logger: recordingLogger([]) });
       const [a] = answeredCall("bad") as [CallEvent];
       sink.emit({ ...a, kind: CallEvent_Kind.KIND_UNSPECIFIED });
       sink.emit({ ...a, callId: "" });

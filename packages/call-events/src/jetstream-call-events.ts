@@ -8,6 +8,9 @@ import { callEventProblem, newCallEventId, subjectForEvent } from "./event-check
 import { CONSOLE_CALL_EVENTS_LOGGER, type CallEventsLogger } from "./logger.js";
 import { ThrottledWarning } from "./throttled-log.js";
 
+/** Decodes the stream's acknowledgements; one for the module, not one per publish. */
+const UTF8 = new TextDecoder();
+
 export interface JetStreamCallEventsOptions extends CallEventStreamOptions {
   logger: CallEventsLogger;
   /**
@@ -244,7 +247,7 @@ export class JetStreamCallEvents implements CallEventSink {
     // JetStream deduplicates on Nats-Msg-Id and answers on the reply subject with a PubAck
     // ({"stream","seq","duplicate"}) or an API error ({"error":{"code","description"}}).
     const reply = await bus.request(out.subject, out.data, { timeoutMs: this.#opts.ackTimeoutMs, headers: { "Nats-Msg-Id": out.eventId } });
-    const ack = JSON.parse(new TextDecoder().decode(reply)) as { duplicate?: boolean; error?: { code?: number; description?: string } };
+    const ack = JSON.parse(UTF8.decode(reply)) as { duplicate?: boolean; error?: { code?: number; description?: string } };
     if (ack.error !== undefined) throw new CallEventsError(`stream refused the event: ${ack.error.description ?? "?"} (${ack.error.code ?? "?"})`);
     return { duplicate: ack.duplicate === true };
   }

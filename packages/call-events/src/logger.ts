@@ -1,18 +1,12 @@
+// `@sipfleet/bus/memory`, not the main entry: `@sipfleet/call-events/memory` re-exports this and
+// must not load nats.js.
+import { CONSOLE_BUS_LOGGER, type BusLogger } from "@sipfleet/bus/memory";
+
 /**
- * What the call-event sinks log through: publish failures, drops, stream set-up. pino satisfies
- * it; the consumer passes its own. `debug` and `info` are optional so a warn/error-only logger
- * fits too.
+ * What the call-event sinks log through: publish failures, drops, stream set-up. The bus's logger
+ * type (pino satisfies it; `debug` and `info` are optional); the name stays for the consumers.
  */
-export interface CallEventsLogger {
-  debug?(obj: object, msg: string): void;
-  info?(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+export type CallEventsLogger = BusLogger;
 
 /** Used when the consumer passes no logger: lost call events must not vanish silently. */
-export const CONSOLE_CALL_EVENTS_LOGGER: CallEventsLogger = {
-  info: (obj, msg) => console.info(msg, obj),
-  warn: (obj, msg) => console.warn(msg, obj),
-  error: (obj, msg) => console.error(msg, obj),
-};
+export const CONSOLE_CALL_EVENTS_LOGGER: CallEventsLogger = CONSOLE_BUS_LOGGER;

@@ -2,11 +2,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CallEvent, CallEvent_Kind } from "@sipfleet/proto";
 import { MemoryCallEvents } from "./memory.js";
-import { answeredCall, memoryLogger, type Logged } from "./fixtures.js";
+import { answeredCall } from "./fixtures.js";
+import { recordingLogger, type LoggedLine } from "@sipfleet/testing";
 
 describe("MemoryCallEvents", () => {
   it("keeps what is emitted, with fresh ids, and reads it back by call, kind, time and count", () => {
-    const sink = new MemoryCallEvents({ logger: memoryLogger([]) });
+    const sink = new MemoryCallEvents({ logger: recordingLogger([]) });
     const before = Date.now();
     for (const e of [...answeredCall("c1"), ...answeredCall("c2")]) sink.emit(e);
     const all = sink.read();
@@ -24,7 +25,7 @@ describe("MemoryCallEvents", () => {
   });
 
   it("looks up the newest ANSWERED of a call by Call-ID and caller's tag, as a copy", async () => {
-    const sink = new MemoryCallEvents({ logger: memoryLogger([]) });
+    const sink = new MemoryCallEvents({ logger: recordingLogger([]) });
     for (const e of [...answeredCall("c1"), ...answeredCall("c2")]) sink.emit(e);
     sink.emit((answeredCall("c1", 1_700_000_100_000) as [CallEvent, CallEvent])[1]);
     const found = await sink.lookupAnswered("c1", "a1");
@@ -37,7 +38,7 @@ describe("MemoryCallEvents", () => {
   });
 
   it("stores a copy: the caller may reuse its object", () => {
-    const sink = new MemoryCallEvents({ logger: memoryLogger([]) });
+    const sink = new MemoryCallEvents({ logger: recordingLogger([]) });
     const [attempt] = answeredCall("c1") as [CallEvent];
     attempt.eventId = "e-1";
     sink.emit(attempt);
@@ -49,7 +50,7 @@ describe("MemoryCallEvents", () => {
   });
 
   it("stores an event id once while it is kept, as the stream's de-duplication does", () => {
-    const sink = new MemoryCallEvents({ capacity: 2, logger: memoryLogger([]) });
+    const sink = new MemoryCallEvents({ capacity: 2, logger: recordingLogger([]) });
     const [a, b, c] = answeredCall("c1") as [CallEvent, CallEvent, CallEvent];
     sink.emit({ ...a, eventId: "e-a" });
     sink.emit({ ...a, eventId: "e-a" });
@@ -67,8 +68,8 @@ describe("MemoryCallEvents", () => {
   });
 
   it("never throws: malformed events are counted as invalid and logged, events after close() as dropped", async () => {
-    const logs: Logged[] = [];
-    const sink = new MemoryCallEvents({ logger: memoryLogger(logs) });
+    const logs: LoggedLine[] = [];
+    const sink = new MemoryCallEvents({ logger: recordingLogger(logs) });
     const [a] = answeredCall("c1") as [CallEvent];
     sink.emit({ ...a, kind: CallEvent_Kind.KIND_UNSPECIFIED });
     sink.emit({ ...a, callId: "" });

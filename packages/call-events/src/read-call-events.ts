@@ -22,9 +22,9 @@ const BATCH = 256;
  * The call events stored in the stream that pass the filter, the oldest first, up to what the
  * stream held when the read reached its end. For tests, operators and the admin API: it reads
  * through an ephemeral pull consumer of its own (no acks, deleted when done), so it disturbs no
- * other reader. `since`, `kind` and `callId` are applied by the server (the subject names the kind
- * and a digest of the Call-ID), and again on the decoded events. Events stored before the subjects
- * carried the call (`<prefix>.<kind>`) are read only without `kind` and `callId`.
+ * other reader. `since`, `kind` and `callId` are applied by the server (the subject,
+ * `<prefix>.<kind>.<call>.<caller>`, names the kind and a digest of the Call-ID), and again on the
+ * decoded events.
  */
 export async function* readCallEvents(nc: NatsConnection, options: ReadCallEventsOptions = {}): AsyncGenerator<StoredCallEvent> {
   const stream = options.stream ?? CALL_EVENTS_STREAM;

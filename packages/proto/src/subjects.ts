@@ -70,9 +70,8 @@ export function callEventSubject(kind: CallEventSubjectKind, callId: string, cal
 }
 
 /**
- * A subject filter for stored events: of one kind and/or one Call-ID (any caller tag), or all of
- * them. Events stored before the subjects carried the call (`<prefix>.<kind>`) match only the
- * filter without kind and Call-ID.
+ * A subject filter for stored events (`<prefix>.<kind>.<call>.<caller>`): of one kind and/or one
+ * Call-ID (any caller tag), or all of them.
  */
 export function callEventSubjectFilter(filter: { kind?: CallEventSubjectKind; callId?: string }, prefix: string = CALL_EVENTS_SUBJECT_PREFIX): string {
   if (filter.callId === undefined) return filter.kind === undefined ? `${prefix}.>` : `${prefix}.${filter.kind}.>`;

@@ -4,3 +4,4 @@ export { startNatsServer, startRedisServer } from "./engines.js";
 export { hasSipp, runSipp, type SippRun, type SippResult } from "./sipp.js";
 export { writeTestCertificates, type TestCertificates, type TestKeyPair } from "./certificates.js";
 export { kamailioBinary, startKamailio, type KamailioOptions, type KamailioProcess } from "./kamailio.js";
+export { recordingLogger, type RecordingLogger, type LoggedLine } from "./recording-logger.js";

@@ -1,18 +1,18 @@
-// Registration over every transport against the embedded platform: digest REGISTER over UDP, TCP,
-// TLS, WS and WSS, each binding stored with the flow of the connection it came on. The listen
-// addresses and the certificate come from the environment overrides, as a deployment sets them.
+// Registration over every transport through cluster mode (a real nats-server, redis-server and the
+// location tier over gRPC): digest REGISTER over TCP, TLS, WS and WSS, each binding stored with the
+// flow of the connection it came on, and OPTIONS over UDP. The listen addresses and the certificate
+// reach the edge process as environment overrides (SIPFLEET_LISTEN, SIPFLEET_TLS_*), as a deployment
+// sets them.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { connect as connectTcp, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { WebSocket } from "ws";
-import { loadConfig } from "@sipfleet/config";
-import { startEmbedded, type EmbeddedPlatform } from "@sipfleet/local";
-import { createLogger } from "@sipfleet/runtime";
 import { buildAuthorization, parseMessage, selectChallenge, StreamFramer, type SipResponse } from "@sipfleet/sip";
-import { freePortRun, writeTestCertificates, type TestCertificates } from "@sipfleet/testing";
-import { DIGEST_DOMAIN, USERS, writeTestConfig } from "./fixtures.js";
+import { writeTestCertificates, type TestCertificates } from "@sipfleet/testing";
+import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
+import { DIGEST_DOMAIN, USERS } from "./fixtures.js";
 import { UdpSipClient } from "./sip-udp-client.js";
 
 /** A SIP client on one connection: sends a request, resolves with the next response. */
@@ -91,58 +91,55 @@ async function registerWithDigest(conn: SipConnection, user: string, password: s
   return conn.request(register(user, transport, 2, authorization));
 }
 
-describe("registration over UDP, TCP, TLS, WS and WSS (embedded)", () => {
-  let certs: TestCertificates;
-  let platform: EmbeddedPlatform;
-  let port: number;
+describe("registration over UDP, TCP, TLS, WS and WSS (cluster mode)", () => {
+  let certs: TestCertificates | undefined;
+  let t: TestCluster | undefined;
 
   before(async () => {
     certs = writeTestCertificates();
-    port = await freePortRun(4);
-    const env = {
-      SIPFLEET_LISTEN: `udp:127.0.0.1:${port},tcp:127.0.0.1:${port},tls:127.0.0.1:${port + 1},ws:127.0.0.1:${port + 2},wss:127.0.0.1:${port + 3}`,
-      SIPFLEET_TLS_CERT_FILE: certs.server.certFile,
-      SIPFLEET_TLS_KEY_FILE: certs.server.keyFile,
-    };
-    const config = loadConfig({ path: writeTestConfig(), env });
-    platform = await startEmbedded(config, createLogger("e2e", { level: "warn" }));
-  });
-
-  after(async () => {
-    await platform.stop();
-    rmSync(certs.dir, { recursive: true, force: true });
-  });
-
-  it("the edge listens on every configured transport", () => {
-    assert.deepEqual(
-      platform.edge.addresses.map((a) => `${a.transport}:${a.port - port}`),
-      ["udp:0", "tcp:0", "tls:1", "ws:2", "wss:3"],
+    t = await startTestCluster(
+      { edges: 1, registrars: 1, locations: 1 },
+      {},
+      {
+        transports: ["tls", "ws", "wss"],
+        env: { SIPFLEET_TLS_CERT_FILE: certs.server.certFile, SIPFLEET_TLS_KEY_FILE: certs.server.keyFile },
+      },
     );
   });
 
-  const cases = [
-    { transport: "tcp", via: "TCP", offset: 0 },
-    { transport: "tls", via: "TLS", offset: 1 },
-    { transport: "ws", via: "WS", offset: 2 },
-    { transport: "wss", via: "WSS", offset: 3 },
-  ] as const;
+  after(async () => {
+    await t?.stop();
+    if (certs !== undefined) rmSync(certs.dir, { recursive: true, force: true });
+  });
 
-  for (const { transport, via, offset } of cases) {
+  /** The edge's port on `transport` (TCP shares UDP's). */
+  const portOf = (transport: "tcp" | "tls" | "ws" | "wss"): number => {
+    const cluster = t as TestCluster;
+    const port = transport === "tcp" ? cluster.edgePorts[0] : cluster.transportPorts[transport]?.[0];
+    assert.ok(port !== undefined, `no ${transport} port`);
+    return port;
+  };
+
+  // Each case connects to the port the edge was told to listen on for its transport, and the
+  // binding's flow names that transport and port: every configured transport is listened on.
+  for (const transport of ["tcp", "tls", "ws", "wss"] as const) {
     it(`${transport}: alice registers with digest; the binding's flow is the ${transport} connection`, async () => {
       const [user, password] = USERS[0];
+      const port = portOf(transport);
       const conn =
         transport === "tcp" || transport === "tls"
-          ? await openStream(transport, port + offset, certs)
-          : await openWebSocket(transport, port + offset, certs);
+          ? await openStream(transport, port, certs as TestCertificates)
+          : await openWebSocket(transport, port, certs as TestCertificates);
       try {
-        const res = await registerWithDigest(conn, user, password, via);
-        assert.equal(res.status, 200, res.reason);
-        const bindings = await platform.store.lookup(`sip:${user}@${DIGEST_DOMAIN}`);
+        const res = await registerWithDigest(conn, user, password, transport.toUpperCase());
+        assert.equal(res.status, 200, `${res.reason}\n${(t as TestCluster).logs.slice(-40).join("\n")}`);
+        // Read back from the location tier over gRPC, as the registrars and proxies read it.
+        const bindings = await (t as TestCluster).client.lookup(`sip:${user}@${DIGEST_DOMAIN}`);
         const mine = bindings.filter((b) => b.flow.transport === transport);
         assert.equal(mine.length, 1, JSON.stringify(bindings.map((b) => b.flow)));
         const flow = mine[0]?.flow;
         assert.match(flow?.connectionId ?? "", new RegExp(`^${transport}/`));
-        assert.equal(flow?.local.port, port + offset);
+        assert.equal(flow?.local.port, port);
         assert.equal(flow?.remote.ip, "127.0.0.1");
       } finally {
         conn.close();
@@ -153,7 +150,7 @@ describe("registration over UDP, TCP, TLS, WS and WSS (embedded)", () => {
   it("udp still works beside them", async () => {
     const udp = await UdpSipClient.open();
     try {
-      const text = await udp.request(port, [
+      const text = await udp.request((t as TestCluster).edgePorts[0] as number, [
         `OPTIONS sip:${DIGEST_DOMAIN} SIP/2.0`,
         `Via: SIP/2.0/UDP 127.0.0.1:{port};branch={branch};rport`,
         `Max-Forwards: 70`,

@@ -1,6 +1,7 @@
 // Whether a process has bound a UDP port yet, read from the kernel's socket table: probing by
 // binding the port ourselves would race the process for it.
 import { readFileSync } from "node:fs";
+import { sleep } from "./fixtures.js";
 
 /**
  * True when some socket is bound to UDP `port` (IPv4 or IPv6, any address), per /proc/net/udp*.
@@ -47,8 +48,4 @@ export async function waitForUdpPort(
     if (Date.now() > deadline) throw new Error(`${options.what} did not bind UDP port ${port} within ${options.timeoutMs} ms`);
     await sleep(20);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

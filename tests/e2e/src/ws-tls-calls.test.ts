@@ -33,7 +33,7 @@ import {
 import { freePort, hasSipp, runSipp, writeTestCertificates, type SippResult, type TestCertificates } from "@sipfleet/testing";
 import { CALL_SCENARIOS, type SipAddress } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
-import { DIGEST_DOMAIN, sleep, USERS } from "./fixtures.js";
+import { DIGEST_DOMAIN, USERS } from "./fixtures.js";
 import { waitForUdpPort } from "./udp-ports.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
@@ -287,11 +287,6 @@ describe("calls across WS and TLS through cluster mode", { skip }, () => {
         // The SDH saw the callee's answer: the 200 carried sipp's SDP through both edges.
         const handler = inviter.sessionDescriptionHandler as StaticSdpHandler | undefined;
         assert.match(handler?.remote ?? "", /m=audio \d+ RTP\/AVP 0/);
-        // Talk time, as the sipp callers pause (-d) before hanging up. Without it the BYE can reach
-        // the callee before the ACK: each is a decision of its own, asked of the proxy workers
-        // concurrently (services/edge/src/request-router.ts, onAck), so nothing keeps a dialog's
-        // requests in order, and uas-answer.xml aborts on a BYE before the ACK.
-        await sleep(300);
         const ended = reached(inviter, SessionState.Terminated);
         const bye = new Promise<number>((resolve, reject) => {
           inviter
@@ -428,7 +423,6 @@ describe("calls across WS and TLS through cluster mode", { skip }, () => {
           `Content-Length: 0`,
         ];
         client.send(inDialog("ACK", 2));
-        await sleep(300); // talk time: see the WebSocket call for why the BYE must not chase the ACK
         client.send(inDialog("BYE", 3));
         const byeAnswered = await client.next(finalFor("BYE"));
         assert.equal(byeAnswered.status, 200, `${byeAnswered.status} ${byeAnswered.reason}`);

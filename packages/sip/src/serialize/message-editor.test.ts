@@ -86,7 +86,7 @@ describe("MessageEditor", () => {
 
   it("removes the top Route and adds Record-Route on top", () => {
     const m = parseMessage(REQUEST);
-    const out = parseMessage(editMessage(m).removeTopRoute().addRecordRoute("<sip:edge1.example.com;lr>").toBuffer());
+    const out = parseMessage(editMessage(m).removeTopRoutes(1).addRecordRoute("<sip:edge1.example.com;lr>").toBuffer());
     assert.deepEqual(
       out.route.map((r) => r.uriText),
       ["sip:p2.example.com;lr"],
@@ -116,7 +116,7 @@ describe("MessageEditor", () => {
     assert.deepEqual(routes(4), []);
     assert.throws(() => editMessage(m).removeTopRoutes(5), SipError);
     // Two single removals are the same as one double one.
-    const twice = parseMessage(editMessage(m).removeTopRoute().removeTopRoute().toBuffer());
+    const twice = parseMessage(editMessage(m).removeTopRoutes(1).removeTopRoutes(1).toBuffer());
     assert.deepEqual(twice.route.map((r) => r.uriText), ["sip:r3;lr", "sip:r4;lr"]);
     assert.match(twice.bytes.toString(), /X-Between: 1\r\nRoute: <sip:r3;lr>,<sip:r4;lr>\r\n/);
   });

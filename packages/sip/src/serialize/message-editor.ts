@@ -75,12 +75,10 @@ export class MessageEditor {
     return this.replaceFirstValue(H.via, "replaceTopVia", toWire(value));
   }
 
-  /** Removes the topmost Route value (RFC 3261 §16.4 / §16.12 loose routing). */
-  removeTopRoute(): this {
-    return this.removeFirstValue(H.route, "removeTopRoute");
-  }
-
-  /** Removes the `n` topmost Route values, across lines and comma-separated values alike. */
+  /**
+   * Removes the `n` topmost Route values (RFC 3261 §16.4 / §16.12 loose routing), across lines
+   * and comma-separated values alike.
+   */
   removeTopRoutes(n: number): this {
     for (let k = 0; k < n; k++) this.removeFirstValue(H.route, "removeTopRoutes");
     return this;

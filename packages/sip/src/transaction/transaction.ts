@@ -129,9 +129,9 @@ export abstract class Transaction<Dest> {
    * transaction keeps its messages to match and retransmit, not to read them: they keep their
    * bytes only (KeptMessage), which is most of what a waiting transaction would cost in memory.
    */
-  protected linger(...messages: (KeptMessage<SipRequest | SipResponse> | undefined)[]): void {
+  protected linger(last?: KeptMessage<SipRequest | SipResponse>): void {
     this.kept.shed();
-    for (const m of messages) m?.shed();
+    last?.shed();
   }
 
   /** True once terminated; a method, so the check is not narrowed away after a callback ran. */

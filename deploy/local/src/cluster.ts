@@ -64,6 +64,17 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/**
+ * What each service logs once it serves (after its listeners are bound): its own message, not any
+ * line with "ready" in it (the edge logs "call event stream ready" before it listens).
+ */
+const READY: Record<Tier, string> = {
+  edge: "edge ready",
+  proxy: "proxy ready",
+  registrar: "registrar ready",
+  location: "location service ready",
+};
+
 const MAIN: Record<Tier, string> = {
   location: fileURLToPath(import.meta.resolve("@sipfleet/location/main")),
   registrar: fileURLToPath(import.meta.resolve("@sipfleet/registrar/main")),
@@ -122,7 +133,7 @@ export function shiftPorts(listen: string, k: number): string {
     .join(",");
 }
 
-/** A service process: started from its main, ready when it logs a message ending in "ready". */
+/** A service process: started from its main, ready when it logs its READY message. */
 class ManagedProcess implements ClusterProcess {
   readonly name: string;
   private child: ChildProcess | undefined;
@@ -159,7 +170,7 @@ class ManagedProcess implements ClusterProcess {
       }, this.readyTimeoutMs);
       createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
         this.log(this.name, line);
-        if (!ready && isReadyLine(line)) {
+        if (!ready && isReadyLine(line, this.tier)) {
           ready = true;
           clearTimeout(timer);
           resolve();
@@ -186,11 +197,10 @@ class ManagedProcess implements ClusterProcess {
   }
 }
 
-function isReadyLine(line: string): boolean {
+function isReadyLine(line: string, tier: Tier): boolean {
   if (!line.startsWith("{")) return false;
   try {
-    const msg = (JSON.parse(line) as { msg?: unknown }).msg;
-    return typeof msg === "string" && /\bready\b/.test(msg);
+    return (JSON.parse(line) as { msg?: unknown }).msg === READY[tier];
   } catch {
     return false;
   }

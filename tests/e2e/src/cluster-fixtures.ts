@@ -3,7 +3,7 @@
 import { GrpcBindingStore } from "@sipfleet/location-client";
 import { startCluster, type Cluster } from "@sipfleet/local";
 import { freePort, freePortRun, startNatsServer, startRedisServer, type EngineProcess } from "@sipfleet/testing";
-import { listenOn, sleep, writeTestConfig, type TestConfigOptions } from "./fixtures.js";
+import { listenOn, writeTestConfig, type TestConfigOptions } from "./fixtures.js";
 
 export interface TestCluster {
   readonly nats: EngineProcess;
@@ -67,13 +67,6 @@ export async function startTestCluster(
     await Promise.all([nats.stop(), redis.stop()]);
     throw new Error(`${(e as Error).message}\n${logs.slice(-40).join("\n")}`);
   }
-  try {
-    await edgesListening(logs, tiers.edges);
-  } catch (e) {
-    await cluster.stop();
-    await Promise.all([nats.stop(), redis.stop()]);
-    throw new Error(`${(e as Error).message}\n${logs.slice(-40).join("\n")}`);
-  }
   const replicaClients = cluster.locationAddresses.map((a) => new GrpcBindingStore([a]));
   const client = new GrpcBindingStore([...cluster.locationAddresses]);
   return {
@@ -95,18 +88,3 @@ export async function startTestCluster(
   };
 }
 
-/**
- * Resolves once every edge has logged "edge ready" (it logs it after its listeners are bound).
- * startCluster's readiness check takes any log message with the word "ready" and the edge logs
- * "call event stream ready" before it listens, so without this a test's first TCP connection can
- * be refused. The deadline is a guard against hanging, not a timing assertion.
- */
-async function edgesListening(logs: readonly string[], edges: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ready = new Set(logs.filter((l) => l.startsWith("[edge-") && l.includes('"msg":"edge ready"')).map((l) => l.slice(0, l.indexOf("]"))));
-    if (ready.size >= edges) return;
-    if (Date.now() > deadline) throw new Error(`${edges - ready.size} of ${edges} edges did not log "edge ready" within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}

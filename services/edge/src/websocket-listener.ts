@@ -187,11 +187,7 @@ export class WebSocketListener implements ConnectionListener {
         logger.debug?.({ remote, offered: req.headers["sec-websocket-protocol"] }, `${kind} upgrade without subprotocol sip: refused`);
         return refuseUpgrade(socket, 400, "Bad Request", "the WebSocket subprotocol sip is required (RFC 7118 §4.1)");
       }
-      if (!registry.hasRoom()) {
-        registry.refused++;
-        logger.debug?.({ remote, max: registry.maxConnections }, `${kind} connection cap reached: refused`);
-        return refuseUpgrade(socket, 503, "Service Unavailable", "too many connections");
-      }
+      if (registry.refuseWhenFull(kind, remote, logger)) return refuseUpgrade(socket, 503, "Service Unavailable", "too many connections");
       wss.handleUpgrade(req, socket, head, (ws) => {
         const conn = new WebSocketConnection(ws, socket, transport, ids.next(kind), edgeId, handler, options, logger);
         registry.add(conn);

@@ -182,6 +182,30 @@ describe("edge limits: half-sent messages (edge.partialMessageTimeoutMs)", () =>
     }
   });
 
+  it("pipelined messages, each chunk ending one and starting the next, keep the connection open", async () => {
+    const peer = await TcpPeer.connect(t.address("tcp"));
+    const rounds = 8;
+    const texts = Array.from({ length: rounds + 1 }, (_, i) => request({ transport: "TCP", callId: `pipelined-${i}` }));
+    const half = (text: string): number => Math.floor(text.length / 2);
+    try {
+      await peer.write((texts[0] as string).slice(0, half(texts[0] as string)));
+      // Some part of a message is always held, for four times the 300 ms deadline in all; but
+      // each message is whole within a chunk of its first byte.
+      for (let i = 0; i < rounds; i++) {
+        await sleep(150);
+        const done = texts[i] as string;
+        const next = texts[i + 1] as string;
+        await peer.write(done.slice(half(done)) + next.slice(0, half(next)));
+      }
+      const last = texts[rounds] as string;
+      await peer.write(last.slice(half(last)));
+      for (let i = 0; i <= rounds; i++) assert.equal((await peer.response()).status, 200, `message ${i}`);
+      assert.equal(peer.closed, false);
+    } finally {
+      peer.close();
+    }
+  });
+
   it("a connection sending whole messages with long pauses between them stays open", async () => {
     const peer = await TcpPeer.connect(t.address("tcp"));
     try {

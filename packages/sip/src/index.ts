@@ -27,12 +27,6 @@ export {
   type StreamFrameHandler,
   type StreamFramerOptions,
 } from "./framing/stream-framer.js";
-export {
-  frameWebSocketMessage,
-  DEFAULT_WEBSOCKET_FRAMING_OPTIONS,
-  type WebSocketFrame,
-  type WebSocketFramingOptions,
-} from "./framing/websocket.js";
 export { KEEP_ALIVE_PING, KEEP_ALIVE_PONG, isKeepAlive } from "./framing/keep-alive.js";
 
 export { validateMessage, DEFAULT_VALIDATE_OPTIONS, type Validation, type ValidateOptions } from "./validate/validate-message.js";

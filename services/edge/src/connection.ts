@@ -93,7 +93,7 @@ export class ConnectionRegistry {
   private readonly byId = new Map<string, Connection>();
   /** The latest connection to each far end (`remoteKey`). */
   private readonly byRemote = new Map<string, Connection>();
-  refused = 0;
+  private refusedCount = 0;
 
   constructor(readonly maxConnections: number) {}
 
@@ -101,17 +101,30 @@ export class ConnectionRegistry {
     return this.byId.size;
   }
 
+  /** New connections refused at the cap (`refuseWhenFull`) since the edge started. */
+  get refused(): number {
+    return this.refusedCount;
+  }
+
   get(id: string): Connection | undefined {
     return this.byId.get(id);
   }
 
-  hasRoom(): boolean {
-    return this.byId.size < this.maxConnections;
+  /**
+   * True when the edge already holds `maxConnections`: the new connection (an accepted socket,
+   * a WebSocket upgrade, a connect the edge would open) is refused, counted and logged here, and
+   * the caller drops it its own way.
+   */
+  refuseWhenFull(kind: string, remote: string, logger: EdgeLogger): boolean {
+    if (this.byId.size < this.maxConnections) return false;
+    this.refusedCount++;
+    logger.debug?.({ remote, max: this.maxConnections }, `${kind} connection cap reached: refused`);
+    return true;
   }
 
-  /** An open connection whose far end is `ip:port` over `transport`, to send a request on. */
-  findTo(transport: Transport, ip: string, port: number): Connection | undefined {
-    const conn = this.byRemote.get(remoteKey(transport, ip, port));
+  /** An open connection whose far end is `key` (`remoteKey`), to send a request on. */
+  findTo(key: string): Connection | undefined {
+    const conn = this.byRemote.get(key);
     return conn !== undefined && conn.isOpen ? conn : undefined;
   }
 
@@ -132,7 +145,8 @@ export class ConnectionRegistry {
   }
 }
 
-function remoteKey(transport: Transport, ip: string, port: number): string {
+/** What the registry indexes a connection by: its transport and far end (RFC 3261 §18). */
+export function remoteKey(transport: Transport, ip: string, port: number): string {
   return `${transport}/${hostPort(canonicalHost(ip), port)}`;
 }
 
@@ -175,9 +189,7 @@ export class AcceptedSockets {
 
 /** Refuses a new TCP socket when the edge already holds `maxConnections`; true if refused. */
 export function refuseOverCap(registry: ConnectionRegistry, socket: Socket, kind: string, logger: EdgeLogger): boolean {
-  if (registry.hasRoom()) return false;
-  registry.refused++;
-  logger.debug?.({ remote: `${socket.remoteAddress}:${socket.remotePort}`, max: registry.maxConnections }, `${kind} connection cap reached: refused`);
+  if (!registry.refuseWhenFull(kind, `${socket.remoteAddress}:${socket.remotePort}`, logger)) return false;
   socket.destroy();
   return true;
 }

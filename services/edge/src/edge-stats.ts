@@ -17,9 +17,16 @@ export interface EdgeStats {
   /** Requests answered 500 because the decision could not be used. */
   readonly failedDecisions: number;
   readonly decisionsInFlight: number;
-  /** Open connections of every connection transport: TCP, TLS, WS and WSS. */
+  /**
+   * Open connections of every connection transport, TCP, TLS, WS and WSS, accepted or opened by
+   * the edge (the name is older than TLS and WebSocket).
+   */
   readonly tcpConnections: number;
-  /** Connections closed at accept because the edge held `maxTcpConnections`. */
+  /**
+   * New connections refused because the edge held `maxTcpConnections` (of every transport):
+   * sockets closed at accept, WebSocket upgrades answered 503, and connections the edge would
+   * have opened to send a request.
+   */
   readonly connectionsRefused: number;
   /** Connections closed at accept because their source held edge.maxConnectionsPerSource. */
   readonly connectionsRefusedPerSource: number;

@@ -5,7 +5,7 @@ import { connect, type Socket } from "node:net";
 import { connect as connectTls, type ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { WebSocket, type ClientOptions } from "ws";
 import { MemoryBus, MemoryBusHub, type BusMessage } from "@sipfleet/bus";
-import type { EdgeConfig, EdgeTlsConfig, ListenAddress, ListenTransport } from "@sipfleet/config";
+import { parseConfig, type EdgeConfig, type EdgeTlsConfig, type ListenAddress, type ListenTransport } from "@sipfleet/config";
 import type { TestCertificates } from "@sipfleet/testing";
 import { Decision, Envelope, REGISTRAR_QUEUE, REGISTRAR_SUBJECT, type Respond } from "@sipfleet/proto";
 import { isKeepAlive, parseMessage, StreamFramer, type SipResponse } from "@sipfleet/sip";
@@ -203,19 +203,23 @@ export class UdpPeer {
 }
 
 /**
- * `edge.tls` as the config package would load it, for the test PKI's server certificate. With
- * `requireClientCert` the CA of the PKI vouches for clients.
+ * `edge.tls` for the test PKI's server certificate, read by the config package's own reader (so
+ * checked there, as a deployment's is). With `requireClientCert` the CA of the PKI vouches for
+ * clients.
  */
 export function testTlsConfig(certs: TestCertificates, mutual: { caFile?: boolean; requireClientCert?: boolean } = {}): EdgeTlsConfig {
   const withCa = mutual.caFile === true || mutual.requireClientCert === true;
-  return {
+  const section = {
     certFile: certs.server.certFile,
     keyFile: certs.server.keyFile,
-    caFile: withCa ? certs.ca.certFile : undefined,
+    ...(withCa ? { caFile: certs.ca.certFile } : {}),
     requireClientCert: mutual.requireClientCert === true,
-    minVersion: "TLSv1.2",
-    credentials: { cert: certs.server.cert, key: certs.server.key, ca: withCa ? certs.ca.cert : undefined },
   };
+  // Read by the config package, as a deployment's is: its files read and checked there, once.
+  const yaml = `domains: [ { name: example.test } ]\nedge:\n  listen: "tls:127.0.0.1:5061"\n  tls: ${JSON.stringify(section)}\n`;
+  const tls = parseConfig(yaml, "testTlsConfig", {}).edge.tls;
+  if (tls === undefined) throw new Error("testTlsConfig: the config package read no edge.tls");
+  return tls;
 }
 
 /** A TCP or TLS SIP peer: frames what it reads with the library's StreamFramer. */

@@ -128,8 +128,14 @@ describe("edge limits: connections per source (edge.maxConnectionsPerSource)", (
       for (let i = 0; i < 31; i++) peers.push(await TcpPeer.connect(t.address("tcp"), "127.0.0.3"));
       const ws = await WsPeer.connect(WsPeer.url(t.address("ws")), ["sip"], { localAddress: "127.0.0.3" });
       await eventually(() => t.edge.stats.tcpConnections === 32, 5000, "32 connections");
-      await assert.rejects(WsPeer.connect(WsPeer.url(t.address("ws")), ["sip"], { localAddress: "127.0.0.3" }));
+      const capRefusedBefore = t.edge.stats.connectionsRefused;
+      await assert.rejects(WsPeer.connect(WsPeer.url(t.address("ws")), ["sip"], { localAddress: "127.0.0.3" }), (e: NodeJS.ErrnoException) => {
+        // Closed at accept: no HTTP answer at all (a 503 would be the edge-wide cap).
+        assert.ok(e.code === "ECONNRESET" || e.code === "EPIPE", `closed without an answer, not ${e.message}`);
+        return true;
+      });
       assert.equal(t.edge.stats.connectionsRefusedPerSource, refusedBefore + 1);
+      assert.equal(t.edge.stats.connectionsRefused, capRefusedBefore, "refused for its source, not the edge-wide cap");
       ws.close();
       await eventually(() => t.edge.stats.tcpConnections === 31, 5000, "the WebSocket to be gone");
       const again = await TcpPeer.connect(t.address("tcp"), "127.0.0.3");
@@ -177,6 +183,30 @@ describe("edge limits: half-sent messages (edge.partialMessageTimeoutMs)", () =>
       }
       assert.equal(peer.closed, true, `closed before the message's ${text.length} bytes were all sent`);
       assert.equal(peer.messages.length, 0, "nothing was answered");
+    } finally {
+      peer.close();
+    }
+  });
+
+  it("pipelined messages, each chunk ending one and starting the next, keep the connection open", async () => {
+    const peer = await TcpPeer.connect(t.address("tcp"));
+    const rounds = 8;
+    const texts = Array.from({ length: rounds + 1 }, (_, i) => request({ transport: "TCP", callId: `pipelined-${i}` }));
+    const half = (text: string): number => Math.floor(text.length / 2);
+    try {
+      await peer.write((texts[0] as string).slice(0, half(texts[0] as string)));
+      // Some part of a message is always held, for four times the 300 ms deadline in all; but
+      // each message is whole within a chunk of its first byte.
+      for (let i = 0; i < rounds; i++) {
+        await sleep(150);
+        const done = texts[i] as string;
+        const next = texts[i + 1] as string;
+        await peer.write(done.slice(half(done)) + next.slice(0, half(next)));
+      }
+      const last = texts[rounds] as string;
+      await peer.write(last.slice(half(last)));
+      for (let i = 0; i <= rounds; i++) assert.equal((await peer.response()).status, 200, `message ${i}`);
+      assert.equal(peer.closed, false);
     } finally {
       peer.close();
     }

@@ -1,9 +1,9 @@
 import { connect as connectTcp, isIP, isIPv6, type Socket } from "node:net";
 import { connect as connectTls, type ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import type { ListenAddress } from "@sipfleet/config";
-import type { Connection, ListenerContext } from "./connection.js";
+import { remoteKey, type Connection, type ConnectionOptions, type ListenerContext } from "./connection.js";
 import { Transport } from "./flow.js";
-import { canonicalHost, hostPort } from "./ip-address.js";
+import { hostPort } from "./ip-address.js";
 import { StreamConnection, type StreamTransport } from "./stream-connection.js";
 
 export interface OutboundOptions {
@@ -35,15 +35,20 @@ export type OutboundKind = "tcp" | "tls";
  * only on the flow it registered (flow-links.ts says so to the branch).
  */
 export class OutboundConnections {
+  /** Connects in progress, by `remoteKey`: the key of the connection each will become. */
   private readonly opening = new Map<string, Promise<Connection | string>>();
   /** Ends each connect still in progress: called by `stop()`. */
   private readonly aborts = new Set<(why: string) => void>();
   private stopped = false;
+  /** The listeners' connection options with the outbound idle timeout. */
+  private readonly connectionOptions: ConnectionOptions;
 
   constructor(
     private readonly ctx: ListenerContext,
     private readonly o: OutboundOptions,
-  ) {}
+  ) {
+    this.connectionOptions = { ...ctx.options, idleTimeoutMs: o.idleTimeoutMs };
+  }
 
   /**
    * An open connection to `ip:port`: the one there is, or a new one. `host` is the name the
@@ -52,9 +57,9 @@ export class OutboundConnections {
    */
   connectionTo(kind: OutboundKind, ip: string, port: number, host: string): Promise<Connection | string> {
     const transport = kind === "tls" ? Transport.TRANSPORT_TLS : Transport.TRANSPORT_TCP;
-    const existing = this.ctx.registry.findTo(transport, ip, port);
+    const key = remoteKey(transport, ip, port);
+    const existing = this.ctx.registry.findTo(key);
     if (existing !== undefined) return Promise.resolve(existing);
-    const key = `${kind}/${hostPort(canonicalHost(ip), port)}`;
     let p = this.opening.get(key);
     if (p === undefined) {
       p = this.open(kind, transport, ip, port, host);
@@ -74,8 +79,7 @@ export class OutboundConnections {
     const { registry, logger } = this.ctx;
     const target = `${kind}:${hostPort(ip, port)}`;
     if (this.stopped) return Promise.resolve(`no connection to ${target}: the edge is stopping`);
-    if (!registry.hasRoom()) {
-      registry.refused++;
+    if (registry.refuseWhenFull(kind, hostPort(ip, port), logger)) {
       return Promise.resolve(`no connection to ${target}: the connection cap (${registry.maxConnections}) is reached`);
     }
     return new Promise((resolve) => {
@@ -121,17 +125,8 @@ export class OutboundConnections {
 
   /** The connected socket becomes a connection like an accepted one. */
   private adopt(socket: Socket, kind: OutboundKind, transport: StreamTransport): Connection {
-    const { registry, ids, edgeId, handler, options, logger } = this.ctx;
-    const conn = new StreamConnection(
-      socket,
-      transport,
-      ids.next(kind),
-      edgeId,
-      handler,
-      { ...options, idleTimeoutMs: this.o.idleTimeoutMs },
-      logger,
-      this.advertised(kind, socket),
-    );
+    const { registry, ids, edgeId, handler, logger } = this.ctx;
+    const conn = new StreamConnection(socket, transport, ids.next(kind), edgeId, handler, this.connectionOptions, logger, this.advertised(kind, socket));
     registry.add(conn);
     conn.onClose(() => registry.remove(conn));
     logger.debug?.({ connection: conn.id, remote: hostPort(conn.remoteIp, conn.remotePort) }, `${kind} connection opened`);

@@ -1,13 +1,14 @@
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
-import { createServer as createTcpServer, type Server, type Socket } from "node:net";
+import { rmSync } from "node:fs";
+import { connect as connectTcp, createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import type { MemoryBus } from "@sipfleet/bus";
 import { Decision, Envelope, PROXY_QUEUE, PROXY_SUBJECT } from "@sipfleet/proto";
 import { freePort, writeTestCertificates, type TestCertificates, type TestKeyPair } from "@sipfleet/testing";
 import { createResponse, parseMessage, StreamFramer, type SipRequest, type SipResponse } from "@sipfleet/sip";
 import { answer, forward, nextRequest, target } from "./forking-fixtures.js";
-import { eventually, Inbox, request, startTestEdge, TcpPeer, testTlsConfig, UdpPeer, type TestEdge } from "./harness.js";
+import { eventually, Inbox, request, sleep, startTestEdge, TcpPeer, testTlsConfig, UdpPeer, type TestEdge } from "./harness.js";
 
 /*
  * Connections the edge opens (RFC 3261 §18.1.1): a stand-in proxy worker forwards to a target
@@ -251,6 +252,60 @@ describe("outbound connections: targets without a flow over TCP and TLS", () => 
     caller.send(invite("out-ws-1"), edgeUdp());
     assert.equal((await finalResponse(caller, "out-ws-1")).status, 500);
     assert.ok(t.logger.lines.some((l) => l.msg === "branch not sent" && /opens no WebSocket connections/.test(String((l.obj as { reason?: unknown }).reason))));
+  });
+});
+
+describe("outbound connections: one connect per target", () => {
+  it("two requests for one target while its connection is being opened share that one connect", async () => {
+    const certs = writeTestCertificates();
+    const t = await startTestEdge({ config: { decisionTimeoutMs: 5000, connectTimeoutMs: 5000, tls: testTlsConfig(certs, { caFile: true }) } });
+    const ref: { decide: Decide } = { decide: () => ({ action: undefined }) };
+    const asked = stubProxy(t.workerBus, ref);
+    const caller = await UdpPeer.open();
+    const ua = await ListeningUa.listen(certs.server);
+    // A gate in front of the TLS callee holds each TCP connection, unread, until released: the
+    // edge's TLS handshake, and so its connect, stays in progress meanwhile.
+    const gated: Socket[] = [];
+    const piped: Socket[] = [];
+    const gate = createTcpServer((socket) => {
+      socket.pause();
+      socket.on("error", () => {});
+      gated.push(socket);
+    });
+    await new Promise<void>((resolve) => gate.listen(0, "127.0.0.1", resolve));
+    const gatePort = (gate.address() as { port: number }).port;
+    try {
+      ref.decide = () => toUri(`sips:ua@127.0.0.1:${gatePort}`);
+      caller.send(invite("out-share-1"), t.address("udp"));
+      caller.send(invite("out-share-2"), t.address("udp"));
+      await eventually(() => asked.length === 2 && gated.length >= 1, 3000, "both decisions and a connect under way");
+      // Time for the second decision to reach the connect step while the first connect is held.
+      await sleep(200);
+      assert.equal(gated.length, 1, "one TCP connect for both requests");
+      for (const g of gated) {
+        const up = connectTcp(ua.port, "127.0.0.1");
+        up.on("error", () => {});
+        piped.push(up);
+        g.pipe(up).pipe(g);
+        g.resume();
+      }
+      const first = await ua.nextRequest("INVITE");
+      const second = await ua.nextRequest("INVITE");
+      assert.deepEqual([first.msg.callId, second.msg.callId].sort(), ["out-share-1", "out-share-2"]);
+      assert.equal(ua.sockets.length, 1, "both requests on one connection");
+      assert.equal(second.socket, first.socket);
+      ua.answer(first, 486);
+      assert.equal((await finalResponse(caller, first.msg.callId)).status, 486);
+      ua.answer(second, 486);
+      assert.equal((await finalResponse(caller, second.msg.callId)).status, 486);
+    } finally {
+      for (const s of [...gated, ...piped]) s.destroy();
+      await new Promise<void>((resolve) => gate.close(() => resolve()));
+      await ua.close();
+      await caller.close();
+      await t.stop();
+      rmSync(certs.dir, { recursive: true, force: true });
+    }
   });
 });
 

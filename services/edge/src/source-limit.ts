@@ -23,11 +23,6 @@ export class SourceLimit {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Connections open from the source of `ip` (its IPv4 address or IPv6 /64). */
-  openFrom(ip: string): number {
-    return this.open.get(sourceKey(ip)) ?? 0;
-  }
-
   /**
    * Counts a just-accepted socket against its source until it closes. At the limit the socket
    * is destroyed instead and false returned.

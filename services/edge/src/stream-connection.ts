@@ -25,7 +25,6 @@ export class StreamConnection implements Connection, StreamFrameHandler {
   /** "tcp" or "tls", for log lines. */
   private readonly kind: string;
   private closing: Promise<void> | undefined;
-  private closed = false;
   /** Runs while the framer holds part of a message: started by its first byte, not by later ones. */
   private partialTimer: NodeJS.Timeout | undefined;
   /** A message was delivered during the current `push`: a partial one after it is a new one. */
@@ -67,10 +66,7 @@ export class StreamConnection implements Connection, StreamFrameHandler {
       socket.destroy();
     });
     socket.on("error", (err) => this.logger.debug?.({ err, connection: id }, `${this.kind} connection error`));
-    socket.on("close", () => {
-      this.closed = true;
-      clearTimeout(this.partialTimer);
-    });
+    socket.on("close", () => clearTimeout(this.partialTimer));
   }
 
   flow(): Flow {
@@ -78,7 +74,8 @@ export class StreamConnection implements Connection, StreamFrameHandler {
   }
 
   get isOpen(): boolean {
-    return !this.closed && !this.socket.destroyed && this.closing === undefined;
+    // A socket is destroyed before its "close": `destroyed` covers a closed one too.
+    return !this.socket.destroyed && this.closing === undefined;
   }
 
   /** Called once the socket has closed, for whoever indexes the connection. */
@@ -149,18 +146,16 @@ export class StreamConnection implements Connection, StreamFrameHandler {
    * partial too: its LF is one segment away.)
    */
   private trackPartial(): void {
-    if (this.delivered && this.partialTimer !== undefined) {
+    if (this.framer.buffered === 0 || this.socket.destroyed) {
       clearTimeout(this.partialTimer);
       this.partialTimer = undefined;
-    }
-    if (this.framer.buffered === 0) {
-      if (this.partialTimer !== undefined) {
-        clearTimeout(this.partialTimer);
-        this.partialTimer = undefined;
-      }
-    } else if (this.partialTimer === undefined && !this.socket.destroyed) {
+    } else if (this.partialTimer === undefined) {
       this.partialTimer = setTimeout(this.onPartialTimeout, this.options.partialMessageTimeoutMs);
       this.partialTimer.unref();
+    } else if (this.delivered) {
+      // This chunk ended a message and began the next (pipelined traffic): the deadline is the
+      // new message's. Re-armed in place rather than a new timer per chunk.
+      this.partialTimer.refresh();
     }
   }
 }

@@ -14,16 +14,15 @@ describe("TCP framing and connection handling", () => {
     await t.stop();
   });
 
-  it("two messages in one segment: both answered, in order", async () => {
+  it("two messages in one segment: both framed and answered", async () => {
     const peer = await TcpPeer.connect(t.address("tcp"));
     try {
       await peer.write(request({ transport: "TCP", callId: "one" }) + request({ transport: "TCP", callId: "two" }));
       const a = await peer.response();
       const b = await peer.response();
-      assert.deepEqual(
-        [a.callId, b.callId].sort(),
-        ["one", "two"],
-      );
+      // Sorted: each answer waits for its own worker's decision, so the edge does not promise
+      // the order of answers to independent requests on one connection (RFC 3261 does not either).
+      assert.deepEqual([a.callId, b.callId].sort(), ["one", "two"]);
     } finally {
       peer.close();
     }

@@ -15,19 +15,6 @@ describe("TLS configuration at start", () => {
       );
     }
   });
-
-  it("a key that does not fit the certificate is refused, naming the files", async () => {
-    const certs = writeTestCertificates();
-    try {
-      const tls = { ...testTlsConfig(certs), credentials: { cert: certs.server.cert, key: certs.client.key, ca: undefined } };
-      await assert.rejects(
-        startTestEdge({ config: { listen: [{ transport: "tls", host: "127.0.0.1", port: 0 }], tls } }),
-        (e: unknown) => e instanceof EdgeConfigError && e.message.startsWith(`edge.tls: cannot use ${certs.server.certFile} with ${certs.server.keyFile}:`),
-      );
-    } finally {
-      rmSync(certs.dir, { recursive: true, force: true });
-    }
-  });
 });
 
 describe("TLS listener", () => {

@@ -25,6 +25,10 @@ export type WebSocketTransport = Transport.TRANSPORT_WS | Transport.TRANSPORT_WS
 const CLOSE_NORMAL = 1000;
 const CLOSE_GOING_AWAY = 1001;
 
+/** `ws.send` options, shared: ws copies them into its own per-send object. */
+const AS_BINARY = { binary: true } as const;
+const AS_TEXT = { binary: false } as const;
+
 /**
  * One SIP-over-WebSocket connection (RFC 7118). Each WebSocket message, text or binary, is one
  * SIP message (§5.1), so there is no Content-Length framing; a message over `maxMessageSize` is
@@ -100,7 +104,7 @@ export class WebSocketConnection implements Connection {
       this.ws.terminate();
       throw new FlowClosedError(`connection ${this.id} closed: write buffer full`);
     }
-    this.ws.send(bytes, { binary: !isUtf8(bytes) });
+    this.ws.send(bytes, isUtf8(bytes) ? AS_TEXT : AS_BINARY);
   }
 
   /** A close frame (1001 Going Away), then the socket; destroyed after the grace period. */
@@ -118,12 +122,17 @@ export class WebSocketConnection implements Connection {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    if (isKeepAlive(bytes)) {
-      if (this.isOpen) this.ws.send(KEEP_ALIVE_PONG, { binary: isBinary });
+    // With ws's default binaryType ("nodebuffer") every message, text or binary, fragmented or
+    // not, arrives as one Buffer; the other RawData shapes only come with another binaryType.
+    if (!Buffer.isBuffer(data)) {
+      this.logger.error({ connection: this.id }, `bug: ${this.kind} message is not a Buffer (ws binaryType changed?): dropped`);
       return;
     }
-    this.handler.onStreamMessage(bytes, this);
+    if (isKeepAlive(data)) {
+      if (this.isOpen) this.ws.send(KEEP_ALIVE_PONG, isBinary ? AS_BINARY : AS_TEXT);
+      return;
+    }
+    this.handler.onStreamMessage(data, this);
   }
 }
 
@@ -187,11 +196,7 @@ export class WebSocketListener implements ConnectionListener {
         logger.debug?.({ remote, offered: req.headers["sec-websocket-protocol"] }, `${kind} upgrade without subprotocol sip: refused`);
         return refuseUpgrade(socket, 400, "Bad Request", "the WebSocket subprotocol sip is required (RFC 7118 §4.1)");
       }
-      if (!registry.hasRoom()) {
-        registry.refused++;
-        logger.debug?.({ remote, max: registry.maxConnections }, `${kind} connection cap reached: refused`);
-        return refuseUpgrade(socket, 503, "Service Unavailable", "too many connections");
-      }
+      if (registry.refuseWhenFull(kind, remote, logger)) return refuseUpgrade(socket, 503, "Service Unavailable", "too many connections");
       wss.handleUpgrade(req, socket, head, (ws) => {
         const conn = new WebSocketConnection(ws, socket, transport, ids.next(kind), edgeId, handler, options, logger);
         registry.add(conn);

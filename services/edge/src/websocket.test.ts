@@ -185,10 +185,17 @@ describe("WebSocket connections: idle timeout, shared cap, graceful stop", () =>
       open.push(await TcpPeer.connect(t.address("tcp")));
       open.push(await WsPeer.connect(WsPeer.url(t.address("ws"))));
       await eventually(() => t.edge.stats.tcpConnections === 2, 2000, "two connections");
-      await assert.rejects(WsPeer.connect(WsPeer.url(t.address("ws"))));
+      assert.equal(t.edge.stats.connectionsRefused, 0);
+      // The edge is full at accept: the socket is closed before any HTTP answer (no upgrade work).
+      await assert.rejects(WsPeer.connect(WsPeer.url(t.address("ws"))), (e: NodeJS.ErrnoException) => {
+        assert.ok(e.code === "ECONNRESET" || e.code === "EPIPE", `closed without an answer, not ${e.message}`);
+        return true;
+      });
+      assert.equal(t.edge.stats.connectionsRefused, 1, "the upgrade refused at the cap is counted");
       const third = await TcpPeer.connect(t.address("tcp"));
       open.push(third);
       await eventually(() => third.closed, 2000, "the third TCP connection to be refused");
+      assert.equal(t.edge.stats.connectionsRefused, 2);
     } finally {
       for (const p of open) p.close();
       await t.stop();

@@ -11,7 +11,6 @@ import {
   type AnyMessage,
   editMessage,
   frameDatagram,
-  frameWebSocketMessage,
   parseMessage,
   SipError,
   serializeMessage,
@@ -468,8 +467,8 @@ function mutate(r: Rng, b: Buffer): [Buffer, string] {
 
 /**
  * Runs `bytes` through every entry point: parseMessage, validateMessage (default and lenient
- * options), every accessor, serializeMessage and a reparse, proxy edits, frameDatagram,
- * frameWebSocketMessage and a StreamFramer. Returns a problem description, or undefined.
+ * options), every accessor, serializeMessage and a reparse, proxy edits, frameDatagram
+ * and a StreamFramer. Returns a problem description, or undefined.
  */
 function robustness(bytes: Buffer): string | undefined {
   const steps: string[] = [];
@@ -486,7 +485,6 @@ function robustness(bytes: Buffer): string | undefined {
   try {
     const m = step("parseMessage", () => parseMessage(bytes));
     step("frameDatagram", () => frameDatagram(bytes));
-    step("frameWebSocketMessage", () => frameWebSocketMessage(bytes));
     step("StreamFramer", () => {
       const f = new StreamFramer({ onMessage: (x) => void parseMessage(x), onPing: () => {}, onPong: () => {} });
       f.push(bytes);

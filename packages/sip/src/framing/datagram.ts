@@ -1,16 +1,12 @@
 import { MessageTooLargeError } from "../errors.js";
 import type { SipRequest, SipResponse } from "../message/message.js";
-import { DEFAULT_PARSE_OPTIONS, parseMessage } from "../message/parse.js";
+import { DEFAULT_PARSE_OPTIONS, parseMessage, type ParseOptions } from "../message/parse.js";
 import { isKeepAlive } from "./keep-alive.js";
 
-export interface DatagramOptions {
-  /** Largest datagram accepted, in bytes. */
-  maxSize: number;
-  /** Header lines indexed; more make the message defective (see `ParseOptions.maxHeaderLines`). */
-  maxHeaderLines: number;
-}
+/** The parser's options: `maxSize` bounds the whole datagram, keep-alives and STUN included. */
+export type DatagramOptions = ParseOptions;
 
-export const DEFAULT_DATAGRAM_OPTIONS: DatagramOptions = { maxSize: 65535, maxHeaderLines: DEFAULT_PARSE_OPTIONS.maxHeaderLines };
+export const DEFAULT_DATAGRAM_OPTIONS: DatagramOptions = DEFAULT_PARSE_OPTIONS;
 
 /** What one received datagram turned out to be. */
 export type DatagramFrame =
@@ -29,8 +25,7 @@ export function frameDatagram(data: Buffer, options?: Partial<DatagramOptions>):
   if (data.length > maxSize) throw new MessageTooLargeError(data.length, maxSize);
   if (isStun(data)) return STUN;
   if (isKeepAlive(data)) return KEEP_ALIVE;
-  const maxHeaderLines = options?.maxHeaderLines ?? DEFAULT_DATAGRAM_OPTIONS.maxHeaderLines;
-  return { kind: "message", message: parseMessage(data, { maxSize, maxHeaderLines }) };
+  return { kind: "message", message: parseMessage(data, options) };
 }
 
 const STUN: DatagramFrame = { kind: "stun" };

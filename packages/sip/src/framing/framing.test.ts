@@ -5,7 +5,6 @@ import type { SipRequest } from "../message/message.js";
 import { sipLines } from "../testing/sip-text.js";
 import { frameDatagram, isStun } from "./datagram.js";
 import { StreamFramer, type StreamFrameHandler } from "./stream-framer.js";
-import { frameWebSocketMessage } from "./websocket.js";
 
 function message(n: number, body = "", contentLengthHeader = "Content-Length"): Buffer {
   return sipLines(
@@ -131,16 +130,5 @@ describe("frameDatagram", () => {
 
   it("enforces the size limit", () => {
     assert.throws(() => frameDatagram(message(1, "x".repeat(100)), { maxSize: 64 }), MessageTooLargeError);
-  });
-});
-
-describe("frameWebSocketMessage (RFC 7118)", () => {
-  it("takes one message per WebSocket message, Content-Length optional", () => {
-    const noLength = sipLines(["MESSAGE sip:b@b SIP/2.0", "Via: SIP/2.0/WSS a.invalid;branch=z9hG4bK1"], "hi");
-    const f = frameWebSocketMessage(noLength);
-    assert.equal(f.kind, "message");
-    if (f.kind === "message") assert.equal(f.message.body.toString(), "hi");
-    assert.equal(frameWebSocketMessage(Buffer.from("\r\n\r\n")).kind, "keep-alive");
-    assert.throws(() => frameWebSocketMessage(noLength, { maxSize: 10 }), MessageTooLargeError);
   });
 });

@@ -33,6 +33,7 @@ export async function startEmbedded(config: SipfleetConfig, logger: Logger): Pro
     domains: new Set(config.domains.keys()),
     logger: logger.child({ tier: "edge" }),
     callEvents,
+    trunks: config.trunks,
   });
   return {
     edge,

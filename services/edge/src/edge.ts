@@ -3,6 +3,7 @@ import type { Bus } from "@sipfleet/bus";
 import { isSecureTransport, type EdgeConfig, type ListenAddress } from "@sipfleet/config";
 import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock, type TransactionTimers } from "@sipfleet/sip";
 import type { CallEventSink } from "@sipfleet/call-events/memory";
+import type { Trunk } from "@sipfleet/trunks";
 import { CallRecorder } from "./call-recorder.js";
 import { ConnectionRegistry, type ConnectionListener, type ListenerContext } from "./connection.js";
 import { DecisionClient } from "./decision-client.js";
@@ -68,6 +69,11 @@ export interface EdgeOptions {
   readonly timerCMs: number;
   /** Where call events go (JetStream in a cluster, memory in one process); none: not recorded. */
   readonly callEvents: CallEventSink | undefined;
+  /**
+   * The configured carrier trunks: the edge answers a gateway's 401/407 with a trunk's outbound
+   * credentials, registers with carriers and keeps gateway health (Target.trunk names the trunk).
+   */
+  readonly trunks: readonly Trunk[];
 }
 
 type RequiredKeys = "bus" | "config" | "domains";
@@ -91,6 +97,7 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   supported: ["path", "outbound"],
   timerCMs: 181_000,
   callEvents: undefined,
+  trunks: [],
 };
 
 export interface Edge {

@@ -104,7 +104,7 @@ describe("serial groups: failover rules", { skip: missing }, () => {
 
   it("server failure: the first trunk refuses the connection (a 503, §16.9), the second is tried", async () => {
     const port = await freePort();
-    const refused: Target = { requestUri: `sip:+15550100@127.0.0.1:${port};transport=tcp`, routes: [], recordRoutes: [], flow: undefined };
+    const refused: Target = { requestUri: `sip:+15550100@127.0.0.1:${port};transport=tcp`, routes: [], recordRoutes: [], flow: undefined, trunk: "" };
     ref.decide = () => fwd(forward([{ targets: [refused] }, { targets: [gateway(gw2, "gw2")] }], SERVER_FAILURE));
     caller.send(invite("fo-refused"), to());
     answer(gw2, await nextRequest(gw2, "INVITE"), 200, "g2", edgeAddr);
@@ -184,6 +184,7 @@ describe("serial groups: failover rules", { skip: missing }, () => {
       routes: [],
       recordRoutes: [],
       flow: undefined,
+      trunk: "",
     });
     /**
      * Two gateways in series, 300 ms each to say anything; the ACK for a 2xx goes to `ackTo`, a

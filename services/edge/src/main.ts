@@ -16,7 +16,7 @@ await runService(logger, async () => {
   const bus = await NatsBus.connect({ servers, name: "edge", logger });
   // Call events (CDR material) on the JetStream stream SIPFLEET_CALLS, created if missing.
   const callEvents = await JetStreamCallEvents.start(bus.connection, { logger, bus });
-  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents });
+  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks });
   logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");
   return {
     async stop() {

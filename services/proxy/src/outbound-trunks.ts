@@ -72,7 +72,13 @@ export function resolveNumberRoutes(routes: readonly NumberRoute[], trunks: read
 export type OutboundRoute =
   | { readonly kind: "refuse"; readonly status: number; readonly reason: string; readonly log?: { readonly msg: string; readonly obj: object } }
   /** Gateways in the order to try them, first first. */
-  | { readonly kind: "gateways"; readonly gateways: readonly Gateway[] };
+  | { readonly kind: "gateways"; readonly gateways: readonly TrunkGateway[] };
+
+/** A gateway with the trunk it belongs to (the edge answers its challenges with the trunk's credentials). */
+export interface TrunkGateway {
+  readonly trunk: string;
+  readonly gateway: Gateway;
+}
 
 /**
  * The outbound step for `user` of `domain` calling `e164` (not a number of ours):
@@ -104,8 +110,10 @@ export function outboundRoute(
   }
   const route = longestPrefixRoute(routes, e164);
   if (route === undefined) return { kind: "refuse", status: 404, reason: "Not Found", log: { msg: "no number route for a dialled number", obj: { number: e164 } } };
-  const gateways: Gateway[] = [];
-  for (const entry of weightedOrder(route.trunks, random)) gateways.push(...weightedOrder(entry.trunk.gateways, random));
+  const gateways: TrunkGateway[] = [];
+  for (const entry of weightedOrder(route.trunks, random)) {
+    for (const gateway of weightedOrder(entry.trunk.gateways, random)) gateways.push({ trunk: entry.trunk.name, gateway });
+  }
   if (gateways.length === 0) return { kind: "refuse", status: 404, reason: "Not Found", log: { msg: "number route without usable trunks", obj: { prefix: route.prefix } } };
   return { kind: "gateways", gateways };
 }
@@ -183,7 +191,7 @@ export const HEADERS_REMOVED_TOWARD_CARRIER: readonly string[] = ["P-Asserted-Id
  */
 export function gatewayGroups(
   e164: string,
-  gateways: readonly Gateway[],
+  gateways: readonly TrunkGateway[],
   provisionalTimeoutMs: number,
   recordRoutes: readonly string[],
 ): TargetGroup[] {
@@ -194,7 +202,7 @@ export function gatewayGroups(
   // a refused connection or a 5xx fails over at once. See README "Calls to trunks".
   return gateways.map((g) => ({
     // A copy per target: Target.recordRoutes is a mutable array in the generated type.
-    targets: [{ requestUri: gatewayRequestUri(e164, g), routes: [], recordRoutes: [...recordRoutes], flow: undefined }],
+    targets: [{ requestUri: gatewayRequestUri(e164, g.gateway), routes: [], recordRoutes: [...recordRoutes], flow: undefined, trunk: g.trunk }],
     timeoutMs: 0,
     provisionalTimeoutMs,
   }));

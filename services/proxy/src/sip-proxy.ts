@@ -154,6 +154,7 @@ export class SipProxy {
         routes: [],
         recordRoutes: [],
         flow: routes.token.flow,
+        trunk: "",
       };
       return forward({
         groups: [{ targets: [target], timeoutMs: 0, provisionalTimeoutMs: 0 }],

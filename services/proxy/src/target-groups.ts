@@ -39,7 +39,7 @@ export function targetGroups(bindings: readonly Binding[], config: ProxyConfig, 
     }
     const flow = flowToWire(binding.flow);
     const recordRoutes = recordRouting === undefined ? [] : recordRoutesOverFlow(recordRouting, flow);
-    const target: Target = { requestUri, routes: [...binding.path], recordRoutes, flow };
+    const target: Target = { requestUri, routes: [...binding.path], recordRoutes, flow, trunk: "" };
     if (binding.qMillis !== q) {
       groups.push({ targets: [], timeoutMs: config.serialGroupTimeoutMs, provisionalTimeoutMs: 0 });
       q = binding.qMillis;

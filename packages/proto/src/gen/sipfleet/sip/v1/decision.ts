@@ -47,7 +47,15 @@ export interface Target {
    * it on `flow.connection_id`. Unset: the next hop is the address of the top Route, else of the
    * Request-URI, over a transport of the edge that forwards.
    */
-  flow: Flow | undefined;
+  flow:
+    | Flow
+    | undefined;
+  /**
+   * The trunk (configuration name) whose gateway this target is; empty for every other target.
+   * The edge answers the gateway's 401/407 with that trunk's outbound credentials and keeps the
+   * gateway's health; nothing else about the trunk travels in the decision.
+   */
+  trunk: string;
 }
 
 /**
@@ -311,7 +319,7 @@ export const Respond: MessageFns<Respond> = {
 };
 
 function createBaseTarget(): Target {
-  return { requestUri: "", routes: [], recordRoutes: [], flow: undefined };
+  return { requestUri: "", routes: [], recordRoutes: [], flow: undefined, trunk: "" };
 }
 
 export const Target: MessageFns<Target> = {
@@ -327,6 +335,9 @@ export const Target: MessageFns<Target> = {
     }
     if (message.flow !== undefined) {
       Flow.encode(message.flow, writer.uint32(34).fork()).join();
+    }
+    if (message.trunk !== "") {
+      writer.uint32(42).string(message.trunk);
     }
     return writer;
   },
@@ -376,6 +387,14 @@ export const Target: MessageFns<Target> = {
             message.flow = Flow.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.trunk = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -397,6 +416,7 @@ export const Target: MessageFns<Target> = {
     message.routes = object.routes?.map((e) => e) || [];
     message.recordRoutes = object.recordRoutes?.map((e) => e) || [];
     message.flow = (object.flow !== undefined && object.flow !== null) ? Flow.fromPartial(object.flow) : undefined;
+    message.trunk = object.trunk ?? "";
     return message;
   },
 };

@@ -5,3 +5,4 @@ export { hasSipp, runSipp, type SippRun, type SippResult } from "./sipp.js";
 export { writeTestCertificates, type TestCertificates, type TestKeyPair } from "./certificates.js";
 export { kamailioBinary, startKamailio, type KamailioOptions, type KamailioProcess } from "./kamailio.js";
 export { recordingLogger, type RecordingLogger, type LoggedLine } from "./recording-logger.js";
+export { startDnsServer, type DnsRecord, type DnsServer } from "./dns-server.js";

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { NatsBus } from "@sipfleet/bus";
-import { Forward_Failover, type Target } from "@sipfleet/proto";
+import { Forward_Failover, type Target, Transport } from "@sipfleet/proto";
 import { deriveTimers } from "@sipfleet/sip";
 import { freePort, hasBinary, startNatsServer, type EngineProcess } from "@sipfleet/testing";
 import { startEdge, type Edge } from "./edge.js";
@@ -104,7 +104,7 @@ describe("serial groups: failover rules", { skip: missing }, () => {
 
   it("server failure: the first trunk refuses the connection (a 503, §16.9), the second is tried", async () => {
     const port = await freePort();
-    const refused: Target = { requestUri: `sip:+15550100@127.0.0.1:${port};transport=tcp`, routes: [], recordRoutes: [], flow: undefined, trunk: "" };
+    const refused: Target = { requestUri: `sip:+15550100@127.0.0.1:${port};transport=tcp`, routes: [], recordRoutes: [], flow: undefined, trunk: "", nextHop: undefined };
     ref.decide = () => fwd(forward([{ targets: [refused] }, { targets: [gateway(gw2, "gw2")] }], SERVER_FAILURE));
     caller.send(invite("fo-refused"), to());
     answer(gw2, await nextRequest(gw2, "INVITE"), 200, "g2", edgeAddr);
@@ -185,6 +185,7 @@ describe("serial groups: failover rules", { skip: missing }, () => {
       recordRoutes: [],
       flow: undefined,
       trunk: "",
+      nextHop: undefined,
     });
     /**
      * Two gateways in series, 300 ms each to say anything; the ACK for a 2xx goes to `ackTo`, a
@@ -247,5 +248,23 @@ describe("serial groups: failover rules", { skip: missing }, () => {
     caller.send(invite("fo-unknown"), to());
     assert.equal((await nextResponse(caller)).status, 500);
     assert.equal(gw1.inbox.length, 0);
+  });
+
+  it("a located next hop (Target.next_hop): sent there with the Request-URI's domain untouched, no lookup of the name", async () => {
+    // `.invalid` never resolves (RFC 2606): had the edge looked the name up, the branch would fail.
+    const located: Target = {
+      requestUri: "sip:+15550100@carrier.invalid",
+      routes: [],
+      recordRoutes: [],
+      flow: undefined,
+      trunk: "carrier",
+      nextHop: { transport: Transport.TRANSPORT_UDP, ip: gw1.ip, port: gw1.port, serverName: "carrier.invalid" },
+    };
+    ref.decide = () => fwd(forward([{ targets: [located] }], SERVER_FAILURE));
+    caller.send(invite("fo-next-hop"), to());
+    const atGateway = await nextRequest(gw1, "INVITE");
+    assert.equal(atGateway.uri.toString(), "sip:+15550100@carrier.invalid");
+    answer(gw1, atGateway, 486, "g1", edgeAddr);
+    assert.equal((await nextResponse(caller)).status, 486);
   });
 });

@@ -46,7 +46,7 @@ export function udpFlow(edgeId: string, edgeAddr: { host: string; port: number }
 
 /** `flow` undefined: a target the edge reaches by its URI (no registered flow). */
 export function target(flow: Flow | undefined, uri: string, recordRoutes: string[] = []): Target {
-  return { requestUri: uri, routes: [], recordRoutes, flow, trunk: "" };
+  return { requestUri: uri, routes: [], recordRoutes, flow, trunk: "", nextHop: undefined };
 }
 
 export function forward(groups: { targets: Target[]; timeoutMs?: number; provisionalTimeoutMs?: number }[], extra: Partial<Forward> = {}): Forward {

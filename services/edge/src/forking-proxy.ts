@@ -30,7 +30,7 @@ import { failsOver } from "./group-failover.js";
 import { hopTransport, viaTransport, type Hop } from "./hop.js";
 import { hostPort } from "./ip-address.js";
 import type { EdgeLogger } from "./logger.js";
-import { resolveNextHop } from "./next-hop.js";
+import { nextHopFromWire, resolveNextHop } from "./next-hop.js";
 import { challengesToAdd, selectBest, type BranchOutcome } from "./response-selection.js";
 
 export interface ForkingProxyOptions {
@@ -598,6 +598,11 @@ export class ForkingProxy {
   }
 
   private async addressHop(target: Target, req: SipRequest, forward: Forward): Promise<Hop | string> {
+    // The worker located the server (RFC 3263 for a trunk's domain): go there, no lookup.
+    if (target.nextHop !== undefined) {
+      const located = nextHopFromWire(target.nextHop);
+      return typeof located === "string" ? located : this.o.links.hopTo(located);
+    }
     let uri: Uri;
     try {
       uri = nextHopUri(req, forward, target);

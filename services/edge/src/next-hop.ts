@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import { type NextHop, Transport } from "@sipfleet/proto";
 import { SipUri, type Uri } from "@sipfleet/sip";
 
 /** Where a request that no flow names goes: the address of a URI (RFC 3263, reduced). */
@@ -20,7 +21,8 @@ export function defaultPort(transport: NextHopAddress["transport"]): number {
 }
 
 /**
- * RFC 3263 §4 for a SIP or SIPS URI, without NAPTR/SRV (trunks bring those): the transport from
+ * RFC 3263 §4 for a SIP or SIPS URI, without NAPTR/SRV (the workers locate trunk gateways with
+ * them, @sipfleet/sip-dns, and pass the server as Target.next_hop): the transport from
  * the `transport` parameter (UDP for sip, TLS for sips by default), the host from `maddr` or the
  * host part, resolved with the system resolver when it is a name, the port given or the default.
  * Returns a string saying why there is no address.
@@ -56,6 +58,21 @@ export async function resolveNextHop(uri: Uri): Promise<NextHopAddress | string>
   } catch (e) {
     return `cannot resolve ${host}: ${e instanceof Error ? e.message : String(e)}`;
   }
+}
+
+/** What RFC 3263 locates servers over (WebSocket peers are reached over their own flows). */
+const LOCATED_TRANSPORTS: ReadonlyMap<Transport, NextHopAddress["transport"]> = new Map([
+  [Transport.TRANSPORT_UDP, "udp"],
+  [Transport.TRANSPORT_TCP, "tcp"],
+  [Transport.TRANSPORT_TLS, "tls"],
+]);
+
+/** A located server from a decision (Target.next_hop), or why it cannot be used. */
+export function nextHopFromWire(hop: NextHop): NextHopAddress | string {
+  const transport = LOCATED_TRANSPORTS.get(hop.transport);
+  if (transport === undefined) return `next hop ${hop.ip}:${hop.port} has no transport a server is located for`;
+  if (isIP(hop.ip) === 0 || hop.port === 0 || hop.port > 65535) return `next hop ${JSON.stringify(hop.ip)}:${hop.port} is not an address`;
+  return { transport, ip: hop.ip, port: hop.port, host: hop.serverName === "" ? hop.ip : hop.serverName };
 }
 
 function stripBrackets(host: string): string {

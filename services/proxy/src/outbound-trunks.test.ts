@@ -6,7 +6,7 @@ import { Forward_Failover } from "@sipfleet/proto";
 import { parseUri } from "@sipfleet/sip";
 import { type Gateway, type NumberRoute, parseSubnet, type Trunk } from "@sipfleet/trunks";
 import { requestedNumber } from "./inbound-trunks.js";
-import { dialledNumber, gatewayRequestUri, weightedOrder } from "./outbound-trunks.js";
+import { dialledNumber, gatewayRequestUri } from "./outbound-trunks.js";
 import { resolveRequestUri } from "./platform-address.js";
 import {
   ALICE_FLOW,
@@ -102,38 +102,6 @@ function dial(ruri: string, user = "alice", extra: Partial<RequestSpec> = {}): R
   return { ruri, to: ruri, from: `sip:${user}@sipfleet.local`, ...extra };
 }
 
-describe("weightedOrder (RFC 2782 priority and weight)", () => {
-  const items = [
-    { name: "c", priority: 2, weight: 1 },
-    { name: "a", priority: 1, weight: 1 },
-    { name: "b", priority: 1, weight: 3 },
-    { name: "z", priority: 1, weight: 0 },
-  ];
-  const names = (random: () => number) => weightedOrder(items, random).map((i) => i.name);
-
-  it("orders by priority, lowest first, and draws among equals in proportion to weight", () => {
-    // Weights 1 and 3 of a total 4: r in [0, 1) picks a, r in [1, 4) picks b.
-    assert.deepEqual(names(() => 0), ["a", "b", "z", "c"]);
-    assert.deepEqual(names(() => 0.24), ["a", "b", "z", "c"]);
-    assert.deepEqual(names(() => 0.25), ["b", "a", "z", "c"]);
-    assert.deepEqual(names(() => 0.99), ["b", "a", "z", "c"]);
-  });
-
-  it("draws once per remaining item, so the second pick follows the second random number", () => {
-    const draws = [0.5, 0.5, 0.5];
-    const order = weightedOrder(
-      [
-        { name: "x", priority: 1, weight: 2 },
-        { name: "y", priority: 1, weight: 2 },
-        { name: "w", priority: 1, weight: 4 },
-      ],
-      () => draws.shift() ?? 0,
-    ).map((i) => i.name);
-    // 0.5 * 8 = 4: x (2), y (4) not > 4, w (8) > 4 -> w; then 0.5 * 4 = 2: x (2) not > 2, y -> y; then x.
-    assert.deepEqual(order, ["w", "y", "x"]);
-  });
-});
-
 describe("gatewayRequestUri", () => {
   it("writes the number at the gateway, with port and transport only when configured", () => {
     assert.equal(gatewayRequestUri("+4930123", gw("192.0.2.91", 5070)), "sip:+4930123@192.0.2.91:5070;transport=udp");
@@ -179,6 +147,10 @@ describe("SipProxy: calls to trunks", () => {
       [["sip:+4930555@192.0.2.91:5070;transport=udp"], ["sip:+4930555@192.0.2.92"], ["sip:+4930555@[2001:db8::7]:5061;transport=tls"]],
     );
     assert.equal(f.failover, Forward_Failover.FAILOVER_SERVER_FAILURE);
+    // Each target names its trunk (the edge answers the gateway's challenges with its credentials);
+    // IP gateways are reached by their Request-URI, no located next hop.
+    assert.deepEqual(f.groups.map((g) => g.targets[0]!.trunk), ["carrier-a", "carrier-a", "carrier-b"]);
+    assert.ok(f.groups.every((g) => g.targets[0]!.nextHop === undefined));
     assert.ok(f.groups.every((g) => g.timeoutMs === 0 && g.targets.every((t) => t.flow === undefined && t.routes.length === 0)));
     // A silent gateway is given up after proxy.gatewayProvisionalTimeoutMs; a ringing one is not.
     assert.deepEqual(

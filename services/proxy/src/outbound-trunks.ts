@@ -1,5 +1,6 @@
 import type { DomainConfig } from "@sipfleet/config";
-import type { Header, TargetGroup } from "@sipfleet/proto";
+import { transportToWire } from "@sipfleet/location-client/wire";
+import type { Header, NextHop, TargetGroup } from "@sipfleet/proto";
 import { escapeUriUser, SipUri, type Uri } from "@sipfleet/sip";
 import {
   destinationAllowed,
@@ -10,6 +11,8 @@ import {
   type RouteTrunk,
   type Trunk,
 } from "@sipfleet/trunks";
+import { type Random, type SipServer, weightedOrder } from "@sipfleet/sip-dns";
+import type { LocatedGateway } from "./gateway-servers.js";
 import { type RequestUriResolution, uriHost } from "./platform-address.js";
 
 /*
@@ -23,9 +26,6 @@ import { type RequestUriResolution, uriHost } from "./platform-address.js";
  * with `{ match: "0", replace: "+49" }`). A user part that is a configured user of the domain the
  * Request-URI names stays that user: names win over numbers.
  */
-
-/** Random number in [0, 1), as Math.random; injected so that tests choose the weighted order. */
-export type Random = () => number;
 
 /**
  * The E.164 number a user of `callerDomain` dialled with this Request-URI, or undefined when it
@@ -119,34 +119,6 @@ export function outboundRoute(
 }
 
 /**
- * RFC 2782 ordering: lowest priority first; among equal priorities a weighted random order ("the
- * probability of selecting [a record] should be proportional to its weight"), drawn one at a time
- * from the records not yet chosen. Weight 0 is only chosen once no weighted record is left (RFC
- * 2782 gives them "a very small chance"; here none while others remain). Stable for equal keys
- * when every remaining weight is 0.
- */
-export function weightedOrder<T extends { readonly priority: number; readonly weight: number }>(items: readonly T[], random: Random): T[] {
-  const priorities = [...new Set(items.map((i) => i.priority))].sort((a, b) => a - b);
-  const out: T[] = [];
-  for (const p of priorities) {
-    const left = items.filter((i) => i.priority === p);
-    while (left.length > 0) {
-      const total = left.reduce((s, i) => s + i.weight, 0);
-      let index = 0;
-      if (total > 0) {
-        const r = random() * total;
-        let sum = 0;
-        index = left.findIndex((i) => (sum += i.weight) > r);
-        // random() < 1 keeps r below total; a misbehaving source still picks something.
-        if (index < 0) index = left.length - 1;
-      }
-      out.push(left.splice(index, 1)[0]!);
-    }
-  }
-  return out;
-}
-
-/**
  * The Request-URI toward a gateway: `sip:<e164>@host[:port][;transport=t]`. A gateway without a
  * port or transport leaves them out (RFC 3263 would choose; the edge uses the defaults for now).
  */
@@ -191,7 +163,7 @@ export const HEADERS_REMOVED_TOWARD_CARRIER: readonly string[] = ["P-Asserted-Id
  */
 export function gatewayGroups(
   e164: string,
-  gateways: readonly TrunkGateway[],
+  gateways: readonly LocatedGateway[],
   provisionalTimeoutMs: number,
   recordRoutes: readonly string[],
 ): TargetGroup[] {
@@ -202,8 +174,21 @@ export function gatewayGroups(
   // a refused connection or a 5xx fails over at once. See README "Calls to trunks".
   return gateways.map((g) => ({
     // A copy per target: Target.recordRoutes is a mutable array in the generated type.
-    targets: [{ requestUri: gatewayRequestUri(e164, g.gateway), routes: [], recordRoutes: [...recordRoutes], flow: undefined, trunk: g.trunk }],
+    targets: [
+      {
+        requestUri: gatewayRequestUri(e164, g.gateway),
+        routes: [],
+        recordRoutes: [...recordRoutes],
+        flow: undefined,
+        trunk: g.trunk,
+        nextHop: g.server === undefined ? undefined : nextHopToWire(g.server),
+      },
+    ],
     timeoutMs: 0,
     provisionalTimeoutMs,
   }));
+}
+
+function nextHopToWire(s: SipServer): NextHop {
+  return { transport: transportToWire(s.transport), ip: s.ip, port: s.port, serverName: s.serverName };
 }

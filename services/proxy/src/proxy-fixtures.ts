@@ -7,6 +7,7 @@ import { flowToWire } from "@sipfleet/location-client/wire";
 import type { Decision, Flow as WireFlow, Forward, Respond, Target } from "@sipfleet/proto";
 import { FlowTokens, loopHash, platformBranch } from "@sipfleet/routing";
 import { buildAuthorization, computeHa1, editMessage, parseMessage, SipRequest } from "@sipfleet/sip";
+import type { SipDnsLookup } from "@sipfleet/sip-dns";
 import type { NumberRoute, Trunk } from "@sipfleet/trunks";
 import type { ProxySettings } from "./proxy-settings.js";
 import { type ProxyLogger, SipProxy } from "./sip-proxy.js";
@@ -81,7 +82,7 @@ export class RecordingLogger implements ProxyLogger {
 
 export function proxyWith(
   store: BindingStore,
-  opts: { settings?: ProxySettings; now?: () => number; logger?: ProxyLogger; random?: () => number } = {},
+  opts: { settings?: ProxySettings; now?: () => number; logger?: ProxyLogger; random?: () => number; dns?: SipDnsLookup } = {},
 ): SipProxy {
   return new SipProxy({
     settings: opts.settings ?? settings(),
@@ -89,6 +90,7 @@ export function proxyWith(
     clock: opts.now ?? Date.now,
     logger: opts.logger ?? quiet,
     ...(opts.random === undefined ? {} : { random: opts.random }),
+    ...(opts.dns === undefined ? {} : { dns: opts.dns }),
   });
 }
 

@@ -26,5 +26,8 @@ export const DIALOG_CREATING_METHODS: ReadonlySet<string> = new Set(["INVITE", "
  */
 export const NOT_ROUTED_METHODS: ReadonlySet<string> = new Set(["CANCEL", "REGISTER"]);
 
-/** Retry-After on a 503 for an unreachable location service: a short pause (RFC 3261 §21.5.4). */
-export const LOCATION_RETRY_AFTER_SECONDS = 5;
+/**
+ * Retry-After on a 503 for a failure that should pass soon (the location service or DNS did not
+ * answer): a short pause (RFC 3261 §21.5.4).
+ */
+export const TRANSIENT_RETRY_AFTER_SECONDS = 5;

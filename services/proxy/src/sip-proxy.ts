@@ -6,7 +6,9 @@ import { numberOwner } from "@sipfleet/trunks";
 import { FlowTokens, isLooped } from "@sipfleet/routing";
 import { SipError, type SipRequest } from "@sipfleet/sip";
 import { type AuthReply, DigestAuthenticator, PROXY_DIGEST } from "@sipfleet/sip-auth";
+import { cachedDnsLookup, type Random, type SipDnsLookup, systemDnsLookup } from "@sipfleet/sip-dns";
 import { drop, forward, refuse, respond } from "./decisions.js";
+import { locateGateways } from "./gateway-servers.js";
 import { inboundRoute } from "./inbound-trunks.js";
 import {
   assertedIdentity,
@@ -15,13 +17,12 @@ import {
   HEADERS_REMOVED_TOWARD_CARRIER,
   outboundRoute,
   type OutboundNumberRoute,
-  type Random,
   resolveNumberRoutes,
 } from "./outbound-trunks.js";
 import { resolveRequestUri, servedDomain } from "./platform-address.js";
 import {
   DIALOG_CREATING_METHODS,
-  LOCATION_RETRY_AFTER_SECONDS,
+  TRANSIENT_RETRY_AFTER_SECONDS,
   NOT_ROUTED_METHODS,
   type ProxySettings,
 } from "./proxy-settings.js";
@@ -44,7 +45,18 @@ export interface SipProxyOptions {
   logger: ProxyLogger;
   /** Draws the weighted order of trunks and gateways (RFC 2782); Math.random by default. */
   random?: Random;
+  /**
+   * Where gateways named by a domain are looked up (RFC 3263); by default the system resolver
+   * behind a cache of DNS_CACHE_MS.
+   */
+  dns?: SipDnsLookup;
 }
+
+/**
+ * How long a DNS answer for a gateway is kept: a carrier's DNS change shows within it, and a call
+ * rate never becomes a query rate (node:dns gives no TTL for NAPTR and SRV answers).
+ */
+export const DNS_CACHE_MS = 30_000;
 
 /** Who is calling, once a `digest` domain's caller has been checked. */
 type Caller = { readonly kind: "authenticated"; readonly user: string } | { readonly kind: "refused"; readonly decision: Decision };
@@ -88,6 +100,7 @@ export class SipProxy {
   private readonly digest: DigestAuthenticator;
   private readonly tokens: FlowTokens;
   private readonly random: Random;
+  private readonly dns: SipDnsLookup;
 
   constructor(options: SipProxyOptions) {
     this.settings = options.settings;
@@ -98,6 +111,7 @@ export class SipProxy {
     this.digest = new DigestAuthenticator(options.settings.auth, PROXY_DIGEST);
     this.tokens = new FlowTokens(options.settings.auth.nonceSecret);
     this.random = options.random ?? Math.random;
+    this.dns = options.dns ?? cachedDnsLookup(systemDnsLookup(), DNS_CACHE_MS);
   }
 
   /**
@@ -155,6 +169,7 @@ export class SipProxy {
         recordRoutes: [],
         flow: routes.token.flow,
         trunk: "",
+        nextHop: undefined,
       };
       return forward({
         groups: [{ targets: [target], timeoutMs: 0, provisionalTimeoutMs: 0 }],
@@ -277,10 +292,17 @@ export class SipProxy {
       if (out.log !== undefined) this.logger.warn({ ...out.log.obj, callId: next.req.callId }, out.log.msg);
       return respond(out.status, out.reason);
     }
+    const located = await locateGateways(out.gateways, this.dns, this.random, this.logger);
+    if (located.length === 0) {
+      // Only names DNS could not answer for remain: a server-side failure that may pass (RFC 3261
+      // §21.5.4), not the caller's mistake.
+      this.logger.warn({ number: e164, callId: next.req.callId }, "no gateway of the number route could be located");
+      return respond(503, "Service Unavailable", [["Retry-After", String(TRANSIENT_RETRY_AFTER_SECONDS)]]);
+    }
     // Every branch is toward an address (no flow): one pair of Record-Route values for all.
     const recordRoutes = next.recordRoute ? recordRoutesByAddress(recordRouting(this.tokens, next.inbound)) : [];
     return forward({
-      groups: gatewayGroups(e164, out.gateways, this.settings.proxy.gatewayProvisionalTimeoutMs, recordRoutes),
+      groups: gatewayGroups(e164, located, this.settings.proxy.gatewayProvisionalTimeoutMs, recordRoutes),
       // Every Route value goes: ours are done with, and one the caller preloaded must neither
       // steer the request away from the gateway nor reach the carrier.
       rewriteRoutes: true,
@@ -335,7 +357,7 @@ function fromReply(r: AuthReply): Decision {
 
 /** The store is unreachable: transient, the UA may retry (RFC 3261 §21.5.4), as the registrar answers. */
 function locationUnavailable(): Decision {
-  return respond(503, "Location Service Unavailable", [["Retry-After", String(LOCATION_RETRY_AFTER_SECONDS)]]);
+  return respond(503, "Location Service Unavailable", [["Retry-After", String(TRANSIENT_RETRY_AFTER_SECONDS)]]);
 }
 
 /** A reason phrase from an error message: one line, printable, bounded. */

@@ -39,7 +39,7 @@ export function targetGroups(bindings: readonly Binding[], config: ProxyConfig, 
     }
     const flow = flowToWire(binding.flow);
     const recordRoutes = recordRouting === undefined ? [] : recordRoutesOverFlow(recordRouting, flow);
-    const target: Target = { requestUri, routes: [...binding.path], recordRoutes, flow, trunk: "" };
+    const target: Target = { requestUri, routes: [...binding.path], recordRoutes, flow, trunk: "", nextHop: undefined };
     if (binding.qMillis !== q) {
       groups.push({ targets: [], timeoutMs: config.serialGroupTimeoutMs, provisionalTimeoutMs: 0 });
       q = binding.qMillis;

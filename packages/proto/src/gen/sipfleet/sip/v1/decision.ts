@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Flow } from "./envelope.js";
+import { Flow, Transport } from "./envelope.js";
 
 /** One header line to add to a message: a name and its value as it goes on the wire. */
 export interface Header {
@@ -56,6 +56,23 @@ export interface Target {
    * gateway's health; nothing else about the trunk travels in the decision.
    */
   trunk: string;
+  /**
+   * Where the branch goes when the worker has located the server itself (RFC 3263, for a gateway
+   * a trunk names by a domain): the edge sends there instead of resolving the next-hop URI.
+   * Unset: the flow, else the address of the top Route, else of the Request-URI, as above.
+   */
+  nextHop: NextHop | undefined;
+}
+
+/**
+ * A located server (RFC 3263 §4): the transport, address and port to send to, and the name its
+ * TLS certificate must prove (RFC 5922 §4: the domain of the URI, not the SRV target).
+ */
+export interface NextHop {
+  transport: Transport;
+  ip: string;
+  port: number;
+  serverName: string;
 }
 
 /**
@@ -319,7 +336,7 @@ export const Respond: MessageFns<Respond> = {
 };
 
 function createBaseTarget(): Target {
-  return { requestUri: "", routes: [], recordRoutes: [], flow: undefined, trunk: "" };
+  return { requestUri: "", routes: [], recordRoutes: [], flow: undefined, trunk: "", nextHop: undefined };
 }
 
 export const Target: MessageFns<Target> = {
@@ -338,6 +355,9 @@ export const Target: MessageFns<Target> = {
     }
     if (message.trunk !== "") {
       writer.uint32(42).string(message.trunk);
+    }
+    if (message.nextHop !== undefined) {
+      NextHop.encode(message.nextHop, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -395,6 +415,14 @@ export const Target: MessageFns<Target> = {
             message.trunk = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.nextHop = NextHop.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -417,6 +445,100 @@ export const Target: MessageFns<Target> = {
     message.recordRoutes = object.recordRoutes?.map((e) => e) || [];
     message.flow = (object.flow !== undefined && object.flow !== null) ? Flow.fromPartial(object.flow) : undefined;
     message.trunk = object.trunk ?? "";
+    message.nextHop = (object.nextHop !== undefined && object.nextHop !== null)
+      ? NextHop.fromPartial(object.nextHop)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNextHop(): NextHop {
+  return { transport: 0, ip: "", port: 0, serverName: "" };
+}
+
+export const NextHop: MessageFns<NextHop> = {
+  encode(message: NextHop, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transport !== 0) {
+      writer.uint32(8).int32(message.transport);
+    }
+    if (message.ip !== "") {
+      writer.uint32(18).string(message.ip);
+    }
+    if (message.port !== 0) {
+      writer.uint32(24).uint32(message.port);
+    }
+    if (message.serverName !== "") {
+      writer.uint32(34).string(message.serverName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NextHop {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNextHop();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.transport = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.serverName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<NextHop>): NextHop {
+    return NextHop.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NextHop>): NextHop {
+    const message = createBaseNextHop();
+    message.transport = object.transport ?? 0;
+    message.ip = object.ip ?? "";
+    message.port = object.port ?? 0;
+    message.serverName = object.serverName ?? "";
     return message;
   },
 };

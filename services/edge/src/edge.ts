@@ -5,6 +5,8 @@ import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock,
 import type { CallEventSink } from "@sipfleet/call-events/memory";
 import type { Trunk } from "@sipfleet/trunks";
 import { CallRecorder } from "./call-recorder.js";
+import type { CarrierRegistrationOptions } from "./carrier-registration.js";
+import { CarrierRegistrations, systemResolveHost, type ResolveHost } from "./carrier-registrations.js";
 import { ConnectionRegistry, type ConnectionListener, type ListenerContext } from "./connection.js";
 import { DecisionClient } from "./decision-client.js";
 import { resolveEdgeId } from "./edge-id.js";
@@ -74,6 +76,10 @@ export interface EdgeOptions {
    * credentials, registers with carriers and keeps gateway health (Target.trunk names the trunk).
    */
   readonly trunks: readonly Trunk[];
+  /** Backoff and unregistration bounds of the REGISTERs to carriers (carrier-registration.ts defaults). */
+  readonly carrierRegistration: Partial<CarrierRegistrationOptions>;
+  /** A gateway host name to an address (one A/AAAA lookup today; RFC 3263 later). */
+  readonly resolveHost: ResolveHost;
 }
 
 type RequiredKeys = "bus" | "config" | "domains";
@@ -98,6 +104,8 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   timerCMs: 181_000,
   callEvents: undefined,
   trunks: [],
+  carrierRegistration: {},
+  resolveHost: systemResolveHost,
 };
 
 export interface Edge {
@@ -151,6 +159,8 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     // Filled as the sockets are bound below.
     listening: addresses,
   });
+  // Filled as the sockets are bound below.
+  const links = new LocalLinks(udp, registry, outbound);
   const router = new RequestRouter({
     decisions,
     platform,
@@ -163,8 +173,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     timers: o.timers,
     edgeId: id,
     bus: o.bus,
-    // Filled as the sockets are bound below.
-    links: new LocalLinks(udp, registry, outbound),
+    links,
     timerCMs: o.timerCMs,
     cancelRelayTimeoutMs: o.config.cancelRelayTimeoutMs,
     calls,
@@ -196,7 +205,18 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   router.cancels.start();
   await o.bus.flush?.();
   o.logger.info?.({ edgeId: id, addresses }, "edge listening");
-  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls);
+  const carriers = new CarrierRegistrations({
+    trunks: o.trunks,
+    edgeId: id,
+    clients: router.proxy.clients,
+    links,
+    clock: o.clock,
+    logger: o.logger,
+    resolveHost: o.resolveHost,
+    registration: o.carrierRegistration,
+  });
+  carriers.start();
+  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls, carriers);
 }
 
 /**
@@ -221,6 +241,7 @@ class RunningEdge implements Edge {
     private readonly udp: readonly UdpListener[],
     private readonly connectionListeners: readonly ConnectionListener[],
     private readonly calls: CallRecorder | undefined,
+    private readonly carriers: CarrierRegistrations,
   ) {}
 
   get stats(): EdgeStats {
@@ -253,6 +274,8 @@ class RunningEdge implements Edge {
     const { clock, logger } = this.o;
     const router = this.router;
     router.startDraining();
+    // Expires: 0 to the carriers while requests in hand are answered; bounded on its own.
+    const unregistered = this.carriers.stop();
     for (const l of this.connectionListeners) l.stopAccepting();
     const deadline = clock.now() + this.o.stopTimeoutMs;
     const answered = await waitUntil(clock, () => router.decisionsInFlight === 0 && router.awaitingAnswer === 0, deadline);
@@ -260,6 +283,7 @@ class RunningEdge implements Edge {
       logger.warn({ decisionsInFlight: router.decisionsInFlight, stopTimeoutMs: this.o.stopTimeoutMs }, "stopping with requests unanswered");
     }
     await waitUntil(clock, () => router.layer.serverCount === 0, Math.min(deadline, clock.now() + this.o.stopLingerMs));
+    await unregistered;
     router.layer.terminateAll();
     router.proxy.terminateAll();
     router.relay.stop();

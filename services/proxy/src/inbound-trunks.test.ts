@@ -53,6 +53,12 @@ const CARRIER = trunk("carrier", "198.51.100.0/24", [
   ["+4930123411", "+4930123411", [`dave@${OPEN}`]],
 ]);
 const OTHER = trunk("other", "203.0.113.7", [["+4989000000", "+4989000000", ["carol@sipfleet.local"]]]);
+/** A carrier the edges register with: it calls our registered Contact, `sip:acct77@<edge>`, with the DID in To. */
+const REGISTERED: Trunk = {
+  ...trunk("registered", "203.0.113.9", [["+4969000000", "+4969000000", ["carol@sipfleet.local"]]]),
+  outbound: { credentials: { username: "acct77", password: "x" }, register: { aor: "sip:acct77@carrier.example", expires: 3600, interval: 3000 } },
+};
+const REGISTERED_FLOW: Flow = { ...ALICE_FLOW, connectionId: "udp:127.0.0.1:5060:203.0.113.9:5060", remote: { ip: "203.0.113.9", port: 5060 } };
 const LOCKED = trunk("locked", "203.0.113.8", [["+4940000000", "+4940000000", ["carol@sipfleet.local"]]], true);
 
 /** The carrier's gateway sending to edge-a. */
@@ -67,7 +73,7 @@ function setup(logger = new RecordingLogger()) {
     lookups.push(aor);
     return lookup(aor);
   };
-  const proxy = proxyWith(store, { settings: settings({ trunks: [CARRIER, OTHER, LOCKED] }), logger });
+  const proxy = proxyWith(store, { settings: settings({ trunks: [CARRIER, OTHER, LOCKED, REGISTERED] }), logger });
   return { store, proxy, lookups, logger };
 }
 
@@ -111,6 +117,30 @@ describe("requestedNumber: which Request-URIs are for a number", () => {
     ]) {
       assert.equal(number(uri), undefined, uri);
     }
+  });
+});
+
+describe("SipProxy: calls from a trunk we register with, to our registered Contact", () => {
+  it("reads the DID from the To when the Request-URI is the registered Contact, and rings its owner", async () => {
+    const { store, proxy } = setup();
+    await bind(store, "sip:carol@sipfleet.local", "<sip:carol@192.0.2.30:40000>", BOB_FLOW);
+    for (const to of ["sip:+4969000000@carrier.example", "tel:+4969000000", "sip:+49-69-000000@carrier.example;user=phone"]) {
+      const f = forwarded(await proxy.handle(request({ ruri: "sip:acct77@127.0.0.1:5060", to, from: CARRIER_FROM }), REGISTERED_FLOW));
+      assert.deepEqual(f.groups[0]!.targets.map((t) => t.requestUri), ["sip:carol@192.0.2.30:40000"], to);
+    }
+  });
+
+  it("keeps the To out of it for another user part, another trunk, or a trunk that does not register", async () => {
+    const { store, proxy } = setup();
+    await bind(store, "sip:carol@sipfleet.local", "<sip:carol@192.0.2.30:40000>", BOB_FLOW);
+    const to = "sip:+4969000000@carrier.example";
+    // Another user part at our address: not our Contact at this carrier.
+    assert.equal(responded(await proxy.handle(request({ ruri: "sip:someone@127.0.0.1:5060", to, from: CARRIER_FROM }), REGISTERED_FLOW)).status, 404);
+    // The same Request-URI from a trunk without outbound.register: its To is not read.
+    assert.equal(responded(await proxy.handle(request({ ruri: "sip:acct77@127.0.0.1:5060", to, from: CARRIER_FROM }), CARRIER_FLOW)).status, 404);
+    // A DID in the To that the registered trunk does not deliver.
+    const other = "sip:+4989000000@carrier.example";
+    assert.equal(responded(await proxy.handle(request({ ruri: "sip:acct77@127.0.0.1:5060", to: other, from: CARRIER_FROM }), REGISTERED_FLOW)).status, 404);
   });
 });
 

@@ -19,6 +19,13 @@ import type { RequestUriResolution } from "./platform-address.js";
  *     visual separators are dropped there too; without it the user part must be exactly that.
  * Anything else (a name, a local number such as `030123`, a number in someone else's domain) is
  * not a number here and is routed as before.
+ *
+ * A trunk the edges register with (`outbound.register`) sends its calls to the Contact we
+ * registered, `sip:<AOR user>@<edge address>`: the Request-URI then names our account at the
+ * carrier, not the DID, and carriers put the dialled number in the To header. For a request from
+ * that trunk's source whose Request-URI is that Contact (its user is the AOR's user, at the
+ * platform), the number is read from the To URI by the same rules (tel:, or an E.164 user part in
+ * any host: the To names the carrier's domain).
  */
 
 /** What the inbound step decided for one out-of-dialog request. */
@@ -64,8 +71,9 @@ export function inboundRoute(
   flow: Flow,
   fromDomain: DomainConfig | undefined,
   trunks: readonly Trunk[],
+  toUri?: Uri,
 ): InboundRoute {
-  const number = requestedNumber(uri, resolved);
+  const number = requestedNumber(uri, resolved) ?? registeredContactNumber(uri, resolved, toUri, flow, trunks);
   if (number === undefined) return { kind: "pass", number };
   const trunk = trunkForSource(trunks, flow.remote.ip);
   if (trunk === undefined) {
@@ -92,4 +100,24 @@ export function inboundRoute(
   // as unknown here as a number nobody owns.
   if (owned === undefined || owned.trunk !== trunk) return { kind: "refuse", status: 404, reason: "Not Found" };
   return { kind: "owners", owners: owned.assignment.owners };
+}
+
+/**
+ * The DID of a call a registered trunk sends to our registered Contact (rules above): the To's
+ * number when the Request-URI's user is the user part of the trunk's `outbound.register.aor`.
+ */
+export function registeredContactNumber(uri: Uri, resolved: RequestUriResolution, toUri: Uri | undefined, flow: Flow, trunks: readonly Trunk[]): string | undefined {
+  if (toUri === undefined || !(uri instanceof SipUri) || uri.user === undefined || resolved.kind === "foreign") return undefined;
+  const aor = trunkForSource(trunks, flow.remote.ip)?.outbound.register?.aor;
+  if (aor === undefined || aorUser(aor) !== uri.user) return undefined;
+  if (toUri instanceof TelUri) return requestedNumber(toUri, resolved);
+  if (!(toUri instanceof SipUri) || toUri.user === undefined) return undefined;
+  const n = toUri.userParam?.toLowerCase() === "phone" ? stripSeparators(toUri.user) : toUri.user;
+  return isE164(n) ? n : undefined;
+}
+
+/** The user part of a sip/sips AOR as configured (validated by @sipfleet/config), or undefined. */
+function aorUser(aor: string): string | undefined {
+  const m = /^sips?:([^@;?]+)@/i.exec(aor.trim());
+  return m === null ? undefined : m[1];
 }

@@ -200,7 +200,7 @@ export class SipProxy {
     // the number's owners without a challenge (the source address is the trunk's credential); a
     // number from a source no trunk allows is refused. Numbers our own users dial pass on to the
     // calls to trunks below.
-    const fromTrunk = inboundRoute(req.uri, resolved, flow, fromDomain, this.settings.trunks);
+    const fromTrunk = inboundRoute(req.uri, resolved, flow, fromDomain, this.settings.trunks, req.to.uri);
     if (fromTrunk.kind === "refuse") {
       if (fromTrunk.log !== undefined) this.logger.warn({ ...fromTrunk.log.obj, callId: req.callId }, fromTrunk.log.msg);
       return respond(fromTrunk.status, fromTrunk.reason);

@@ -1,6 +1,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { recordingLogger, startNatsServer, type EngineProcess } from "@sipfleet/testing";
+import { CALL_EVENTS_STREAM } from "@sipfleet/proto";
 import { connect, type NatsConnection } from "nats";
 import { JetStreamCallEvents, JetStreamEndedCalls, MemoryCallEvents } from "./index.js";
 import { answeredCall } from "./fixtures.js";
@@ -27,12 +28,12 @@ describe("JetStreamEndedCalls", () => {
       conns.push(nc);
       return nc;
     };
-    const sink = await JetStreamCallEvents.start(await open(), { storage: "memory", logger: recordingLogger([]) });
     const logger = recordingLogger([]);
     // Two workers, each with its own connection, joining one durable consumer.
-    const workers = await Promise.all([0, 1].map(async () => JetStreamEndedCalls.start(await open(), { durable: "test-ended", retryDelayMs: 50, logger })));
+    const workers = await Promise.all([0, 1].map(async () => new JetStreamEndedCalls(await open(), { durable: "test-ended", retryDelayMs: 50, logger })));
     const seen: { worker: number; callId: string }[] = [];
     let failOnce = true;
+    let sink: JetStreamCallEvents | undefined;
     const subs = workers.map((w, worker) =>
       w.subscribe(async (event) => {
         if (event.callId === "call-3" && failOnce) {
@@ -43,6 +44,16 @@ describe("JetStreamEndedCalls", () => {
       }),
     );
     try {
+      // The workers subscribed before the stream existed (workers start before edges).
+      sink = await JetStreamCallEvents.start(await open(), { storage: "memory", logger: recordingLogger([]) });
+      // The consumer starts at new events: wait until it exists before emitting.
+      const jsm = await conns[0]!.jetstreamManager();
+      for (let t = 0; ; t++) {
+        const found = await jsm.consumers.info(CALL_EVENTS_STREAM, "test-ended").then(() => true, () => false);
+        if (found) break;
+        if (t > 1000) throw new Error("consumer never created");
+        await new Promise((r) => setTimeout(r, 20));
+      }
       for (let i = 0; i < 10; i++) for (const e of answeredCall(`call-${i}`)) sink.emit(e);
       await until(() => seen.length >= 10, "ten ended calls");
       await new Promise((r) => setTimeout(r, 300));
@@ -52,7 +63,7 @@ describe("JetStreamEndedCalls", () => {
       console.log(`ended calls per worker: ${[0, 1].map((w) => seen.filter((s) => s.worker === w).length).join(", ")}`);
     } finally {
       for (const s of subs) await s.stop();
-      await sink.close();
+      await sink?.close();
       for (const nc of conns) await nc.close();
     }
   });

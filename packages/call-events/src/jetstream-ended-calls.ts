@@ -39,19 +39,24 @@ export const DEFAULT_JETSTREAM_ENDED_CALLS_OPTIONS: JetStreamEndedCallsOptions =
  * explicit acks, created (or joined) by every worker of the group. An event is acknowledged once
  * its handler resolved; a failed handler's event comes back after retryDelayMs, up to maxDeliver
  * times. The consumer starts at events stored after its creation (DeliverPolicy.New): a group that
- * starts for the first time has nothing to do for calls that ended before it existed.
+ * starts for the first time has nothing to do for calls that ended before it existed. Until the
+ * stream exists (the edges create it), the subscription retries every retryDelayMs.
  */
 export class JetStreamEndedCalls implements EndedCalls {
-  private constructor(
-    private readonly nc: NatsConnection,
-    private readonly options: JetStreamEndedCallsOptions,
-  ) {}
+  private readonly options: JetStreamEndedCallsOptions;
 
-  /** Creates the durable consumer when it is missing (the stream must exist: the edges make it). */
-  static async start(nc: NatsConnection, options: Partial<JetStreamEndedCallsOptions> = {}): Promise<JetStreamEndedCalls> {
-    const o = { ...DEFAULT_JETSTREAM_ENDED_CALLS_OPTIONS, ...options };
+  constructor(
+    private readonly nc: NatsConnection,
+    options: Partial<JetStreamEndedCallsOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_JETSTREAM_ENDED_CALLS_OPTIONS, ...options };
+  }
+
+  /** Creates the durable consumer when it is missing; fails while the stream does not exist. */
+  private async ensureConsumer(): Promise<void> {
+    const o = this.options;
     try {
-      const jsm = await nc.jetstreamManager();
+      const jsm = await this.nc.jetstreamManager();
       await jsm.consumers.add(o.stream, {
         durable_name: o.durable,
         ack_policy: AckPolicy.Explicit,
@@ -63,7 +68,6 @@ export class JetStreamEndedCalls implements EndedCalls {
     } catch (err) {
       throw new CallEventsError(`cannot create the ended-calls consumer ${o.durable} on stream ${o.stream}: ${errorMessage(err)}`, { cause: err });
     }
-    return new JetStreamEndedCalls(nc, o);
   }
 
   subscribe(handler: EndedCallHandler): EndedCallsSubscription {
@@ -71,6 +75,17 @@ export class JetStreamEndedCalls implements EndedCalls {
     let messages: ConsumerMessages | undefined;
     let stopped = false;
     const loop = (async () => {
+      // The edges create the stream, and workers may start first: wait for it.
+      for (let tries = 0; ; tries++) {
+        if (stopped) return;
+        try {
+          await this.ensureConsumer();
+          break;
+        } catch (err) {
+          if (tries === 0) o.logger.warn({ err }, "ended-calls consumer not ready; retrying until the call-event stream exists");
+          await new Promise((r) => setTimeout(r, o.retryDelayMs));
+        }
+      }
       const consumer = await this.nc.jetstream().consumers.get(o.stream, o.durable);
       if (stopped) return;
       messages = await consumer.consume({ max_messages: o.maxInHand });

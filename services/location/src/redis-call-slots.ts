@@ -56,14 +56,15 @@ export class RedisCallSlots implements CallSlotStore {
     // The index first: a release that comes while (or after) this runs finds every key it may hold.
     await this.redis.multi().sadd(index, ...entries).pexpire(index, request.ttlMs).exec();
     const added: string[] = [];
+    const heldBefore = new Set<string>();
     for (const claim of request.claims) {
       const outcome = await this.acquireSlot(this.slotKey(claim.key), attempt, claim.limit, request.ttlMs);
       if (outcome === 2) added.push(claim.key);
+      if (outcome === 1) heldBefore.add(claim.key);
       if (outcome === 0) {
-        // Give back what this request took; what the attempt held before stays held.
+        // Give back what this request took; what the attempt held before stays held (and indexed).
         await Promise.all(added.map((key) => this.redis.zrem(this.slotKey(key), attempt)));
-        const kept = new Set(request.claims.map((c) => c.key).filter((k) => k !== claim.key && !added.includes(k)));
-        const unheld = entries.filter((_, i) => !kept.has(request.claims[i]!.key));
+        const unheld = entries.filter((_, i) => !heldBefore.has(request.claims[i]!.key));
         if (unheld.length > 0) await this.redis.srem(index, ...unheld);
         return { acquired: false, fullKey: claim.key };
       }

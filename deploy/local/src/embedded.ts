@@ -1,4 +1,4 @@
-import { MemoryBindingStore } from "@sipfleet/bindings";
+import { MemoryBindingStore, MemoryCallSlots } from "@sipfleet/bindings";
 import { MemoryBus } from "@sipfleet/bus/memory";
 import { MemoryCallEvents } from "@sipfleet/call-events/memory";
 import type { SipfleetConfig } from "@sipfleet/config";
@@ -26,7 +26,8 @@ export async function startEmbedded(config: SipfleetConfig, logger: Logger): Pro
   const store = new MemoryBindingStore();
   const callEvents = new MemoryCallEvents({ logger });
   const registrar = startRegistrar({ bus, store, settings: config, logger: logger.child({ tier: "registrar" }) });
-  const proxy = startProxy({ bus, store, config, logger: logger.child({ tier: "proxy" }) });
+  // Concurrent-call slots in memory, freed by the ENDED events the edge records here.
+  const proxy = startProxy({ bus, store, config, logger: logger.child({ tier: "proxy" }), callLimits: { slots: new MemoryCallSlots(), endedCalls: callEvents } });
   const edge = await startEdge({
     bus,
     config: config.edge,

@@ -495,3 +495,4 @@ async function listAll(store: BindingStore, pageSize: number): Promise<Map<strin
   } while (token !== undefined);
   return all;
 }
+export { callSlotsContract, type CallSlotsUnderTest } from "./call-slots-testing.js";

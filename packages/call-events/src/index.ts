@@ -13,3 +13,5 @@ export {
 export { JetStreamCallEvents, type JetStreamCallEventsOptions, DEFAULT_JETSTREAM_CALL_EVENTS_OPTIONS } from "./jetstream-call-events.js";
 export { readCallEvents, type ReadCallEventsOptions } from "./read-call-events.js";
 export { callEventToJson } from "./call-event-json.js";
+export { type EndedCalls, type EndedCallHandler, type EndedCallsSubscription } from "./ended-calls.js";
+export { JetStreamEndedCalls, type JetStreamEndedCallsOptions, DEFAULT_JETSTREAM_ENDED_CALLS_OPTIONS } from "./jetstream-ended-calls.js";

@@ -3,6 +3,7 @@ import type { CallEventFilter, CallEventSink, CallEventStats, StoredCallEvent } 
 import { callEventProblem, matchesFilter, newCallEventId } from "./event-check.js";
 import { CONSOLE_CALL_EVENTS_LOGGER, type CallEventsLogger } from "./logger.js";
 import { ThrottledWarning } from "./throttled-log.js";
+import type { EndedCallHandler, EndedCalls, EndedCallsSubscription } from "./ended-calls.js";
 
 export interface MemoryCallEventsOptions {
   /** How many events are kept; the oldest goes when a new one comes. */
@@ -20,7 +21,7 @@ export const DEFAULT_MEMORY_CALL_EVENTS_OPTIONS: MemoryCallEventsOptions = {
  * tests and the admin API to read. Stores synchronously, so nothing is ever in flight. Like the
  * stream, it stores an event id once: a re-emitted id still in the ring counts as a duplicate.
  */
-export class MemoryCallEvents implements CallEventSink {
+export class MemoryCallEvents implements CallEventSink, EndedCalls {
   readonly #capacity: number;
   readonly #logger: CallEventsLogger;
   readonly #ring: (StoredCallEvent | undefined)[];
@@ -32,6 +33,8 @@ export class MemoryCallEvents implements CallEventSink {
   #closed = false;
   readonly #invalidWarning: ThrottledWarning;
   readonly #counts = { emitted: 0, stored: 0, duplicates: 0, dropped: 0, invalid: 0 };
+
+  readonly #endedHandlers = new Set<EndedCallHandler>();
 
   constructor(options: Partial<MemoryCallEventsOptions> = {}) {
     const capacity = options.capacity ?? DEFAULT_MEMORY_CALL_EVENTS_OPTIONS.capacity;
@@ -70,6 +73,28 @@ export class MemoryCallEvents implements CallEventSink {
     }
     this.#keep({ seq: this.#nextSeq++, storedAtMs: Date.now(), event: copy });
     this.#counts.stored++;
+    if (copy.kind === CallEvent_Kind.KIND_ENDED) this.#deliverEnded(copy);
+  }
+
+  /**
+   * Every ENDED event stored from now on, to each handler (EndedCalls: in one process the group
+   * has one member), after `emit` has returned: the SIP path never waits for a handler.
+   */
+  subscribe(handler: EndedCallHandler): EndedCallsSubscription {
+    this.#endedHandlers.add(handler);
+    return {
+      stop: async () => {
+        this.#endedHandlers.delete(handler);
+      },
+    };
+  }
+
+  #deliverEnded(event: CallEvent): void {
+    for (const handler of this.#endedHandlers) {
+      queueMicrotask(() => {
+        handler(event).catch((err: unknown) => this.#logger.warn({ err, callId: event.callId }, "ended-call handler failed"));
+      });
+    }
   }
 
   /** Kept events that pass the filter, the oldest first. The objects are the store's: do not change them. */

@@ -4,3 +4,4 @@ export { type CallEventSink, type CallEventStats, type StoredCallEvent, type Cal
 export { newCallEventId } from "./event-check.js";
 export { type CallEventsLogger, CONSOLE_CALL_EVENTS_LOGGER } from "./logger.js";
 export { MemoryCallEvents, type MemoryCallEventsOptions, DEFAULT_MEMORY_CALL_EVENTS_OPTIONS } from "./memory-call-events.js";
+export { type EndedCalls, type EndedCallHandler, type EndedCallsSubscription } from "./ended-calls.js";

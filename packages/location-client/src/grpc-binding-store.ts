@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { Metadata, credentials as grpcCredentials, status, type CallOptions, type ChannelCredentials, type ChannelOptions, type ServiceError } from "@grpc/grpc-js";
-import type { Binding, BindingStore, ListPage, SaveBindings, SaveResult, UseNonce, UseNonceResult } from "@sipfleet/bindings";
-import { LocationServiceClient, type ListResponse, type LookupResponse, type RemoveResponse, type SaveResponse, type UseNonceResponse } from "@sipfleet/proto";
+import type { AcquireCallSlots, AcquireCallSlotsResult, Binding, BindingStore, CallSlotStore, ListPage, SaveBindings, SaveResult, UseNonce, UseNonceResult } from "@sipfleet/bindings";
+import { LocationServiceClient, type AcquireCallSlotsResponse, type ReleaseCallSlotsResponse, type ListResponse, type LookupResponse, type RemoveResponse, type SaveResponse, type UseNonceResponse } from "@sipfleet/proto";
 import { LocationRequestError, LocationUnavailableError } from "./errors.js";
 import { ExchangeBalancer } from "./exchange-balancer.js";
 import { bindingFromWire, listPageFromWire, saveResultFromWire, saveToWire, useNonceResultFromWire, useNonceToWire } from "./wire.js";
@@ -109,7 +109,7 @@ export function isResolverTarget(address: string): boolean {
  * Failures reach the caller as LocationUnavailableError (retry later, 503) or
  * LocationRequestError (the request was malformed).
  */
-export class GrpcBindingStore implements BindingStore {
+export class GrpcBindingStore implements BindingStore, CallSlotStore {
   private readonly options: GrpcBindingStoreOptions;
   /** Unary mode: one round_robin channel over every replica. */
   private readonly unary: LocationServiceClient | undefined;
@@ -172,14 +172,39 @@ export class GrpcBindingStore implements BindingStore {
 
   async list(pageSize: number, pageToken: string | undefined): Promise<ListPage> {
     const request = { pageSize: Math.max(0, Math.floor(pageSize)), pageToken: pageToken ?? "" };
-    if (this.unary !== undefined) return listPageFromWire(await this.call<ListResponse>((md, opts, cb) => this.unary!.list(request, md, opts, cb)), Date.now());
-    // Stream mode: unary on each replica's channel in turn, next one on UNAVAILABLE, within one deadline.
+    return listPageFromWire(await this.unaryCall<ListResponse>((client, md, opts, cb) => client.list(request, md, opts, cb)), Date.now());
+  }
+
+  /**
+   * Unary (slots are taken once per call, not at a rate worth a stream op). Retried like a Save:
+   * the same attempt asked again keeps the slot it took.
+   */
+  async acquireCallSlots(request: AcquireCallSlots): Promise<AcquireCallSlotsResult> {
+    const wire = {
+      callId: request.callId,
+      inviteCseq: request.inviteCseq,
+      claims: request.claims.map((c) => ({ key: c.key, limit: c.limit })),
+      ttlMs: request.ttlMs,
+    };
+    const response = await this.unaryCall<AcquireCallSlotsResponse>((client, md, opts, cb) => client.acquireCallSlots(wire, md, opts, cb));
+    return response.acquired ? { acquired: true } : { acquired: false, fullKey: response.fullKey };
+  }
+
+  /** Idempotent, so retried freely. */
+  async releaseCallSlots(callId: string, upToCseq: number): Promise<number> {
+    const response = await this.unaryCall<ReleaseCallSlotsResponse>((client, md, opts, cb) => client.releaseCallSlots({ callId, upToCseq }, md, opts, cb));
+    return response.released;
+  }
+
+  /** A unary RPC: over the round_robin channel, or (stream mode) each replica's channel in turn, the next one on UNAVAILABLE, within one deadline. */
+  private async unaryCall<T>(invoke: (client: LocationServiceClient, md: Metadata, options: Partial<CallOptions>, callback: Callback<T>) => void): Promise<T> {
+    if (this.unary !== undefined) return this.call<T>((md, opts, cb) => invoke(this.unary!, md, opts, cb));
     const deadline = Date.now() + this.options.deadlineMs;
     const clients = this.streams!.clientsInTurn().slice(0, Math.max(1, this.options.maxAttempts));
     let last: unknown;
     for (const client of clients) {
       try {
-        return listPageFromWire(await this.call<ListResponse>((md, opts, cb) => client.list(request, md, opts, cb), deadline), Date.now());
+        return await this.call<T>((md, opts, cb) => invoke(client, md, opts, cb), deadline);
       } catch (err) {
         last = err;
         if (!(err instanceof LocationUnavailableError) || err.code !== status.UNAVAILABLE || Date.now() >= deadline) break;

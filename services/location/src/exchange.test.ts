@@ -138,6 +138,8 @@ describe("GrpcBindingStore streams", () => {
       lookup: unimplemented,
       remove: unimplemented,
       list: unimplemented,
+      acquireCallSlots: unimplemented,
+      releaseCallSlots: unimplemented,
       exchange(call: ServerDuplexStream<ExchangeRequest, ExchangeResponse>) {
         call.sendMetadata(new Metadata());
         call.on("data", () => requests++);

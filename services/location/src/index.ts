@@ -6,3 +6,4 @@ export { parseRedisTarget, createRedisConnection, DEFAULT_REDIS_CONNECTION_OPTIO
 export { locationOptionsFromEnv } from "./main.js";
 export { ConfigError, InvalidPageTokenError } from "./errors.js";
 export { silentLogger, type Logger } from "./logger.js";
+export { RedisCallSlots, DEFAULT_CALL_SLOTS_KEY_PREFIX } from "./redis-call-slots.js";

@@ -1,6 +1,10 @@
 import { status } from "@grpc/grpc-js";
-import { InvalidSaveError, type BindingStore } from "@sipfleet/bindings";
+import { InvalidCallSlotsError, InvalidSaveError, type BindingStore, type CallSlotStore } from "@sipfleet/bindings";
 import type {
+  AcquireCallSlotsRequest,
+  AcquireCallSlotsResponse,
+  ReleaseCallSlotsRequest,
+  ReleaseCallSlotsResponse,
   ListRequest,
   ListResponse,
   LookupRequest,
@@ -51,6 +55,7 @@ export class LocationOperations {
   constructor(
     private readonly store: BindingStore,
     private readonly options: LocationOperationsOptions,
+    private readonly slots?: CallSlotStore,
   ) {
     this.storeFailures = new ThrottledLog(options.logger);
   }
@@ -107,10 +112,39 @@ export class LocationOperations {
     }
   }
 
+  async acquireCallSlots(request: AcquireCallSlotsRequest): Promise<AcquireCallSlotsResponse> {
+    try {
+      const slots = this.callSlots();
+      const result = await slots.acquireCallSlots({
+        callId: request.callId,
+        inviteCseq: request.inviteCseq,
+        claims: request.claims.map((c) => ({ key: c.key, limit: c.limit })),
+        ttlMs: Number(request.ttlMs),
+      });
+      return result.acquired ? { acquired: true, fullKey: "" } : { acquired: false, fullKey: result.fullKey };
+    } catch (err) {
+      throw this.failure("AcquireCallSlots", err);
+    }
+  }
+
+  async releaseCallSlots(request: ReleaseCallSlotsRequest): Promise<ReleaseCallSlotsResponse> {
+    try {
+      if (request.callId === "") throw new OperationError(status.INVALID_ARGUMENT, "call_id is required");
+      return { released: await this.callSlots().releaseCallSlots(request.callId, request.upToCseq) };
+    } catch (err) {
+      throw this.failure("ReleaseCallSlots", err);
+    }
+  }
+
+  private callSlots(): CallSlotStore {
+    if (this.slots === undefined) throw new OperationError(status.UNIMPLEMENTED, "this location service keeps no call slots");
+    return this.slots;
+  }
+
   /** Normalises whatever a request threw: the caller's mistakes stay INVALID_ARGUMENT, the rest is the store's failure. */
   private failure(method: string, err: unknown): OperationError {
     if (err instanceof OperationError) return err;
-    if (err instanceof InvalidSaveError || err instanceof InvalidPageTokenError) return new OperationError(status.INVALID_ARGUMENT, err.message);
+    if (err instanceof InvalidSaveError || err instanceof InvalidCallSlotsError || err instanceof InvalidPageTokenError) return new OperationError(status.INVALID_ARGUMENT, err.message);
     this.storeFailures.warn({ method, err }, "location store failed");
     const message = err instanceof Error ? err.message : String(err);
     return new OperationError(status.UNAVAILABLE, `binding store: ${message}`);

@@ -1,5 +1,5 @@
 import { Server, type ServerOptions, type ServiceError, type sendUnaryData } from "@grpc/grpc-js";
-import type { BindingStore } from "@sipfleet/bindings";
+import type { BindingStore, CallSlotStore } from "@sipfleet/bindings";
 import { LocationServiceService, type LocationServiceServer } from "@sipfleet/proto";
 import { ExchangeStream } from "./exchange-stream.js";
 import { LocationOperations, OperationError } from "./location-operations.js";
@@ -14,6 +14,8 @@ export interface LocationServerOptions {
   /** Requests one Exchange stream may have running at once; beyond that they are answered UNAVAILABLE "overloaded". */
   maxInFlightPerStream: number;
   serverOptions: ServerOptions;
+  /** Where concurrent-call slots live; without it AcquireCallSlots/ReleaseCallSlots answer UNIMPLEMENTED. */
+  callSlots?: CallSlotStore;
 }
 
 export const DEFAULT_LOCATION_SERVER_OPTIONS: LocationServerOptions = {
@@ -71,7 +73,7 @@ export class LocationServer extends Server {
  */
 export function createLocationServer(store: BindingStore, options: Partial<LocationServerOptions> = {}): LocationServer {
   const o = { ...DEFAULT_LOCATION_SERVER_OPTIONS, ...options };
-  const operations = new LocationOperations(store, o);
+  const operations = new LocationOperations(store, o, o.callSlots);
   const server = new LocationServer(o.serverOptions);
   const untrack = (stream: ExchangeStream) => server.untrack(stream);
 
@@ -81,6 +83,8 @@ export function createLocationServer(store: BindingStore, options: Partial<Locat
     lookup: (call, callback) => reply(operations.lookup(call.request), callback),
     remove: (call, callback) => reply(operations.remove(call.request), callback),
     list: (call, callback) => reply(operations.list(call.request), callback),
+    acquireCallSlots: (call, callback) => reply(operations.acquireCallSlots(call.request), callback),
+    releaseCallSlots: (call, callback) => reply(operations.releaseCallSlots(call.request), callback),
     exchange: (call) => server.track(new ExchangeStream(call, operations, o.maxInFlightPerStream, untrack)),
   };
 

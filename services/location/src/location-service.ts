@@ -1,10 +1,11 @@
 import { ServerCredentials } from "@grpc/grpc-js";
 import type { Cluster, Redis } from "ioredis";
-import type { BindingStore } from "@sipfleet/bindings";
+import { MemoryCallSlots, type BindingStore, type CallSlotStore } from "@sipfleet/bindings";
 import { ConfigError } from "./errors.js";
 import { DEFAULT_LOCATION_SERVER_OPTIONS, createLocationServer } from "./location-server.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { RedisBindingStore } from "./redis-binding-store.js";
+import { RedisCallSlots } from "./redis-call-slots.js";
 
 export interface LocationServiceOptions {
   /** `host:port` to listen on; port 0 takes a free one (see the returned address). */
@@ -21,6 +22,11 @@ export interface LocationServiceOptions {
   shutdownGraceMs: number;
   /** Requests one Exchange stream may have running at once (see LocationServerOptions). */
   maxInFlightPerStream: number;
+  /**
+   * Where concurrent-call slots live. Default: in the same Redis as the bindings; with a
+   * BindingStore given as `store` (tests, one replica), in this process's memory.
+   */
+  callSlots?: CallSlotStore;
 }
 
 export const DEFAULT_LOCATION_SERVICE_OPTIONS: Omit<LocationServiceOptions, "store"> = {
@@ -48,15 +54,20 @@ export async function startLocationService(options: Partial<LocationServiceOptio
   const { host, port } = listenAddress(o.listen);
   let store: BindingStore;
   let ownsStore = false;
+  let callSlots = o.callSlots;
   if (isBindingStore(o.store)) {
     store = o.store;
+    callSlots ??= new MemoryCallSlots();
   } else if (typeof o.store === "string") {
-    store = new RedisBindingStore(o.store, { cluster: o.redisCluster, connection: { logger: o.logger } });
+    const redisStore = new RedisBindingStore(o.store, { cluster: o.redisCluster, connection: { logger: o.logger } });
+    callSlots ??= new RedisCallSlots(redisStore.connection);
+    store = redisStore;
     ownsStore = true;
   } else {
     store = new RedisBindingStore(o.store);
+    callSlots ??= new RedisCallSlots(o.store);
   }
-  const server = createLocationServer(store, { logger: o.logger, maxInFlightPerStream: o.maxInFlightPerStream });
+  const server = createLocationServer(store, { logger: o.logger, maxInFlightPerStream: o.maxInFlightPerStream, callSlots });
   let boundPort: number;
   try {
     boundPort = await new Promise<number>((resolve, reject) =>

@@ -34,8 +34,8 @@ export type InboundRoute =
   | { readonly kind: "pass"; readonly number: string | undefined }
   /** Answered here: nothing routed. */
   | { readonly kind: "refuse"; readonly status: number; readonly reason: string; readonly log?: { readonly msg: string; readonly obj: object } }
-  /** The number's owners: every live binding of each rings. */
-  | { readonly kind: "owners"; readonly owners: readonly UserRef[] };
+  /** The number's owners: every live binding of each rings. `trunk`: the one the call came from. */
+  | { readonly kind: "owners"; readonly owners: readonly UserRef[]; readonly trunk: Trunk };
 
 /**
  * The E.164 number a Request-URI is for (rules above), or undefined. `resolved`: the Request-URI
@@ -99,7 +99,7 @@ export function inboundRoute(
   // A number only the trunk that delivers it may send: another carrier's DID from this source is
   // as unknown here as a number nobody owns.
   if (owned === undefined || owned.trunk !== trunk) return { kind: "refuse", status: 404, reason: "Not Found" };
-  return { kind: "owners", owners: owned.assignment.owners };
+  return { kind: "owners", owners: owned.assignment.owners, trunk };
 }
 
 /**

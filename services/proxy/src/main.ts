@@ -2,6 +2,7 @@
 // from LOCATION_ADDRESSES (comma-separated host:port, or a dns:/// target).
 import { NatsBus } from "@sipfleet/bus";
 import { loadConfig } from "@sipfleet/config";
+import { JetStreamEndedCalls } from "@sipfleet/call-events";
 import { GrpcBindingStore } from "@sipfleet/location-client";
 import { createLogger, runService } from "@sipfleet/runtime";
 import { startProxy } from "./start-proxy.js";
@@ -18,7 +19,9 @@ await runService(logger, async () => {
   const nats = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
   const store = new GrpcBindingStore(locations);
   const bus = await NatsBus.connect({ servers: nats, name: "proxy", logger });
-  const service = startProxy({ bus, store, config, logger });
+  // Every worker joins one durable consumer of ended calls, so each call's slots are freed once.
+  const endedCalls = new JetStreamEndedCalls(bus.connection, { logger });
+  const service = startProxy({ bus, store, config, logger, callLimits: { slots: store, endedCalls } });
   // Over NATS a subscription is live once the server has it: only then is this worker ready.
   await bus.flush?.();
   logger.info({ locations, nats }, "proxy ready");

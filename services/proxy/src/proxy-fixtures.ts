@@ -1,7 +1,7 @@
 // Test fixtures for the proxy: settings, flows, a request builder, bindings, decision readers, a
 // digest-answering client and an edge that applies a Forward the way the edge does.
 import assert from "node:assert/strict";
-import type { BindingStore, Flow } from "@sipfleet/bindings";
+import type { BindingStore, CallSlotStore, Flow } from "@sipfleet/bindings";
 import { DEFAULT_DIAL_POLICY, type DomainConfig, type UserConfig } from "@sipfleet/config";
 import { flowToWire } from "@sipfleet/location-client/wire";
 import type { Decision, Flow as WireFlow, Forward, Respond, Target } from "@sipfleet/proto";
@@ -82,7 +82,7 @@ export class RecordingLogger implements ProxyLogger {
 
 export function proxyWith(
   store: BindingStore,
-  opts: { settings?: ProxySettings; now?: () => number; logger?: ProxyLogger; random?: () => number; dns?: SipDnsLookup } = {},
+  opts: { settings?: ProxySettings; now?: () => number; logger?: ProxyLogger; random?: () => number; dns?: SipDnsLookup; callSlots?: CallSlotStore } = {},
 ): SipProxy {
   return new SipProxy({
     settings: opts.settings ?? settings(),
@@ -91,6 +91,7 @@ export function proxyWith(
     logger: opts.logger ?? quiet,
     ...(opts.random === undefined ? {} : { random: opts.random }),
     ...(opts.dns === undefined ? {} : { dns: opts.dns }),
+    ...(opts.callSlots === undefined ? {} : { callSlots: opts.callSlots }),
   });
 }
 

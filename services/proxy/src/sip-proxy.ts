@@ -1,12 +1,13 @@
-import { addressOfRecord, type BindingStore, type Flow, userAddressOfRecord } from "@sipfleet/bindings";
+import { addressOfRecord, type BindingStore, type CallSlotStore, type Flow, userAddressOfRecord } from "@sipfleet/bindings";
 import { flowToWire } from "@sipfleet/location-client/wire";
 import { type Decision, type Flow as WireFlow, Forward_Failover } from "@sipfleet/proto";
 import type { DomainConfig } from "@sipfleet/config";
-import { numberOwner } from "@sipfleet/trunks";
+import { numberOwner, type UserRef } from "@sipfleet/trunks";
 import { FlowTokens, isLooped } from "@sipfleet/routing";
 import { SipError, type SipRequest } from "@sipfleet/sip";
 import { type AuthReply, DigestAuthenticator, PROXY_DIGEST } from "@sipfleet/sip-auth";
 import { cachedDnsLookup, type Random, type SipDnsLookup, systemDnsLookup } from "@sipfleet/sip-dns";
+import { CALLEE_FULL_STATUS, callerFull, DEFAULT_CALL_SLOT_TTL_MS, type LimitedParty, takesCallSlots, trunkFull, trunkParty, userParty } from "./call-limits.js";
 import { drop, forward, refuse, respond } from "./decisions.js";
 import { locateGateways } from "./gateway-servers.js";
 import { inboundRoute } from "./inbound-trunks.js";
@@ -18,6 +19,7 @@ import {
   outboundRoute,
   type OutboundNumberRoute,
   resolveNumberRoutes,
+  type TrunkGateway,
 } from "./outbound-trunks.js";
 import { resolveRequestUri, servedDomain } from "./platform-address.js";
 import {
@@ -50,6 +52,13 @@ export interface SipProxyOptions {
    * behind a cache of DNS_CACHE_MS.
    */
   dns?: SipDnsLookup;
+  /**
+   * Where concurrent-call slots are taken (the location service's client in a cluster). Without
+   * it no limit is enforced; with it, only calls involving a limited user or trunk reach it.
+   */
+  callSlots?: CallSlotStore;
+  /** Lifetime of a slot whose call's end is never reported (call-limits.ts). */
+  callSlotTtlMs?: number;
 }
 
 /**
@@ -68,6 +77,8 @@ interface NextHops {
   readonly inbound: WireFlow;
   /** The request creates a dialog the platform stays in (RFC 3261 §16.6 step 4). */
   readonly recordRoute: boolean;
+  /** An initial INVITE: it takes a slot of each limited party (call-limits.ts). */
+  readonly counted: boolean;
   readonly popRoutes: number;
   readonly removeHeaders: string[];
 }
@@ -101,6 +112,8 @@ export class SipProxy {
   private readonly tokens: FlowTokens;
   private readonly random: Random;
   private readonly dns: SipDnsLookup;
+  private readonly callSlots: CallSlotStore | undefined;
+  private readonly callSlotTtlMs: number;
 
   constructor(options: SipProxyOptions) {
     this.settings = options.settings;
@@ -112,6 +125,8 @@ export class SipProxy {
     this.tokens = new FlowTokens(options.settings.auth.nonceSecret);
     this.random = options.random ?? Math.random;
     this.dns = options.dns ?? cachedDnsLookup(systemDnsLookup(), DNS_CACHE_MS);
+    this.callSlots = options.callSlots;
+    this.callSlotTtlMs = options.callSlotTtlMs ?? DEFAULT_CALL_SLOT_TTL_MS;
   }
 
   /**
@@ -194,7 +209,14 @@ export class SipProxy {
     // §16.5: whether the Request-URI names the platform, and which served domain; resolved once
     // for every step below.
     const resolved = resolveRequestUri(req.uri, flow.local, this.settings.domains, fromDomain);
-    const next: NextHops = { req, inbound, recordRoute: !inDialog && DIALOG_CREATING_METHODS.has(method), popRoutes: routes.popRoutes, removeHeaders };
+    const next: NextHops = {
+      req,
+      inbound,
+      recordRoute: !inDialog && DIALOG_CREATING_METHODS.has(method),
+      counted: this.callSlots !== undefined && takesCallSlots(req),
+      popRoutes: routes.popRoutes,
+      removeHeaders,
+    };
 
     // Calls from carriers (inbound-trunks.ts): a trunk's source calling one of its numbers reaches
     // the number's owners without a challenge (the source address is the trunk's credential); a
@@ -206,7 +228,7 @@ export class SipProxy {
       return respond(fromTrunk.status, fromTrunk.reason);
     }
     if (fromTrunk.kind === "owners") {
-      return this.forwardToUsers(fromTrunk.owners.map((o) => userAddressOfRecord(o.user, o.domain).aor), next);
+      return this.forwardToUsers(fromTrunk.owners, next, present([trunkParty(fromTrunk.trunk)]));
     }
 
     // Calls to carriers (outbound-trunks.ts): a user of a served `digest` domain dialling a number
@@ -216,7 +238,7 @@ export class SipProxy {
     if (dialled !== undefined && digestCaller !== undefined) {
       const caller = await this.authenticate(req, flow, digestCaller);
       if (caller.kind === "refused") return caller.decision;
-      return this.callNumber(dialled, caller.user, digestCaller, next);
+      return this.callNumber(dialled, caller.user, digestCaller, next, present([userParty(this.settings, { user: caller.user, domain: digestCaller.name }, callerFull())]));
     }
 
     // §16.5: the Request-URI decides whether the platform is responsible for the target.
@@ -225,10 +247,13 @@ export class SipProxy {
     if (resolved.kind === "ambiguous") return respond(404, "Not Found");
     const domain = resolved.domain;
 
-    // Who is calling (above).
+    // Who is calling (above). Only an authenticated caller's calls count against their limit: a
+    // From anyone can write must not let a stranger use up someone's calls.
+    const callerParties: LimitedParty[] = [];
     if (digestCaller !== undefined) {
       const caller = await this.authenticate(req, flow, digestCaller);
       if (caller.kind === "refused") return caller.decision;
+      callerParties.push(...present([userParty(this.settings, { user: caller.user, domain: digestCaller.name }, callerFull())]));
     }
 
     // §16.5: the target set of a user of ours is their registered contacts (RFC 3261 §10); the
@@ -237,7 +262,7 @@ export class SipProxy {
     if (user === undefined) return respond(404, "Not Found");
     // A domain with digest knows its users; in one without, anyone may register any name.
     if (domain.authentication === "digest" && !domain.users.has(user)) return unknownUser(fromDomain);
-    return this.forwardToUsers([userAddressOfRecord(user, domain.name).aor], next);
+    return this.forwardToUsers([{ user, domain: domain.name }], next, callerParties);
   }
 
   /**
@@ -281,11 +306,11 @@ export class SipProxy {
    * destination policy and sent to its number route's gateways one after another, failing over
    * only on 408, 5xx or no answer (README "Calls to trunks").
    */
-  private async callNumber(e164: string, user: string, domain: DomainConfig, next: NextHops): Promise<Decision> {
+  private async callNumber(e164: string, user: string, domain: DomainConfig, next: NextHops, callerParties: readonly LimitedParty[]): Promise<Decision> {
     const trunks = this.settings.trunks;
     const owned = numberOwner(trunks, e164);
     if (owned !== undefined) {
-      return this.forwardToUsers(owned.assignment.owners.map((o) => userAddressOfRecord(o.user, o.domain).aor), next);
+      return this.forwardToUsers(owned.assignment.owners, next, callerParties);
     }
     const out = outboundRoute(user, domain, e164, this.numberRoutes, this.random);
     if (out.kind === "refuse") {
@@ -295,14 +320,16 @@ export class SipProxy {
     const located = await locateGateways(out.gateways, this.dns, this.random, this.logger);
     if (located.length === 0) {
       // Only names DNS could not answer for remain: a server-side failure that may pass (RFC 3261
-      // §21.5.4), not the caller's mistake.
+      // §21.5.4), not the caller's mistake. Checked before any call slot is taken.
       this.logger.warn({ number: e164, callId: next.req.callId }, "no gateway of the number route could be located");
       return respond(503, "Service Unavailable", [["Retry-After", String(TRANSIENT_RETRY_AFTER_SECONDS)]]);
     }
+    const gateways = next.counted ? await this.trunksWithRoom(located, next, callerParties) : located;
+    if (!Array.isArray(gateways)) return gateways as Decision;
     // Every branch is toward an address (no flow): one pair of Record-Route values for all.
     const recordRoutes = next.recordRoute ? recordRoutesByAddress(recordRouting(this.tokens, next.inbound)) : [];
     return forward({
-      groups: gatewayGroups(e164, located, this.settings.proxy.gatewayProvisionalTimeoutMs, recordRoutes),
+      groups: gatewayGroups(e164, gateways, this.settings.proxy.gatewayProvisionalTimeoutMs, recordRoutes),
       // Every Route value goes: ours are done with, and one the caller preloaded must neither
       // steer the request away from the gateway nor reach the carrier.
       rewriteRoutes: true,
@@ -317,14 +344,31 @@ export class SipProxy {
    * §16.5/§16.6: the target set is every live binding of each AOR (RFC 3261 §10), forked by q as
    * one set (equal q rings together, whichever user it belongs to); 480 when none is live.
    */
-  private async forwardToUsers(aors: readonly string[], next: NextHops): Promise<Decision> {
-    let bindings;
+  private async forwardToUsers(callees: readonly UserRef[], next: NextHops, fixedParties: readonly LimitedParty[] = []): Promise<Decision> {
+    const aors = callees.map((c) => userAddressOfRecord(c.user, c.domain).aor);
+    let perCallee;
     try {
-      bindings = (await Promise.all(aors.map((aor) => this.store.lookup(aor)))).flat();
+      perCallee = await Promise.all(aors.map((aor) => this.store.lookup(aor)));
     } catch (e) {
       this.logger.error({ err: e, aors }, "binding store unavailable");
       return locationUnavailable();
     }
+    // Only callees that can ring (a live binding) take a slot; one at their limit is left out and
+    // the others ring (a number owned by several users); when none is left the call is refused.
+    let ringing = callees.map((c, i) => ({ party: userParty(this.settings, c, respond(CALLEE_FULL_STATUS, "Busy Here")), bindings: perCallee[i]! })).filter((c) => c.bindings.length > 0);
+    if (next.counted && ringing.length > 0) {
+      for (;;) {
+        const parties = [...fixedParties, ...present(ringing.map((c) => c.party))];
+        const taken = await this.takeSlots(next.req, parties);
+        if (taken === "taken") break;
+        if (taken.kind === "unavailable") return taken.decision;
+        const full = taken.party;
+        if (fixedParties.includes(full)) return full.whenFull;
+        ringing = ringing.filter((c) => c.party !== full);
+        if (ringing.length === 0) return full.whenFull;
+      }
+    }
+    const bindings = ringing.flatMap((c) => c.bindings);
 
     // The caller-side value is signed here once for every branch.
     const plan = targetGroups(bindings, this.settings.proxy, next.recordRoute ? recordRouting(this.tokens, next.inbound) : undefined);
@@ -334,6 +378,63 @@ export class SipProxy {
     // §16.5 via §10: a user with no live binding cannot be reached now.
     if (plan.groups.length === 0) return respond(UNAVAILABLE_STATUS, UNAVAILABLE_REASON);
     return forward({ groups: plan.groups, popRoutes: next.popRoutes, removeHeaders: next.removeHeaders });
+  }
+
+  /**
+   * The gateways a counted call to a carrier may use: those of the first trunk with a limit that
+   * has room (in the order they would be tried), whose slot the call takes with the caller's, and
+   * those of trunks without a limit. A full trunk is skipped for the next one, as carriers expect
+   * of a route; later limited trunks are left out, as failing over to one would use a trunk whose
+   * slot the call does not hold. No trunk left: 503 (trunkFull).
+   */
+  private async trunksWithRoom<G extends TrunkGateway>(gateways: readonly G[], next: NextHops, callerParties: readonly LimitedParty[]): Promise<readonly G[] | Decision> {
+    const byName = new Map(this.settings.trunks.map((t) => [t.name, t]));
+    const limited: LimitedParty[] = [];
+    const partyOf = new Map<string, LimitedParty>();
+    for (const g of gateways) {
+      const trunk = byName.get(g.trunk);
+      const party = trunk === undefined || partyOf.has(g.trunk) ? undefined : trunkParty(trunk);
+      if (party !== undefined) {
+        partyOf.set(g.trunk, party);
+        limited.push(party);
+      }
+    }
+    const unlimited = gateways.filter((g) => !partyOf.has(g.trunk));
+    for (const trunk of [...limited, undefined]) {
+      if (trunk === undefined && unlimited.length === 0) return trunkFull();
+      const parties = trunk === undefined ? [...callerParties] : [...callerParties, trunk];
+      const taken = await this.takeSlots(next.req, parties);
+      if (taken === "taken") return gateways.filter((g) => !partyOf.has(g.trunk) || partyOf.get(g.trunk) === trunk);
+      if (taken.kind === "unavailable") return taken.decision;
+      if (taken.party !== trunk) return taken.party.whenFull;
+    }
+    return trunkFull();
+  }
+
+  /** Takes a slot of each party for this INVITE, or says which one is full; nothing to take costs no request. */
+  private async takeSlots(req: SipRequest, claimed: readonly LimitedParty[]): Promise<"taken" | { kind: "full"; party: LimitedParty } | { kind: "unavailable"; decision: Decision }> {
+    // A user calling themselves (or a number they own) is in the call once: the first party of a key stays.
+    const parties = claimed.filter((p, i) => claimed.findIndex((q) => q.claim.key === p.claim.key) === i);
+    if (parties.length === 0 || this.callSlots === undefined) return "taken";
+    let result;
+    try {
+      result = await this.callSlots.acquireCallSlots({
+        callId: req.callId,
+        inviteCseq: req.cseq.seq,
+        claims: parties.map((p) => p.claim),
+        ttlMs: this.callSlotTtlMs,
+      });
+    } catch (e) {
+      // Fail closed: a limit that stops holding while the store is down is what stolen
+      // credentials would wait for.
+      this.logger.error({ err: e, callId: req.callId }, "call slots unavailable");
+      return { kind: "unavailable", decision: locationUnavailable() };
+    }
+    if (result.acquired) return "taken";
+    const party = parties.find((p) => p.claim.key === result.fullKey);
+    if (party === undefined) throw new Error(`call slots: the store named ${result.fullKey}, which was not claimed`);
+    this.logger.warn({ callId: req.callId, key: result.fullKey, limit: party.claim.limit }, "concurrent-call limit reached");
+    return { kind: "full", party };
   }
 
   /**
@@ -349,6 +450,10 @@ export class SipProxy {
       return false; // unparsable: not ours to judge, passed on untouched
     }
   }
+}
+
+function present<T>(items: readonly (T | undefined)[]): T[] {
+  return items.filter((i): i is T => i !== undefined);
 }
 
 function fromReply(r: AuthReply): Decision {

@@ -1,4 +1,6 @@
-import type { BindingStore } from "@sipfleet/bindings";
+import type { BindingStore, CallSlotStore } from "@sipfleet/bindings";
+import type { EndedCalls, EndedCallsSubscription } from "@sipfleet/call-events/memory";
+import { releaseSlotsOfEndedCalls } from "./call-slot-release.js";
 import type { Bus, BusSubscription } from "@sipfleet/bus";
 import type { ProxySettings } from "./proxy-settings.js";
 import { serveProxy } from "./proxy-worker.js";
@@ -13,6 +15,12 @@ export interface ProxyServiceOptions {
   logger: ProxyLogger;
   /** Unix ms now, for digest nonces; Date.now by default. */
   clock?: () => number;
+  /**
+   * Concurrent-call limits: where slots are taken (the location service's client in a cluster)
+   * and the ended calls that free them. Both or neither: slots taken and never freed would hold
+   * until their TTL.
+   */
+  callLimits?: { slots: CallSlotStore; endedCalls: EndedCalls; slotTtlMs?: number };
 }
 
 export interface ProxyService {
@@ -27,11 +35,17 @@ export function startProxy(options: ProxyServiceOptions): ProxyService {
     store: options.store,
     clock: options.clock ?? Date.now,
     logger: options.logger,
+    ...(options.callLimits === undefined
+      ? {}
+      : { callSlots: options.callLimits.slots, ...(options.callLimits.slotTtlMs === undefined ? {} : { callSlotTtlMs: options.callLimits.slotTtlMs }) }),
   });
+  const releases: EndedCallsSubscription | undefined =
+    options.callLimits === undefined ? undefined : releaseSlotsOfEndedCalls(options.callLimits.endedCalls, options.callLimits.slots, options.logger);
   const subscription: BusSubscription = serveProxy(options.bus, proxy, options.logger);
   return {
     async stop() {
       subscription.unsubscribe();
+      await releases?.stop();
     },
   };
 }

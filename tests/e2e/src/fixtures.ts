@@ -24,6 +24,8 @@ export interface TestConfigOptions {
   extraYaml?: string;
   /** YAML lines added to the digest domain, indented as its keys (`    allowedPrefixes: [...]`). */
   digestDomainYaml?: string;
+  /** Per user of the digest domain, YAML lines added to its entry, indented as its keys (`        maxConcurrentCalls: 1`). */
+  userYaml?: Readonly<Partial<Record<string, string>>>;
 }
 
 /**
@@ -33,7 +35,8 @@ export interface TestConfigOptions {
 export function writeTestConfig(options: TestConfigOptions = {}): string {
   const users = USERS.map(
     ([name, password]) =>
-      `      - name: ${name}\n        ha1:\n          md5: "${computeHa1(name, DIGEST_DOMAIN, password, "MD5")}"\n          sha256: "${computeHa1(name, DIGEST_DOMAIN, password, "SHA-256")}"`,
+      `      - name: ${name}\n        ha1:\n          md5: "${computeHa1(name, DIGEST_DOMAIN, password, "MD5")}"\n          sha256: "${computeHa1(name, DIGEST_DOMAIN, password, "SHA-256")}"` +
+      (options.userYaml?.[name] === undefined ? "" : `\n${options.userYaml[name]!.replace(/\n$/, "")}`),
   ).join("\n");
   const yaml = `domains:
   - name: ${DIGEST_DOMAIN}

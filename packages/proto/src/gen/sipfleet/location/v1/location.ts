@@ -146,6 +146,40 @@ export interface LookupEntry {
   bindings: Binding[];
 }
 
+/** One limited key of a call: a user ("user:<aor>") or a trunk ("trunk:<name>") and its limit. */
+export interface CallSlotClaim {
+  key: string;
+  /** Most slots the key may hold at once, this one included; at least 1. */
+  limit: number;
+}
+
+export interface AcquireCallSlotsRequest {
+  /** The call attempt: Call-ID and the CSeq number of its initial INVITE. */
+  callId: string;
+  inviteCseq: number;
+  claims: CallSlotClaim[];
+  /** How long the slots live unless released first; > 0. */
+  ttlMs: number;
+}
+
+export interface AcquireCallSlotsResponse {
+  /** True: every claim holds a slot for this attempt. False: none was taken. */
+  acquired: boolean;
+  /** When not acquired: the key that was at its limit. */
+  fullKey: string;
+}
+
+export interface ReleaseCallSlotsRequest {
+  callId: string;
+  /** Frees the slots of attempts with an INVITE CSeq up to this one; 0 frees every attempt of the call. */
+  upToCseq: number;
+}
+
+export interface ReleaseCallSlotsResponse {
+  /** Slots freed (0: nothing was held, e.g. released already). */
+  released: number;
+}
+
 export interface ExchangeRequest {
   /** Chosen by the client, unique among its requests in flight on this stream; echoed in the response. */
   id: number;
@@ -1256,6 +1290,353 @@ export const LookupEntry: MessageFns<LookupEntry> = {
   },
 };
 
+function createBaseCallSlotClaim(): CallSlotClaim {
+  return { key: "", limit: 0 };
+}
+
+export const CallSlotClaim: MessageFns<CallSlotClaim> = {
+  encode(message: CallSlotClaim, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallSlotClaim {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallSlotClaim();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<CallSlotClaim>): CallSlotClaim {
+    return CallSlotClaim.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CallSlotClaim>): CallSlotClaim {
+    const message = createBaseCallSlotClaim();
+    message.key = object.key ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseAcquireCallSlotsRequest(): AcquireCallSlotsRequest {
+  return { callId: "", inviteCseq: 0, claims: [], ttlMs: 0 };
+}
+
+export const AcquireCallSlotsRequest: MessageFns<AcquireCallSlotsRequest> = {
+  encode(message: AcquireCallSlotsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.callId !== "") {
+      writer.uint32(10).string(message.callId);
+    }
+    if (message.inviteCseq !== 0) {
+      writer.uint32(16).uint32(message.inviteCseq);
+    }
+    for (const v of message.claims) {
+      CallSlotClaim.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.ttlMs !== 0) {
+      writer.uint32(32).int64(message.ttlMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcquireCallSlotsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcquireCallSlotsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.callId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.inviteCseq = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.claims.push(CallSlotClaim.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ttlMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<AcquireCallSlotsRequest>): AcquireCallSlotsRequest {
+    return AcquireCallSlotsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcquireCallSlotsRequest>): AcquireCallSlotsRequest {
+    const message = createBaseAcquireCallSlotsRequest();
+    message.callId = object.callId ?? "";
+    message.inviteCseq = object.inviteCseq ?? 0;
+    message.claims = object.claims?.map((e) => CallSlotClaim.fromPartial(e)) || [];
+    message.ttlMs = object.ttlMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseAcquireCallSlotsResponse(): AcquireCallSlotsResponse {
+  return { acquired: false, fullKey: "" };
+}
+
+export const AcquireCallSlotsResponse: MessageFns<AcquireCallSlotsResponse> = {
+  encode(message: AcquireCallSlotsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.acquired !== false) {
+      writer.uint32(8).bool(message.acquired);
+    }
+    if (message.fullKey !== "") {
+      writer.uint32(18).string(message.fullKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcquireCallSlotsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcquireCallSlotsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.acquired = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fullKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<AcquireCallSlotsResponse>): AcquireCallSlotsResponse {
+    return AcquireCallSlotsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcquireCallSlotsResponse>): AcquireCallSlotsResponse {
+    const message = createBaseAcquireCallSlotsResponse();
+    message.acquired = object.acquired ?? false;
+    message.fullKey = object.fullKey ?? "";
+    return message;
+  },
+};
+
+function createBaseReleaseCallSlotsRequest(): ReleaseCallSlotsRequest {
+  return { callId: "", upToCseq: 0 };
+}
+
+export const ReleaseCallSlotsRequest: MessageFns<ReleaseCallSlotsRequest> = {
+  encode(message: ReleaseCallSlotsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.callId !== "") {
+      writer.uint32(10).string(message.callId);
+    }
+    if (message.upToCseq !== 0) {
+      writer.uint32(16).uint32(message.upToCseq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseCallSlotsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseCallSlotsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.callId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.upToCseq = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ReleaseCallSlotsRequest>): ReleaseCallSlotsRequest {
+    return ReleaseCallSlotsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReleaseCallSlotsRequest>): ReleaseCallSlotsRequest {
+    const message = createBaseReleaseCallSlotsRequest();
+    message.callId = object.callId ?? "";
+    message.upToCseq = object.upToCseq ?? 0;
+    return message;
+  },
+};
+
+function createBaseReleaseCallSlotsResponse(): ReleaseCallSlotsResponse {
+  return { released: 0 };
+}
+
+export const ReleaseCallSlotsResponse: MessageFns<ReleaseCallSlotsResponse> = {
+  encode(message: ReleaseCallSlotsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.released !== 0) {
+      writer.uint32(8).uint32(message.released);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseCallSlotsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseCallSlotsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.released = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ReleaseCallSlotsResponse>): ReleaseCallSlotsResponse {
+    return ReleaseCallSlotsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReleaseCallSlotsResponse>): ReleaseCallSlotsResponse {
+    const message = createBaseReleaseCallSlotsResponse();
+    message.released = object.released ?? 0;
+    return message;
+  },
+};
+
 function createBaseExchangeRequest(): ExchangeRequest {
   return { id: 0, op: undefined };
 }
@@ -1657,6 +2038,35 @@ export const LocationServiceService = {
     responseDeserialize: (value: Buffer): ListResponse => ListResponse.decode(value),
   },
   /**
+   * Takes a slot of each limited key for one call attempt, all or none (concurrent-call limits:
+   * a user's or a trunk's calls at once). A slot expires by itself after ttl_ms, so a call whose
+   * end is never reported cannot hold it forever. Taking a slot the attempt already holds
+   * refreshes it and always succeeds (a retried request).
+   */
+  acquireCallSlots: {
+    path: "/sipfleet.location.v1.LocationService/AcquireCallSlots" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AcquireCallSlotsRequest): Buffer =>
+      Buffer.from(AcquireCallSlotsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AcquireCallSlotsRequest => AcquireCallSlotsRequest.decode(value),
+    responseSerialize: (value: AcquireCallSlotsResponse): Buffer =>
+      Buffer.from(AcquireCallSlotsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AcquireCallSlotsResponse => AcquireCallSlotsResponse.decode(value),
+  },
+  /** Frees the slots of a call's attempts (the call ended). Idempotent. */
+  releaseCallSlots: {
+    path: "/sipfleet.location.v1.LocationService/ReleaseCallSlots" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReleaseCallSlotsRequest): Buffer =>
+      Buffer.from(ReleaseCallSlotsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReleaseCallSlotsRequest => ReleaseCallSlotsRequest.decode(value),
+    responseSerialize: (value: ReleaseCallSlotsResponse): Buffer =>
+      Buffer.from(ReleaseCallSlotsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReleaseCallSlotsResponse => ReleaseCallSlotsResponse.decode(value),
+  },
+  /**
    * Save, UseNonce, Lookup and Remove over one long-lived stream, for clients with a steady flow of them
    * (registrar and proxy workers): a unary call pays an HTTP/2 stream setup each time, a stream
    * pays it once. Each request is handled exactly as the unary RPC of the same name (same
@@ -1694,6 +2104,15 @@ export interface LocationServiceServer extends UntypedServiceImplementation {
   remove: handleUnaryCall<RemoveRequest, RemoveResponse>;
   /** All AORs with live bindings, a page at a time. */
   list: handleUnaryCall<ListRequest, ListResponse>;
+  /**
+   * Takes a slot of each limited key for one call attempt, all or none (concurrent-call limits:
+   * a user's or a trunk's calls at once). A slot expires by itself after ttl_ms, so a call whose
+   * end is never reported cannot hold it forever. Taking a slot the attempt already holds
+   * refreshes it and always succeeds (a retried request).
+   */
+  acquireCallSlots: handleUnaryCall<AcquireCallSlotsRequest, AcquireCallSlotsResponse>;
+  /** Frees the slots of a call's attempts (the call ended). Idempotent. */
+  releaseCallSlots: handleUnaryCall<ReleaseCallSlotsRequest, ReleaseCallSlotsResponse>;
   /**
    * Save, UseNonce, Lookup and Remove over one long-lived stream, for clients with a steady flow of them
    * (registrar and proxy workers): a unary call pays an HTTP/2 stream setup each time, a stream
@@ -1787,6 +2206,43 @@ export interface LocationServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Takes a slot of each limited key for one call attempt, all or none (concurrent-call limits:
+   * a user's or a trunk's calls at once). A slot expires by itself after ttl_ms, so a call whose
+   * end is never reported cannot hold it forever. Taking a slot the attempt already holds
+   * refreshes it and always succeeds (a retried request).
+   */
+  acquireCallSlots(
+    request: AcquireCallSlotsRequest,
+    callback: (error: ServiceError | null, response: AcquireCallSlotsResponse) => void,
+  ): ClientUnaryCall;
+  acquireCallSlots(
+    request: AcquireCallSlotsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AcquireCallSlotsResponse) => void,
+  ): ClientUnaryCall;
+  acquireCallSlots(
+    request: AcquireCallSlotsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AcquireCallSlotsResponse) => void,
+  ): ClientUnaryCall;
+  /** Frees the slots of a call's attempts (the call ended). Idempotent. */
+  releaseCallSlots(
+    request: ReleaseCallSlotsRequest,
+    callback: (error: ServiceError | null, response: ReleaseCallSlotsResponse) => void,
+  ): ClientUnaryCall;
+  releaseCallSlots(
+    request: ReleaseCallSlotsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReleaseCallSlotsResponse) => void,
+  ): ClientUnaryCall;
+  releaseCallSlots(
+    request: ReleaseCallSlotsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReleaseCallSlotsResponse) => void,
   ): ClientUnaryCall;
   /**
    * Save, UseNonce, Lookup and Remove over one long-lived stream, for clients with a steady flow of them

@@ -132,7 +132,7 @@ numberRoutes:
   }
 
   it("a user at maxConcurrentCalls 1 gets 403 for a second call; after the BYE a new call goes through", async () => {
-    await limitHolds("alice", "uac-call-limit-403.xml", callSlotKey("user", userAddressOfRecord("alice", DIGEST_DOMAIN).aor), 1);
+    await limitHolds("alice", "uac-call-refused-403.xml", callSlotKey("user", userAddressOfRecord("alice", DIGEST_DOMAIN).aor), 1);
   });
 
   it("a trunk at maxConcurrentCalls 1 gets 503 for a second call over it; after the BYE a new call goes through", async () => {

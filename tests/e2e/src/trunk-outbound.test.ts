@@ -2,7 +2,8 @@
 // as a local one (`0301234567`, the dial plan makes it +49301234567); the number route's trunk
 // has two gateways, sipp on 127.0.0.91 and 127.0.0.92. Gateway 1 answering 503 moves the call to
 // gateway 2, which answers; gateway 1 answering 486 is the callee's answer: it reaches alice and
-// gateway 2 hears nothing.
+// gateway 2 hears nothing. A premium-rate number (`0900...`, +49900) is refused with 403 before any
+// gateway hears of it.
 import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
 import { after, before, describe, it } from "node:test";
@@ -17,6 +18,8 @@ const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-test
 const GATEWAY_1 = "127.0.0.91";
 const GATEWAY_2 = "127.0.0.92";
 const DIALLED = "0301234567";
+/** +49900123456: premium rate, blocked for the domain although +49 is allowed. */
+const PREMIUM = "0900123456";
 
 describe("calls to a trunk over its number route (cluster mode)", { skip }, () => {
   let t: TestCluster;
@@ -42,7 +45,7 @@ numberRoutes:
       {
         algorithms: ["MD5", "SHA-256"],
         extraYaml: trunks,
-        digestDomainYaml: `    dialPlan: [{ match: "00", replace: "+" }, { match: "0", replace: "+49" }]\n    allowedPrefixes: ["+49"]\n`,
+        digestDomainYaml: `    dialPlan: [{ match: "00", replace: "+" }, { match: "0", replace: "+49" }]\n    blockedPrefixes: ["+", "+49900"]\n    allowedPrefixes: ["+49"]\n`,
       },
     );
   });
@@ -51,7 +54,7 @@ numberRoutes:
   });
 
   /** Gateway sipps listening first, then alice's call; every sipp's result. */
-  async function call(uac: string, gateways: (readonly [ip: string, port: number, scenario: string])[]): Promise<SippResult[]> {
+  async function call(uac: string, gateways: (readonly [ip: string, port: number, scenario: string])[], dialled = DIALLED): Promise<SippResult[]> {
     const edge = `127.0.0.1:${t.edgePorts[0] as number}`;
     const answering = gateways.map(([ip, port, scenario]) => {
       let settled: string | undefined;
@@ -64,11 +67,11 @@ numberRoutes:
     const caller = await runSipp({
       scenario: CALL_SCENARIOS + uac,
       target: edge,
-      inject: [["alice", DIGEST_DOMAIN, DIALLED]],
+      inject: [["alice", DIGEST_DOMAIN, dialled]],
       calls: 1,
       localIp: "127.0.0.1",
       localPort: await freePort("127.0.0.1"),
-      args: ["-au", "alice", "-ap", "alice-secret", "-auth_uri", `${DIALLED}@${DIGEST_DOMAIN}`, "-d", "300"],
+      args: ["-au", "alice", "-ap", "alice-secret", "-auth_uri", `${dialled}@${DIGEST_DOMAIN}`, "-d", "300"],
       timeoutMs: 15_000,
     });
     return [caller, ...(await Promise.all(answering.map((a) => a.run)))];
@@ -97,6 +100,25 @@ numberRoutes:
       assert.deepEqual(heard.map((m) => m.toString("latin1").split("\r\n", 1)[0]), [], "gateway 2 received nothing");
     } finally {
       listener.close();
+    }
+  });
+
+  it("a premium-rate number is refused with 403 once alice is authenticated, and no gateway hears of it", async () => {
+    const heard: Buffer[] = [];
+    const listeners: Socket[] = [];
+    for (const [ip, port] of [[GATEWAY_1, port1], [GATEWAY_2, port2]] as const) {
+      const l = createSocket("udp4");
+      l.on("message", (m) => heard.push(m));
+      await new Promise<void>((resolve) => l.bind(port, ip, resolve));
+      listeners.push(l);
+    }
+    try {
+      const results = await call("uac-call-refused-403.xml", [], PREMIUM);
+      assert.ok(results.every((r) => r.exitCode === 0), report(results));
+      assert.deepEqual(heard.map((m) => m.toString("latin1").split("\r\n", 1)[0]), [], "no gateway received anything");
+      assert.ok(t.logs.some((l) => l.includes("destination not allowed") && l.includes("+49900123456")), "the refusal is logged with the number");
+    } finally {
+      for (const l of listeners) l.close();
     }
   });
 });

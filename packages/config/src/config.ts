@@ -71,6 +71,12 @@ export interface ProxyConfig {
    * answered anything rings on until its final response. Milliseconds.
    */
   readonly gatewayProvisionalTimeoutMs: number;
+  /**
+   * How long a call counts against concurrent-call limits when its end is never reported (an
+   * edge died with the call): the longest call expected. A longer call stops counting then.
+   * Milliseconds.
+   */
+  readonly callSlotLifetimeMs: number;
 }
 
 export interface AuthConfig {

@@ -45,6 +45,9 @@ export const DEFAULT_PROXY_CONFIG: ProxyConfig = Object.freeze({
    * caller 4 s instead of Timer B's 32 s (Kamailio's fr_timer, which does the same, is of that order).
    */
   gatewayProvisionalTimeoutMs: 4000,
+  // Calls end by their ENDED event; this only bounds what a lost event costs. Nothing refreshes
+  // a slot during a call (session timers are optional), so it is the longest call expected.
+  callSlotLifetimeMs: 4 * 60 * 60 * 1000,
 });
 
 export interface AuthDefaults {

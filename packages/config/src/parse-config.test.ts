@@ -50,7 +50,7 @@ describe("parseConfig: a minimal file gets every default", () => {
       maxBindingsPerAor: 20,
     });
     assert.deepEqual(config.registrar, DEFAULT_REGISTRAR_CONFIG);
-    assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 20_000, maxTargets: 10, gatewayProvisionalTimeoutMs: 4000 });
+    assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 20_000, maxTargets: 10, gatewayProvisionalTimeoutMs: 4000, callSlotLifetimeMs: 14_400_000 });
     assert.deepEqual(config.proxy, DEFAULT_PROXY_CONFIG);
     assert.deepEqual(config.auth.algorithms, ["SHA-256", "MD5"]);
     assert.deepEqual(config.auth.algorithms, DEFAULT_AUTH_CONFIG.algorithms);
@@ -110,7 +110,7 @@ describe("parseConfig: explicit values", () => {
   it("reads every section", () => {
     const config = parse(`${DOMAINS}
 registrar: { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 }
-proxy: { serialGroupTimeoutMs: 15000, maxTargets: 3, gatewayProvisionalTimeoutMs: 2500 }
+proxy: { serialGroupTimeoutMs: 15000, maxTargets: 3, gatewayProvisionalTimeoutMs: 2500, callSlotLifetimeMs: 7200000 }
 auth:
   algorithms: [md5, sha-256-sess]
   nonceLifetimeSeconds: 60
@@ -128,7 +128,7 @@ edge:
   partialMessageTimeoutMs: 2000
 `);
     assert.deepEqual(config.registrar, { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 });
-    assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 15000, maxTargets: 3, gatewayProvisionalTimeoutMs: 2500 });
+    assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 15000, maxTargets: 3, gatewayProvisionalTimeoutMs: 2500, callSlotLifetimeMs: 7_200_000 });
     // Matched case-insensitively, stored in the registry's spelling.
     assert.deepEqual(config.auth.algorithms, ["MD5", "SHA-256-sess"]);
     assert.equal(config.auth.nonceLifetimeMs, 60_000);
@@ -421,10 +421,11 @@ describe("parseConfig: registrar", () => {
 
 describe("parseConfig: proxy", () => {
   it("requires integers with the documented bounds, naming the key", () => {
-    assertIssues(`${DOMAINS}proxy: { serialGroupTimeoutMs: 999, maxTargets: "3", gatewayProvisionalTimeoutMs: 499 }\n`, [
+    assertIssues(`${DOMAINS}proxy: { serialGroupTimeoutMs: 999, maxTargets: "3", gatewayProvisionalTimeoutMs: 499, callSlotLifetimeMs: 59999 }\n`, [
       "test.yaml: proxy.serialGroupTimeoutMs: must be an integer >= 1000, got 999",
       'test.yaml: proxy.maxTargets: must be an integer >= 1, got "3"',
       "test.yaml: proxy.gatewayProvisionalTimeoutMs: must be an integer >= 500, got 499",
+      "test.yaml: proxy.callSlotLifetimeMs: must be an integer >= 60000, got 59999",
     ]);
   });
 
@@ -438,7 +439,7 @@ describe("parseConfig: proxy", () => {
 
   it("refuses unknown keys with a suggestion", () => {
     assertIssues(`${DOMAINS}proxy: { maxTarget: 3 }\n`, [
-      'test.yaml: proxy.maxTarget: unknown key (did you mean "maxTargets"?); allowed here: serialGroupTimeoutMs, maxTargets, gatewayProvisionalTimeoutMs',
+      'test.yaml: proxy.maxTarget: unknown key (did you mean "maxTargets"?); allowed here: serialGroupTimeoutMs, maxTargets, gatewayProvisionalTimeoutMs, callSlotLifetimeMs',
     ]);
   });
 });

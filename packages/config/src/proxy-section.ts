@@ -2,7 +2,7 @@ import type { ProxyConfig } from "./config.js";
 import { DEFAULT_PROXY_CONFIG } from "./defaults.js";
 import { type IntRule, IssueList, readIntSection, readMapping } from "./schema.js";
 
-/* proxy: how a request for a user fans out over the user's registered contacts, and how long a carrier gateway may stay silent. */
+/* proxy: how a request for a user fans out over the user's registered contacts, how long a carrier gateway may stay silent, and how long a call counts against limits without an end. */
 
 type ProxyKey = keyof ProxyConfig;
 const PROXY_RULES: { readonly [K in ProxyKey]: IntRule } = {
@@ -22,12 +22,18 @@ const PROXY_RULES: { readonly [K in ProxyKey]: IntRule } = {
     max: 32_000,
     maxWhy: "Timer B (64*T1 = 32 s) ends a silent INVITE branch by then anyway (RFC 3261 §17.1.1.2)",
   },
+  callSlotLifetimeMs: {
+    // Shorter than a call's setup and a short call would stop counting while it still rings.
+    min: 60_000,
+    max: 7 * 24 * 60 * 60 * 1000,
+    maxWhy: "a slot whose call's end was lost would lock a user or trunk out for longer than a week",
+  },
 };
 
 export function readProxy(issues: IssueList, value: unknown): ProxyConfig | undefined {
   const path = "proxy";
   const section = readMapping(issues, value, path, Object.keys(PROXY_RULES));
-  const { serialGroupTimeoutMs, maxTargets, gatewayProvisionalTimeoutMs } = readIntSection(issues, section, path, PROXY_RULES, DEFAULT_PROXY_CONFIG).values;
-  if (serialGroupTimeoutMs === undefined || maxTargets === undefined || gatewayProvisionalTimeoutMs === undefined) return undefined;
-  return Object.freeze({ serialGroupTimeoutMs, maxTargets, gatewayProvisionalTimeoutMs });
+  const { serialGroupTimeoutMs, maxTargets, gatewayProvisionalTimeoutMs, callSlotLifetimeMs } = readIntSection(issues, section, path, PROXY_RULES, DEFAULT_PROXY_CONFIG).values;
+  if (serialGroupTimeoutMs === undefined || maxTargets === undefined || gatewayProvisionalTimeoutMs === undefined || callSlotLifetimeMs === undefined) return undefined;
+  return Object.freeze({ serialGroupTimeoutMs, maxTargets, gatewayProvisionalTimeoutMs, callSlotLifetimeMs });
 }

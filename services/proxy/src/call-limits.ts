@@ -12,12 +12,6 @@ import type { ProxySettings } from "./proxy-settings.js";
  * initial INVITEs take slots. README "Concurrent-call limits" has the rules and the statuses.
  */
 
-/**
- * How long a slot lives when the call's end is never reported (an edge died with the call): the
- * longest call expected. A call that lasts longer loses its slot and no longer counts.
- */
-export const DEFAULT_CALL_SLOT_TTL_MS = 4 * 60 * 60 * 1000;
-
 /** A claim with the answer for the call when its key is full. */
 export interface LimitedParty {
   readonly claim: CallSlotClaim;

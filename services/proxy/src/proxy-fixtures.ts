@@ -43,6 +43,7 @@ export function settings(
       serialGroupTimeoutMs: opts.serialGroupTimeoutMs ?? 20_000,
       maxTargets: opts.maxTargets ?? 10,
       gatewayProvisionalTimeoutMs: opts.gatewayProvisionalTimeoutMs ?? 4000,
+      callSlotLifetimeMs: 4 * 60 * 60 * 1000,
     },
     auth: { algorithms: ["SHA-256", "MD5"], nonceLifetimeMs: 300_000, nonceSecret: SECRET, nonceSecretSource: "config" },
     trunks: opts.trunks ?? [],

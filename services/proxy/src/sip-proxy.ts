@@ -7,7 +7,7 @@ import { FlowTokens, isLooped } from "@sipfleet/routing";
 import { SipError, type SipRequest } from "@sipfleet/sip";
 import { type AuthReply, DigestAuthenticator, PROXY_DIGEST } from "@sipfleet/sip-auth";
 import { cachedDnsLookup, type Random, type SipDnsLookup, systemDnsLookup } from "@sipfleet/sip-dns";
-import { CALLEE_FULL_STATUS, callerFull, DEFAULT_CALL_SLOT_TTL_MS, type LimitedParty, takesCallSlots, trunkFull, trunkParty, userParty } from "./call-limits.js";
+import { CALLEE_FULL_STATUS, callerFull, type LimitedParty, takesCallSlots, trunkFull, trunkParty, userParty } from "./call-limits.js";
 import { drop, forward, refuse, respond } from "./decisions.js";
 import { locateGateways } from "./gateway-servers.js";
 import { inboundRoute } from "./inbound-trunks.js";
@@ -57,8 +57,6 @@ export interface SipProxyOptions {
    * it no limit is enforced; with it, only calls involving a limited user or trunk reach it.
    */
   callSlots?: CallSlotStore;
-  /** Lifetime of a slot whose call's end is never reported (call-limits.ts). */
-  callSlotTtlMs?: number;
 }
 
 /**
@@ -113,7 +111,6 @@ export class SipProxy {
   private readonly random: Random;
   private readonly dns: SipDnsLookup;
   private readonly callSlots: CallSlotStore | undefined;
-  private readonly callSlotTtlMs: number;
 
   constructor(options: SipProxyOptions) {
     this.settings = options.settings;
@@ -126,7 +123,6 @@ export class SipProxy {
     this.random = options.random ?? Math.random;
     this.dns = options.dns ?? cachedDnsLookup(systemDnsLookup(), DNS_CACHE_MS);
     this.callSlots = options.callSlots;
-    this.callSlotTtlMs = options.callSlotTtlMs ?? DEFAULT_CALL_SLOT_TTL_MS;
   }
 
   /**
@@ -422,7 +418,7 @@ export class SipProxy {
         callId: req.callId,
         inviteCseq: req.cseq.seq,
         claims: parties.map((p) => p.claim),
-        ttlMs: this.callSlotTtlMs,
+        ttlMs: this.settings.proxy.callSlotLifetimeMs,
       });
     } catch (e) {
       // Fail closed: a limit that stops holding while the store is down is what stolen

@@ -20,7 +20,7 @@ export interface ProxyServiceOptions {
    * and the ended calls that free them. Both or neither: slots taken and never freed would hold
    * until their TTL.
    */
-  callLimits?: { slots: CallSlotStore; endedCalls: EndedCalls; slotTtlMs?: number };
+  callLimits?: { slots: CallSlotStore; endedCalls: EndedCalls };
 }
 
 export interface ProxyService {
@@ -37,7 +37,7 @@ export function startProxy(options: ProxyServiceOptions): ProxyService {
     logger: options.logger,
     ...(options.callLimits === undefined
       ? {}
-      : { callSlots: options.callLimits.slots, ...(options.callLimits.slotTtlMs === undefined ? {} : { callSlotTtlMs: options.callLimits.slotTtlMs }) }),
+      : { callSlots: options.callLimits.slots }),
   });
   const releases: EndedCallsSubscription | undefined =
     options.callLimits === undefined ? undefined : releaseSlotsOfEndedCalls(options.callLimits.endedCalls, options.callLimits.slots, options.logger);

@@ -12,6 +12,8 @@ import { EdgeCounters, type EdgeStats } from "./edge-stats.js";
 import { EdgeConfigError } from "./errors.js";
 import { ConnectionIds } from "./flow.js";
 import { LocalLinks } from "./flow-links.js";
+import { GatewayHealth, GatewayPinger } from "./gateway-health.js";
+import { optionsPinger, resolveGatewayAddress, type ResolveGateway } from "./gateway-ping.js";
 import { CONSOLE_EDGE_LOGGER, type EdgeLogger } from "./logger.js";
 import { MessageIntake } from "./message-intake.js";
 import { PlatformIdentity } from "./options-responder.js";
@@ -74,6 +76,8 @@ export interface EdgeOptions {
    * credentials, registers with carriers and keeps gateway health (Target.trunk names the trunk).
    */
   readonly trunks: readonly Trunk[];
+  /** A gateway's address for its OPTIONS pings (A/AAAA for now; RFC 3263 replaces it). */
+  readonly resolveGateway: ResolveGateway;
 }
 
 type RequiredKeys = "bus" | "config" | "domains";
@@ -98,6 +102,7 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   timerCMs: 181_000,
   callEvents: undefined,
   trunks: [],
+  resolveGateway: resolveGatewayAddress,
 };
 
 export interface Edge {
@@ -105,6 +110,8 @@ export interface Edge {
   /** What the edge is bound to (port 0 in the configuration resolved to the actual port). */
   readonly addresses: readonly ListenAddress[];
   readonly stats: EdgeStats;
+  /** This edge's view of the trunks' gateways, from its own OPTIONS pings (gateway-health.ts). */
+  readonly gatewayHealth: GatewayHealth;
   /**
    * Graceful stop: new requests get 503 with Retry-After, listeners stop accepting, requests in hand
    * get their answers (up to `stopTimeoutMs`), answered UDP transactions linger for
@@ -124,6 +131,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const registry = new ConnectionRegistry(o.maxTcpConnections);
   const sources = new SourceLimit(o.config.maxConnectionsPerSource, o.logger, o.now);
   const calls = o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now, o.logger);
+  const health = new GatewayHealth(o.config.gatewayPing.failuresBeforeDown, o.clock);
   const udp: UdpListener[] = [];
   const addresses: ListenAddress[] = [];
   const connections: ListenerContext = {
@@ -151,6 +159,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     // Filled as the sockets are bound below.
     listening: addresses,
   });
+  const links = new LocalLinks(udp, registry, outbound);
   const router = new RequestRouter({
     decisions,
     platform,
@@ -164,10 +173,11 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     edgeId: id,
     bus: o.bus,
     // Filled as the sockets are bound below.
-    links: new LocalLinks(udp, registry, outbound),
+    links,
     timerCMs: o.timerCMs,
     cancelRelayTimeoutMs: o.config.cancelRelayTimeoutMs,
     calls,
+    gatewayDown: (t) => health.targetDown(t),
   });
   const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, maxHeaderLines: o.config.maxHeaderLines, supported: o.supported, logger: o.logger, counters, now: o.now });
   const tls = o.config.tls === undefined ? undefined : serverTlsOptions(o.config.tls);
@@ -195,8 +205,18 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   router.relay.start();
   router.cancels.start();
   await o.bus.flush?.();
-  o.logger.info?.({ edgeId: id, addresses }, "edge listening");
-  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls);
+  // Pings leave from the bound sockets, so they start once those exist.
+  const pinger = new GatewayPinger({
+    trunks: o.trunks,
+    config: o.config.gatewayPing,
+    health,
+    clock: o.clock,
+    send: optionsPinger({ edgeId: id, clients: router.proxy.clients, links, resolve: o.resolveGateway }),
+    logger: o.logger,
+  });
+  pinger.start();
+  o.logger.info?.({ edgeId: id, addresses, gatewaysPinged: pinger.size }, "edge listening");
+  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls, pinger, health);
 }
 
 /**
@@ -221,6 +241,8 @@ class RunningEdge implements Edge {
     private readonly udp: readonly UdpListener[],
     private readonly connectionListeners: readonly ConnectionListener[],
     private readonly calls: CallRecorder | undefined,
+    private readonly pinger: GatewayPinger,
+    readonly gatewayHealth: GatewayHealth,
   ) {}
 
   get stats(): EdgeStats {
@@ -253,6 +275,7 @@ class RunningEdge implements Edge {
     const { clock, logger } = this.o;
     const router = this.router;
     router.startDraining();
+    this.pinger.stop();
     for (const l of this.connectionListeners) l.stopAccepting();
     const deadline = clock.now() + this.o.stopTimeoutMs;
     const answered = await waitUntil(clock, () => router.decisionsInFlight === 0 && router.awaitingAnswer === 0, deadline);
@@ -310,6 +333,8 @@ function checkOptions(o: EdgeOptions): void {
   whole("edge.maxHeaderLines", o.config.maxHeaderLines, 1);
   whole("edge.maxConnectionsPerSource", o.config.maxConnectionsPerSource, 1);
   whole("edge.partialMessageTimeoutMs", o.config.partialMessageTimeoutMs, 1);
+  whole("edge.gatewayPing.intervalMs", o.config.gatewayPing.intervalMs, 1);
+  whole("edge.gatewayPing.failuresBeforeDown", o.config.gatewayPing.failuresBeforeDown, 1);
   if (o.config.listen.length === 0) throw new EdgeConfigError("edge.listen: no address to listen on");
   const secure = o.config.listen.find((a) => isSecureTransport(a.transport));
   if (secure !== undefined && o.config.tls === undefined) {

@@ -58,6 +58,7 @@ export const TEST_EDGE_CONFIG: EdgeConfig = {
   maxHeaderLines: 100,
   maxConnectionsPerSource: 32,
   partialMessageTimeoutMs: 10_000,
+  gatewayPing: { intervalMs: 10_000, failuresBeforeDown: 3 },
 };
 
 export async function startTestEdge(overrides: Omit<Partial<StartEdgeOptions>, "config"> & { config?: Partial<EdgeConfig> } = {}): Promise<TestEdge> {

@@ -156,7 +156,8 @@ export interface EdgeConfig {
 export interface GatewayPingConfig {
   /**
    * Time between two pings of one gateway. A ping still unanswered when the next is due counts as
-   * failed (so this is also the ping's timeout, capped by the transaction's Timer F).
+   * failed (so this is also the ping's timeout, capped by the transaction's Timer F). 0: no
+   * pings at all, every gateway counts as up.
    */
   readonly intervalMs: number;
   /** Failed pings in a row that mark a gateway down; one answered ping marks it up again. */

@@ -1,6 +1,8 @@
 import type { GatewayPingConfig } from "./config.js";
 import { DEFAULT_GATEWAY_PING } from "./defaults.js";
-import { type IntRule, IssueList, readIntSection, readMapping } from "./schema.js";
+import { type IntRule, IssueList, keyPath, readIntSection, readMapping } from "./schema.js";
+
+const MIN_INTERVAL_MS = 1000;
 
 /*
  * edge.gatewayPing: how often each edge pings the trunks' gateways with OPTIONS and after how
@@ -9,9 +11,8 @@ import { type IntRule, IssueList, readIntSection, readMapping } from "./schema.j
 
 const GATEWAY_PING_RULES: { readonly [K in keyof GatewayPingConfig]: IntRule } = {
   intervalMs: {
-    // Below a second the pings are traffic the carrier may rate-limit, for no faster detection
-    // than calls already get from proxy.gatewayProvisionalTimeoutMs.
-    min: 1000,
+    // 0: no pings (as Kamailio's ds_ping_interval 0). Otherwise at least a second (below).
+    min: 0,
     max: 3_600_000,
     maxWhy: "an hour; a gateway pinged less often is not watched",
   },
@@ -22,6 +23,12 @@ const GATEWAY_PING_RULES: { readonly [K in keyof GatewayPingConfig]: IntRule } =
 export function readGatewayPing(issues: IssueList, value: unknown, path: string): GatewayPingConfig | undefined {
   const m = readMapping(issues, value, path, Object.keys(GATEWAY_PING_RULES));
   const { intervalMs, failuresBeforeDown } = readIntSection(issues, m, path, GATEWAY_PING_RULES, DEFAULT_GATEWAY_PING).values;
+  if (intervalMs !== undefined && intervalMs > 0 && intervalMs < MIN_INTERVAL_MS) {
+    // Below a second the pings are traffic a carrier may rate-limit, for no faster detection than
+    // calls already get from proxy.gatewayProvisionalTimeoutMs.
+    issues.add(keyPath(path, "intervalMs"), `must be 0 (no pings) or >= ${MIN_INTERVAL_MS}, got ${intervalMs}`);
+    return undefined;
+  }
   if (intervalMs === undefined || failuresBeforeDown === undefined) return undefined;
   return Object.freeze({ intervalMs, failuresBeforeDown });
 }

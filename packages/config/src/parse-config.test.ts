@@ -528,13 +528,17 @@ describe("parseConfig: edge", () => {
     ]);
     assertIssues(`${DOMAINS}edge: { gatewayPing: { intervalMs: 999, failuresBeforeDown: 0, every: 5 } }\n`, [
       'test.yaml: edge.gatewayPing.every: unknown key; allowed here: intervalMs, failuresBeforeDown',
-      "test.yaml: edge.gatewayPing.intervalMs: must be an integer >= 1000, got 999",
       "test.yaml: edge.gatewayPing.failuresBeforeDown: must be an integer >= 1, got 0",
+      "test.yaml: edge.gatewayPing.intervalMs: must be 0 (no pings) or >= 1000, got 999",
     ]);
     assertIssues(`${DOMAINS}edge: { gatewayPing: { intervalMs: 3600001, failuresBeforeDown: 101 } }\n`, [
       "test.yaml: edge.gatewayPing.intervalMs: must be <= 3600000 (an hour; a gateway pinged less often is not watched), got 3600001",
       "test.yaml: edge.gatewayPing.failuresBeforeDown: must be <= 100 (more would leave a dead gateway in use for hours), got 101",
     ]);
+    assertIssues(`${DOMAINS}edge: { gatewayPing: { intervalMs: -1 } }\n`, [
+      "test.yaml: edge.gatewayPing.intervalMs: must be an integer >= 0, got -1",
+    ]);
+    assert.deepEqual(parse(`${DOMAINS}edge: { gatewayPing: { intervalMs: 0 } }\n`).edge.gatewayPing, { intervalMs: 0, failuresBeforeDown: 3 });
     assertIssues(`${DOMAINS}edge: { gatewayPing: 10 }\n`, [
       "test.yaml: edge.gatewayPing: expected a mapping with keys intervalMs, failuresBeforeDown, got 10",
     ]);

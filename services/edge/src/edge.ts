@@ -333,7 +333,7 @@ function checkOptions(o: EdgeOptions): void {
   whole("edge.maxHeaderLines", o.config.maxHeaderLines, 1);
   whole("edge.maxConnectionsPerSource", o.config.maxConnectionsPerSource, 1);
   whole("edge.partialMessageTimeoutMs", o.config.partialMessageTimeoutMs, 1);
-  whole("edge.gatewayPing.intervalMs", o.config.gatewayPing.intervalMs, 1);
+  whole("edge.gatewayPing.intervalMs", o.config.gatewayPing.intervalMs, 0);
   whole("edge.gatewayPing.failuresBeforeDown", o.config.gatewayPing.failuresBeforeDown, 1);
   if (o.config.listen.length === 0) throw new EdgeConfigError("edge.listen: no address to listen on");
   const secure = o.config.listen.find((a) => isSecureTransport(a.transport));

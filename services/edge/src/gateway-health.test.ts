@@ -166,6 +166,15 @@ describe("gateway health: the pinger (injected clock, stand-in sender)", () => {
     assert.equal(clock.pending, 0);
   });
 
+  it("interval 0: nothing is pinged, every gateway counts as up", () => {
+    const { clock, health, sent, pinger } = setup({ intervalMs: 0, failuresBeforeDown: 1 });
+    pinger.start();
+    clock.advance(10_000);
+    assert.equal(sent.length, 0);
+    assert.equal(pinger.size, 0);
+    assert.equal(health.isDown(gatewayKey("192.0.2.1", 5060, "udp")), false);
+  });
+
   it("a ping that fails inside send (no address) counts at once and is not left pending", () => {
     const clock = new VirtualClock();
     const health = new GatewayHealth(1, clock);

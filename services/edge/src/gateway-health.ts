@@ -228,10 +228,12 @@ export class GatewayPinger {
 
   /** Gateway addresses pinged. */
   get size(): number {
-    return this.gateways.size;
+    return this.o.config.intervalMs > 0 ? this.gateways.size : 0;
   }
 
+  /** Nothing is pinged when edge.gatewayPing.intervalMs is 0 (every gateway then counts as up). */
   start(): void {
+    if (this.o.config.intervalMs <= 0) return;
     for (const g of this.gateways.values()) this.tick(g);
   }
 

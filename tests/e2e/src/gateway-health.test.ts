@@ -55,6 +55,8 @@ describe("gateway health from OPTIONS pings (cluster mode)", { skip }, () => {
     gateways:
       - { host: ${GATEWAY_1}, port: ${port1}, transport: udp, priority: 1 }
       - { host: ${GATEWAY_2}, port: ${port2}, transport: udp, priority: 2 }
+    inbound:
+      allow: [127.0.0.97]
 numberRoutes:
   - prefix: "+49"
     trunks: [{ trunk: pinged-carrier }]
@@ -86,6 +88,17 @@ numberRoutes:
     return state;
   }
 
+  /** The edge's last state-change log line for a gateway, parsed. */
+  function lastChange(ip: string, port: number): { pings?: number; failures?: number } | undefined {
+    const l = t.logs.filter((x) => x.includes(`udp|${ip}|${port}`) && x.includes("gateway ")).at(-1);
+    if (l === undefined) return undefined;
+    try {
+      return JSON.parse(l.slice(l.indexOf("{"))) as { pings?: number; failures?: number };
+    } catch {
+      return undefined;
+    }
+  }
+
   async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
     const end = Date.now() + ms;
     while (!cond()) {
@@ -95,7 +108,7 @@ numberRoutes:
   }
 
   /** A sipp gateway on ip:port that answers pings, and the one INVITE, then exits; resolves once it listens. */
-  async function aliveGateway(ip: string, port: number): Promise<Promise<SippResult>> {
+  async function aliveGateway(ip: string, port: number): Promise<{ run: Promise<SippResult> }> {
     let settled: string | undefined;
     const run = runSipp({
       scenario: CALL_SCENARIOS + "uas-gateway-options-answer.xml",
@@ -109,7 +122,8 @@ numberRoutes:
     void run.then((r) => (settled = `exit ${r.exitCode}: ${r.stderr}`));
     run.catch(() => {});
     await waitForUdpPort(port, { timeoutMs: 10_000, what: `sipp gateway on ${ip}`, gaveUp: () => settled });
-    return run;
+    // Wrapped: an async function would otherwise wait for the run itself.
+    return { run };
   }
 
   async function aliceCalls(): Promise<SippResult> {
@@ -143,18 +157,21 @@ numberRoutes:
     assert.equal(first.exitCode, 0, `gateway 1 answered two pings: ${first.stderr}`);
     assert.equal(first.successfulCalls, 2);
 
+    // Its answers brought it up, if the pings before its sipp listened had marked it down.
+    await waitFor(() => logged(GATEWAY_1, port1) !== "down", 10_000, "gateway 1 up while its sipp answered");
     // Dead: the port is bound (so what reaches it is seen) but nothing answers.
     let dead = await SilentGateway.bind(GATEWAY_1, port1);
     const deadSince = Date.now();
     try {
       await waitFor(() => logged(GATEWAY_1, port1) === "down", 20_000, "gateway 1 marked down");
+      const line = lastChange(GATEWAY_1, port1);
       console.log(
         `# gateway 1 marked down ${Date.now() - deadSince} ms after its sipp stopped: ${dead.count("OPTIONS")} OPTIONS datagrams unanswered ` +
-          `(interval ${INTERVAL_MS} ms, failuresBeforeDown ${FAILURES}, retransmissions included)`,
+          `(retransmissions included); the edge logged failures=${line?.failures} pings=${line?.pings} (sent since start; interval ${INTERVAL_MS} ms, failuresBeforeDown ${FAILURES})`,
       );
       await waitFor(() => logged(GATEWAY_2, port2) !== "down", 10_000, "gateway 2 not down");
       const caller = await aliceCalls();
-      const results = [caller, await gw2];
+      const results = [caller, await gw2.run];
       assert.ok(results.every((r) => r.exitCode === 0), report(results));
       assert.equal(dead.count("INVITE"), 0, `gateway 1 (down) got no INVITE: ${JSON.stringify(dead.heard)}`);
     } finally {
@@ -170,7 +187,7 @@ numberRoutes:
       await waitFor(() => logged(GATEWAY_1, port1) === "up", 20_000, "gateway 1 marked up");
       console.log(`# gateway 1 marked up ${Date.now() - returnedAt} ms after its sipp returned`);
       const caller = await aliceCalls();
-      const results = [caller, await gw1];
+      const results = [caller, await gw1.run];
       assert.ok(results.every((r) => r.exitCode === 0), report(results));
       assert.equal(dead.count("INVITE"), 0, `gateway 2 got no INVITE: ${JSON.stringify(dead.heard)}`);
     } finally {

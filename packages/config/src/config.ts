@@ -146,11 +146,28 @@ export interface EdgeConfig {
    * bytes keep arriving (slowloris). Idle time between whole messages is not counted.
    */
   readonly partialMessageTimeoutMs: number;
+  /** OPTIONS pings to the trunks' gateways; a gateway they find dead is skipped (gateway health). */
+  readonly gatewayPing: GatewayPingConfig;
   /**
    * Certificate and policy of the `tls` and `wss` listeners. Present exactly when one is
    * configured: its files are then read and checked at startup.
    */
   readonly tls?: EdgeTlsConfig;
+}
+
+/**
+ * `edge.gatewayPing`: each edge sends OPTIONS to every gateway of every trunk on its own
+ * (services/edge README "Gateway health").
+ */
+export interface GatewayPingConfig {
+  /**
+   * Time between two pings of one gateway. A ping still unanswered when the next is due counts as
+   * failed (so this is also the ping's timeout, capped by the transaction's Timer F). 0: no
+   * pings at all, every gateway counts as up.
+   */
+  readonly intervalMs: number;
+  /** Failed pings in a row that mark a gateway down; one answered ping marks it up again. */
+  readonly failuresBeforeDown: number;
 }
 
 /** RFC 8996 deprecates TLS 1.0 and 1.1: 1.2 is the lowest the edge accepts. */

@@ -1,6 +1,6 @@
 import type { DigestAlgorithmName } from "@sipfleet/sip";
 import type { DialRule } from "@sipfleet/trunks";
-import type { EdgeConfig, ListenAddress, ProxyConfig, RegistrarConfig } from "./config.js";
+import type { EdgeConfig, GatewayPingConfig, ListenAddress, ProxyConfig, RegistrarConfig } from "./config.js";
 
 /*
  * What an absent key means. Each value says where it comes from; the validator's limits
@@ -74,6 +74,18 @@ export const DEFAULT_LISTEN: readonly ListenAddress[] = Object.freeze([
   Object.freeze({ transport: "tcp", host: "127.0.0.1", port: 5060 } as const),
 ]);
 
+/**
+ * Kamailio's dispatcher is usually run with ds_ping_interval 10-30 s and ds_probing_threshold
+ * 1-3. 10 s and 3 failures: a gateway that dies is skipped within about 40 s (until then calls
+ * still fail over to the next gateway after proxy.gatewayProvisionalTimeoutMs), while one lost
+ * UDP ping (or two) does not take a working gateway out; the carrier sees one OPTIONS per edge
+ * every 10 s, far below any rate limit it sets.
+ */
+export const DEFAULT_GATEWAY_PING: GatewayPingConfig = Object.freeze({
+  intervalMs: 10_000,
+  failuresBeforeDown: 3,
+});
+
 export const DEFAULT_EDGE_CONFIG: EdgeConfig = Object.freeze({
   listen: DEFAULT_LISTEN,
   /**
@@ -123,6 +135,7 @@ export const DEFAULT_EDGE_CONFIG: EdgeConfig = Object.freeze({
    * working path, and frees a socket that is fed a byte at a time to keep it half-sent.
    */
   partialMessageTimeoutMs: 10_000,
+  gatewayPing: DEFAULT_GATEWAY_PING,
 });
 
 export interface DialPolicyDefaults {

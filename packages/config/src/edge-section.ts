@@ -1,5 +1,6 @@
 import type { EdgeConfig, ListenAddress } from "./config.js";
 import { DEFAULT_EDGE_CONFIG } from "./defaults.js";
+import { readGatewayPing } from "./gateway-ping-section.js";
 import { readListenList, readListenSpec } from "./listen.js";
 import { type Env, type IntRule, IssueList, describeValue, isAbsent, keyPath, readIntSection, readMapping } from "./schema.js";
 import { type PathBases, readEdgeTls } from "./tls-section.js";
@@ -13,7 +14,7 @@ import { type PathBases, readEdgeTls } from "./tls-section.js";
 /** Overrides edge.listen; validated like it, errors naming the variable. Empty counts as unset. */
 export const ENV_LISTEN = "SIPFLEET_LISTEN";
 
-type EdgeIntKey = Exclude<keyof EdgeConfig, "listen" | "tls">;
+type EdgeIntKey = Exclude<keyof EdgeConfig, "listen" | "tls" | "gatewayPing">;
 const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
   decisionTimeoutMs: {
     min: 1,
@@ -45,7 +46,7 @@ const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
     maxWhy: "ten minutes; a message takes one round trip to arrive, not minutes",
   },
 };
-const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "tls"] as const;
+const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "gatewayPing", "tls"] as const;
 
 export interface EdgeResult {
   readonly config: EdgeConfig;
@@ -76,9 +77,10 @@ export function readEdge(
     listenFrom = isAbsent(m?.["listen"]) ? "the default edge.listen" : keyPath(path, "listen");
   }
   const tls = readEdgeTls(issues, m?.["tls"], env, listen, listenFrom, bases);
+  const gatewayPing = readGatewayPing(issues, m?.["gatewayPing"], keyPath(path, "gatewayPing"));
   const { decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs } = ints;
   const { maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs } = ints;
-  if (listen === undefined || fileListen === undefined || tls === undefined) return undefined;
+  if (listen === undefined || fileListen === undefined || tls === undefined || gatewayPing === undefined) return undefined;
   if (
     decisionTimeoutMs === undefined ||
     retryAfterSeconds === undefined ||
@@ -103,6 +105,7 @@ export function readEdge(
     maxHeaderLines,
     maxConnectionsPerSource,
     partialMessageTimeoutMs,
+    gatewayPing,
   };
   return {
     // No `tls` key at all without a tls or wss listener: the common configuration stays as it was.

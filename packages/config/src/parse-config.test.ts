@@ -68,6 +68,7 @@ describe("parseConfig: a minimal file gets every default", () => {
     assert.equal(config.edge.maxHeaderLines, 100);
     assert.equal(config.edge.maxConnectionsPerSource, 32);
     assert.equal(config.edge.partialMessageTimeoutMs, 10_000);
+    assert.deepEqual(config.edge.gatewayPing, { intervalMs: 10_000, failuresBeforeDown: 3 });
     assert.deepEqual(config.edge, DEFAULT_EDGE_CONFIG);
   });
 
@@ -126,6 +127,7 @@ edge:
   maxHeaderLines: 50
   maxConnectionsPerSource: 4
   partialMessageTimeoutMs: 2000
+  gatewayPing: { intervalMs: 5000, failuresBeforeDown: 2 }
 `);
     assert.deepEqual(config.registrar, { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 });
     assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 15000, maxTargets: 3, gatewayProvisionalTimeoutMs: 2500, callSlotLifetimeMs: 7_200_000 });
@@ -148,6 +150,7 @@ edge:
       maxHeaderLines: 50,
       maxConnectionsPerSource: 4,
       partialMessageTimeoutMs: 2000,
+      gatewayPing: { intervalMs: 5000, failuresBeforeDown: 2 },
     });
   });
 
@@ -224,7 +227,7 @@ extra: 1
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',
         'test.yaml: registrar.minExpire: unknown key (did you mean "minExpires"?); allowed here: minExpires, defaultExpires, maxExpires, maxBindingsPerAor',
         'test.yaml: auth.algorithm: unknown key (did you mean "algorithms"?); allowed here: algorithms, nonceLifetimeSeconds, nonceSecret',
-        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs, tls",
+        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs, gatewayPing, tls",
       ],
     );
   });
@@ -523,6 +526,22 @@ describe("parseConfig: edge", () => {
       "test.yaml: edge.maxHeaderLines: must be an integer >= 16, got 15",
       "test.yaml: edge.maxConnectionsPerSource: must be an integer >= 1, got 0",
       "test.yaml: edge.partialMessageTimeoutMs: must be <= 600000 (ten minutes; a message takes one round trip to arrive, not minutes), got 600001",
+    ]);
+    assertIssues(`${DOMAINS}edge: { gatewayPing: { intervalMs: 999, failuresBeforeDown: 0, every: 5 } }\n`, [
+      'test.yaml: edge.gatewayPing.every: unknown key; allowed here: intervalMs, failuresBeforeDown',
+      "test.yaml: edge.gatewayPing.failuresBeforeDown: must be an integer >= 1, got 0",
+      "test.yaml: edge.gatewayPing.intervalMs: must be 0 (no pings) or >= 1000, got 999",
+    ]);
+    assertIssues(`${DOMAINS}edge: { gatewayPing: { intervalMs: 3600001, failuresBeforeDown: 101 } }\n`, [
+      "test.yaml: edge.gatewayPing.intervalMs: must be <= 3600000 (an hour; a gateway pinged less often is not watched), got 3600001",
+      "test.yaml: edge.gatewayPing.failuresBeforeDown: must be <= 100 (more would leave a dead gateway in use for hours), got 101",
+    ]);
+    assertIssues(`${DOMAINS}edge: { gatewayPing: { intervalMs: -1 } }\n`, [
+      "test.yaml: edge.gatewayPing.intervalMs: must be an integer >= 0, got -1",
+    ]);
+    assert.deepEqual(parse(`${DOMAINS}edge: { gatewayPing: { intervalMs: 0 } }\n`).edge.gatewayPing, { intervalMs: 0, failuresBeforeDown: 3 });
+    assertIssues(`${DOMAINS}edge: { gatewayPing: 10 }\n`, [
+      "test.yaml: edge.gatewayPing: expected a mapping with keys intervalMs, failuresBeforeDown, got 10",
     ]);
     assertIssues(`${DOMAINS}edge: { cancelRelayTimeoutMs: 32001 }\n`, [
       "test.yaml: edge.cancelRelayTimeoutMs: must be <= 32000 (the caller's CANCEL transaction gives up at Timer F = 64*T1 = 32 s, RFC 3261 §17.1.2.2), got 32001",

@@ -14,6 +14,8 @@ import { EdgeCounters, type EdgeStats } from "./edge-stats.js";
 import { EdgeConfigError } from "./errors.js";
 import { ConnectionIds } from "./flow.js";
 import { LocalLinks } from "./flow-links.js";
+import { GatewayHealth, GatewayPinger } from "./gateway-health.js";
+import { optionsPinger, resolveGatewayAddress, type ResolveGateway } from "./gateway-ping.js";
 import { CONSOLE_EDGE_LOGGER, type EdgeLogger } from "./logger.js";
 import { MessageIntake } from "./message-intake.js";
 import { PlatformIdentity } from "./options-responder.js";
@@ -80,6 +82,8 @@ export interface EdgeOptions {
   readonly carrierRegistration: Partial<CarrierRegistrationOptions>;
   /** A gateway host name to an address (one A/AAAA lookup today; RFC 3263 later). */
   readonly resolveHost: ResolveHost;
+  /** A gateway's address for its OPTIONS pings (A/AAAA for now; RFC 3263 replaces it). */
+  readonly resolveGateway: ResolveGateway;
 }
 
 type RequiredKeys = "bus" | "config" | "domains";
@@ -106,6 +110,7 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   trunks: [],
   carrierRegistration: {},
   resolveHost: systemResolveHost,
+  resolveGateway: resolveGatewayAddress,
 };
 
 export interface Edge {
@@ -113,6 +118,8 @@ export interface Edge {
   /** What the edge is bound to (port 0 in the configuration resolved to the actual port). */
   readonly addresses: readonly ListenAddress[];
   readonly stats: EdgeStats;
+  /** This edge's view of the trunks' gateways, from its own OPTIONS pings (gateway-health.ts). */
+  readonly gatewayHealth: GatewayHealth;
   /**
    * Graceful stop: new requests get 503 with Retry-After, listeners stop accepting, requests in hand
    * get their answers (up to `stopTimeoutMs`), answered UDP transactions linger for
@@ -132,6 +139,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const registry = new ConnectionRegistry(o.maxTcpConnections);
   const sources = new SourceLimit(o.config.maxConnectionsPerSource, o.logger, o.now);
   const calls = o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now, o.logger);
+  const health = new GatewayHealth(o.config.gatewayPing.failuresBeforeDown, o.clock);
   const udp: UdpListener[] = [];
   const addresses: ListenAddress[] = [];
   const connections: ListenerContext = {
@@ -159,7 +167,6 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     // Filled as the sockets are bound below.
     listening: addresses,
   });
-  // Filled as the sockets are bound below.
   const links = new LocalLinks(udp, registry, outbound);
   const router = new RequestRouter({
     decisions,
@@ -177,6 +184,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     timerCMs: o.timerCMs,
     cancelRelayTimeoutMs: o.config.cancelRelayTimeoutMs,
     calls,
+    gatewayDown: (t) => health.targetDown(t),
   });
   const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, maxHeaderLines: o.config.maxHeaderLines, supported: o.supported, logger: o.logger, counters, now: o.now });
   const tls = o.config.tls === undefined ? undefined : serverTlsOptions(o.config.tls);
@@ -204,7 +212,17 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   router.relay.start();
   router.cancels.start();
   await o.bus.flush?.();
-  o.logger.info?.({ edgeId: id, addresses }, "edge listening");
+  // Pings leave from the bound sockets, so they start once those exist.
+  const pinger = new GatewayPinger({
+    trunks: o.trunks,
+    config: o.config.gatewayPing,
+    health,
+    clock: o.clock,
+    send: optionsPinger({ edgeId: id, clients: router.proxy.clients, links, resolve: o.resolveGateway }),
+    logger: o.logger,
+  });
+  pinger.start();
+  o.logger.info?.({ edgeId: id, addresses, gatewaysPinged: pinger.size }, "edge listening");
   const carriers = new CarrierRegistrations({
     trunks: o.trunks,
     edgeId: id,
@@ -216,7 +234,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     registration: o.carrierRegistration,
   });
   carriers.start();
-  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls, carriers);
+  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls, carriers, pinger, health);
 }
 
 /**
@@ -242,6 +260,8 @@ class RunningEdge implements Edge {
     private readonly connectionListeners: readonly ConnectionListener[],
     private readonly calls: CallRecorder | undefined,
     private readonly carriers: CarrierRegistrations,
+    private readonly pinger: GatewayPinger,
+    readonly gatewayHealth: GatewayHealth,
   ) {}
 
   get stats(): EdgeStats {
@@ -274,6 +294,7 @@ class RunningEdge implements Edge {
     const { clock, logger } = this.o;
     const router = this.router;
     router.startDraining();
+    this.pinger.stop();
     // Expires: 0 to the carriers while requests in hand are answered; bounded on its own.
     const unregistered = this.carriers.stop();
     for (const l of this.connectionListeners) l.stopAccepting();
@@ -334,6 +355,8 @@ function checkOptions(o: EdgeOptions): void {
   whole("edge.maxHeaderLines", o.config.maxHeaderLines, 1);
   whole("edge.maxConnectionsPerSource", o.config.maxConnectionsPerSource, 1);
   whole("edge.partialMessageTimeoutMs", o.config.partialMessageTimeoutMs, 1);
+  whole("edge.gatewayPing.intervalMs", o.config.gatewayPing.intervalMs, 0);
+  whole("edge.gatewayPing.failuresBeforeDown", o.config.gatewayPing.failuresBeforeDown, 1);
   if (o.config.listen.length === 0) throw new EdgeConfigError("edge.listen: no address to listen on");
   const secure = o.config.listen.find((a) => isSecureTransport(a.transport));
   if (secure !== undefined && o.config.tls === undefined) {

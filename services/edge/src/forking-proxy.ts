@@ -26,6 +26,7 @@ import { buildBranchBytes, buildBranchRequest } from "./branch-request.js";
 import type { CallObserver } from "./call-recorder.js";
 import { RemoteFlowLink, type LocalLinks } from "./flow-links.js";
 import type { RequestOrigin } from "./flow.js";
+import { groupAllDown, skipsDownGroups } from "./gateway-health.js";
 import { failsOver } from "./group-failover.js";
 import { hopTransport, viaTransport, type Hop } from "./hop.js";
 import { hostPort } from "./ip-address.js";
@@ -47,6 +48,11 @@ export interface ForkingProxyOptions {
   readonly logger: EdgeLogger;
   /** Told about call attempts, answers and ends (call events); none in tests that do not care. */
   readonly calls?: CallObserver | undefined;
+  /**
+   * Whether a target is a trunk's gateway this edge's OPTIONS pings found down (gateway-health.ts):
+   * a serial group of such targets only is skipped; none: every group is tried.
+   */
+  readonly gatewayDown?: ((target: Target) => boolean) | undefined;
   /** Answers a server transaction with a response the edge builds (408, 500, 430...). */
   readonly respond: (tx: ServerTransaction<RequestOrigin>, status: number, options?: ResponseOptions) => void;
 }
@@ -119,6 +125,8 @@ class ForkContext {
   cancelledByCaller = false;
   /** The server transaction has its final response. */
   finished = false;
+  /** Serial groups of down gateways only are skipped (skipsDownGroups: not when all are down). */
+  skipDownGateways = false;
 
   constructor(
     readonly tx: ServerTransaction<RequestOrigin>,
@@ -177,6 +185,8 @@ export class ForkingProxy {
   forward(tx: ServerTransaction<RequestOrigin>, req: SipRequest, forward: Forward): void {
     const ctx = new ForkContext(tx, forward, req.method === "INVITE", loopHash(req), !hasToTag(req));
     this.contexts.set(tx, ctx);
+    const down = this.o.gatewayDown;
+    if (down !== undefined) ctx.skipDownGateways = skipsDownGroups(forward.groups, down);
     if (ctx.isInvite && ctx.initial) this.observe((c) => c.attempted(req, tx.dest.flow));
     this.nextGroup(ctx);
   }
@@ -309,6 +319,11 @@ export class ForkingProxy {
     while (++ctx.group < groups.length) {
       const g = groups[ctx.group];
       if (g === undefined || g.targets.length === 0) continue;
+      if (ctx.skipDownGateways && this.o.gatewayDown !== undefined && groupAllDown(g.targets, this.o.gatewayDown)) {
+        // Nothing is sent to it: no branch, no outcome; the next group starts at once.
+        this.o.logger.debug?.({ group: ctx.group, trunk: g.targets[0]?.trunk }, "serial group skipped: its gateways are down");
+        continue;
+      }
       if (g.timeoutMs > 0) ctx.groupTimer = this.o.clock.setTimer(g.timeoutMs, ForkingProxy.groupTimerFired, { proxy: this, ctx, group: ctx.group });
       if (g.provisionalTimeoutMs > 0) {
         ctx.provisionalTimer = this.o.clock.setTimer(g.provisionalTimeoutMs, ForkingProxy.provisionalTimerFired, { proxy: this, ctx, group: ctx.group });

@@ -13,7 +13,7 @@ import {
   type TransactionTimers,
 } from "@sipfleet/sip";
 import type { Bus } from "@sipfleet/bus";
-import { PROXY_SUBJECT, REGISTRAR_SUBJECT, type Decision } from "@sipfleet/proto";
+import { PROXY_SUBJECT, REGISTRAR_SUBJECT, type Decision, type Target } from "@sipfleet/proto";
 import { branchOwner } from "@sipfleet/routing";
 import type { CallObserver } from "./call-recorder.js";
 import { EdgeCancelRelay, type CancelMatch } from "./cancel-relay.js";
@@ -51,6 +51,8 @@ export interface RequestRouterOptions {
   /** How long a CANCEL without a local match waits for another edge to claim it. */
   readonly cancelRelayTimeoutMs: number;
   readonly calls: CallObserver | undefined;
+  /** Gateways this edge's OPTIONS pings found down, skipped by the forking proxy (gateway-health.ts). */
+  readonly gatewayDown?: ((target: Target) => boolean) | undefined;
 }
 
 /**
@@ -96,6 +98,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
         timers: options.timers,
         timerCMs: options.timerCMs,
         calls: options.calls,
+        gatewayDown: options.gatewayDown,
         logger: options.logger,
         respond: (tx, status, o) => this.respond(tx, status, o),
       },

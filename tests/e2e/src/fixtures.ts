@@ -15,6 +15,12 @@ export const USERS = [
   ["carol", "carol-secret"],
 ] as const;
 
+/**
+ * `edgeYaml` that turns the edge's OPTIONS pings to trunk gateways off: a sipp gateway that plays
+ * one call would take a ping for a call of its own and fail it (gateway-health.test.ts pings).
+ */
+export const NO_GATEWAY_PINGS = "  gatewayPing: { intervalMs: 0 }\n";
+
 export interface TestConfigOptions {
   /** Digest algorithms offered, strongest first by default. */
   algorithms?: readonly string[];
@@ -22,6 +28,8 @@ export interface TestConfigOptions {
   decisionTimeoutMs?: number;
   /** YAML appended as is: a `trunks:` section (trunk-calls.test.ts). */
   extraYaml?: string;
+  /** YAML lines added to the edge section, indented as its keys (`  gatewayPing: { intervalMs: 0 }`). */
+  edgeYaml?: string;
   /** YAML lines added to the digest domain, indented as its keys (`    allowedPrefixes: [...]`). */
   digestDomainYaml?: string;
   /** Per user of the digest domain, YAML lines added to its entry, indented as its keys (`        maxConcurrentCalls: 1`). */
@@ -54,7 +62,7 @@ auth:
 edge:
   listen: udp:127.0.0.1:5060,tcp:127.0.0.1:5060
   decisionTimeoutMs: ${options.decisionTimeoutMs ?? 2000}
-${options.extraYaml ?? ""}`;
+${options.edgeYaml ?? ""}${options.extraYaml ?? ""}`;
   const dir = mkdtempSync(join(tmpdir(), "sipfleet-e2e-"));
   const path = join(dir, "sipfleet.yaml");
   writeFileSync(path, yaml);

@@ -10,7 +10,7 @@ import { hasSipp } from "@sipfleet/testing";
 import { connect } from "nats";
 import { as, runCallFlow } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
-import { DIGEST_DOMAIN, registerWithDigest } from "./fixtures.js";
+import { DIGEST_DOMAIN, NO_GATEWAY_PINGS, registerWithDigest } from "./fixtures.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
 
@@ -33,7 +33,7 @@ describe("calls from a trunk to its numbers (cluster mode)", { skip }, () => {
   let t: TestCluster;
 
   before(async () => {
-    t = await startTestCluster({ edges: 2, registrars: 1, proxies: 1, locations: 1 }, { algorithms: ["MD5", "SHA-256"], extraYaml: TRUNKS });
+    t = await startTestCluster({ edges: 2, registrars: 1, proxies: 1, locations: 1 }, { algorithms: ["MD5", "SHA-256"], extraYaml: TRUNKS, edgeYaml: NO_GATEWAY_PINGS });
   });
   after(async () => {
     await t?.stop();

@@ -2,7 +2,8 @@
 // as a local one (`0301234567`, the dial plan makes it +49301234567); the number route's trunk
 // has two gateways, sipp on 127.0.0.91 and 127.0.0.92. Gateway 1 answering 503 moves the call to
 // gateway 2, which answers; gateway 1 answering 486 is the callee's answer: it reaches alice and
-// gateway 2 hears nothing. A premium-rate number (`0900...`, +49900) is refused with 403 before any
+// gateway 2 hears nothing. Gateway 1 silent: after proxy.gatewayProvisionalTimeoutMs gateway 2 is
+// tried and answers. A premium-rate number (`0900...`, +49900) is refused with 403 before any
 // gateway hears of it.
 import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
@@ -10,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { freePort, hasSipp, runSipp, type SippResult } from "@sipfleet/testing";
 import { CALL_SCENARIOS } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
-import { DIGEST_DOMAIN } from "./fixtures.js";
+import { DIGEST_DOMAIN, NO_GATEWAY_PINGS } from "./fixtures.js";
 import { waitForUdpPort } from "./udp-ports.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
@@ -45,6 +46,8 @@ numberRoutes:
       {
         algorithms: ["MD5", "SHA-256"],
         extraYaml: trunks,
+        // Each sipp gateway here plays one call; gateway health is gateway-health.test.ts's.
+        edgeYaml: NO_GATEWAY_PINGS,
         digestDomainYaml: `    dialPlan: [{ match: "00", replace: "+" }, { match: "0", replace: "+49" }]\n    blockedPrefixes: ["+", "+49900"]\n    allowedPrefixes: ["+49"]\n`,
       },
     );
@@ -87,6 +90,24 @@ numberRoutes:
       [GATEWAY_2, port2, "uas-answer.xml"],
     ]);
     assert.ok(results.every((r) => r.exitCode === 0), report(results));
+  });
+
+  it("gateway 1 is silent: after the provisional timeout the call fails over to gateway 2, which answers", async () => {
+    // Gateway 1 hears the INVITE (and its retransmissions) and never answers.
+    const heard: string[] = [];
+    const silent: Socket = createSocket("udp4");
+    silent.on("message", (m) => heard.push(m.toString("latin1").split("\r\n", 1)[0] ?? ""));
+    await new Promise<void>((resolve) => silent.bind(port1, GATEWAY_1, resolve));
+    try {
+      const started = Date.now();
+      const results = await call("uac-call-bye.xml", [[GATEWAY_2, port2, "uas-answer.xml"]]);
+      assert.ok(results.every((r) => r.exitCode === 0), report(results));
+      const invites = heard.filter((l) => l.startsWith("INVITE "));
+      assert.ok(invites.length >= 1, `gateway 1 got the INVITE first: ${JSON.stringify(heard)}`);
+      console.log(`# gateway 1 silent: ${invites.length} INVITE datagrams (with retransmissions) reached it before the failover; call answered by gateway 2, whole run ${Date.now() - started} ms`);
+    } finally {
+      silent.close();
+    }
   });
 
   it("gateway 1 (checking the PAI it got, and that no Proxy-Authorization came) answers 486: the caller gets it and gateway 2 is not tried", async () => {

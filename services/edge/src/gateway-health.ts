@@ -1,0 +1,285 @@
+import type { GatewayPingConfig } from "@sipfleet/config";
+import type { Target } from "@sipfleet/proto";
+import { parseUri, SipUri, type Clock } from "@sipfleet/sip";
+import type { Gateway, Trunk } from "@sipfleet/trunks";
+import type { EdgeLogger } from "./logger.js";
+
+/*
+ * Gateway health (issue 5): every edge pings every gateway of every trunk with OPTIONS, on its
+ * own (no shared state: the edge that sends a call is the one whose view of the path matters, and
+ * a view another edge wrote would be older than this edge's own pings). A gateway whose pings fail
+ * `failuresBeforeDown` times in a row is down; the forking proxy skips a serial group whose
+ * targets are all down gateways (skippableGroup). One answered ping brings it back up. Only pings
+ * change the state: a call that times out or gets a 503 does not (see GatewayHealth).
+ *
+ * Compared with Kamailio's dispatcher (ds_ping_interval, ds_probing_threshold,
+ * ds_inactive_threshold, ds_ping_reply_codes):
+ *   - Kamailio counts only a 2xx, plus the codes listed in ds_ping_reply_codes, as alive, so
+ *     operators routinely add "class=4;code=501" for carriers that challenge or refuse OPTIONS.
+ *     Here a ping fails for exactly the outcomes that make a call fail over to the next gateway
+ *     (group-failover.ts, FAILOVER_SERVER_FAILURE): no final response before the next ping is due
+ *     (or Timer F, a transport error, no address), a 408, or a 5xx — except 501, which says the
+ *     gateway does not implement OPTIONS (RFC 3261 §21.5.2), not that it cannot take calls. A 503
+ *     (RFC 3261 §21.5.4 "temporary overloading or maintenance") fails: a call sent there would get
+ *     the same 503 and cost a round trip before failing over. A 401/407/403/404/405 is a SIP
+ *     stack that answers: alive.
+ *   - ds_probing_threshold (failures before down) is failuresBeforeDown, default 3; the way back
+ *     is one answered ping (ds_inactive_threshold's default, 1): a gateway that answers is worth
+ *     trying again at once, and calls still fail over if it was a fluke.
+ *   - A gateway never probed yet counts as up (Kamailio starts destinations active too), so an
+ *     edge that has just started routes like one without health checks.
+ */
+
+/** How one ping ended: `status` the final response, or undefined when none came. */
+export interface PingOutcome {
+  readonly status: number | undefined;
+  /** For the log: what happened ("200", "no response", "cannot resolve gw.example"). */
+  readonly detail: string;
+}
+
+/** Whether a ping's outcome shows the gateway can take calls (rules in the comment above). */
+export function pingAlive(status: number | undefined): boolean {
+  if (status === undefined || status < 200) return false;
+  if (status === 408) return false;
+  if (status >= 500 && status < 600) return status === 501;
+  return true;
+}
+
+export type GatewayState = "up" | "down";
+
+/** The gateway's address as the health state keys it: transport, host, port as configured. */
+export function gatewayKey(host: string, port: number | undefined, transport: string | undefined): string {
+  const h = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  return `${(transport ?? "").toLowerCase()}|${h.toLowerCase()}|${port ?? ""}`;
+}
+
+/**
+ * The key of the gateway a decision's target goes to: its Request-URI, as the proxy writes it for
+ * a gateway (`gatewayRequestUri`, outbound-trunks.ts: `sip:<e164>@host[:port][;transport=t]`).
+ * Undefined for a target that names no trunk or whose URI does not parse.
+ */
+export function targetGatewayKey(target: Target): string | undefined {
+  if (target.trunk === "" || target.requestUri === "") return undefined;
+  try {
+    const uri = parseUri(target.requestUri, "Request-URI");
+    if (!(uri instanceof SipUri)) return undefined;
+    return gatewayKey(uri.host, uri.port, uri.transport);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A state change, returned by `GatewayHealth.record` when one happens. */
+export interface GatewayChange {
+  readonly key: string;
+  readonly state: GatewayState;
+  /** Pings failed in a row when it went down (0 when it came up). */
+  readonly failures: number;
+  /** Pings sent to it so far. */
+  readonly pings: number;
+}
+
+interface GatewayRecord {
+  state: GatewayState;
+  failures: number;
+  pings: number;
+  /** Clock time of the last change (or of the first ping). */
+  since: number;
+}
+
+/**
+ * The health state machine, one record per gateway address: up until `failuresBeforeDown`
+ * pings in a row fail, then down until one ping is answered. Clock time only for `since`.
+ */
+export class GatewayHealth {
+  private readonly records = new Map<string, GatewayRecord>();
+
+  constructor(
+    private readonly failuresBeforeDown: number,
+    private readonly clock: Pick<Clock, "now">,
+  ) {}
+
+  /** A ping went out (counted for the figures the log and tests show). */
+  pinged(key: string): void {
+    this.record(key).pings++;
+  }
+
+  /** A ping's outcome; the change of state it causes, if any. */
+  recordPing(key: string, alive: boolean): GatewayChange | undefined {
+    const r = this.record(key);
+    if (alive) {
+      r.failures = 0;
+      if (r.state === "up") return undefined;
+      r.state = "up";
+      r.since = this.clock.now();
+      return { key, state: "up", failures: 0, pings: r.pings };
+    }
+    r.failures++;
+    if (r.state === "down" || r.failures < this.failuresBeforeDown) return undefined;
+    r.state = "down";
+    r.since = this.clock.now();
+    return { key, state: "down", failures: r.failures, pings: r.pings };
+  }
+
+  /** A gateway never pinged is up (an edge that just started routes as without health checks). */
+  isDown(key: string): boolean {
+    return this.records.get(key)?.state === "down";
+  }
+
+  /** Whether a decision's target is a gateway this edge has found down. */
+  targetDown(target: Target): boolean {
+    const key = targetGatewayKey(target);
+    return key !== undefined && this.isDown(key);
+  }
+
+  /** For logs and tests: a gateway's state, pings sent and failures in a row. */
+  describe(key: string): { state: GatewayState; pings: number; failures: number; since: number } | undefined {
+    const r = this.records.get(key);
+    return r === undefined ? undefined : { state: r.state, pings: r.pings, failures: r.failures, since: r.since };
+  }
+
+  private record(key: string): GatewayRecord {
+    let r = this.records.get(key);
+    if (r === undefined) {
+      r = { state: "up", failures: 0, pings: 0, since: this.clock.now() };
+      this.records.set(key, r);
+    }
+    return r;
+  }
+}
+
+/**
+ * Whether a serial group may be skipped: it has targets and every one is a gateway (Target.trunk
+ * set) found down. A group with any other target, or any gateway up or not yet probed, is tried.
+ */
+export function groupAllDown(targets: readonly Target[], targetDown: (t: Target) => boolean): boolean {
+  return targets.length > 0 && targets.every((t) => t.trunk !== "" && targetDown(t));
+}
+
+/**
+ * Whether a Forward's down gateway groups are skipped: only when some group with targets is not
+ * all down. When every group is down, all are tried as if none were (fail open), for these reasons:
+ *   - the health view is this edge's alone and up to failuresBeforeDown * intervalMs old; a
+ *     carrier that drops OPTIONS (or rate-limits them) while taking INVITEs, or a fault in the
+ *     edge's own pinging, would otherwise stop every outbound call — the health check would be the
+ *     outage;
+ *   - trying costs little: a silent gateway is left after proxy.gatewayProvisionalTimeoutMs and
+ *     the next is tried, and the caller then gets the carriers' real answer (or 408/500) instead
+ *     of a guess;
+ *   - a 503 with Retry-After at once would be faster, but RFC 3261 §21.5.4 makes it "the server
+ *     is unavailable", which a caller's proxy may take as the whole platform being down (RFC 3263
+ *     §4.3) though only one route is.
+ * Kamailio's ds_select_dst fails when no destination is active and the script usually answers
+ * 503 then; the difference is deliberate, for the reasons above.
+ */
+export function skipsDownGroups(groups: readonly { readonly targets: readonly Target[] }[], targetDown: (t: Target) => boolean): boolean {
+  let anyDown = false;
+  let anyUsable = false;
+  for (const g of groups) {
+    if (g.targets.length === 0) continue;
+    if (groupAllDown(g.targets, targetDown)) anyDown = true;
+    else anyUsable = true;
+  }
+  return anyDown && anyUsable;
+}
+
+/** Sends one OPTIONS ping to a gateway; `done` is called once (unless cancelled). Returns a cancel. */
+export type SendPing = (gateway: Gateway, done: (outcome: PingOutcome) => void) => () => void;
+
+export interface GatewayPingerOptions {
+  readonly trunks: readonly Trunk[];
+  readonly config: GatewayPingConfig;
+  readonly health: GatewayHealth;
+  readonly clock: Clock;
+  readonly send: SendPing;
+  readonly logger: EdgeLogger;
+}
+
+interface Pinged {
+  readonly key: string;
+  readonly gateway: Gateway;
+  /** Trunks that list this address (one ping serves them all). */
+  readonly trunks: string[];
+  /** The ping not answered yet; cancelling it abandons its transaction. */
+  pending: (() => void) | undefined;
+  timer: ReturnType<Clock["setTimer"]> | undefined;
+}
+
+/**
+ * Pings every distinct gateway address of the trunks: one at start, then one every
+ * `intervalMs`. A ping still unanswered when the next is due has failed (it is abandoned, and
+ * counted before the next goes out): the interval is also the ping's timeout, so at most one ping
+ * per gateway is ever in flight. State changes are logged once each (warn down, info up).
+ */
+export class GatewayPinger {
+  private readonly gateways = new Map<string, Pinged>();
+  private stopped = false;
+
+  constructor(private readonly o: GatewayPingerOptions) {
+    for (const trunk of o.trunks) {
+      for (const gateway of trunk.gateways) {
+        const key = gatewayKey(gateway.host, gateway.port, gateway.transport);
+        const known = this.gateways.get(key);
+        if (known !== undefined) known.trunks.push(trunk.name);
+        else this.gateways.set(key, { key, gateway, trunks: [trunk.name], pending: undefined, timer: undefined });
+      }
+    }
+  }
+
+  /** Gateway addresses pinged. */
+  get size(): number {
+    return this.o.config.intervalMs > 0 ? this.gateways.size : 0;
+  }
+
+  /** Nothing is pinged when edge.gatewayPing.intervalMs is 0 (every gateway then counts as up). */
+  start(): void {
+    if (this.o.config.intervalMs <= 0) return;
+    for (const g of this.gateways.values()) this.tick(g);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const g of this.gateways.values()) {
+      if (g.timer !== undefined) this.o.clock.clearTimer(g.timer);
+      g.timer = undefined;
+      const cancel = g.pending;
+      g.pending = undefined;
+      cancel?.();
+    }
+  }
+
+  private tick(g: Pinged): void {
+    g.timer = undefined;
+    if (this.stopped) return;
+    if (g.pending !== undefined) {
+      const cancel = g.pending;
+      g.pending = undefined;
+      cancel();
+      this.outcome(g, { status: undefined, detail: `no final response within ${this.o.config.intervalMs} ms` });
+    }
+    g.timer = this.o.clock.setTimer(this.o.config.intervalMs, (p: Pinged) => this.tick(p), g);
+    this.o.health.pinged(g.key);
+    let settled = false;
+    const cancel = this.o.send(g.gateway, (outcome) => {
+      if (settled || this.stopped) return;
+      settled = true;
+      g.pending = undefined;
+      this.outcome(g, outcome);
+    });
+    // A ping that ended inside `send` (no address, a refused connection) is not pending.
+    if (!settled) {
+      g.pending = () => {
+        settled = true;
+        cancel();
+      };
+    }
+  }
+
+  private outcome(g: Pinged, outcome: PingOutcome): void {
+    const change = this.o.health.recordPing(g.key, pingAlive(outcome.status));
+    if (change === undefined) return;
+    const obj = { gateway: g.key, trunks: g.trunks, last: outcome.detail, pings: change.pings, failures: change.failures };
+    if (change.state === "down") this.o.logger.warn(obj, "gateway down: its OPTIONS pings fail; calls skip it");
+    else this.o.logger.info?.(obj, "gateway up: it answers OPTIONS again");
+  }
+}

@@ -232,7 +232,10 @@ describe("registering with a carrier and taking its calls on the registered Cont
     const cluster = t as TestCluster;
     // The second edge's registration when there is one (any edge's Contact would do).
     const registered = [...exchanges(carrier.messages()).values()];
-    const registers = (registered[1] ?? registered[0])?.registers ?? [];
+    const chosen = registered[1] ?? registered[0];
+    // A carrier calls only a Contact it accepted (the proxy itself routes by the AOR's user alone).
+    assert.ok(chosen !== undefined && chosen.statuses.includes(200), `the carrier accepted the Contact\n${summary(carrier.messages())}`);
+    const registers = chosen.registers;
     // The Contact as the carrier got it in the REGISTER: sip:<AOR user>@<edge host>:<port>.
     const contact = /<sip:([^>;]+)>/.exec(header(registers[0]!.text, "Contact") ?? "")?.[1];
     assert.ok(contact !== undefined, "the REGISTER carried a Contact");

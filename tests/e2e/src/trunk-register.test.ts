@@ -6,7 +6,7 @@
 // calls the Contact an edge registered, with the DID in the To header, and the DID's owner answers.
 // Stopping the cluster unregisters (Expires: 0) each edge's Contact.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,6 +35,13 @@ const CALLER = "+4915112345678";
 const INTERVAL = 2;
 const EDGES = 2;
 
+const tempDirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "sipfleet-carrier-"));
+  tempDirs.push(dir);
+  return dir;
+}
+
 /** One SIP message from sipp's -trace_msg file. */
 interface TracedMessage {
   readonly direction: "received" | "sent";
@@ -51,7 +58,7 @@ interface Registrar {
 
 async function startRegistrar(ip: string, username: string, password: string): Promise<Registrar> {
   const port = await freePort(ip);
-  const traceFile = join(mkdtempSync(join(tmpdir(), "sipfleet-carrier-")), "messages.log");
+  const traceFile = join(tempDir(), "messages.log");
   let settled: string | undefined;
   const run = runSipp({
     scenario: join(TRUNK_SCENARIOS, "carrier-registrar.xml"),
@@ -131,7 +138,7 @@ describe("registering with a carrier and taking its calls on the registered Cont
   before(async () => {
     carrier = await startRegistrar(CARRIER_IP, USERNAME, PASSWORD);
     refusing = await startRegistrar(REFUSING_IP, USERNAME, "the-password-the-carrier-has");
-    const wrongPasswordFile = join(mkdtempSync(join(tmpdir(), "sipfleet-trunk-")), "password");
+    const wrongPasswordFile = join(tempDir(), "password");
     writeFileSync(wrongPasswordFile, "an-outdated-password\n");
     const trunks = `trunks:
   - name: carrier
@@ -161,18 +168,19 @@ describe("registering with a carrier and taking its calls on the registered Cont
   });
   after(async () => {
     await t?.stop();
+    for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
   const clusterLogs = (): string => `--- cluster:\n${(t?.logs ?? []).slice(-60).join("\n")}`;
 
-  it("each edge REGISTERs, answers the 401 with credentials the carrier verifies (200), then refreshes on the same Call-ID with a higher CSeq", async () => {
+  it("each edge REGISTERs, answers the 401 with credentials the carrier verifies (200), then refreshes on the same Call-ID with a higher CSeq, answering its challenge too", async () => {
     const explain = (): string => `${summary(carrier.messages())}\n${clusterLogs()}`;
-    // Done when each edge's Call-ID has had its challenge answered and one refresh answered.
+    // Done when each edge's Call-ID has had its challenge answered and one refresh accepted.
     await waitFor(
       "a registration and one refresh from each edge",
       () => {
         const e = [...exchanges(carrier.messages()).values()];
-        return e.length === EDGES && e.every((x) => x.statuses.length >= 3);
+        return e.length === EDGES && e.every((x) => x.statuses.length >= 4);
       },
       explain,
     );
@@ -181,8 +189,9 @@ describe("registering with a carrier and taking its calls on the registered Cont
     assert.equal(seen.size, EDGES, explain());
     const contacts = new Set<string>();
     for (const [callId, { registers, statuses }] of seen) {
-      assert.deepEqual(statuses.slice(0, 3), [401, 200, 200], `${callId}: 401, then 200 for valid credentials, then 200 for the refresh\n${explain()}`);
-      const [first, answer, refresh] = registers as [TracedMessage, TracedMessage, TracedMessage];
+      // The registrar challenges every REGISTER and accepts only credentials verifyauth finds valid.
+      assert.deepEqual(statuses.slice(0, 4), [401, 200, 401, 200], `${callId}: 401, 200 for valid credentials, then the same for the refresh\n${explain()}`);
+      const [first, answer, refresh, refreshAnswer] = registers as [TracedMessage, TracedMessage, TracedMessage, TracedMessage];
       assert.equal(header(first.text, "Authorization"), undefined, "the first REGISTER has no credentials");
       const authorization = header(answer.text, "Authorization") ?? "";
       assert.match(authorization, /^Digest /, "the second REGISTER answers the challenge");
@@ -190,10 +199,14 @@ describe("registering with a carrier and taking its calls on the registered Cont
       assert.match(authorization, /realm="carrier\.test"/);
       assert.match(startLine(first), /^REGISTER sip:carrier\.test SIP\/2\.0$/, "Request-URI: the AOR's domain (RFC 3261 §10.2)");
       assert.match(header(first.text, "To") ?? "", new RegExp(`sip:${AOR_USER}@carrier\\.test`));
-      assert.ok(cseq(answer) > cseq(first) && cseq(refresh) > cseq(answer), `CSeq rises: ${registers.map(cseq).join(", ")}`);
+      assert.ok(
+        cseq(answer) > cseq(first) && cseq(refresh) > cseq(answer) && cseq(refreshAnswer) > cseq(refresh),
+        `CSeq rises (RFC 3261 §10.2.4): ${registers.map(cseq).join(", ")}`,
+      );
+      assert.match(header(refreshAnswer.text, "Authorization") ?? "", new RegExp(`username="${USERNAME}"`), "the refresh's challenge is answered");
       for (const r of registers) assert.equal(header(r.text, "Call-ID"), callId);
       contacts.add(header(first.text, "Contact") ?? "");
-      assert.equal(header(refresh.text, "Contact"), header(first.text, "Contact"), "the refresh binds the same Contact");
+      for (const r of [answer, refresh, refreshAnswer]) assert.equal(header(r.text, "Contact"), header(first.text, "Contact"), "the refresh binds the same Contact");
     }
     // Each edge registers its own Contact: the AOR's user at that edge.
     const expected = new Set((t as TestCluster).edgePorts.map((p) => `<sip:${AOR_USER}@127.0.0.1:${p}>`));
@@ -272,6 +285,7 @@ describe("registering with a carrier and taking its calls on the registered Cont
       const last = registers[registers.length - 1] as TracedMessage;
       assert.equal(header(last.text, "Expires"), "0", `${callId}: the last REGISTER removes the binding`);
       assert.equal(header(last.text, "Contact"), header(registers[0]!.text, "Contact"), "only this edge's Contact, not *");
+      assert.match(header(last.text, "Authorization") ?? "", /^Digest /, "the unregister answers its challenge too");
       assert.equal(statuses[statuses.length - 1], 200);
     }
     // The refusing carrier never accepted a Contact: nothing to remove there.

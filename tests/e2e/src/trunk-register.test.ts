@@ -102,17 +102,23 @@ function header(message: string, name: string): string | undefined {
 const startLine = (m: TracedMessage): string => m.text.split(/\r?\n/, 1)[0] as string;
 const cseq = (m: TracedMessage): number => Number.parseInt(header(m.text, "CSeq") ?? "NaN", 10);
 
-/** Per Call-ID (one per edge), the REGISTERs received and the statuses sent, in order. */
+/**
+ * Per Call-ID (one per edge), the REGISTERs received and the statuses sent, in order; a
+ * retransmission (same CSeq again, on a slow machine) counts once.
+ */
 function exchanges(messages: readonly TracedMessage[]): Map<string, { registers: TracedMessage[]; statuses: number[] }> {
-  const byCallId = new Map<string, { registers: TracedMessage[]; statuses: number[] }>();
+  const byCallId = new Map<string, { registers: TracedMessage[]; statuses: number[]; seen: Set<string> }>();
   for (const m of messages) {
     const callId = header(m.text, "Call-ID") ?? "";
-    const entry = byCallId.get(callId) ?? { registers: [], statuses: [] };
+    const entry = byCallId.get(callId) ?? { registers: [], statuses: [], seen: new Set<string>() };
     byCallId.set(callId, entry);
+    const key = `${m.direction} ${cseq(m)} ${startLine(m)}`;
+    if (entry.seen.has(key)) continue;
+    entry.seen.add(key);
     if (m.direction === "received" && startLine(m).startsWith("REGISTER ")) entry.registers.push(m);
     if (m.direction === "sent") entry.statuses.push(Number(startLine(m).split(" ")[1]));
   }
-  return byCallId;
+  return new Map([...byCallId].map(([callId, { registers, statuses }]) => [callId, { registers, statuses }]));
 }
 
 function summary(messages: readonly TracedMessage[]): string {

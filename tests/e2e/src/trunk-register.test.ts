@@ -14,7 +14,7 @@ import { after, before, describe, it } from "node:test";
 import { freePort, hasSipp, runSipp, type SippResult } from "@sipfleet/testing";
 import { as, runCallFlow } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
-import { DIGEST_DOMAIN } from "./fixtures.js";
+import { DIGEST_DOMAIN, NO_GATEWAY_PINGS } from "./fixtures.js";
 import { waitForUdpPort } from "./udp-ports.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
@@ -168,7 +168,8 @@ describe("registering with a carrier and taking its calls on the registered Cont
 `;
     t = await startTestCluster(
       { edges: EDGES, registrars: 1, proxies: 1, locations: 1 },
-      { algorithms: ["MD5", "SHA-256"], extraYaml: trunks },
+      // The registrar sipp plays REGISTERs only; gateway pings are gateway-health.test.ts's.
+      { algorithms: ["MD5", "SHA-256"], extraYaml: trunks, edgeYaml: NO_GATEWAY_PINGS },
       { env: { [PASSWORD_ENV]: PASSWORD } },
     );
   });

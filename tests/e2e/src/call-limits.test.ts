@@ -14,7 +14,7 @@ import { freePort, hasSipp, runSipp, type SippResult } from "@sipfleet/testing";
 import { connect, type NatsConnection } from "nats";
 import { CALL_SCENARIOS } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
-import { DIGEST_DOMAIN, sleep } from "./fixtures.js";
+import { DIGEST_DOMAIN, NO_GATEWAY_PINGS, sleep } from "./fixtures.js";
 import { waitForUdpPort } from "./udp-ports.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
@@ -35,6 +35,8 @@ describe("concurrent-call limits (cluster mode)", { skip }, () => {
       { edges: 1, registrars: 1, proxies: 2, locations: 1 },
       {
         algorithms: ["MD5", "SHA-256"],
+        // The gateway sipp plays calls only; gateway pings are gateway-health.test.ts's.
+        edgeYaml: NO_GATEWAY_PINGS,
         extraYaml: `trunks:
   - name: limited-carrier
     maxConcurrentCalls: 1

@@ -23,6 +23,7 @@ import type { EdgeCounters } from "./edge-stats.js";
 import { EdgeRelay } from "./edge-relay.js";
 import type { LocalLinks } from "./flow-links.js";
 import type { RequestOrigin } from "./flow.js";
+import type { OutboundCredentials } from "@sipfleet/trunks";
 import { ForkingProxy } from "./forking-proxy.js";
 import { safeCallId, type EdgeLogger } from "./logger.js";
 import { optionsAnswer, type PlatformIdentity } from "./options-responder.js";
@@ -51,6 +52,8 @@ export interface RequestRouterOptions {
   /** How long a CANCEL without a local match waits for another edge to claim it. */
   readonly cancelRelayTimeoutMs: number;
   readonly calls: CallObserver | undefined;
+  /** A trunk's outbound credentials by name, to answer its gateways' 401/407 (ForkingProxy). */
+  readonly credentialsOf?: ((trunk: string) => OutboundCredentials | undefined) | undefined;
 }
 
 /**
@@ -96,6 +99,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
         timers: options.timers,
         timerCMs: options.timerCMs,
         calls: options.calls,
+        credentialsOf: options.credentialsOf,
         logger: options.logger,
         respond: (tx, status, o) => this.respond(tx, status, o),
       },

@@ -343,7 +343,10 @@ export class ForkingProxy {
     this.clearTimerC(b);
     const again = new Branch(this, ctx, b.group, b.target, platformBranch(this.o.edgeId, ctx.loopHash), out.auth);
     ctx.branches.push(again);
-    this.sendBranch(again, b.tx.dest);
+    // After the ACK, which the old transaction sends once this returns: the carrier sees its
+    // challenge's transaction end before the new one starts (a UA's order, §22.2).
+    const hop = b.tx.dest;
+    queueMicrotask(() => this.sendBranch(again, hop));
     return true;
   }
 

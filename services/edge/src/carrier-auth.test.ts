@@ -273,6 +273,45 @@ describe("carrier challenges: the edge answers with the trunk's outbound credent
     caller.send(ackFor(inv, final), to());
   });
 
+  it("in a dialog: a challenged re-INVITE is passed on (its route set cannot carry a new offset), a challenged BYE is answered", async () => {
+    ref.decide = () => fwd(forward([{ targets: [{ ...gateway(gw, "with-creds"), recordRoutes: [] }] }]));
+    const inDialog = (method: string, cseq: number): string =>
+      request({ method, uri: `sip:+15550100@${gw.ip}:${gw.port}`, callId: "ca-in-dialog", cseq, viaParams: ";rport", sentBy: "127.0.0.1:5999" }).replace(
+        "To: <sip:alice@example.com>",
+        "To: <sip:alice@example.com>;tag=carrier1",
+      );
+    const reinvite = inDialog("INVITE", 5);
+    caller.send(reinvite, to());
+    const ri = await nextRequest(gw, "INVITE");
+    reply(gw, ri, 407, [["Proxy-Authenticate", challenge("n-ri")]]);
+    const passed = await nextResponse(caller);
+    assert.equal(passed.status, 407);
+    caller.send(ackFor(reinvite, passed).replace("CSeq: 1 ACK", "CSeq: 5 ACK"), to());
+
+    caller.send(inDialog("BYE", 6), to());
+    const bye = await nextRequest(gw, "BYE");
+    assert.equal(bye.cseq.seq, 6);
+    reply(gw, bye, 401, [["WWW-Authenticate", challenge("n-bye")]]);
+    const again = await nextRequest(gw, "BYE");
+    assert.equal(again.cseq.seq, 7);
+    assert.notEqual(again.topVia?.branch, bye.topVia?.branch);
+    assert.ok(verify(again, "authorization", "MD5").ok);
+    reply(gw, again, 200);
+    const ok = await nextResponse(caller, 200);
+    assert.equal(ok.cseq.seq, 6);
+    assert.equal(ok.cseq.method, "BYE");
+  });
+
+  it("a dialog-creating INVITE without Record-Route values (nowhere to keep the offset): the 407 is passed on", async () => {
+    ref.decide = () => fwd(forward([{ targets: [{ ...gateway(gw, "with-creds"), recordRoutes: [] }] }]));
+    const inv = invite("ca-no-rr");
+    caller.send(inv, to());
+    reply(gw, await nextRequest(gw, "INVITE"), 407, [["Proxy-Authenticate", challenge("n-no-rr")]]);
+    const final = await nextResponse(caller);
+    assert.equal(final.status, 407);
+    caller.send(ackFor(inv, final), to());
+  });
+
   it("Forward.cseq_offset: an in-dialog BYE goes out with CSeq + offset, its 200 comes back with the caller's CSeq; the ACK for a 2xx is shifted too", async () => {
     ref.decide = () => fwd(forward([{ targets: [{ ...gateway(gw, ""), recordRoutes: [] }] }], { cseqOffset: 1 }));
     const inDialog = (method: string, cseq: number): string =>

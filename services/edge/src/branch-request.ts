@@ -1,5 +1,6 @@
 import type { Forward, Target } from "@sipfleet/proto";
 import { editMessage, parseMessage, type SipRequest } from "@sipfleet/sip";
+import { NO_AUTH, withCSeqOffset, type BranchAuth } from "./carrier-challenge.js";
 
 /**
  * The request one branch sends (RFC 3261 §16.6 steps 1-8), built from the request as received:
@@ -8,9 +9,11 @@ import { editMessage, parseMessage, type SipRequest } from "@sipfleet/sip";
  * a rewrite for strict routing), the target's Route values on top (§16.6 step 5, a Path),
  * header removals and additions, the target's Record-Route values (§16.6 step 4), its
  * Request-URI (step 2), and Max-Forwards one lower (step 3). Every other header line is copied
- * from the received bytes.
+ * from the received bytes. The CSeq number goes up by the Forward's `cseq_offset` and by the
+ * challenges the edge answered on this branch (`auth`, carrier-challenge.ts), whose offset is
+ * also written into the Record-Route value facing the carrier (the target's first).
  */
-export function buildBranchBytes(req: SipRequest, forward: Forward, target: Target, via: string, stampedVia: string | undefined): Buffer {
+export function buildBranchBytes(req: SipRequest, forward: Forward, target: Target, via: string, stampedVia: string | undefined, auth: BranchAuth = NO_AUTH): Buffer {
   const e = editMessage(req).prependVia(via);
   if (stampedVia !== undefined) e.replaceTopVia(stampedVia);
   if (forward.rewriteRoutes) e.removeHeader("Route");
@@ -19,7 +22,13 @@ export function buildBranchBytes(req: SipRequest, forward: Forward, target: Targ
   if (forward.rewriteRoutes) for (const r of forward.routes) e.prependHeader("Route", r);
   for (const name of forward.removeHeaders) e.removeHeader(name);
   for (const h of forward.addHeaders) e.appendHeader(h.name, h.value);
-  for (const rr of target.recordRoutes) e.addRecordRoute(rr);
+  target.recordRoutes.forEach((rr, i) => e.addRecordRoute(i === 0 && auth.cseqOffset > 0 ? withCSeqOffset(rr, auth.cseqOffset) : rr));
+  for (const [name, value] of auth.headers) e.appendHeader(name, value);
+  const offset = forward.cseqOffset + auth.cseqOffset;
+  if (offset > 0) {
+    const cseq = req.cseq;
+    e.setHeader("CSeq", `${cseq.seq + offset} ${cseq.method}`);
+  }
   if (target.requestUri !== "") e.setRequestUri(target.requestUri);
   e.decrementMaxForwards();
   return e.toBuffer();
@@ -29,6 +38,6 @@ export function buildBranchBytes(req: SipRequest, forward: Forward, target: Targ
  * The branch request parsed, for a client transaction (which reads its Via, CSeq and method); a
  * request sent without one (the ACK of a 2xx) needs only `buildBranchBytes`.
  */
-export function buildBranchRequest(req: SipRequest, forward: Forward, target: Target, via: string, stampedVia: string | undefined): SipRequest {
-  return parseMessage(buildBranchBytes(req, forward, target, via, stampedVia), { maxSize: Number.MAX_SAFE_INTEGER }) as SipRequest;
+export function buildBranchRequest(req: SipRequest, forward: Forward, target: Target, via: string, stampedVia: string | undefined, auth: BranchAuth = NO_AUTH): SipRequest {
+  return parseMessage(buildBranchBytes(req, forward, target, via, stampedVia, auth), { maxSize: Number.MAX_SAFE_INTEGER }) as SipRequest;
 }

@@ -8,6 +8,8 @@ export interface ChallengeAnswer {
   readonly value: string;
   /** RFC 7616 §3.3: the nonce was old but the credentials were right: answering again is no retry of bad credentials. */
   readonly stale: boolean;
+  /** The realm of the challenge answered (a carrier that challenges again for it refused the credentials). */
+  readonly realm: string | undefined;
 }
 
 /** The request being answered: what RFC 3261 §22.4 puts into the digest (method, uri; body for auth-int). */
@@ -48,7 +50,7 @@ export function answerChallenge(
       cnonce: cnonce(),
       nc: 1,
     });
-    return { name: proxy ? "Proxy-Authorization" : "Authorization", value, stale: challenge.stale };
+    return { name: proxy ? "Proxy-Authorization" : "Authorization", value, stale: challenge.stale, realm: challenge.realm };
   } catch (e) {
     return `cannot answer the ${response.status}: ${e instanceof Error ? e.message : String(e)}`;
   }

@@ -3,7 +3,7 @@ import type { Bus } from "@sipfleet/bus";
 import { isSecureTransport, type EdgeConfig, type ListenAddress } from "@sipfleet/config";
 import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock, type TransactionTimers } from "@sipfleet/sip";
 import type { CallEventSink } from "@sipfleet/call-events/memory";
-import type { Trunk } from "@sipfleet/trunks";
+import type { OutboundCredentials, Trunk } from "@sipfleet/trunks";
 import { CallRecorder } from "./call-recorder.js";
 import type { CarrierRegistrationOptions } from "./carrier-registration.js";
 import { CarrierRegistrations, systemResolveHost, type ResolveHost } from "./carrier-registrations.js";
@@ -185,6 +185,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     cancelRelayTimeoutMs: o.config.cancelRelayTimeoutMs,
     calls,
     gatewayDown: (t) => health.targetDown(t),
+    credentialsOf: trunkCredentials(o.trunks),
   });
   const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, maxHeaderLines: o.config.maxHeaderLines, supported: o.supported, logger: o.logger, counters, now: o.now });
   const tls = o.config.tls === undefined ? undefined : serverTlsOptions(o.config.tls);
@@ -362,4 +363,10 @@ function checkOptions(o: EdgeOptions): void {
   if (secure !== undefined && o.config.tls === undefined) {
     throw new EdgeConfigError(`edge.tls: required by the ${secure.transport} listener on ${secure.host}:${secure.port}`);
   }
+}
+
+/** Outbound credentials by trunk name (never logged: the object hides its password). */
+function trunkCredentials(trunks: readonly Trunk[]): (trunk: string) => OutboundCredentials | undefined {
+  const byName = new Map(trunks.map((t) => [t.name, t.outbound.credentials]));
+  return (name) => byName.get(name);
 }

@@ -58,6 +58,7 @@ export function forward(groups: { targets: Target[]; timeoutMs?: number; provisi
     removeHeaders: [],
     addHeaders: [],
     failover: Forward_Failover.FAILOVER_UNSPECIFIED,
+    cseqOffset: 0,
     ...extra,
   };
 }

@@ -22,7 +22,9 @@ import {
   type TransactionTimers,
   type Uri,
 } from "@sipfleet/sip";
+import type { OutboundCredentials } from "@sipfleet/trunks";
 import { buildBranchBytes, buildBranchRequest } from "./branch-request.js";
+import { answerBranchChallenge, NO_AUTH, offsetCanBeKept, type BranchAuth } from "./carrier-challenge.js";
 import type { CallObserver } from "./call-recorder.js";
 import { RemoteFlowLink, type LocalLinks } from "./flow-links.js";
 import type { RequestOrigin } from "./flow.js";
@@ -53,6 +55,11 @@ export interface ForkingProxyOptions {
    * a serial group of such targets only is skipped; none: every group is tried.
    */
   readonly gatewayDown?: ((target: Target) => boolean) | undefined;
+  /**
+   * The outbound credentials of a trunk (Target.trunk), to answer its gateways' 401/407 with
+   * (carrier-challenge.ts); none: such challenges are passed on like any response.
+   */
+  readonly credentialsOf?: ((trunk: string) => OutboundCredentials | undefined) | undefined;
   /** Answers a server transaction with a response the edge builds (408, 500, 430...). */
   readonly respond: (tx: ServerTransaction<RequestOrigin>, status: number, options?: ResponseOptions) => void;
 }
@@ -78,6 +85,11 @@ class Branch implements ClientTransactionUser<Hop> {
    */
   silentOutcome: BranchOutcome | undefined;
   outcome: BranchOutcome | undefined;
+  /**
+   * Its carrier's challenge was answered: a new branch re-sends the request. Its 401/407 is in no
+   * outcome list, and its end concerns the context no more.
+   */
+  superseded = false;
   timerC: ReturnType<Clock["setTimer"]> | undefined;
 
   constructor(
@@ -86,6 +98,8 @@ class Branch implements ClientTransactionUser<Hop> {
     readonly group: number,
     readonly target: Target,
     readonly id: string,
+    /** The challenges answered on this target so far (carrier-challenge.ts). */
+    readonly auth: BranchAuth = NO_AUTH,
   ) {}
 
   onResponse(res: SipResponse): void {
@@ -127,6 +141,11 @@ class ForkContext {
   finished = false;
   /** Serial groups of down gateways only are skipped (skipsDownGroups: not when all are down). */
   skipDownGateways = false;
+  /**
+   * The CSeq number of the request as received: the responses that go back upstream carry it
+   * even when a branch went out with a higher one (an answered challenge, Forward.cseq_offset).
+   */
+  readonly cseq: number;
 
   constructor(
     readonly tx: ServerTransaction<RequestOrigin>,
@@ -136,7 +155,9 @@ class ForkContext {
     readonly loopHash: string,
     /** No To tag: a request that starts a dialog (an INVITE of it is a call attempt). Read once. */
     readonly initial: boolean,
-  ) {}
+  ) {
+    this.cseq = tx.request.cseq.seq;
+  }
 
   /** The forwarded request: the server transaction's (only bytes are kept once it waits). */
   get request(): SipRequest {
@@ -291,7 +312,52 @@ export class ForkingProxy {
       this.maybeForget(ctx);
       return;
     }
+    if ((status === 401 || status === 407) && this.challenged(b, res)) return;
     this.settle(b, { status, response: res });
+  }
+
+  /**
+   * A 401/407 on a branch toward a trunk with outbound credentials: answered by re-sending the
+   * request on a new branch to the same hop (true), or settled with what stands in for it (true),
+   * or left to be settled as any response (false: no credentials, or nothing to answer it for).
+   */
+  private challenged(b: Branch, res: SipResponse): boolean {
+    const ctx = b.ctx;
+    const credentials = b.target.trunk === "" ? undefined : this.o.credentialsOf?.(b.target.trunk);
+    if (credentials === undefined || b.tx === undefined) return false;
+    const method = ctx.request.method;
+    if (ctx.finished || b.abandoned || !offsetCanBeKept(method, ctx.initial, b.target.recordRoutes.length)) return false;
+    // The caller cancelled before the carrier said anything else: the challenge is the
+    // platform's business, the caller gets its 487 (§16.10).
+    if (ctx.stopped) {
+      this.settle(b, { status: ctx.cancelledByCaller ? 487 : res.status, response: ctx.cancelledByCaller ? undefined : res });
+      return true;
+    }
+    const sent = b.tx.request;
+    const out = answerBranchChallenge(sent, res, credentials, b.auth);
+    if (out.kind === "refuse") {
+      // Credentials the carrier refuses are the platform's configuration, not the caller's: the
+      // carrier's 401/407 would ask the caller for credentials of a realm it has no account in
+      // (and §16.7 step 7 would pass the challenge on as if the caller could answer it), so the
+      // caller gets a 403, which says "authorization will not help" (§21.4.4). A 403 is the
+      // callee side's answer for the failover rule too: another gateway of the same trunk would
+      // refuse the same credentials. Never answered again: no loop.
+      this.o.logger.warn({ trunk: b.target.trunk, realm: out.realm, status: res.status, reason: out.reason, callId: safeCallId(ctx.request) }, "carrier challenge not answered");
+      this.settle(b, { status: 403, response: undefined });
+      return true;
+    }
+    this.o.logger.debug?.({ trunk: b.target.trunk, realm: out.realm, status: res.status, branch: b.id }, "carrier challenge answered");
+    // The old transaction ACKs its 401/407 to the carrier by itself (§17.1.1.3) and ends.
+    b.superseded = true;
+    b.outcome = { status: res.status, response: undefined };
+    this.clearTimerC(b);
+    const again = new Branch(this, ctx, b.group, b.target, platformBranch(this.o.edgeId, ctx.loopHash), out.auth);
+    ctx.branches.push(again);
+    // After the ACK, which the old transaction sends once this returns: the carrier sees its
+    // challenge's transaction end before the new one starts (a UA's order, §22.2).
+    const hop = b.tx.dest;
+    queueMicrotask(() => this.sendBranch(again, hop));
+    return true;
   }
 
   branchTimedOut(b: Branch): void {
@@ -362,7 +428,7 @@ export class ForkingProxy {
     }
     let req: SipRequest;
     try {
-      req = buildBranchRequest(ctx.request, ctx.forward, b.target, this.via(hop, b.id), ctx.tx.dest.stampedVia);
+      req = buildBranchRequest(ctx.request, ctx.forward, b.target, this.via(hop, b.id), ctx.tx.dest.stampedVia, b.auth);
     } catch (e) {
       this.o.logger.warn({ err: e, branch: b.id }, "branch request could not be built");
       return this.settle(b, { status: 500, response: undefined });
@@ -435,11 +501,17 @@ export class ForkingProxy {
     this.o.respond(ctx.tx, status, status === 430 ? FLOW_FAILED : undefined);
   }
 
-  /** §16.7 steps 3 and 8: the response without the platform's Via, through the server transaction. */
+  /**
+   * §16.7 steps 3 and 8: the response without the platform's Via, through the server transaction;
+   * with the CSeq number of the request as received when the branch's was shifted (§8.1.3.1: the
+   * caller matches responses by it; only that number changes).
+   */
   private forwardResponse(ctx: ForkContext, res: SipResponse, extra: HeaderList = NO_HEADERS): void {
     let out: SipResponse;
     try {
       const e = editMessage(res).removeTopVia();
+      const cseq = res.cseq;
+      if (cseq.seq !== ctx.cseq) e.setHeader("CSeq", `${ctx.cseq} ${cseq.method}`);
       for (const [name, value] of extra) e.appendHeader(name, value);
       out = parseMessage(e.toBuffer(), { maxSize: Number.MAX_SAFE_INTEGER }) as SipResponse;
     } catch (e) {
@@ -651,11 +723,19 @@ export class ForkingProxy {
 function groupOutcomes(ctx: ForkContext): BranchOutcome[] {
   const out: BranchOutcome[] = [];
   for (const b of ctx.branches) {
-    if (b.group !== ctx.group) continue;
+    if (b.group !== ctx.group || b.superseded) continue;
     if (b.silentOutcome !== undefined) out.push(b.silentOutcome);
     else if (!b.abandoned && b.outcome !== undefined) out.push(b.outcome);
   }
   return out;
+}
+
+function safeCallId(req: SipRequest): string | undefined {
+  try {
+    return req.callId;
+  } catch {
+    return undefined;
+  }
 }
 
 function hasToTag(req: SipRequest): boolean {

@@ -23,6 +23,7 @@ import type { EdgeCounters } from "./edge-stats.js";
 import { EdgeRelay } from "./edge-relay.js";
 import type { LocalLinks } from "./flow-links.js";
 import type { RequestOrigin } from "./flow.js";
+import type { OutboundCredentials } from "@sipfleet/trunks";
 import { ForkingProxy } from "./forking-proxy.js";
 import { safeCallId, type EdgeLogger } from "./logger.js";
 import { optionsAnswer, type PlatformIdentity } from "./options-responder.js";
@@ -53,6 +54,8 @@ export interface RequestRouterOptions {
   readonly calls: CallObserver | undefined;
   /** Gateways this edge's OPTIONS pings found down, skipped by the forking proxy (gateway-health.ts). */
   readonly gatewayDown?: ((target: Target) => boolean) | undefined;
+  /** A trunk's outbound credentials by name, to answer its gateways' 401/407 (ForkingProxy). */
+  readonly credentialsOf?: ((trunk: string) => OutboundCredentials | undefined) | undefined;
 }
 
 /**
@@ -99,6 +102,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
         timerCMs: options.timerCMs,
         calls: options.calls,
         gatewayDown: options.gatewayDown,
+        credentialsOf: options.credentialsOf,
         logger: options.logger,
         respond: (tx, status, o) => this.respond(tx, status, o),
       },

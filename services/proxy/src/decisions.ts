@@ -40,6 +40,7 @@ export function forward(f: Partial<Forward> & Pick<Forward, "groups">): Decision
         removeHeaders: f.removeHeaders ?? [],
         addHeaders: f.addHeaders ?? [],
         failover: f.failover ?? Forward_Failover.FAILOVER_UNSPECIFIED,
+        cseqOffset: f.cseqOffset ?? 0,
       },
     },
   };

@@ -14,6 +14,7 @@ import {
   BOB_FLOW,
   domain,
   forwarded,
+  onlyTarget,
   OPEN,
   proxyWith,
   REALM,
@@ -23,6 +24,7 @@ import {
   responded,
   settings,
   withCredentials,
+  wire,
 } from "./proxy-fixtures.js";
 
 const LOCAL = { ip: "127.0.0.1", port: 5060 };
@@ -182,6 +184,43 @@ describe("SipProxy: calls to trunks", () => {
     // Anywhere else, by Request-URI or by a Route added after ours: refused, not relayed.
     for (const r of [inDialog("sip:+19005550100@203.0.113.9"), inDialog("sip:+4930555@192.0.2.91:5070", ["<sip:203.0.113.9;lr>"]), inDialog("sip:x@carrier.example")]) {
       assert.equal(responded(await proxy.handle(r, ALICE_FLOW)).status, 403);
+    }
+  });
+
+  it("cso (an edge answered the carrier's challenge): the caller's requests toward the carrier are shifted, the carrier's toward the caller are not", async () => {
+    const { proxy } = setup();
+    const f = forwarded(await withCredentials(proxy, dial("sip:030555@sipfleet.local"), ALICE_FLOW));
+    const [toCallee, toCaller] = f.groups[0]!.targets[0]!.recordRoutes as [string, string];
+    assert.equal(f.cseqOffset, 0, "nothing to shift outside a dialog");
+    // What the edge sent the carrier after answering its 407 (carrier-challenge.ts, edge).
+    const toCarrier = toCallee.replace(/>$/, ";cso=1>");
+    // The caller's route set: the Record-Route of the 2xx reversed (RFC 3261 §12.1.2).
+    for (const method of ["ACK", "BYE", "INVITE"]) {
+      const req = request({ method, ruri: "sip:+4930555@192.0.2.91:5070", toTag: "gw-tag", to: "sip:+4930555@192.0.2.91", cseq: 2, routes: [toCaller, toCarrier] });
+      const d = forwarded(await proxy.handle(req, ALICE_FLOW));
+      assert.equal(d.cseqOffset, 1, method);
+      assert.equal(d.popRoutes, 2, method);
+    }
+    // The carrier's route set is the Record-Route in order (§12.1.1); its BYE goes to the caller
+    // with the carrier's own CSeq.
+    const fromCarrier = request({
+      method: "BYE",
+      ruri: "sip:alice@192.0.2.10:40000",
+      from: "sip:+4930555@192.0.2.91",
+      fromTag: "gw-tag",
+      to: "sip:alice@sipfleet.local",
+      toTag: "alice-tag",
+      cseq: 7,
+      routes: [toCarrier, toCaller],
+      via: ["SIP/2.0/UDP 192.0.2.91:5070;branch=z9hG4bK-gw-bye"],
+    });
+    const back = forwarded(await proxy.handle(fromCarrier, { ...ALICE_FLOW, connectionId: "udp/carrier" }));
+    assert.equal(back.cseqOffset, 0);
+    assert.deepEqual(onlyTarget(back).flow, wire(ALICE_FLOW));
+    // No cso, or one that is not a small number: no shift.
+    for (const bad of [toCallee, toCallee.replace(/>$/, ";cso=x>"), toCallee.replace(/>$/, ";cso=99999>"), toCallee.replace(/>$/, ";cso>")]) {
+      const req = request({ method: "BYE", ruri: "sip:+4930555@192.0.2.91:5070", toTag: "gw-tag", to: "sip:+4930555@192.0.2.91", routes: [toCaller, bad] });
+      assert.equal(forwarded(await proxy.handle(req, ALICE_FLOW)).cseqOffset, 0, bad);
     }
   });
 

@@ -28,6 +28,11 @@ export type RouteProcessing =
       readonly rewrite: { readonly requestUri: string; readonly routes: readonly string[] } | undefined;
       /** The token of the last of our values removed; undefined when none carried one. */
       readonly token: DecodedFlowToken | undefined;
+      /**
+       * The `cso` parameter of the value whose token is `token` (0 when absent or unusable): the
+       * CSeq offset toward that side (see `cseqOffsetOf`).
+       */
+      readonly cseqOffset: number;
     }
   /** A value naming the platform carries a token the platform did not write. */
   | { readonly kind: "bad-token" }
@@ -40,6 +45,7 @@ type OwnRoute = { readonly kind: "token"; readonly token: DecodedFlowToken } | {
 export function processRoutes(req: SipRequest, local: HostPort, domains: Domains, tokens: FlowTokens): RouteProcessing {
   let values: readonly NameAddr[] = req.route;
   let token: DecodedFlowToken | undefined;
+  let cseqOffset = 0;
   let rewrite: { requestUri: string } | undefined;
 
   // §16.4: "If the Request-URI contains a value this proxy previously placed into a Record-Route
@@ -53,6 +59,7 @@ export function processRoutes(req: SipRequest, local: HostPort, domains: Domains
       const last = values[values.length - 1];
       if (last === undefined) return { kind: "no-route-for-strict-routing" };
       token = own.token;
+      cseqOffset = cseqOffsetOf(ruri);
       rewrite = { requestUri: last.uriText };
       values = values.slice(0, -1);
     }
@@ -67,17 +74,40 @@ export function processRoutes(req: SipRequest, local: HostPort, domains: Domains
     const own = uri instanceof SipUri ? ownUri(uri, local, domains, tokens) : undefined;
     if (own === undefined) break;
     if (own.kind === "tampered") return { kind: "bad-token" };
-    if (own.kind === "token") token = own.token;
+    if (own.kind === "token") {
+      token = own.token;
+      cseqOffset = cseqOffsetOf(uri as SipUri);
+    }
     popped++;
   }
 
-  if (rewrite === undefined) return { kind: "ok", popRoutes: popped, rewrite: undefined, token };
+  if (rewrite === undefined) return { kind: "ok", popRoutes: popped, rewrite: undefined, token, cseqOffset };
   return {
     kind: "ok",
     popRoutes: 0,
     rewrite: { requestUri: rewrite.requestUri, routes: values.slice(popped).map((v) => v.toString()) },
     token,
+    cseqOffset,
   };
+}
+
+/** Larger offsets are not the edge's (it answers a challenge once, or twice when stale). */
+const MAX_CSEQ_OFFSET = 16;
+
+/**
+ * The CSeq offset an edge wrote as `cso` into the Record-Route value facing a carrier whose
+ * 401/407 it answered (the re-sent request had CSeq + 1, RFC 3261 §22.2). That value is the one
+ * whose token names the side the request goes to: the caller's requests toward the carrier pop it
+ * last and are shifted; the carrier's requests toward the caller pop the caller-side value last
+ * (no `cso`) and are not, their CSeq space being the carrier's own (§12.2.1.1). The token's HMAC
+ * does not cover `cso`; a forged one can only shift the CSeq of the forger's own dialog, and the
+ * bound keeps it from pushing the number past 2**31 in practice.
+ */
+export function cseqOffsetOf(uri: SipUri): number {
+  const v = uri.params.get("cso");
+  if (typeof v !== "string" || !/^[0-9]{1,2}$/.test(v)) return 0;
+  const n = Number(v);
+  return n <= MAX_CSEQ_OFFSET ? n : 0;
 }
 
 function ownUri(uri: SipUri, local: HostPort, domains: Domains, tokens: FlowTokens): OwnRoute | undefined {

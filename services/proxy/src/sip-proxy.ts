@@ -188,6 +188,8 @@ export class SipProxy {
         rewriteRoutes: routes.rewrite !== undefined,
         routes: routes.rewrite === undefined ? [] : [...routes.rewrite.routes],
         removeHeaders,
+        // The edge answered the carrier's challenge when the dialog was set up (route-set.ts).
+        cseqOffset: routes.cseqOffset,
       });
     }
     if (method === "ACK") {

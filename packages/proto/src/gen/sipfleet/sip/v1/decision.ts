@@ -121,6 +121,17 @@ export interface Forward {
   /** Header lines to add to every branch, below the edits above. */
   addHeaders: Header[];
   failover: Forward_Failover;
+  /**
+   * Added to the CSeq number of every branch (and of the stateless ACK for a 2xx) before it is
+   * sent; responses relayed back upstream get the received request's CSeq number again. Set on
+   * the caller's in-dialog requests toward a carrier whose 401/407 the edge answered when the
+   * dialog was set up: the edge re-sent that request with CSeq + 1 (RFC 3261 §22.2, §8.1.3.5),
+   * so the carrier's remote sequence number is ahead of the caller's local one, and §12.2.2
+   * makes the carrier reject a request whose CSeq is lower. The offset travels as the `cso`
+   * parameter of the Record-Route value facing the carrier (the edge wrote it there), so any
+   * worker can read it from the request's Route set (invariant 1: no dialog state). 0: no shift.
+   */
+  cseqOffset: number;
 }
 
 /**
@@ -623,7 +634,16 @@ export const TargetGroup: MessageFns<TargetGroup> = {
 };
 
 function createBaseForward(): Forward {
-  return { groups: [], popRoutes: 0, rewriteRoutes: false, routes: [], removeHeaders: [], addHeaders: [], failover: 0 };
+  return {
+    groups: [],
+    popRoutes: 0,
+    rewriteRoutes: false,
+    routes: [],
+    removeHeaders: [],
+    addHeaders: [],
+    failover: 0,
+    cseqOffset: 0,
+  };
 }
 
 export const Forward: MessageFns<Forward> = {
@@ -648,6 +668,9 @@ export const Forward: MessageFns<Forward> = {
     }
     if (message.failover !== 0) {
       writer.uint32(56).int32(message.failover);
+    }
+    if (message.cseqOffset !== 0) {
+      writer.uint32(64).uint32(message.cseqOffset);
     }
     return writer;
   },
@@ -721,6 +744,14 @@ export const Forward: MessageFns<Forward> = {
             message.failover = reader.int32() as any;
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.cseqOffset = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -745,6 +776,7 @@ export const Forward: MessageFns<Forward> = {
     message.removeHeaders = object.removeHeaders?.map((e) => e) || [];
     message.addHeaders = object.addHeaders?.map((e) => Header.fromPartial(e)) || [];
     message.failover = object.failover ?? 0;
+    message.cseqOffset = object.cseqOffset ?? 0;
     return message;
   },
 };

@@ -96,7 +96,6 @@ function validateDocument(
   if (domains !== undefined && edge !== undefined) checkUnauthenticatedExposure(issues, domains, edge);
   if (domains !== undefined && trunks !== undefined) checkNumberOwners(issues, domains, trunks);
   if (trunks !== undefined && numberRoutes !== undefined) checkRouteTrunks(issues, trunks, numberRoutes);
-  if (trunks !== undefined && edge !== undefined) checkTrunkTlsNames(issues, trunks, edge.config.tls?.caFile);
 
   if (
     domains === undefined ||
@@ -118,21 +117,6 @@ function validateDocument(
     trunks: Object.freeze(trunks.map((t) => t.trunk)),
     numberRoutes: Object.freeze(numberRoutes.map((r) => r.route)),
   });
-}
-
-/**
- * A trunk with inbound.tlsNames trusts names only from a client certificate the edge verified,
- * against edge.tls.caFile: without it no certificate is asked for, and the trunk could never call.
- */
-function checkTrunkTlsNames(issues: IssueList, trunks: readonly TrunkEntry[], caFile: string | undefined): void {
-  if (caFile !== undefined) return;
-  for (const t of trunks) {
-    if (t.trunk.inbound.tlsNames === undefined) continue;
-    issues.add(
-      keyPath(keyPath(t.path, "inbound"), "tlsNames"),
-      "needs edge.tls.caFile (and a tls or wss listener): the CA certificates the carrier's client certificate is verified against",
-    );
-  }
 }
 
 /**

@@ -292,11 +292,6 @@ edge:
   listen: "udp:127.0.0.1:5060,tls:127.0.0.1:5061"
   tls: { certFile: server.pem, keyFile: server.key, caFile: ca.pem }
 `;
-  const EDGE_TLS_NO_CA = `
-edge:
-  listen: "tls:127.0.0.1:5061"
-  tls: { certFile: server.pem, keyFile: server.key }
-`;
   const withNames = (names: string): string => TRUNKS.replace("inbound: { allow: [127.0.0.2] }", `inbound: { allow: [127.0.0.2], tlsNames: ${names} }`);
 
   it("reads the names lower-case; a trunk without tlsNames has none", () => {
@@ -304,14 +299,6 @@ edge:
     const [lab, backup] = config.trunks;
     assert.deepEqual(backup?.inbound.tlsNames, ["sbc1.carrier.example", "sbc2.carrier.example"]);
     assert.equal(lab?.inbound.tlsNames, undefined);
-  });
-
-  it("refuses tlsNames when edge.tls has no caFile, or there is no edge.tls at all", () => {
-    const expected = [
-      "test.yaml: trunks[1].inbound.tlsNames: needs edge.tls.caFile (and a tls or wss listener): the CA certificates the carrier's client certificate is verified against",
-    ];
-    assertIssues(DOMAINS + EDGE_TLS_NO_CA + withNames("[sbc1.carrier.example]"), expected, ENV, certs.dir);
-    assertIssues(DOMAINS + withNames("[sbc1.carrier.example]"), expected);
   });
 
   it("refuses an empty list, a non-list, and names that are no DNS names, each at its key", () => {

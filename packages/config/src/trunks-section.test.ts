@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { computeHa1 } from "@sipfleet/sip";
 import { destinationAllowed, longestPrefixRoute, normalizeNumber, numberOwner, trunkForSource } from "@sipfleet/trunks";
+import { writeTestCertificates, type TestCertificates } from "@sipfleet/testing";
 import { ConfigError } from "./errors.js";
 import { parseConfig } from "./parse-config.js";
 import type { Env } from "./schema.js";
@@ -276,5 +277,50 @@ describe("parseConfig: trunks and number routes", () => {
     assertIssues(DOMAINS.replace('allowedPrefixes: ["+49"]', 'allowedPrefixes: ["+49900"]'), [
       'test.yaml: domains[0].allowedPrefixes[0]: "+49900" is also in blockedPrefixes; keep it in one list',
     ]);
+  });
+});
+
+describe("parseConfig: trunks[].inbound.tlsNames (mutual TLS)", () => {
+  let certs: TestCertificates;
+  before(() => {
+    certs = writeTestCertificates();
+  });
+  after(() => rmSync(certs.dir, { recursive: true, force: true }));
+
+  const EDGE_MTLS = `
+edge:
+  listen: "udp:127.0.0.1:5060,tls:127.0.0.1:5061"
+  tls: { certFile: server.pem, keyFile: server.key, caFile: ca.pem }
+`;
+  const withNames = (names: string): string => TRUNKS.replace("inbound: { allow: [127.0.0.2] }", `inbound: { allow: [127.0.0.2], tlsNames: ${names} }`);
+
+  it("reads the names lower-case; a trunk without tlsNames has none", () => {
+    const config = parseConfig(DOMAINS + EDGE_MTLS + withNames('["SBC1.Carrier.Example", sbc2.carrier.example]'), SOURCE, ENV, { baseDir: certs.dir });
+    const [lab, backup] = config.trunks;
+    assert.deepEqual(backup?.inbound.tlsNames, ["sbc1.carrier.example", "sbc2.carrier.example"]);
+    assert.equal(lab?.inbound.tlsNames, undefined);
+  });
+
+  it("refuses an empty list, a non-list, and names that are no DNS names, each at its key", () => {
+    assertIssues(DOMAINS + EDGE_MTLS + withNames("[]"), [
+      "test.yaml: trunks[1].inbound.tlsNames: must list at least one certificate name (leave tlsNames out to recognise the trunk by its source alone)",
+    ], ENV, certs.dir);
+    assertIssues(DOMAINS + EDGE_MTLS + withNames('"sbc1.carrier.example"'), ['test.yaml: trunks[1].inbound.tlsNames: expected a list, got "sbc1.carrier.example"'], ENV, certs.dir);
+    assertIssues(DOMAINS + EDGE_MTLS + withNames('["*.carrier.example", 192.0.2.1, "bad_name.example", 7]'), [
+      'test.yaml: trunks[1].inbound.tlsNames[0]: wildcards are not matched (RFC 5922 §7.2): list each name, got "*.carrier.example"',
+      'test.yaml: trunks[1].inbound.tlsNames[1]: must be a DNS name (a certificate\'s subjectAltName dNSName), not an IP address, got "192.0.2.1"',
+      'test.yaml: trunks[1].inbound.tlsNames[2]: must be a DNS name, got "bad_name.example"',
+      "test.yaml: trunks[1].inbound.tlsNames[3]: expected a DNS name, got 7",
+    ], ENV, certs.dir);
+  });
+
+  it("refuses tlsNames on a trunk without inbound.allow", () => {
+    const text = TRUNKS.replace(
+      "inbound: { allow: [127.0.0.2] }",
+      `inbound: { credentials: { username: carrier, realm: ${REALM}, ha1: { md5: "${CARRIER_MD5}" } }, tlsNames: [sbc1.carrier.example] }`,
+    );
+    assertIssues(DOMAINS + EDGE_MTLS + text, [
+      "test.yaml: trunks[1].inbound.tlsNames: needs trunks[1].inbound.allow: the sources whose connections the certificate names are checked on",
+    ], ENV, certs.dir);
   });
 });

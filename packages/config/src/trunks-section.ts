@@ -45,7 +45,7 @@ import { readDigitsString } from "./dial-policy-section.js";
 
 const TRUNK_KEYS = ["name", "gateways", "inbound", "numbers", "outbound", "maxConcurrentCalls"] as const;
 const GATEWAY_KEYS = ["host", "port", "transport", "priority", "weight"] as const;
-const INBOUND_KEYS = ["allow", "credentials"] as const;
+const INBOUND_KEYS = ["allow", "credentials", "tlsNames"] as const;
 const INBOUND_CREDENTIAL_KEYS = ["username", "realm", "ha1"] as const;
 const NUMBER_KEYS = ["number", "owner"] as const;
 const OUTBOUND_KEYS = ["credentials", "register"] as const;
@@ -202,12 +202,48 @@ function readInbound(issues: IssueList, value: unknown, path: string): TrunkInbo
   }
   const allow = readAllow(issues, m["allow"], keyPath(path, "allow"));
   const credentials = readInboundCredentials(issues, m["credentials"], keyPath(path, "credentials"));
+  const tlsNames = readTlsNames(issues, m["tlsNames"], keyPath(path, "tlsNames"));
   if (issues.size > before || allow === undefined) return undefined;
   if (allow.length === 0 && credentials === undefined) {
     issues.add(path, "must give allow (source addresses or CIDR blocks), credentials, or both");
     return undefined;
   }
-  return Object.freeze({ allow, credentials });
+  if (tlsNames !== undefined && allow.length === 0) {
+    // The trunk is found by its source first; the certificate then confirms it.
+    issues.add(keyPath(path, "tlsNames"), `needs ${keyPath(path, "allow")}: the sources whose connections the certificate names are checked on`);
+    return undefined;
+  }
+  return Object.freeze(tlsNames === undefined ? { allow, credentials } : { allow, credentials, tlsNames });
+}
+
+/** A DNS name as a certificate's subjectAltName dNSName holds it: LDH labels, dots between. */
+const CERT_DNS_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * `inbound.tlsNames`: the names one of which the carrier's client certificate must carry
+ * (mutual TLS). Compared whole and case-insensitively, so stored lower-case; never a wildcard
+ * (RFC 5922 §7.2: "Implementations MUST NOT match any form of wildcard") nor an IP address
+ * (only dNSName and sip: URI identities count, RFC 5922 §7.1).
+ */
+function readTlsNames(issues: IssueList, value: unknown, path: string): readonly string[] | undefined {
+  if (isAbsent(value)) return undefined;
+  const list = readList(issues, value, path);
+  if (list === undefined) return undefined;
+  if (list.length === 0) {
+    issues.add(path, "must list at least one certificate name (leave tlsNames out to recognise the trunk by its source alone)");
+    return undefined;
+  }
+  const out: string[] = [];
+  list.forEach((item, i) => {
+    const itemPath = indexPath(path, i);
+    if (typeof item !== "string") return issues.add(itemPath, `expected a DNS name, got ${describeValue(item)}`);
+    const name = item.toLowerCase();
+    if (isIP(name) !== 0) return issues.add(itemPath, `must be a DNS name (a certificate's subjectAltName dNSName), not an IP address, got ${JSON.stringify(item)}`);
+    if (name.includes("*")) return issues.add(itemPath, `wildcards are not matched (RFC 5922 §7.2): list each name, got ${JSON.stringify(item)}`);
+    if (!CERT_DNS_NAME.test(name)) return issues.add(itemPath, `must be a DNS name, got ${JSON.stringify(item)}`);
+    out.push(name);
+  });
+  return out.length === list.length ? Object.freeze(out) : undefined;
 }
 
 function readAllow(issues: IssueList, value: unknown, path: string): readonly Subnet[] | undefined {

@@ -18,8 +18,14 @@ export interface TestCertificates {
   readonly ca: TestKeyPair;
   /** For 127.0.0.1, ::1 and localhost (serverAuth), signed by `ca`. */
   readonly server: TestKeyPair;
-  /** A client certificate (clientAuth), signed by `ca`. */
+  /** A client certificate (clientAuth), signed by `ca`: subject CN carrier.test, no subjectAltName. */
   readonly client: TestKeyPair;
+  /**
+   * A client certificate (clientAuth), signed by `ca`, whose subjectAltName names
+   * sbc1.carrier.test and sbc2.carrier.test (and an IP); its CN (cn-only.carrier.test) is not a
+   * name of it then (RFC 5922 §7.1).
+   */
+  readonly sanClient: TestKeyPair;
   /** Self-signed, unrelated to `ca`: what a client nobody vouches for presents. */
   readonly stranger: TestKeyPair;
 }
@@ -60,7 +66,12 @@ export function writeTestCertificates(): TestCertificates {
     "-addext", "extendedKeyUsage=serverAuth",
   ]);
   signed("client", "/CN=carrier.test", ["-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=clientAuth"]);
+  signed("san-client", "/CN=cn-only.carrier.test", [
+    "-addext", "basicConstraints=critical,CA:FALSE",
+    "-addext", "subjectAltName=DNS:SBC1.carrier.test,DNS:sbc2.carrier.test,IP:127.0.0.1",
+    "-addext", "extendedKeyUsage=clientAuth",
+  ]);
   selfSigned("stranger", "/CN=stranger.test", ["-addext", "extendedKeyUsage=clientAuth"]);
   writeFileSync(file("README"), "Temporary certificates for sipfleet tests; safe to delete.\n");
-  return { dir, ca: pair("ca"), server: pair("server"), client: pair("client"), stranger: pair("stranger") };
+  return { dir, ca: pair("ca"), server: pair("server"), client: pair("client"), sanClient: pair("san-client"), stranger: pair("stranger") };
 }

@@ -45,6 +45,12 @@ export interface TrunkInbound {
   readonly allow: readonly Subnet[];
   /** Digest credentials the carrier must answer with; absent: the source address is enough. */
   readonly credentials: InboundCredentials | undefined;
+  /**
+   * Mutual TLS (`inbound.tlsNames`): a request from `allow` is the trunk's only when it came over
+   * a TLS connection whose client certificate the edge verified and which names one of these
+   * (lower-case DNS names). Absent: the source address is enough.
+   */
+  readonly tlsNames?: readonly string[] | undefined;
 }
 
 /** A served user, `user@domain`. */

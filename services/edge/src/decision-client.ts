@@ -2,6 +2,7 @@ import { BusClosedError, BusNoRespondersError, BusTimeoutError, BusUnavailableEr
 import { Decision, Envelope } from "@sipfleet/proto";
 import type { SipRequest } from "@sipfleet/sip";
 import type { RequestOrigin } from "./flow.js";
+import { NO_PEER_NAMES } from "./tls-peer-names.js";
 
 /** What came of asking the workers about a request. */
 export type DecisionOutcome =
@@ -31,7 +32,9 @@ export class DecisionClient {
   constructor(private readonly options: DecisionClientOptions) {}
 
   async ask(subject: string, req: SipRequest, origin: RequestOrigin): Promise<DecisionOutcome> {
-    const envelope = Envelope.encode({ message: req.bytes, flow: origin.flow, receivedAtMs: origin.receivedAtMs }).finish();
+    // encode only reads the names: the connection's frozen array goes as it is.
+    const tlsPeerNames = (origin.tlsPeerNames ?? NO_PEER_NAMES) as string[];
+    const envelope = Envelope.encode({ message: req.bytes, flow: origin.flow, receivedAtMs: origin.receivedAtMs, tlsPeerNames }).finish();
     const { bus, timeoutMs, retries } = this.options;
     for (let attempt = 0; ; attempt++) {
       let reply: Uint8Array;

@@ -49,7 +49,7 @@ export class EdgeRelay {
    * owner hands it to its transaction, which never asks where a response came from.
    */
   relayResponse(owner: string, res: SipResponse): void {
-    this.bus.publish(edgeSubject(owner, "response"), Envelope.encode({ message: res.bytes, flow: undefined, receivedAtMs: 0 }).finish());
+    this.bus.publish(edgeSubject(owner, "response"), Envelope.encode({ message: res.bytes, flow: undefined, receivedAtMs: 0, tlsPeerNames: [] }).finish());
   }
 
   private onSend(m: BusMessage): void {

@@ -363,6 +363,15 @@ function checkOptions(o: EdgeOptions): void {
   if (secure !== undefined && o.config.tls === undefined) {
     throw new EdgeConfigError(`edge.tls: required by the ${secure.transport} listener on ${secure.host}:${secure.port}`);
   }
+  // A trunk bound to its client certificate needs the edge to verify one: without edge.tls.caFile
+  // none is asked for, and the trunk could never call in. Checked here, not in the config
+  // package: only the edge's configuration (SIPFLEET_LISTEN applied) says whether it has TLS.
+  const mtls = o.trunks.findIndex((t) => t.inbound.tlsNames !== undefined);
+  if (mtls >= 0 && o.config.tls?.caFile === undefined) {
+    throw new EdgeConfigError(
+      `trunks[${mtls}].inbound.tlsNames: needs edge.tls.caFile (and a tls or wss listener): the CA certificates the carrier's client certificate is verified against`,
+    );
+  }
 }
 
 /** Outbound credentials by trunk name (never logged: the object hides its password). */

@@ -21,6 +21,12 @@ export interface Link {
   send(bytes: Buffer, ip: string, port: number): void;
   /** The flow (proto `Flow`) of a request that came over this link from `remoteIp:remotePort`. */
   flow(remoteIp: string, remotePort: number): Flow;
+  /**
+   * An accepted TLS or WSS connection whose client certificate the edge verified: that
+   * certificate's names (tls-peer-names.ts), worked out once at the handshake. Absent or empty
+   * otherwise (UDP, TCP, WS, no or an unverified certificate).
+   */
+  readonly tlsPeerNames?: readonly string[];
 }
 
 /**
@@ -50,6 +56,8 @@ export interface RequestOrigin {
    * undefined over UDP, and over WebSocket, where the client accepts no connections (RFC 7118).
    */
   readonly reconnect?: NextHopAddress | undefined;
+  /** The link's `tlsPeerNames`: `Envelope.tls_peer_names`, what a trunk's inbound.tlsNames is checked against. */
+  readonly tlsPeerNames?: readonly string[] | undefined;
 }
 
 /**

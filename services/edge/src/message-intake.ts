@@ -132,6 +132,7 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
       receivedAtMs: this.o.now(),
       stampedVia: stampTopVia(via, remoteIp, remotePort),
       reconnect: reconnectAddress(link.transport, via, remoteIp),
+      tlsPeerNames: link.tlsPeerNames,
     };
     router.layer.receiveRequest(req, origin, link.reliable);
   }

@@ -5,6 +5,7 @@ import type { Connection, ConnectionMessageHandler, ConnectionOptions } from "./
 import { FlowClosedError } from "./errors.js";
 import { protoFlow, Transport } from "./flow.js";
 import type { EdgeLogger } from "./logger.js";
+import { NO_PEER_NAMES } from "./tls-peer-names.js";
 
 export type StreamTransport = Transport.TRANSPORT_TCP | Transport.TRANSPORT_TLS;
 
@@ -50,6 +51,8 @@ export class StreamConnection implements Connection, StreamFrameHandler {
      * opened names the edge's listener (its own port is ephemeral, nobody can connect to it).
      */
     local?: { readonly ip: string; readonly port: number },
+    /** An accepted TLS connection's verified client certificate names (tls-peer-names.ts). */
+    readonly tlsPeerNames: readonly string[] = NO_PEER_NAMES,
   ) {
     this.kind = transport === Transport.TRANSPORT_TLS ? "tls" : "tcp";
     this.localIp = local?.ip ?? socket.localAddress ?? "";

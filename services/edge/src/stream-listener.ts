@@ -4,6 +4,7 @@ import { AcceptedSockets, listenServer, refuseOverCap, type ConnectionListener, 
 import { EdgeError } from "./errors.js";
 import { Transport } from "./flow.js";
 import { StreamConnection } from "./stream-connection.js";
+import { verifiedPeerNames } from "./tls-peer-names.js";
 
 /**
  * A listening TCP or TLS socket. Both kinds hand their sockets to the same `StreamConnection`
@@ -21,9 +22,9 @@ export class StreamListener implements ConnectionListener {
   static async listen(kind: "tcp" | "tls", host: string, port: number, ctx: ListenerContext, tls?: TlsOptions): Promise<StreamListener> {
     const { registry, sources, ids, edgeId, handler, options, logger } = ctx;
     const transport = kind === "tls" ? Transport.TRANSPORT_TLS : Transport.TRANSPORT_TCP;
-    const open = (socket: Socket): void => {
+    const open = (socket: Socket, tlsPeerNames?: readonly string[]): void => {
       if (refuseOverCap(registry, socket, kind, logger)) return;
-      const conn = new StreamConnection(socket, transport, ids.next(kind), edgeId, handler, options, logger);
+      const conn = new StreamConnection(socket, transport, ids.next(kind), edgeId, handler, options, logger, undefined, tlsPeerNames);
       registry.add(conn);
       conn.onClose(() => registry.remove(conn));
     };
@@ -35,7 +36,8 @@ export class StreamListener implements ConnectionListener {
       // Refused before the handshake when the edge is full: no TLS work for a connection that
       // would be dropped after it.
       sockets = new AcceptedSockets(tlsServer, kind, sources, (socket) => void refuseOverCap(registry, socket, kind, logger));
-      tlsServer.on("secureConnection", (socket: TLSSocket) => open(socket));
+      // The client certificate's names, once per connection: every request on it carries them.
+      tlsServer.on("secureConnection", (socket: TLSSocket) => open(socket, verifiedPeerNames(socket)));
       tlsServer.on("tlsClientError", (err, socket) => {
         // A failed handshake: no certificate when one is required, a protocol version below
         // minVersion, a client silent past the handshake timeout. Per-connection noise, hence

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { parseConfig } from "@sipfleet/config";
 import { Transport } from "@sipfleet/proto";
 import { writeTestCertificates, type TestCertificates } from "@sipfleet/testing";
 import { EdgeConfigError } from "./errors.js";
@@ -13,6 +14,31 @@ describe("TLS configuration at start", () => {
         startTestEdge({ config: { listen: [{ transport, host: "127.0.0.1", port: 0 }] } }),
         (e: unknown) => e instanceof EdgeConfigError && e.message === `edge.tls: required by the ${transport} listener on 127.0.0.1:0`,
       );
+    }
+  });
+
+  it("a trunk with inbound.tlsNames needs edge.tls.caFile: refused without it, naming the trunk's key", async () => {
+    const certs = writeTestCertificates();
+    try {
+      const base = parseConfig(
+        `domains: [ { name: example.test } ]\ntrunks:\n  - { name: plain, gateways: [ { host: 192.0.2.1 } ], inbound: { allow: [192.0.2.1] } }\n` +
+          `  - { name: mtls, gateways: [ { host: 192.0.2.2 } ], inbound: { allow: [192.0.2.2], tlsNames: [sbc1.carrier.test] } }\n`,
+        "test.yaml",
+        {},
+      );
+      const listen = [{ transport: "tls" as const, host: "127.0.0.1", port: 0 }];
+      for (const tls of [undefined, testTlsConfig(certs)]) {
+        await assert.rejects(
+          startTestEdge({ trunks: base.trunks, config: tls === undefined ? {} : { listen, tls } }),
+          (e: unknown) =>
+            e instanceof EdgeConfigError &&
+            e.message === "trunks[1].inbound.tlsNames: needs edge.tls.caFile (and a tls or wss listener): the CA certificates the carrier's client certificate is verified against",
+        );
+      }
+      const t = await startTestEdge({ trunks: base.trunks, config: { listen, tls: testTlsConfig(certs, { caFile: true }) } });
+      await t.stop();
+    } finally {
+      rmSync(certs.dir, { recursive: true, force: true });
     }
   });
 });

@@ -2,7 +2,7 @@ import { isUtf8 } from "node:buffer";
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
-import type { TlsOptions } from "node:tls";
+import type { TLSSocket, TlsOptions } from "node:tls";
 import { isKeepAlive, KEEP_ALIVE_PONG } from "@sipfleet/sip";
 import type { Flow } from "@sipfleet/proto";
 // The `ws` package rather than our own RFC 6455 code: the handshake is the easy part, the framing
@@ -15,6 +15,7 @@ import { AcceptedSockets, listenServer, refuseOverCap, type Connection, type Con
 import { EdgeError, FlowClosedError } from "./errors.js";
 import { protoFlow, Transport } from "./flow.js";
 import type { EdgeLogger } from "./logger.js";
+import { NO_PEER_NAMES, verifiedPeerNames } from "./tls-peer-names.js";
 
 /** RFC 7118 §4.1: the WebSocket subprotocol of SIP. */
 export const SIP_SUBPROTOCOL = "sip";
@@ -58,6 +59,8 @@ export class WebSocketConnection implements Connection {
     private readonly handler: ConnectionMessageHandler,
     private readonly options: ConnectionOptions,
     private readonly logger: EdgeLogger,
+    /** A WSS connection's verified client certificate names (tls-peer-names.ts). */
+    readonly tlsPeerNames: readonly string[] = NO_PEER_NAMES,
   ) {
     this.kind = transport === Transport.TRANSPORT_WSS ? "wss" : "ws";
     this.localIp = socket.localAddress ?? "";
@@ -198,7 +201,9 @@ export class WebSocketListener implements ConnectionListener {
       }
       if (registry.refuseWhenFull(kind, remote, logger)) return refuseUpgrade(socket, 503, "Service Unavailable", "too many connections");
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const conn = new WebSocketConnection(ws, socket, transport, ids.next(kind), edgeId, handler, options, logger);
+        // A wss socket is the TLS socket of the HTTPS server: its client certificate, read once.
+        const names = kind === "wss" ? verifiedPeerNames(socket as TLSSocket) : NO_PEER_NAMES;
+        const conn = new WebSocketConnection(ws, socket, transport, ids.next(kind), edgeId, handler, options, logger, names);
         registry.add(conn);
         conn.onClose(() => registry.remove(conn));
       });

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { type Flow, MemoryBindingStore } from "@sipfleet/bindings";
 import { parseUri } from "@sipfleet/sip";
 import { parseSubnet, type Subnet, type Trunk } from "@sipfleet/trunks";
+import { Envelope } from "@sipfleet/proto";
 import { requestedNumber } from "./inbound-trunks.js";
+import { answerEnvelope } from "./proxy-worker.js";
 import { resolveRequestUri } from "./platform-address.js";
 import {
   ALICE_FLOW,
@@ -60,6 +62,9 @@ const REGISTERED: Trunk = {
 };
 const REGISTERED_FLOW: Flow = { ...ALICE_FLOW, connectionId: "udp:127.0.0.1:5060:203.0.113.9:5060", remote: { ip: "203.0.113.9", port: 5060 } };
 const LOCKED = trunk("locked", "203.0.113.8", [["+4940000000", "+4940000000", ["carol@sipfleet.local"]]], true);
+/** A carrier bound to its client certificate too (mutual TLS, inbound.tlsNames). */
+const MTLS_BASE = trunk("mtls", "203.0.113.10", [["+4950000000", "+4950000000", ["bob@sipfleet.local"]]]);
+const MTLS: Trunk = { ...MTLS_BASE, inbound: { ...MTLS_BASE.inbound, tlsNames: ["sbc1.carrier.test", "sbc2.carrier.test"] } };
 
 /** The carrier's gateway sending to edge-a. */
 const CARRIER_FLOW: Flow = { ...ALICE_FLOW, connectionId: "udp:127.0.0.1:5060:198.51.100.5:5060", remote: { ip: "198.51.100.5", port: 5060 } };
@@ -73,7 +78,7 @@ function setup(logger = new RecordingLogger()) {
     lookups.push(aor);
     return lookup(aor);
   };
-  const proxy = proxyWith(store, { settings: settings({ trunks: [CARRIER, OTHER, LOCKED, REGISTERED] }), logger });
+  const proxy = proxyWith(store, { settings: settings({ trunks: [CARRIER, OTHER, LOCKED, REGISTERED, MTLS] }), logger });
   return { store, proxy, lookups, logger };
 }
 
@@ -229,5 +234,65 @@ describe("SipProxy: calls from trunks", () => {
     const flow = { ...CARRIER_FLOW, remote: { ip: "203.0.113.8", port: 5060 } };
     assert.equal(responded(await proxy.handle(request({ ruri: "sip:+4940000000@sipfleet.local", from: CARRIER_FROM }), flow)).status, 403);
     assert.match(logger.lines[0]?.msg ?? "", /digest/);
+  });
+});
+
+describe("SipProxy: calls from a trunk with inbound.tlsNames (mutual TLS)", () => {
+  const MTLS_FLOW: Flow = { ...CARRIER_FLOW, connectionId: "tls/1.1", transport: "tls", remote: { ip: "203.0.113.10", port: 40123 } };
+  const DID = "sip:+4950000000@sipfleet.local";
+
+  it("routes the trunk's DID to its owner when the verified certificate names one of tlsNames", async () => {
+    const logger = new RecordingLogger();
+    const { store, proxy } = setup(logger);
+    await bind(store, "sip:bob@sipfleet.local", "<sip:bob@192.0.2.20:51000>", BOB_FLOW);
+    const f = forwarded(await proxy.handle(request({ ruri: DID, from: CARRIER_FROM }), MTLS_FLOW, wire(MTLS_FLOW), ["other.example", "sbc2.carrier.test"]));
+    assert.deepEqual(f.groups[0]!.targets.map((t) => t.requestUri), ["sip:bob@192.0.2.20:51000"]);
+    assert.deepEqual(logger.lines, []);
+  });
+
+  it("refuses with 403 without names or with names that are not the trunk's, logging the trunk, source and names once", async () => {
+    const logger = new RecordingLogger();
+    const { store, proxy, lookups } = setup(logger);
+    await bind(store, "sip:bob@sipfleet.local", "<sip:bob@192.0.2.20:51000>", BOB_FLOW);
+    const cases: [Flow, string[]][] = [
+      [MTLS_FLOW, []],
+      [MTLS_FLOW, ["sbc3.carrier.test", "carrier.test"]],
+      // The trunk's address over UDP: what a spoofed source looks like.
+      [{ ...MTLS_FLOW, transport: "udp", connectionId: "udp:127.0.0.1:5060:203.0.113.10:5060" }, []],
+    ];
+    for (const [flow, names] of cases) {
+      const r = responded(await proxy.handle(request({ ruri: DID, from: CARRIER_FROM }), flow, wire(flow), names));
+      assert.deepEqual([r.status, r.reason], [403, "Forbidden"], `${flow.transport} ${names.join(",")}`);
+    }
+    assert.deepEqual(lookups, []);
+    assert.equal(logger.lines.length, cases.length);
+    logger.lines.forEach((l, i) => {
+      assert.equal(l.level, "warn");
+      assert.match(l.msg, /tlsNames/);
+      assert.deepEqual(
+        { ...(l.obj as Record<string, unknown>), callId: undefined },
+        { trunk: "mtls", source: cases[i]![0].remote, transport: cases[i]![0].transport, tlsPeerNames: cases[i]![1], callId: undefined },
+      );
+    });
+  });
+
+  it("leaves trunks without tlsNames as they were: names or none, the source decides", async () => {
+    const { store, proxy } = setup();
+    await bind(store, "sip:alice@sipfleet.local", "<sip:alice@192.0.2.10:40000>", ALICE_FLOW);
+    for (const names of [[], ["sbc1.carrier.test"]]) {
+      const f = forwarded(await proxy.handle(request({ ruri: "sip:+4930123405@sipfleet.local", from: CARRIER_FROM }), CARRIER_FLOW, wire(CARRIER_FLOW), names));
+      assert.deepEqual(f.groups[0]!.targets.map((t) => t.requestUri), ["sip:alice@192.0.2.10:40000"]);
+    }
+  });
+
+  it("the worker passes the envelope's tls_peer_names to the proxy", async () => {
+    const { store, proxy } = setup();
+    await bind(store, "sip:bob@sipfleet.local", "<sip:bob@192.0.2.20:51000>", BOB_FLOW);
+    const envelope = (tlsPeerNames: string[]) =>
+      Envelope.encode({ message: request({ ruri: DID, from: CARRIER_FROM }).bytes, flow: wire(MTLS_FLOW), receivedAtMs: Date.now(), tlsPeerNames }).finish();
+    const logger = new RecordingLogger();
+    const routed = await answerEnvelope(envelope(["sbc1.carrier.test"]), proxy, logger);
+    assert.deepEqual(forwarded(routed).groups[0]!.targets.map((t) => t.requestUri), ["sip:bob@192.0.2.20:51000"]);
+    assert.equal(responded(await answerEnvelope(envelope([]), proxy, logger)).status, 403);
   });
 });

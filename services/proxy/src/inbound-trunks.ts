@@ -7,7 +7,10 @@ import type { RequestUriResolution } from "./platform-address.js";
 /*
  * Calls from carriers (issue 5, inbound): a request from a trunk's source address for one of the
  * trunk's numbers (DIDs) goes to the users the number belongs to. The trunk is recognised by the
- * packet's source address alone (`inbound.allow`): it is not challenged.
+ * packet's source address (`inbound.allow`): it is not challenged. A trunk with `inbound.tlsNames`
+ * (mutual TLS) is the source's only for a request that came over a TLS connection whose client
+ * certificate the edge verified and named one of them (`Envelope.tls_peer_names`): an address
+ * alone can be spoofed over UDP, a certificate's key cannot.
  *
  * What "a request for a number" is, strictly:
  *   - `tel:` with a global number (RFC 3966 §5.1.4, `+` first) and no parameter at all: an
@@ -58,6 +61,8 @@ export function requestedNumber(uri: Uri, resolved: RequestUriResolution): strin
  * to a local user (README "Calls from trunks"):
  *   - not for a number: pass;
  *   - from a trunk's source, for one of its numbers: the owners (no challenge);
+ *   - from the source of a trunk with tlsNames, without a verified certificate naming one of
+ *     them: 403 (logged: the trunk, the source, the names seen);
  *   - from a trunk's source, for a number it does not deliver (another trunk's DID, or nobody's):
  *     404, as for a user we do not have;
  *   - from no trunk: 403, whether or not the number exists, unless the From is in a served
@@ -71,7 +76,10 @@ export function inboundRoute(
   flow: Flow,
   fromDomain: DomainConfig | undefined,
   trunks: readonly Trunk[],
-  toUri?: Uri,
+  /** The To header's URI: where a carrier calling our registered Contact puts the DID. */
+  toUri: Uri | undefined,
+  /** The verified client certificate names the request came with (`Envelope.tls_peer_names`). */
+  tlsPeerNames: readonly string[] = [],
 ): InboundRoute {
   const number = requestedNumber(uri, resolved) ?? registeredContactNumber(uri, resolved, toUri, flow, trunks);
   if (number === undefined) return { kind: "pass", number };
@@ -83,6 +91,18 @@ export function inboundRoute(
       status: 403,
       reason: "Forbidden",
       log: { msg: "request for a number from a source no trunk allows", obj: { number, source: flow.remote } },
+    };
+  }
+  const tlsNames = trunk.inbound.tlsNames;
+  if (tlsNames !== undefined && !tlsPeerNames.some((n) => tlsNames.includes(n))) {
+    return {
+      kind: "refuse",
+      status: 403,
+      reason: "Forbidden",
+      log: {
+        msg: "request from a trunk's source without a verified client certificate naming the trunk (inbound.tlsNames)",
+        obj: { trunk: trunk.name, source: flow.remote, transport: flow.transport, tlsPeerNames },
+      },
     };
   }
   if (trunk.inbound.credentials !== undefined) {

@@ -51,7 +51,7 @@ describe("proxy main (cluster mode)", { skip: missing }, () => {
       await waitFor(r, "proxy ready");
       const bus = await NatsBus.connect({ servers: nats.url, name: "main-test", logger: { warn() {}, error() {} } });
       try {
-        const env = Envelope.encode({ message: request().bytes, flow: wire(ALICE_FLOW), receivedAtMs: Date.now() }).finish();
+        const env = Envelope.encode({ message: request().bytes, flow: wire(ALICE_FLOW), receivedAtMs: Date.now(), tlsPeerNames: [] }).finish();
         // alice is a served user: challenged before the location service is needed.
         const d = Decision.decode(await bus.request(PROXY_SUBJECT, env, { timeoutMs: 5000 }));
         assert.equal(responded(d).status, 407);

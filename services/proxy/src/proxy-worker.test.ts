@@ -12,7 +12,7 @@ import { startProxy } from "./start-proxy.js";
 /* The worker on the bus: an Envelope in, a Decision out, bad input answered rather than thrown. */
 
 function envelope(message: Uint8Array, flow = flowToWire(ALICE_FLOW)): Uint8Array {
-  return Envelope.encode({ message: Buffer.from(message), flow, receivedAtMs: Date.now() }).finish();
+  return Envelope.encode({ message: Buffer.from(message), flow, receivedAtMs: Date.now(), tlsPeerNames: [] }).finish();
 }
 
 function workerSuite(name: string, connect: () => Promise<{ edge: Bus; worker: Bus; close(): Promise<void> }>, skip: string | false = false) {
@@ -63,7 +63,7 @@ function workerSuite(name: string, connect: () => Promise<{ edge: Bus; worker: B
     it("answers 500 to an envelope that does not decode, or comes without a usable flow, and logs it", async () => {
       const before = logger.lines.length;
       assert.equal(responded(await ask(Uint8Array.from([0xff, 0xff, 0xff]))).status, 500);
-      assert.equal(responded(await ask(Envelope.encode({ message: request().bytes, flow: undefined, receivedAtMs: 0 }).finish())).status, 500);
+      assert.equal(responded(await ask(Envelope.encode({ message: request().bytes, flow: undefined, receivedAtMs: 0, tlsPeerNames: [] }).finish())).status, 500);
       const noLocal = { ...flowToWire(ALICE_FLOW), local: undefined };
       assert.equal(responded(await ask(envelope(request().bytes, noLocal))).status, 500);
       // An ACK is never answered, not even for a bad envelope.

@@ -45,7 +45,7 @@ export async function answerEnvelope(data: Uint8Array, proxy: SipProxy, logger: 
     return refuse(req.method, 500, "Bad Envelope");
   }
   try {
-    return await proxy.handle(req, flow, envelope.flow);
+    return await proxy.handle(req, flow, envelope.flow, envelope.tlsPeerNames);
   } catch (e) {
     logger.error({ err: e, method: req.method, callId: safeCallId(req) }, "proxy failed");
     return refuse(req.method, 500, "Server Internal Error");

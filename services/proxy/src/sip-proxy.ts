@@ -127,12 +127,12 @@ export class SipProxy {
 
   /**
    * The decision for one request that arrived over `flow` (`wire`: the same flow as the envelope
-   * carried it, which the Record-Route tokens encode; derived when not given). Never throws for
-   * bad input.
+   * carried it, which the Record-Route tokens encode; derived when not given; `tlsPeerNames`: the
+   * envelope's verified client certificate names). Never throws for bad input.
    */
-  async handle(req: SipRequest, flow: Flow, wire: WireFlow = flowToWire(flow)): Promise<Decision> {
+  async handle(req: SipRequest, flow: Flow, wire: WireFlow = flowToWire(flow), tlsPeerNames: readonly string[] = []): Promise<Decision> {
     try {
-      return await this.route(req, flow, wire);
+      return await this.route(req, flow, wire, tlsPeerNames);
     } catch (e) {
       // A header the edge did not need to check (Route, the Request-URI's user, credentials...)
       // that does not parse.
@@ -141,7 +141,7 @@ export class SipProxy {
     }
   }
 
-  private async route(req: SipRequest, flow: Flow, inbound: WireFlow): Promise<Decision> {
+  private async route(req: SipRequest, flow: Flow, inbound: WireFlow, tlsPeerNames: readonly string[]): Promise<Decision> {
     const method = req.method;
     if (NOT_ROUTED_METHODS.has(method)) {
       // The edge answers CANCEL from its transactions and sends REGISTER to the registrar: one
@@ -220,7 +220,7 @@ export class SipProxy {
     // the number's owners without a challenge (the source address is the trunk's credential); a
     // number from a source no trunk allows is refused. Numbers our own users dial pass on to the
     // calls to trunks below.
-    const fromTrunk = inboundRoute(req.uri, resolved, flow, fromDomain, this.settings.trunks, req.to.uri);
+    const fromTrunk = inboundRoute(req.uri, resolved, flow, fromDomain, this.settings.trunks, req.to.uri, tlsPeerNames);
     if (fromTrunk.kind === "refuse") {
       if (fromTrunk.log !== undefined) this.logger.warn({ ...fromTrunk.log.obj, callId: req.callId }, fromTrunk.log.msg);
       return respond(fromTrunk.status, fromTrunk.reason);

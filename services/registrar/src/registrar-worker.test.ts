@@ -26,7 +26,7 @@ describe("registrar worker on the bus", () => {
   it("answers an Envelope with a REGISTER with a Decision and stores the binding with the envelope's flow", async () => {
     const { bus, store, ask } = setup();
     const req = register({ domain: "bench.sipfleet.local", user: "w1" });
-    const r = await ask(Envelope.encode({ message: req.bytes, flow: flowToWire(FLOW), receivedAtMs: Date.now() }).finish());
+    const r = await ask(Envelope.encode({ message: req.bytes, flow: flowToWire(FLOW), receivedAtMs: Date.now(), tlsPeerNames: [] }).finish());
     assert.equal(r.status, 200);
     assert.ok(r.headers.some((h) => h.name === "Contact" && /expires=3600/.test(h.value)));
     assert.deepEqual((await store.lookup("sip:w1@bench.sipfleet.local"))[0]?.flow, FLOW);
@@ -36,13 +36,13 @@ describe("registrar worker on the bus", () => {
     const { bus, logged, ask } = setup();
     assert.equal((await ask(Uint8Array.from([0xff, 0xff, 0xff]))).status, 500);
     const req = register({ domain: "bench.sipfleet.local" });
-    assert.equal((await ask(Envelope.encode({ message: req.bytes, flow: undefined, receivedAtMs: 0 }).finish())).status, 500);
+    assert.equal((await ask(Envelope.encode({ message: req.bytes, flow: undefined, receivedAtMs: 0, tlsPeerNames: [] }).finish())).status, 500);
     assert.equal(logged.length, 2);
     await bus.close();
   });
   it("answers 400 to bytes that are not a SIP message", async () => {
     const { bus, ask } = setup();
-    const r = await ask(Envelope.encode({ message: Buffer.from("hello\r\n\r\n"), flow: flowToWire(FLOW), receivedAtMs: 0 }).finish());
+    const r = await ask(Envelope.encode({ message: Buffer.from("hello\r\n\r\n"), flow: flowToWire(FLOW), receivedAtMs: 0, tlsPeerNames: [] }).finish());
     assert.equal(r.status, 400);
     await bus.close();
   });

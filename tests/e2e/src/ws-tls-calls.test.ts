@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { connect as connectTls, type TLSSocket } from "node:tls";
 import { WebSocket } from "ws";
 import {
   Invitation,
@@ -25,15 +24,14 @@ import {
   newBranch,
   newCallId,
   newTag,
-  parseMessage,
   selectChallenge,
-  StreamFramer,
   type SipResponse,
 } from "@sipfleet/sip";
 import { freePort, hasSipp, runSipp, writeTestCertificates, type SippResult, type TestCertificates } from "@sipfleet/testing";
 import { CALL_SCENARIOS, type SipAddress } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
 import { DIGEST_DOMAIN, USERS } from "./fixtures.js";
+import { TlsSipClient } from "./tls-sip-client.js";
 import { waitForUdpPort } from "./udp-ports.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
@@ -173,68 +171,6 @@ function reached(inviter: Inviter, state: SessionState): Promise<void> {
     };
     inviter.stateChange.addListener(listener);
   });
-}
-
-/** A SIP client on one TLS connection: every response it receives, in order, for the test to await. */
-class TlsSipClient {
-  private readonly received: SipResponse[] = [];
-  private waiter: (() => void) | undefined;
-
-  private constructor(readonly socket: TLSSocket) {
-    const framer = new StreamFramer({
-      onMessage: (bytes) => {
-        const message = parseMessage(bytes);
-        // Requests (a retransmitted INVITE's 200 is a response; a BYE from the callee would be a
-        // request) are not part of these flows: only responses are queued.
-        if (!("status" in message)) return;
-        this.received.push(message as SipResponse);
-        this.waiter?.();
-      },
-      onPing: () => {},
-    });
-    socket.on("data", (chunk: Buffer) => framer.push(chunk));
-  }
-
-  static open(port: number, certs: TestCertificates): Promise<TlsSipClient> {
-    return new Promise((resolve, reject) => {
-      const socket = connectTls({ host: "127.0.0.1", port, ca: certs.ca.cert }, () => resolve(new TlsSipClient(socket)));
-      socket.once("error", reject);
-    });
-  }
-
-  get localPort(): number {
-    return this.socket.localPort ?? 0;
-  }
-
-  send(lines: readonly string[]): void {
-    this.socket.write(lines.join("\r\n") + "\r\n\r\n");
-  }
-
-  /** The next response for which `accept` holds (earlier ones are dropped); rejects after `timeoutMs`. */
-  async next(accept: (r: SipResponse) => boolean, timeoutMs = 10_000): Promise<SipResponse> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = this.received.shift();
-      if (r !== undefined) {
-        if (accept(r)) return r;
-        continue;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error("no matching response over TLS in time");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.waiter = undefined;
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
 }
 
 const finalFor = (method: string) => (r: SipResponse): boolean => r.status >= 200 && r.cseq.method === method;

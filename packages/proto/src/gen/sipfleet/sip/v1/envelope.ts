@@ -49,6 +49,14 @@ export interface Envelope {
     | undefined;
   /** Unix time in milliseconds at which the edge read the message from the socket. */
   receivedAtMs: number;
+  /**
+   * Names of the client certificate the edge verified (chain to edge.tls.caFile) on the TLS or
+   * WSS connection the message came over: its subjectAltName dNSName entries, or its subject CN
+   * when it has none (RFC 5922 §7.1, RFC 6125 §6.4.4), lower-cased. Empty when none: not TLS,
+   * no client certificate, or one that did not verify. A trunk with inbound.tlsNames is
+   * recognised by these.
+   */
+  tlsPeerNames: string[];
 }
 
 function createBaseEndpoint(): Endpoint {
@@ -226,7 +234,7 @@ export const Flow: MessageFns<Flow> = {
 };
 
 function createBaseEnvelope(): Envelope {
-  return { message: Buffer.alloc(0), flow: undefined, receivedAtMs: 0 };
+  return { message: Buffer.alloc(0), flow: undefined, receivedAtMs: 0, tlsPeerNames: [] };
 }
 
 export const Envelope: MessageFns<Envelope> = {
@@ -239,6 +247,9 @@ export const Envelope: MessageFns<Envelope> = {
     }
     if (message.receivedAtMs !== 0) {
       writer.uint32(24).int64(message.receivedAtMs);
+    }
+    for (const v of message.tlsPeerNames) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -280,6 +291,14 @@ export const Envelope: MessageFns<Envelope> = {
             message.receivedAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tlsPeerNames.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -300,6 +319,7 @@ export const Envelope: MessageFns<Envelope> = {
     message.message = object.message ?? Buffer.alloc(0);
     message.flow = (object.flow !== undefined && object.flow !== null) ? Flow.fromPartial(object.flow) : undefined;
     message.receivedAtMs = object.receivedAtMs ?? 0;
+    message.tlsPeerNames = object.tlsPeerNames?.map((e) => e) || [];
     return message;
   },
 };

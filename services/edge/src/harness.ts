@@ -117,7 +117,7 @@ export function stubRegistrar(bus: MemoryBus, answer: (env: Envelope, n: number)
 }
 
 function Respondish(r: Partial<Respond>): Respond {
-  return { status: 200, reason: "", headers: [], body: Buffer.alloc(0), toTag: "", ...r };
+  return { status: 200, reason: "", headers: [], body: Buffer.alloc(0), toTag: "", credentialsFailed: false, ...r };
 }
 
 /** Resolves after `ms` milliseconds. */

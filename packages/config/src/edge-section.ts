@@ -3,6 +3,7 @@ import { DEFAULT_EDGE_CONFIG } from "./defaults.js";
 import { readListenList, readListenSpec } from "./listen.js";
 import { type Env, type IntRule, IssueList, describeValue, isAbsent, keyPath, readIntSection, readMapping } from "./schema.js";
 import { type PathBases, readEdgeTls } from "./tls-section.js";
+import { readBans, readRateLimit } from "./abuse-section.js";
 
 /*
  * edge: the SIP sockets (SIPFLEET_LISTEN overrides), the overload and size limits, the bounds of
@@ -13,7 +14,7 @@ import { type PathBases, readEdgeTls } from "./tls-section.js";
 /** Overrides edge.listen; validated like it, errors naming the variable. Empty counts as unset. */
 export const ENV_LISTEN = "SIPFLEET_LISTEN";
 
-type EdgeIntKey = Exclude<keyof EdgeConfig, "listen" | "tls">;
+type EdgeIntKey = Exclude<keyof EdgeConfig, "listen" | "tls" | "rateLimit" | "bans">;
 const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
   decisionTimeoutMs: {
     min: 1,
@@ -45,7 +46,7 @@ const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
     maxWhy: "ten minutes; a message takes one round trip to arrive, not minutes",
   },
 };
-const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "tls"] as const;
+const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "rateLimit", "bans", "tls"] as const;
 
 export interface EdgeResult {
   readonly config: EdgeConfig;
@@ -78,7 +79,9 @@ export function readEdge(
   const tls = readEdgeTls(issues, m?.["tls"], env, listen, listenFrom, bases);
   const { decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs } = ints;
   const { maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs } = ints;
-  if (listen === undefined || fileListen === undefined || tls === undefined) return undefined;
+  const rateLimit = readRateLimit(issues, m?.["rateLimit"], path);
+  const bans = readBans(issues, m?.["bans"], path);
+  if (listen === undefined || fileListen === undefined || tls === undefined || rateLimit === undefined || bans === undefined) return undefined;
   if (
     decisionTimeoutMs === undefined ||
     retryAfterSeconds === undefined ||
@@ -103,6 +106,8 @@ export function readEdge(
     maxHeaderLines,
     maxConnectionsPerSource,
     partialMessageTimeoutMs,
+    rateLimit,
+    bans,
   };
   return {
     // No `tls` key at all without a tls or wss listener: the common configuration stays as it was.

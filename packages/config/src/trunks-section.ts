@@ -210,7 +210,7 @@ function readInbound(issues: IssueList, value: unknown, path: string): TrunkInbo
   return Object.freeze({ allow, credentials });
 }
 
-function readAllow(issues: IssueList, value: unknown, path: string): readonly Subnet[] | undefined {
+export function readAllow(issues: IssueList, value: unknown, path: string): readonly Subnet[] | undefined {
   const list = readList(issues, value, path);
   if (list === undefined) return isAbsent(value) ? Object.freeze([]) : undefined;
   const out: Subnet[] = [];

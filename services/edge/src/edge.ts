@@ -4,6 +4,8 @@ import { isSecureTransport, type EdgeConfig, type ListenAddress } from "@sipflee
 import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock, type TransactionTimers } from "@sipfleet/sip";
 import type { CallEventSink } from "@sipfleet/call-events/memory";
 import type { Trunk } from "@sipfleet/trunks";
+import { AbuseGuard, type AbuseStats } from "./abuse-guard.js";
+import type { AbuseStore } from "./abuse-store.js";
 import { CallRecorder } from "./call-recorder.js";
 import { ConnectionRegistry, type ConnectionListener, type ListenerContext } from "./connection.js";
 import { DecisionClient } from "./decision-client.js";
@@ -74,6 +76,11 @@ export interface EdgeOptions {
    * credentials, registers with carriers and keeps gateway health (Target.trunk names the trunk).
    */
   readonly trunks: readonly Trunk[];
+  /**
+   * Where the per-source request counts and bans of every edge meet (Redis in a cluster);
+   * undefined: this edge's own (one process). The caller owns it.
+   */
+  readonly abuseStore: AbuseStore | undefined;
 }
 
 type RequiredKeys = "bus" | "config" | "domains";
@@ -98,6 +105,7 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   timerCMs: 181_000,
   callEvents: undefined,
   trunks: [],
+  abuseStore: undefined,
 };
 
 export interface Edge {
@@ -105,6 +113,8 @@ export interface Edge {
   /** What the edge is bound to (port 0 in the configuration resolved to the actual port). */
   readonly addresses: readonly ListenAddress[];
   readonly stats: EdgeStats;
+  /** Rate limit and ban counts since the edge started. */
+  readonly abuseStats: AbuseStats;
   /**
    * Graceful stop: new requests get 503 with Retry-After, listeners stop accepting, requests in hand
    * get their answers (up to `stopTimeoutMs`), answered UDP transactions linger for
@@ -124,6 +134,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const registry = new ConnectionRegistry(o.maxTcpConnections);
   const sources = new SourceLimit(o.config.maxConnectionsPerSource, o.logger, o.now);
   const calls = o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now, o.logger);
+  const abuse = new AbuseGuard({ rateLimit: o.config.rateLimit, bans: o.config.bans, store: o.abuseStore, bus: o.bus, edgeId: id, trunks: o.trunks, logger: o.logger, now: o.now });
   const udp: UdpListener[] = [];
   const addresses: ListenAddress[] = [];
   const connections: ListenerContext = {
@@ -168,8 +179,22 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     timerCMs: o.timerCMs,
     cancelRelayTimeoutMs: o.config.cancelRelayTimeoutMs,
     calls,
+    onCredentialsFailed: (ip) => abuse.credentialsFailed(ip),
   });
-  const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, maxHeaderLines: o.config.maxHeaderLines, supported: o.supported, logger: o.logger, counters, now: o.now });
+  const intake = new MessageIntake({
+    router,
+    platform,
+    maxMessageSize: o.config.maxMessageSize,
+    maxHeaderLines: o.config.maxHeaderLines,
+    supported: o.supported,
+    logger: o.logger,
+    counters,
+    now: o.now,
+    abuse,
+    retryAfterSeconds: o.config.retryAfterSeconds,
+  });
+  // The bans in force, before the first request comes.
+  await abuse.start();
   const tls = o.config.tls === undefined ? undefined : serverTlsOptions(o.config.tls);
   const connectionListeners: ConnectionListener[] = [];
   try {
@@ -187,6 +212,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
       addresses.push({ transport: a.transport, host: l.localIp, port: l.localPort });
     }
   } catch (e) {
+    abuse.stop();
     await Promise.all([...udp.map((l) => l.close()), ...connectionListeners.map((l) => l.close())]);
     throw e;
   }
@@ -196,7 +222,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   router.cancels.start();
   await o.bus.flush?.();
   o.logger.info?.({ edgeId: id, addresses }, "edge listening");
-  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls);
+  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls, abuse);
 }
 
 /**
@@ -221,7 +247,12 @@ class RunningEdge implements Edge {
     private readonly udp: readonly UdpListener[],
     private readonly connectionListeners: readonly ConnectionListener[],
     private readonly calls: CallRecorder | undefined,
+    private readonly abuse: AbuseGuard,
   ) {}
+
+  get abuseStats(): AbuseStats {
+    return { ...this.abuse.stats };
+  }
 
   get stats(): EdgeStats {
     const c = this.counters;
@@ -264,6 +295,7 @@ class RunningEdge implements Edge {
     router.proxy.terminateAll();
     router.relay.stop();
     router.cancels.stop();
+    this.abuse.stop();
     this.outbound.stop();
     await this.registry.closeAll();
     await Promise.all(this.connectionListeners.map((l) => l.close()));
@@ -310,6 +342,12 @@ function checkOptions(o: EdgeOptions): void {
   whole("edge.maxHeaderLines", o.config.maxHeaderLines, 1);
   whole("edge.maxConnectionsPerSource", o.config.maxConnectionsPerSource, 1);
   whole("edge.partialMessageTimeoutMs", o.config.partialMessageTimeoutMs, 1);
+  whole("edge.rateLimit.requestsPerSecond", o.config.rateLimit.requestsPerSecond, 1);
+  whole("edge.rateLimit.rejectsPerSecond", o.config.rateLimit.rejectsPerSecond, 0);
+  whole("edge.rateLimit.syncIntervalMs", o.config.rateLimit.syncIntervalMs, 1);
+  whole("edge.bans.failuresBeforeBan", o.config.bans.failuresBeforeBan, 1);
+  whole("edge.bans.windowSeconds", o.config.bans.windowSeconds, 1);
+  whole("edge.bans.banSeconds", o.config.bans.banSeconds, 1);
   if (o.config.listen.length === 0) throw new EdgeConfigError("edge.listen: no address to listen on");
   const secure = o.config.listen.find((a) => isSecureTransport(a.transport));
   if (secure !== undefined && o.config.tls === undefined) {

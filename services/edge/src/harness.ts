@@ -58,6 +58,9 @@ export const TEST_EDGE_CONFIG: EdgeConfig = {
   maxHeaderLines: 100,
   maxConnectionsPerSource: 32,
   partialMessageTimeoutMs: 10_000,
+  // High enough that no other test meets it; abuse.test.ts sets its own.
+  rateLimit: { requestsPerSecond: 1_000_000, rejectsPerSecond: 10, syncIntervalMs: 250, allow: [] },
+  bans: { failuresBeforeBan: 1_000_000, windowSeconds: 600, banSeconds: 600 },
 };
 
 export async function startTestEdge(overrides: Omit<Partial<StartEdgeOptions>, "config"> & { config?: Partial<EdgeConfig> } = {}): Promise<TestEdge> {

@@ -51,6 +51,8 @@ export interface RequestRouterOptions {
   /** How long a CANCEL without a local match waits for another edge to claim it. */
   readonly cancelRelayTimeoutMs: number;
   readonly calls: CallObserver | undefined;
+  /** A worker's response says the request's credentials failed (counted toward a ban of `sourceIp`). */
+  readonly onCredentialsFailed: (sourceIp: string) => void;
 }
 
 /**
@@ -292,6 +294,8 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     const action = decision.action;
     switch (action?.$case) {
       case "respond": {
+        // Counted before the response leaves: the source's next request meets the ban, if any.
+        if (action.value.credentialsFailed) this.o.onCredentialsFailed(tx.dest.replyIp);
         const r = respondOptions(action.value);
         if (r.ok) return this.respond(tx, r.status, r.options);
         counters.failedDecisions++;

@@ -20,6 +20,8 @@ export interface TestConfigOptions {
   algorithms?: readonly string[];
   minExpires?: number;
   decisionTimeoutMs?: number;
+  /** YAML lines added to the edge section, indented as its keys (`  rateLimit: {...}`). */
+  edgeYaml?: string;
   /** YAML appended as is: a `trunks:` section (trunk-calls.test.ts). */
   extraYaml?: string;
   /** YAML lines added to the digest domain, indented as its keys (`    allowedPrefixes: [...]`). */
@@ -51,7 +53,7 @@ auth:
 edge:
   listen: udp:127.0.0.1:5060,tcp:127.0.0.1:5060
   decisionTimeoutMs: ${options.decisionTimeoutMs ?? 2000}
-${options.extraYaml ?? ""}`;
+${options.edgeYaml ?? ""}${options.extraYaml ?? ""}`;
   const dir = mkdtempSync(join(tmpdir(), "sipfleet-e2e-"));
   const path = join(dir, "sipfleet.yaml");
   writeFileSync(path, yaml);

@@ -91,9 +91,10 @@ export class AbuseGuard {
       } catch (e) {
         this.storeFailed(e);
       }
-      this.timer = setInterval(() => void this.sync(), this.o.rateLimit.syncIntervalMs);
-      this.timer.unref();
     }
+    // Without a store too: the sync is also what forgets the windows and failures that ended.
+    this.timer = setInterval(() => void this.sync(), this.o.rateLimit.syncIntervalMs);
+    this.timer.unref();
   }
 
   stop(): void {
@@ -207,18 +208,23 @@ export class AbuseGuard {
     return trunkForSource(this.o.trunks, ip) !== undefined;
   }
 
-  /** Adds the counts of the current window to the store and takes the totals back. */
+  /**
+   * Forgets ended windows and failure counts, then adds the counts of the current window to the
+   * store and takes the totals back.
+   */
   private async sync(): Promise<void> {
-    const store = this.o.store;
-    if (store === undefined || this.syncing) return;
-    const window = Math.floor(this.o.now() / WINDOW_MS);
+    if (this.syncing) return;
+    const now = this.o.now();
+    const window = Math.floor(now / WINDOW_MS);
     const deltas = new Map<string, number>();
     for (const [source, w] of this.windows) {
       if (w.window !== window) this.windows.delete(source);
       else if (!w.exempt && w.seen > w.synced) deltas.set(source, w.seen - w.synced);
     }
-    for (const [source, f] of this.failures) if (f.endsAt <= this.o.now()) this.failures.delete(source);
-    if (deltas.size === 0) return;
+    for (const [source, f] of this.failures) if (f.endsAt <= now) this.failures.delete(source);
+    for (const [source, until] of this.banned) if (until <= now) this.banned.delete(source);
+    const store = this.o.store;
+    if (store === undefined || deltas.size === 0) return;
     this.syncing = true;
     try {
       const totals = await store.addRequests(window, deltas, 2 * WINDOW_MS + this.o.rateLimit.syncIntervalMs);

@@ -29,6 +29,12 @@ export interface TestConfigOptions {
 }
 
 /**
+ * The load tests send hundreds of requests a second from 127.0.0.1, as no single real source
+ * does: the rate limit is set out of their way unless the test is about it (security.test.ts).
+ */
+const NO_RATE_LIMIT = "  rateLimit: { requestsPerSecond: 1000000 }\n";
+
+/**
  * A YAML config with the digest domain (alice, bob, carol, as in deploy/local/sipfleet.yaml) and
  * the open benchmark domain, written to a temporary file. Returns its path.
  */
@@ -53,7 +59,7 @@ auth:
 edge:
   listen: udp:127.0.0.1:5060,tcp:127.0.0.1:5060
   decisionTimeoutMs: ${options.decisionTimeoutMs ?? 2000}
-${options.edgeYaml ?? ""}${options.extraYaml ?? ""}`;
+${options.edgeYaml ?? ""}${options.edgeYaml?.includes("rateLimit") ? "" : NO_RATE_LIMIT}${options.extraYaml ?? ""}`;
   const dir = mkdtempSync(join(tmpdir(), "sipfleet-e2e-"));
   const path = join(dir, "sipfleet.yaml");
   writeFileSync(path, yaml);

@@ -1,9 +1,9 @@
 // Abuse resistance through cluster mode (issue 5): 2 edges sharing their rate limits and bans
 // through Redis and NATS. svcrack guessing a password is banned after edge.bans.failuresBeforeBan
 // failures, a bounded flood from one loopback source is rate limited while another source keeps
-// registering, a half-sent TCP message is cut off. Oversized and malformed messages: the edge
-// tests (limits.test.ts, validation.test.ts) and bad-input.test.ts cover them. Each test logs the
-// figures it saw.
+// registering, a half-sent TCP message is cut off while a silent connection is left to the idle
+// timeout, oversized and malformed messages are refused (garbage on TCP and WebSocket:
+// bad-input.test.ts). Each test logs the figures it saw.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -21,11 +21,12 @@ import { DIGEST_DOMAIN, sleep } from "./fixtures.js";
 const FAILURES_BEFORE_BAN = 5;
 const REQUESTS_PER_SECOND = 20;
 const PARTIAL_MESSAGE_TIMEOUT_MS = 1000;
+const MAX_MESSAGE_SIZE = 4096;
 
 /** A UDP socket bound to one loopback address, collecting every response. */
 class Source {
   readonly responses: SipResponse[] = [];
-  private constructor(private readonly sock: UdpSocket, readonly ip: string) {
+  private constructor(readonly sock: UdpSocket, readonly ip: string) {
     sock.on("message", (b) => {
       try {
         const m = parseMessage(b);
@@ -101,6 +102,7 @@ describe("security through cluster mode", () => {
         algorithms: ["MD5"],
         edgeYaml: [
           `  partialMessageTimeoutMs: ${PARTIAL_MESSAGE_TIMEOUT_MS}`,
+          `  maxMessageSize: ${MAX_MESSAGE_SIZE}`,
           `  rateLimit: { requestsPerSecond: ${REQUESTS_PER_SECOND}, rejectsPerSecond: 5, syncIntervalMs: 100 }`,
           `  bans: { failuresBeforeBan: ${FAILURES_BEFORE_BAN}, windowSeconds: 600, banSeconds: 600 }`,
           "",
@@ -196,5 +198,54 @@ describe("security through cluster mode", () => {
     console.log(`half-open TCP: closed by the edge after ${Date.now() - started} ms (partialMessageTimeoutMs ${PARTIAL_MESSAGE_TIMEOUT_MS})`);
     sock.destroy();
     assert.equal(closed, true);
+  });
+
+  it("a connection that never sends a byte is not cut off by the partial-message timeout (tcpIdleTimeoutMs closes it)", async () => {
+    // It holds no part of a message: what bounds it is the idle timeout (65 min, longer than a
+    // registration interval, edge.ts DEFAULT_EDGE_OPTIONS.tcpIdleTimeoutMs: an edge test closes
+    // one, tcp.test.ts) and edge.maxConnectionsPerSource (32 per source, limits.test.ts).
+    const sock = connectTcp({ port: edge1, host: "127.0.0.1", localAddress: "127.0.0.9" });
+    await new Promise<void>((r) => sock.once("connect", () => r()));
+    let closed = false;
+    sock.once("close", () => (closed = true));
+    await sleep(3 * PARTIAL_MESSAGE_TIMEOUT_MS);
+    console.log(`idle TCP: open after ${3 * PARTIAL_MESSAGE_TIMEOUT_MS} ms: ${!closed}`);
+    sock.destroy();
+    assert.equal(closed, false);
+  });
+
+  it("oversized and malformed messages are refused: 513 and 400 over UDP, a closed connection over TCP", async () => {
+    const src = await Source.open("127.0.0.7");
+    try {
+      const big = `X-Padding: ${"a".repeat(MAX_MESSAGE_SIZE)}`;
+      const branch = `z9hG4bK${randomBytes(6).toString("hex")}`;
+      const via = `Via: SIP/2.0/UDP 127.0.0.7:${src.port};branch=${branch};rport`;
+      const lines = (extra: string[]) =>
+        [`OPTIONS sip:${DIGEST_DOMAIN} SIP/2.0`, via, "Max-Forwards: 70", "From: <sip:x@sipfleet.local>;tag=1", "To: <sip:x@sipfleet.local>",
+          `Call-ID: ${branch}`, "CSeq: 1 OPTIONS", ...extra, "Content-Length: 0", "", ""].join("\r\n");
+      const sendUdp = (text: string): void => src.sock.send(Buffer.from(text), edge1, "127.0.0.1");
+      sendUdp(lines([big]));
+      const tooLarge = await src.answer(branch, 3000);
+      // RFC 3261 §8.1.1.5: the CSeq method matches the request's.
+      sendUdp(lines([]).replace(`branch=${branch}`, `branch=${branch}b`).replace("CSeq: 1 OPTIONS", "CSeq: 1 INVITE"));
+      const malformed = await src.answer(`${branch}b`, 3000);
+      // TCP: a Content-Length over the limit; the framer cannot find the next message, so it closes.
+      const sock = connectTcp({ port: edge1, host: "127.0.0.1", localAddress: "127.0.0.7" });
+      await new Promise<void>((r) => sock.once("connect", () => r()));
+      const closed = new Promise<boolean>((r) => {
+        sock.once("close", () => r(true));
+        setTimeout(() => r(false), 10_000);
+      });
+      sock.write(lines([big]).replace(/\r\nVia: SIP\/2.0\/UDP/, "\r\nVia: SIP/2.0/TCP"));
+      const tcpClosed = await closed;
+      sock.destroy();
+      console.log(`oversized UDP (${MAX_MESSAGE_SIZE + 300} bytes): ${tooLarge?.status ?? "no answer"}; CSeq method not the request's over UDP: ${malformed?.status ?? "no answer"}; oversized over TCP: ${tcpClosed ? "connection closed" : "still open"}`);
+      assert.equal(tooLarge?.status, 513);
+      assert.equal(malformed?.status, 400);
+      assert.equal(tcpClosed, true);
+      assert.equal(await src.registerWithDigest(edge1, "bob", "bob-secret"), 200, "the edge keeps serving");
+    } finally {
+      src.close();
+    }
   });
 });

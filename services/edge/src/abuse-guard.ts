@@ -74,6 +74,8 @@ export class AbuseGuard {
   private subscription: BusSubscription | undefined;
   private syncing = false;
   private storeDown = false;
+  /** The bans in force were read from the store (retried at each sync until they are). */
+  private bansLoaded = false;
 
   constructor(private readonly o: AbuseGuardOptions) {
     for (const s of o.rateLimit.allow) this.allow.addSubnet(s.address, s.prefix, s.family);
@@ -83,18 +85,21 @@ export class AbuseGuard {
   async start(): Promise<void> {
     const { store, bus, logger } = this.o;
     this.subscription = bus.subscribe(EDGE_BANS_SUBJECT, (msg) => this.onBanMessage(msg.data));
-    if (store !== undefined) {
-      try {
-        for (const [source, until] of await store.bans(this.o.now())) this.setBan(source, until);
-        this.storeUp();
-        if (this.banned.size > 0) logger.info?.({ bans: this.banned.size }, "bans in force loaded");
-      } catch (e) {
-        this.storeFailed(e);
-      }
-    }
+    if (store !== undefined) await this.loadBans(store, logger);
     // Without a store too: the sync is also what forgets the windows and failures that ended.
     this.timer = setInterval(() => void this.sync(), this.o.rateLimit.syncIntervalMs);
     this.timer.unref();
+  }
+
+  private async loadBans(store: AbuseStore, logger: EdgeLogger): Promise<void> {
+    try {
+      for (const [source, until] of await store.bans(this.o.now())) this.setBan(source, until);
+      this.bansLoaded = true;
+      this.storeUp();
+      if (this.banned.size > 0) logger.info?.({ bans: this.banned.size }, "bans in force loaded");
+    } catch (e) {
+      this.storeFailed(e);
+    }
   }
 
   stop(): void {
@@ -224,7 +229,14 @@ export class AbuseGuard {
     for (const [source, f] of this.failures) if (f.endsAt <= now) this.failures.delete(source);
     for (const [source, until] of this.banned) if (until <= now) this.banned.delete(source);
     const store = this.o.store;
-    if (store === undefined || deltas.size === 0) return;
+    if (store === undefined) return;
+    if (!this.bansLoaded) {
+      // The store was unreachable at start: the bans other edges hold are read once it is back.
+      this.syncing = true;
+      await this.loadBans(store, this.o.logger);
+      this.syncing = false;
+    }
+    if (deltas.size === 0) return;
     this.syncing = true;
     try {
       const totals = await store.addRequests(window, deltas, 2 * WINDOW_MS + this.o.rateLimit.syncIntervalMs);

@@ -2,9 +2,9 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { parseMessage, type SipResponse } from "@sipfleet/sip";
-import { startRedisServer, type EngineProcess } from "@sipfleet/testing";
+import { freePort, startRedisServer, type EngineProcess } from "@sipfleet/testing";
 import { MemoryAbuseStore } from "./abuse-store.js";
-import { request, sleep, startTestEdge, stubRegistrar, UdpPeer, type TestEdge } from "./harness.js";
+import { eventually, request, sleep, startTestEdge, stubRegistrar, UdpPeer, type TestEdge } from "./harness.js";
 import { RedisAbuseStore } from "./redis-abuse-store.js";
 
 /** Collects every response a peer gets until `quietMs` pass without one. */
@@ -142,6 +142,39 @@ describe("edge abuse limits: shared through Redis", () => {
       await flood.close();
       await a.stop();
       await b.stop();
+    }
+  });
+});
+
+describe("edge abuse limits: Redis unreachable (fail open)", () => {
+  it("serves while the store is down, logs the outage once, and reads the bans once it is back", async () => {
+    const port = await freePort();
+    // As main.ts connects: no offline queue, so a command fails at once while Redis is down.
+    const conn = new Redis({ host: "127.0.0.1", port, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 100, lazyConnect: false });
+    conn.on("error", () => {});
+    const t = await startTestEdge({ abuseStore: new RedisAbuseStore(conn), config: { rateLimit: { requestsPerSecond: 1000, rejectsPerSecond: 10, syncIntervalMs: 50, allow: [] } } });
+    stubRegistrar(t.workerBus, () => ({ status: 200 }));
+    const peer = await UdpPeer.open("127.0.0.5");
+    let redis: EngineProcess | undefined;
+    try {
+      for (let i = 0; i < 3; i++) {
+        peer.send(request({ sentBy: `127.0.0.5:${peer.port}`, callId: `down-${i}` }), t.address("udp"));
+        assert.equal((await peer.response()).status, 200, "calls go on without Redis");
+        await sleep(100);
+      }
+      assert.equal(t.logger.lines.filter((l) => /abuse store unreachable/.test(l.msg)).length, 1, "the outage is logged once");
+      redis = await startRedisServer({ port });
+      const other = new Redis(redis.url);
+      await new RedisAbuseStore(other).ban("127.0.0.5", Date.now() + 60_000);
+      other.disconnect();
+      await eventually(() => t.logger.lines.some((l) => /bans in force loaded/.test(l.msg)), 10_000, "bans loaded once Redis is back");
+      peer.send(request({ sentBy: `127.0.0.5:${peer.port}`, callId: "after" }), t.address("udp"));
+      await assert.rejects(peer.response(800), "the ban read from Redis is in force");
+    } finally {
+      await peer.close();
+      await t.stop();
+      conn.disconnect();
+      await redis?.stop();
     }
   });
 });

@@ -10,7 +10,7 @@ import { loadConfig } from "@sipfleet/config";
 import { createLogger, runService } from "@sipfleet/runtime";
 import { startEdge } from "./edge.js";
 import { RedisAbuseStore } from "./redis-abuse-store.js";
-import { redisFromEnv } from "./redis-connection.js";
+import { redisFromEnv, redisReady } from "./redis-connection.js";
 
 const logger = createLogger("edge");
 
@@ -22,6 +22,9 @@ await runService(logger, async () => {
   const callEvents = await JetStreamCallEvents.start(bus.connection, { logger, bus });
   const redis = redisFromEnv(process.env, logger);
   if (redis === undefined) logger.warn({}, "no REDIS_URL: rate limits and bans count this edge only");
+  // The bans in force are read before the edge listens; a Redis not up by then is not waited
+  // for (fail open): the guard reads them once it is.
+  else await redisReady(redis, 3000);
   const abuseStore = redis === undefined ? undefined : new RedisAbuseStore(redis);
   const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks, abuseStore });
   logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");

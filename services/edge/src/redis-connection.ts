@@ -49,3 +49,17 @@ export function redisFromEnv(env: NodeJS.ProcessEnv, logger: EdgeLogger): Redis 
   connection.on("ready", () => (logged = false));
   return connection;
 }
+
+/** Resolves once the connection is ready, or after `ms` whatever its state. */
+export function redisReady(connection: Redis | Cluster, ms: number): Promise<void> {
+  if (connection.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      connection.off("ready", done);
+      resolve();
+    }
+    connection.once("ready", done);
+  });
+}

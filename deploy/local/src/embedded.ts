@@ -2,7 +2,7 @@ import { MemoryBindingStore, MemoryCallSlots } from "@sipfleet/bindings";
 import { MemoryBus } from "@sipfleet/bus/memory";
 import { MemoryCallEvents } from "@sipfleet/call-events/memory";
 import type { SipfleetConfig } from "@sipfleet/config";
-import { startEdge, type Edge } from "@sipfleet/edge";
+import { MemoryAbuseStore, startEdge, type Edge } from "@sipfleet/edge";
 import { startProxy } from "@sipfleet/proxy";
 import { startRegistrar } from "@sipfleet/registrar";
 import type { Logger } from "@sipfleet/runtime";
@@ -35,6 +35,8 @@ export async function startEmbedded(config: SipfleetConfig, logger: Logger): Pro
     logger: logger.child({ tier: "edge" }),
     callEvents,
     trunks: config.trunks,
+    // One edge: nothing to share, but the same rate limit and bans as a cluster's.
+    abuseStore: new MemoryAbuseStore(),
   });
   return {
     edge,

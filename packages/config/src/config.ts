@@ -1,5 +1,5 @@
 import type { DigestAlgorithmName, StoredHa1 } from "@sipfleet/sip";
-import type { DialPolicyDomain, DialPolicyUser, NumberRoute, Trunk } from "@sipfleet/trunks";
+import type { DialPolicyDomain, DialPolicyUser, NumberRoute, Subnet, Trunk } from "@sipfleet/trunks";
 
 /*
  * The validated configuration every service reads. The YAML file (`SIPFLEET_CONFIG`, default
@@ -148,6 +148,10 @@ export interface EdgeConfig {
   readonly partialMessageTimeoutMs: number;
   /** OPTIONS pings to the trunks' gateways; a gateway they find dead is skipped (gateway health). */
   readonly gatewayPing: GatewayPingConfig;
+  /** Requests per source address and second, across every edge (services/edge README "Abuse limits"). */
+  readonly rateLimit: RateLimitConfig;
+  /** Bans of sources that keep failing authentication, across every edge. */
+  readonly bans: BanConfig;
   /**
    * Certificate and policy of the `tls` and `wss` listeners. Present exactly when one is
    * configured: its files are then read and checked at startup.
@@ -168,6 +172,29 @@ export interface GatewayPingConfig {
   readonly intervalMs: number;
   /** Failed pings in a row that mark a gateway down; one answered ping marks it up again. */
   readonly failuresBeforeDown: number;
+}
+
+export interface RateLimitConfig {
+  /**
+   * Requests one source (an IPv4 address, an IPv6 /64) may send per one-second window, counted
+   * over every edge. Beyond it: 503 with Retry-After, then silence for the rest of the window.
+   */
+  readonly requestsPerSecond: number;
+  /** 503s one source is sent per window once over the limit; the rest of the window is silence. */
+  readonly rejectsPerSecond: number;
+  /** How often each edge adds its counts to Redis and reads the totals back. */
+  readonly syncIntervalMs: number;
+  /** Sources never limited nor banned (besides the trunks' inbound allow-lists, always exempt). */
+  readonly allow: readonly Subnet[];
+}
+
+export interface BanConfig {
+  /** Failed credentials (wrong password, unknown user) from one source that get it banned. */
+  readonly failuresBeforeBan: number;
+  /** The failures are counted over this long, from the first one. */
+  readonly windowSeconds: number;
+  /** How long a banned source gets silence on every edge. */
+  readonly banSeconds: number;
 }
 
 /** RFC 8996 deprecates TLS 1.0 and 1.1: 1.2 is the lowest the edge accepts. */

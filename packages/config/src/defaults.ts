@@ -1,6 +1,6 @@
 import type { DigestAlgorithmName } from "@sipfleet/sip";
 import type { DialRule } from "@sipfleet/trunks";
-import type { EdgeConfig, GatewayPingConfig, ListenAddress, ProxyConfig, RegistrarConfig } from "./config.js";
+import type { BanConfig, EdgeConfig, GatewayPingConfig, ListenAddress, ProxyConfig, RateLimitConfig, RegistrarConfig } from "./config.js";
 
 /*
  * What an absent key means. Each value says where it comes from; the validator's limits
@@ -86,6 +86,36 @@ export const DEFAULT_GATEWAY_PING: GatewayPingConfig = Object.freeze({
   failuresBeforeDown: 3,
 });
 
+export const DEFAULT_RATE_LIMIT_CONFIG: RateLimitConfig = Object.freeze({
+  /**
+   * An office of 200 phones behind one NAT address: re-REGISTERs (with their 401 round) every few
+   * minutes and OPTIONS or CRLF keep-alives every 30 s come to ~15 requests/s; a busy hour of
+   * calls (INVITE, its 407 round, ACK, re-INVITE, BYE) a few dozen more; all 200 phones booting
+   * at once after a power cut send ~400 REGISTERs over a few seconds. 200/s leaves that room
+   * while one host's flood (thousands per second) is cut to it.
+   */
+  requestsPerSecond: 200,
+  /**
+   * A few 503s tell a real client over the limit to back off (RFC 3261 §21.5.4, Retry-After);
+   * answering every request of a flood would make the edge a reflector. 10 per second, then silence.
+   */
+  rejectsPerSecond: 10,
+  /** Four syncs per one-second window: a flood spread over edges is seen within a quarter second. */
+  syncIntervalMs: 250,
+  allow: Object.freeze([]),
+});
+
+export const DEFAULT_BAN_CONFIG: BanConfig = Object.freeze({
+  /**
+   * A user who mistypes a password fails a handful of times; a phone with a stale password retries
+   * at its registration interval. Ten failures within ten minutes is guessing.
+   */
+  failuresBeforeBan: 10,
+  windowSeconds: 600,
+  /** Ten minutes: a guesser's tool gives up; a user who locked out their own office waits it out. */
+  banSeconds: 600,
+});
+
 export const DEFAULT_EDGE_CONFIG: EdgeConfig = Object.freeze({
   listen: DEFAULT_LISTEN,
   /**
@@ -136,6 +166,8 @@ export const DEFAULT_EDGE_CONFIG: EdgeConfig = Object.freeze({
    */
   partialMessageTimeoutMs: 10_000,
   gatewayPing: DEFAULT_GATEWAY_PING,
+  rateLimit: DEFAULT_RATE_LIMIT_CONFIG,
+  bans: DEFAULT_BAN_CONFIG,
 });
 
 export interface DialPolicyDefaults {

@@ -4,6 +4,7 @@ import { readGatewayPing } from "./gateway-ping-section.js";
 import { readListenList, readListenSpec } from "./listen.js";
 import { type Env, type IntRule, IssueList, describeValue, isAbsent, keyPath, readIntSection, readMapping } from "./schema.js";
 import { type PathBases, readEdgeTls } from "./tls-section.js";
+import { readBans, readRateLimit } from "./abuse-section.js";
 
 /*
  * edge: the SIP sockets (SIPFLEET_LISTEN overrides), the overload and size limits, the bounds of
@@ -14,7 +15,7 @@ import { type PathBases, readEdgeTls } from "./tls-section.js";
 /** Overrides edge.listen; validated like it, errors naming the variable. Empty counts as unset. */
 export const ENV_LISTEN = "SIPFLEET_LISTEN";
 
-type EdgeIntKey = Exclude<keyof EdgeConfig, "listen" | "tls" | "gatewayPing">;
+type EdgeIntKey = Exclude<keyof EdgeConfig, "listen" | "tls" | "gatewayPing" | "rateLimit" | "bans">;
 const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
   decisionTimeoutMs: {
     min: 1,
@@ -46,7 +47,7 @@ const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
     maxWhy: "ten minutes; a message takes one round trip to arrive, not minutes",
   },
 };
-const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "gatewayPing", "tls"] as const;
+const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "gatewayPing", "rateLimit", "bans", "tls"] as const;
 
 export interface EdgeResult {
   readonly config: EdgeConfig;
@@ -80,7 +81,9 @@ export function readEdge(
   const gatewayPing = readGatewayPing(issues, m?.["gatewayPing"], keyPath(path, "gatewayPing"));
   const { decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs } = ints;
   const { maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs } = ints;
-  if (listen === undefined || fileListen === undefined || tls === undefined || gatewayPing === undefined) return undefined;
+  const rateLimit = readRateLimit(issues, m?.["rateLimit"], path);
+  const bans = readBans(issues, m?.["bans"], path);
+  if (listen === undefined || fileListen === undefined || tls === undefined || gatewayPing === undefined || rateLimit === undefined || bans === undefined) return undefined;
   if (
     decisionTimeoutMs === undefined ||
     retryAfterSeconds === undefined ||
@@ -106,6 +109,8 @@ export function readEdge(
     maxConnectionsPerSource,
     partialMessageTimeoutMs,
     gatewayPing,
+    rateLimit,
+    bans,
   };
   return {
     // No `tls` key at all without a tls or wss listener: the common configuration stays as it was.

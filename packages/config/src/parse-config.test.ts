@@ -128,6 +128,8 @@ edge:
   maxConnectionsPerSource: 4
   partialMessageTimeoutMs: 2000
   gatewayPing: { intervalMs: 5000, failuresBeforeDown: 2 }
+  rateLimit: { requestsPerSecond: 50, rejectsPerSecond: 0, syncIntervalMs: 100, allow: [192.0.2.0/24, "2001:db8::1"] }
+  bans: { failuresBeforeBan: 3, windowSeconds: 60, banSeconds: 3600 }
 `);
     assert.deepEqual(config.registrar, { minExpires: 30, defaultExpires: 600, maxExpires: 900, maxBindingsPerAor: 5 });
     assert.deepEqual(config.proxy, { serialGroupTimeoutMs: 15000, maxTargets: 3, gatewayProvisionalTimeoutMs: 2500, callSlotLifetimeMs: 7_200_000 });
@@ -151,6 +153,16 @@ edge:
       maxConnectionsPerSource: 4,
       partialMessageTimeoutMs: 2000,
       gatewayPing: { intervalMs: 5000, failuresBeforeDown: 2 },
+      rateLimit: {
+        requestsPerSecond: 50,
+        rejectsPerSecond: 0,
+        syncIntervalMs: 100,
+        allow: [
+          { family: "ipv4", address: "192.0.2.0", prefix: 24 },
+          { family: "ipv6", address: "2001:db8::1", prefix: 128 },
+        ],
+      },
+      bans: { failuresBeforeBan: 3, windowSeconds: 60, banSeconds: 3600 },
     });
   });
 
@@ -227,7 +239,7 @@ extra: 1
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',
         'test.yaml: registrar.minExpire: unknown key (did you mean "minExpires"?); allowed here: minExpires, defaultExpires, maxExpires, maxBindingsPerAor',
         'test.yaml: auth.algorithm: unknown key (did you mean "algorithms"?); allowed here: algorithms, nonceLifetimeSeconds, nonceSecret',
-        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs, gatewayPing, tls",
+        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs, gatewayPing, rateLimit, bans, tls",
       ],
     );
   });
@@ -520,6 +532,17 @@ describe("parseConfig: edge", () => {
         "test.yaml: edge.maxMessageSize: must be an integer >= 1024, got 1023",
         "test.yaml: edge.connectTimeoutMs: must be <= 32000 (the branch's transaction gives up at Timer B/F = 64*T1 = 32 s, RFC 3261 §17.1.1.2, §17.1.2.2), got 32001",
         "test.yaml: edge.outboundIdleTimeoutMs: must be an integer >= 1000, got 999",
+      ],
+    );
+    assertIssues(
+      `${DOMAINS}edge:\n  rateLimit: { requestsPerSecond: 0, syncIntervalMs: 5000, allow: [10.0.0.1/8], burst: 3 }\n  bans: { failuresBeforeBan: 0, banSeconds: x }\n`,
+      [
+        "test.yaml: edge.rateLimit.burst: unknown key; allowed here: requestsPerSecond, rejectsPerSecond, syncIntervalMs, allow",
+        "test.yaml: edge.rateLimit.requestsPerSecond: must be an integer >= 1, got 0",
+        "test.yaml: edge.rateLimit.syncIntervalMs: must be <= 1000 (the counting window is one second: a sync must come within it), got 5000",
+        'test.yaml: edge.rateLimit.allow[0]: host bits are set under /8: write 10.0.0.0/8 for the block, or the address alone, got "10.0.0.1/8"',
+        "test.yaml: edge.bans.failuresBeforeBan: must be an integer >= 1, got 0",
+        'test.yaml: edge.bans.banSeconds: must be an integer >= 1, got "x"',
       ],
     );
     assertIssues(`${DOMAINS}edge: { maxHeaderLines: 15, maxConnectionsPerSource: 0, partialMessageTimeoutMs: 600001 }\n`, [

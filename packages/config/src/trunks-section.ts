@@ -246,7 +246,7 @@ function readTlsNames(issues: IssueList, value: unknown, path: string): readonly
   return out.length === list.length ? Object.freeze(out) : undefined;
 }
 
-function readAllow(issues: IssueList, value: unknown, path: string): readonly Subnet[] | undefined {
+export function readAllow(issues: IssueList, value: unknown, path: string): readonly Subnet[] | undefined {
   const list = readList(issues, value, path);
   if (list === undefined) return isAbsent(value) ? Object.freeze([]) : undefined;
   const out: Subnet[] = [];

@@ -39,6 +39,12 @@ export function edgeCancelQueue(edgeId: string): string {
 }
 
 /**
+ * A source an edge banned after repeated authentication failures: `SourceBanned`, published to
+ * every edge (plain subscribe, no queue group), which drops the source's requests at once.
+ */
+export const EDGE_BANS_SUBJECT = "sipfleet.edge.v1.bans";
+
+/**
  * Call events (`CallEvent`, proto sipfleet.calls.v1): one subject per kind and call under this
  * prefix, `sipfleet.calls.v1.<kind>.<call>.<caller>`, where `<call>` is a digest of the Call-ID and
  * `<caller>` one of the caller's From tag (`callEventCallTokens`): together they name the dialog

@@ -50,6 +50,11 @@ export interface AuthReply {
   /** Omitted: the standard reason phrase. */
   readonly reason?: string;
   readonly headers: ReadonlyArray<readonly [string, string]>;
+  /**
+   * The request carried credentials for the realm and they failed (wrong password, unknown user):
+   * what the edge counts toward banning a source that guesses (`Respond.credentials_failed`).
+   */
+  readonly credentialsFailed?: boolean;
 }
 
 export type AuthOutcome =
@@ -65,6 +70,8 @@ const DECOY_HA1: StoredHa1 = {
 
 export class DigestAuthenticator {
   private readonly malformed: AuthReply;
+  /** Credentials that failed: the same 403 for a wrong password and an unknown user. */
+  private readonly failed: AuthReply = { status: 403, reason: "Forbidden", headers: [], credentialsFailed: true };
 
   constructor(
     private readonly auth: AuthConfig,
@@ -123,10 +130,10 @@ export class DigestAuthenticator {
           // The client answered something we did not ask for: ask again.
           return { ok: false, reply: this.challenge(realm, nowMs) };
         default:
-          return { ok: false, reply: reply(403, "Forbidden"), why: `${verification.reason}: ${verification.detail}` };
+          return { ok: false, reply: this.failed, why: `${verification.reason}: ${verification.detail}` };
       }
     }
-    if (user === undefined) return { ok: false, reply: reply(403, "Forbidden"), why: "unknown user" };
+    if (user === undefined) return { ok: false, reply: this.failed, why: "unknown user" };
     // RFC 7616 §3.3: stale=true only when the credentials were right for the old nonce, so the
     // UA retries with the new one without asking its user for a password.
     if (nonceStatus === "stale") return { ok: false, reply: this.challenge(realm, nowMs, true) };

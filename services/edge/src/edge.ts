@@ -4,6 +4,8 @@ import { isSecureTransport, type EdgeConfig, type ListenAddress } from "@sipflee
 import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock, type TransactionTimers } from "@sipfleet/sip";
 import type { CallEventSink } from "@sipfleet/call-events/memory";
 import type { OutboundCredentials, Trunk } from "@sipfleet/trunks";
+import { AbuseGuard, type AbuseStats } from "./abuse-guard.js";
+import type { AbuseStore } from "./abuse-store.js";
 import { CallRecorder } from "./call-recorder.js";
 import type { CarrierRegistrationOptions } from "./carrier-registration.js";
 import { CarrierRegistrations, systemResolveHost, type ResolveHost } from "./carrier-registrations.js";
@@ -84,6 +86,11 @@ export interface EdgeOptions {
   readonly resolveHost: ResolveHost;
   /** A gateway's address for its OPTIONS pings (A/AAAA for now; RFC 3263 replaces it). */
   readonly resolveGateway: ResolveGateway;
+  /**
+   * Where the per-source request counts and bans of every edge meet (Redis in a cluster);
+   * undefined: this edge's own (one process). The caller owns it.
+   */
+  readonly abuseStore: AbuseStore | undefined;
 }
 
 type RequiredKeys = "bus" | "config" | "domains";
@@ -111,6 +118,7 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   carrierRegistration: {},
   resolveHost: systemResolveHost,
   resolveGateway: resolveGatewayAddress,
+  abuseStore: undefined,
 };
 
 export interface Edge {
@@ -120,6 +128,8 @@ export interface Edge {
   readonly stats: EdgeStats;
   /** This edge's view of the trunks' gateways, from its own OPTIONS pings (gateway-health.ts). */
   readonly gatewayHealth: GatewayHealth;
+  /** Rate limit and ban counts since the edge started. */
+  readonly abuseStats: AbuseStats;
   /**
    * Graceful stop: new requests get 503 with Retry-After, listeners stop accepting, requests in hand
    * get their answers (up to `stopTimeoutMs`), answered UDP transactions linger for
@@ -140,6 +150,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const sources = new SourceLimit(o.config.maxConnectionsPerSource, o.logger, o.now);
   const calls = o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now, o.logger);
   const health = new GatewayHealth(o.config.gatewayPing.failuresBeforeDown, o.clock);
+  const abuse = new AbuseGuard({ rateLimit: o.config.rateLimit, bans: o.config.bans, store: o.abuseStore, bus: o.bus, edgeId: id, trunks: o.trunks, logger: o.logger, now: o.now });
   const udp: UdpListener[] = [];
   const addresses: ListenAddress[] = [];
   const connections: ListenerContext = {
@@ -186,8 +197,22 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     calls,
     gatewayDown: (t) => health.targetDown(t),
     credentialsOf: trunkCredentials(o.trunks),
+    onCredentialsFailed: (ip) => abuse.credentialsFailed(ip),
   });
-  const intake = new MessageIntake({ router, platform, maxMessageSize: o.config.maxMessageSize, maxHeaderLines: o.config.maxHeaderLines, supported: o.supported, logger: o.logger, counters, now: o.now });
+  const intake = new MessageIntake({
+    router,
+    platform,
+    maxMessageSize: o.config.maxMessageSize,
+    maxHeaderLines: o.config.maxHeaderLines,
+    supported: o.supported,
+    logger: o.logger,
+    counters,
+    now: o.now,
+    abuse,
+    retryAfterSeconds: o.config.retryAfterSeconds,
+  });
+  // The bans in force, before the first request comes.
+  await abuse.start();
   const tls = o.config.tls === undefined ? undefined : serverTlsOptions(o.config.tls);
   const connectionListeners: ConnectionListener[] = [];
   try {
@@ -205,6 +230,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
       addresses.push({ transport: a.transport, host: l.localIp, port: l.localPort });
     }
   } catch (e) {
+    abuse.stop();
     await Promise.all([...udp.map((l) => l.close()), ...connectionListeners.map((l) => l.close())]);
     throw e;
   }
@@ -235,7 +261,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     registration: o.carrierRegistration,
   });
   carriers.start();
-  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls, carriers, pinger, health);
+  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls, carriers, pinger, health, abuse);
 }
 
 /**
@@ -263,7 +289,12 @@ class RunningEdge implements Edge {
     private readonly carriers: CarrierRegistrations,
     private readonly pinger: GatewayPinger,
     readonly gatewayHealth: GatewayHealth,
+    private readonly abuse: AbuseGuard,
   ) {}
+
+  get abuseStats(): AbuseStats {
+    return { ...this.abuse.stats };
+  }
 
   get stats(): EdgeStats {
     const c = this.counters;
@@ -310,6 +341,7 @@ class RunningEdge implements Edge {
     router.proxy.terminateAll();
     router.relay.stop();
     router.cancels.stop();
+    this.abuse.stop();
     this.outbound.stop();
     await this.registry.closeAll();
     await Promise.all(this.connectionListeners.map((l) => l.close()));
@@ -358,6 +390,12 @@ function checkOptions(o: EdgeOptions): void {
   whole("edge.partialMessageTimeoutMs", o.config.partialMessageTimeoutMs, 1);
   whole("edge.gatewayPing.intervalMs", o.config.gatewayPing.intervalMs, 0);
   whole("edge.gatewayPing.failuresBeforeDown", o.config.gatewayPing.failuresBeforeDown, 1);
+  whole("edge.rateLimit.requestsPerSecond", o.config.rateLimit.requestsPerSecond, 1);
+  whole("edge.rateLimit.rejectsPerSecond", o.config.rateLimit.rejectsPerSecond, 0);
+  whole("edge.rateLimit.syncIntervalMs", o.config.rateLimit.syncIntervalMs, 1);
+  whole("edge.bans.failuresBeforeBan", o.config.bans.failuresBeforeBan, 1);
+  whole("edge.bans.windowSeconds", o.config.bans.windowSeconds, 1);
+  whole("edge.bans.banSeconds", o.config.bans.banSeconds, 1);
   if (o.config.listen.length === 0) throw new EdgeConfigError("edge.listen: no address to listen on");
   const secure = o.config.listen.find((a) => isSecureTransport(a.transport));
   if (secure !== undefined && o.config.tls === undefined) {

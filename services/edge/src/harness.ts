@@ -61,6 +61,9 @@ export const TEST_EDGE_CONFIG: EdgeConfig = {
   // No pings unless a test asks for them (gateway-health-edge.test.ts): fake gateways of other
   // tests would see OPTIONS they do not expect.
   gatewayPing: { intervalMs: 0, failuresBeforeDown: 3 },
+  // High enough that no other test meets it; abuse.test.ts sets its own.
+  rateLimit: { requestsPerSecond: 1_000_000, rejectsPerSecond: 10, syncIntervalMs: 250, allow: [] },
+  bans: { failuresBeforeBan: 1_000_000, windowSeconds: 600, banSeconds: 600 },
 };
 
 export async function startTestEdge(overrides: Omit<Partial<StartEdgeOptions>, "config"> & { config?: Partial<EdgeConfig> } = {}): Promise<TestEdge> {
@@ -120,7 +123,7 @@ export function stubRegistrar(bus: MemoryBus, answer: (env: Envelope, n: number)
 }
 
 function Respondish(r: Partial<Respond>): Respond {
-  return { status: 200, reason: "", headers: [], body: Buffer.alloc(0), toTag: "", ...r };
+  return { status: 200, reason: "", headers: [], body: Buffer.alloc(0), toTag: "", credentialsFailed: false, ...r };
 }
 
 /** Resolves after `ms` milliseconds. */

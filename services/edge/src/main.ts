@@ -1,12 +1,16 @@
 // Cluster mode: one edge process. Configuration from SIPFLEET_CONFIG (default
 // deploy/local/sipfleet.yaml; SIPFLEET_LISTEN overrides the listen addresses), NATS from
-// NATS_URL, the edge id from SIPFLEET_EDGE_ID (default: host name + random suffix).
+// NATS_URL, the edge id from SIPFLEET_EDGE_ID (default: host name + random suffix), the Redis the
+// edges share their abuse limits through from REDIS_URL (and REDIS_CLUSTER), as the location
+// service reads them; without REDIS_URL each edge limits on its own counts.
 // SIGTERM/SIGINT: graceful edge stop, then bus drain, then exit 0.
 import { NatsBus } from "@sipfleet/bus";
 import { JetStreamCallEvents } from "@sipfleet/call-events";
 import { loadConfig } from "@sipfleet/config";
 import { createLogger, runService } from "@sipfleet/runtime";
 import { startEdge } from "./edge.js";
+import { RedisAbuseStore } from "./redis-abuse-store.js";
+import { redisFromEnv, redisReady } from "./redis-connection.js";
 
 const logger = createLogger("edge");
 
@@ -16,11 +20,18 @@ await runService(logger, async () => {
   const bus = await NatsBus.connect({ servers, name: "edge", logger });
   // Call events (CDR material) on the JetStream stream SIPFLEET_CALLS, created if missing.
   const callEvents = await JetStreamCallEvents.start(bus.connection, { logger, bus });
-  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks });
+  const redis = redisFromEnv(process.env, logger);
+  if (redis === undefined) logger.warn({}, "no REDIS_URL: rate limits and bans count this edge only");
+  // The bans in force are read before the edge listens; a Redis not up by then is not waited
+  // for (fail open): the guard reads them once it is.
+  else await redisReady(redis, 3000);
+  const abuseStore = redis === undefined ? undefined : new RedisAbuseStore(redis);
+  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks, abuseStore });
   logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");
   return {
     async stop() {
       await edge.stop();
+      redis?.disconnect();
       await callEvents.close();
       await bus.drain();
     },

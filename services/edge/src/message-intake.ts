@@ -12,6 +12,7 @@ import {
   type Via,
 } from "@sipfleet/sip";
 import { Transport } from "@sipfleet/proto";
+import type { AbuseGuard } from "./abuse-guard.js";
 import type { Connection, ConnectionMessageHandler } from "./connection.js";
 import type { EdgeCounters } from "./edge-stats.js";
 import type { Link, RequestOrigin } from "./flow.js";
@@ -38,6 +39,10 @@ export interface MessageIntakeOptions {
   readonly counters: EdgeCounters;
   /** Wall clock (Unix ms) for `Envelope.received_at_ms`. */
   readonly now: () => number;
+  /** Per-source rate limit and bans (abuse-guard.ts). */
+  readonly abuse: AbuseGuard;
+  /** Retry-After (seconds) of the 503 a source over the rate limit gets. */
+  readonly retryAfterSeconds: number;
 }
 
 /**
@@ -63,6 +68,8 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
 
   onDatagram(data: Buffer, link: UdpListener, remoteIp: string, remotePort: number): void {
     try {
+      // A banned source gets silence, before any parsing is spent on it.
+      if (this.o.abuse.isBanned(remoteIp)) return;
       let frame;
       try {
         frame = frameDatagram(data, this.datagramOptions);
@@ -91,6 +98,7 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
   /** One message a connection delimited: by Content-Length (TCP, TLS) or by WebSocket message. */
   onStreamMessage(bytes: Buffer, conn: Connection): void {
     try {
+      if (this.o.abuse.isBanned(conn.remoteIp)) return;
       let msg;
       try {
         msg = parseMessage(bytes, this.datagramOptions);
@@ -117,6 +125,13 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
     }
     counters.requestsReceived++;
     const req = msg;
+    // Counted before validation: a flood of invalid requests costs as much as one of valid ones.
+    const verdict = this.o.abuse.checkRequest(remoteIp, req.method === "ACK");
+    if (verdict === "drop") return this.drop("request over the rate limit", remoteIp, remotePort, "edge.rateLimit");
+    if (verdict === "reject") {
+      // RFC 3261 §21.5.4: 503 with Retry-After tells a real client to back off for that long.
+      return this.reject(req, 503, "Rate Limit Exceeded", [["Retry-After", String(this.o.retryAfterSeconds)]], link, remoteIp, remotePort);
+    }
     const v = validateMessage(req, isPlatformOptions(req, this.o.platform, link.localIp) ? this.finalRecipient : this.validation);
     if (!v.ok) {
       // RFC 3261 §17: an ACK is never answered.

@@ -48,7 +48,7 @@ describe("REGISTER over a real NATS server", { skip: missing }, () => {
     const sub = workerBus.serve(REGISTRAR_SUBJECT, REGISTRAR_QUEUE, (msg) => {
       const env = Envelope.decode(msg.data);
       seen.push(env);
-      return Decision.encode({ action: { $case: "respond", value: { status: 200, reason: "", headers: [{ name: "Expires", value: "600" }], body: Buffer.alloc(0), toTag: "nats-tag" } } }).finish();
+      return Decision.encode({ action: { $case: "respond", value: { status: 200, reason: "", headers: [{ name: "Expires", value: "600" }], body: Buffer.alloc(0), toTag: "nats-tag", credentialsFailed: false } } }).finish();
     });
     await workerBus.flush?.();
     const udp = await UdpPeer.open();

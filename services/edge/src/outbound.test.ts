@@ -171,7 +171,7 @@ describe("outbound connections: targets without a flow over TCP and TLS", () => 
 
       // The callee's own request on that connection is taken in like one on an accepted connection.
       const n = asked.length;
-      ref.decide = () => ({ action: { $case: "respond", value: { status: 200, reason: "", headers: [], body: Buffer.alloc(0), toTag: "edge" } } });
+      ref.decide = () => ({ action: { $case: "respond", value: { status: 200, reason: "", headers: [], body: Buffer.alloc(0), toTag: "edge", credentialsFailed: false } } });
       inv.socket.write(request({ method: "OPTIONS", uri: "sip:bob@example.com", transport: "TCP", sentBy: `127.0.0.1:${ua.port}`, callId: "out-tcp-3" }));
       const res = await ua.nextResponse();
       assert.equal(res.status, 200);

@@ -56,6 +56,8 @@ export interface RequestRouterOptions {
   readonly gatewayDown?: ((target: Target) => boolean) | undefined;
   /** A trunk's outbound credentials by name, to answer its gateways' 401/407 (ForkingProxy). */
   readonly credentialsOf?: ((trunk: string) => OutboundCredentials | undefined) | undefined;
+  /** A worker's response says the request's credentials failed (counted toward a ban of `sourceIp`). */
+  readonly onCredentialsFailed: (sourceIp: string) => void;
 }
 
 /**
@@ -299,6 +301,8 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     const action = decision.action;
     switch (action?.$case) {
       case "respond": {
+        // Counted before the response leaves: the source's next request meets the ban, if any.
+        if (action.value.credentialsFailed) this.o.onCredentialsFailed(tx.dest.replyIp);
         const r = respondOptions(action.value);
         if (r.ok) return this.respond(tx, r.status, r.options);
         counters.failedDecisions++;

@@ -76,7 +76,7 @@ describe("edge id", () => {
 });
 
 describe("respondOptions: a worker's Respond as response options", () => {
-  const base: Respond = { status: 200, reason: "", headers: [], body: Buffer.alloc(0), toTag: "" };
+  const base: Respond = { status: 200, reason: "", headers: [], body: Buffer.alloc(0), toTag: "", credentialsFailed: false };
 
   it("keeps status, reason, headers, body and To tag; drops Content-Length (the edge writes it)", () => {
     const r = respondOptions({

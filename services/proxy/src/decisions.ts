@@ -18,6 +18,7 @@ export function respond(status: number, reason?: string, headers: HeaderPairs = 
         headers: headers.map(([name, value]) => ({ name, value })),
         body: NO_BODY,
         toTag: "",
+        credentialsFailed: false,
       },
     },
   };

@@ -90,6 +90,8 @@ describe("proxy digest (407 / Proxy-Authenticate / Proxy-Authorization)", () => 
     const wrong = responded(await withCredentials(proxy, {}, ALICE_FLOW, { password: "guess" }));
     const unknown = responded(await withCredentials(proxy, { from: "sip:mallory@sipfleet.local" }, ALICE_FLOW, { user: "mallory", password: "guess" }));
     assert.equal(wrong.status, 403);
+    // The edge counts these toward banning the source (Respond.credentials_failed).
+    assert.equal(wrong.credentialsFailed, true);
     assert.deepEqual(unknown, wrong);
     assert.deepEqual(logger.lines.map((l) => l.msg), ["authentication failed", "authentication failed"]);
   });
@@ -98,6 +100,8 @@ describe("proxy digest (407 / Proxy-Authenticate / Proxy-Authorization)", () => 
     const { proxy } = await setup();
     const r = responded(await withCredentials(proxy, { from: "sip:alice@sipfleet.local", ruri: "sip:bob@sipfleet.local" }, ALICE_FLOW, { user: "bob" }));
     assert.deepEqual([r.status, r.reason], [403, "From Does Not Match Credentials"]);
+    // Valid credentials: no guess to count.
+    assert.equal(r.credentialsFailed, false);
   });
 
   it("challenges a From spoofing a served user, whatever host spelling it uses", async () => {

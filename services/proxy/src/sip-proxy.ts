@@ -455,7 +455,10 @@ function present<T>(items: readonly (T | undefined)[]): T[] {
 }
 
 function fromReply(r: AuthReply): Decision {
-  return respond(r.status, r.reason, r.headers);
+  const d = respond(r.status, r.reason, r.headers);
+  // The edge counts failed credentials toward a ban of the source (Respond.credentials_failed).
+  if (r.credentialsFailed === true && d.action?.$case === "respond") d.action.value.credentialsFailed = true;
+  return d;
 }
 
 /** The store is unreachable: transient, the UA may retry (RFC 3261 §21.5.4), as the registrar answers. */

@@ -45,7 +45,7 @@ describe("Registrar: answers that do not tell a user from a missing one", () => 
     it(`answers a wrong password and a missing user with the same 403 (${pick === 0 ? "SHA-256" : "MD5"})`, async () => {
       const { registrar, store } = setup();
       const wrong = await finalFor(registrar, "alice", { password: "guess", pick });
-      assert.deepEqual(wrong, { status: 403, reason: "Forbidden", headers: [] });
+      assert.deepEqual(wrong, { status: 403, reason: "Forbidden", headers: [], credentialsFailed: true });
       assert.deepEqual(await finalFor(registrar, "mallory", { password: "guess", pick }), wrong);
       assert.deepEqual(await finalFor(registrar, "mallory", { password: "mallory-secret", pick }), wrong);
       assert.deepEqual(await store.lookup("sip:mallory@sipfleet.local"), []);
@@ -56,6 +56,8 @@ describe("Registrar: answers that do not tell a user from a missing one", () => 
     const { registrar } = setup();
     const other = await finalFor(registrar, "alice", { as: "bob", password: "bob-secret" });
     assert.equal(other.status, 403);
+    // Good credentials are no guess: nothing for the edge to count toward a ban.
+    assert.notEqual(other.credentialsFailed, true);
     assert.deepEqual(await finalFor(registrar, "mallory", { as: "bob", password: "bob-secret" }), other);
   });
 

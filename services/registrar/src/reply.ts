@@ -22,6 +22,7 @@ export function toDecision(r: RegistrarReply): Decision {
         headers: r.headers.map(([name, value]) => ({ name, value })),
         body: NO_BODY,
         toTag: "",
+        credentialsFailed: r.credentialsFailed === true,
       },
     },
   };

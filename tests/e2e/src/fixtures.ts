@@ -26,15 +26,21 @@ export interface TestConfigOptions {
   algorithms?: readonly string[];
   minExpires?: number;
   decisionTimeoutMs?: number;
+  /** YAML lines added to the edge section, indented as its keys (`  rateLimit: {...}`, NO_GATEWAY_PINGS). */
+  edgeYaml?: string;
   /** YAML appended as is: a `trunks:` section (trunk-calls.test.ts). */
   extraYaml?: string;
-  /** YAML lines added to the edge section, indented as its keys (`  gatewayPing: { intervalMs: 0 }`). */
-  edgeYaml?: string;
   /** YAML lines added to the digest domain, indented as its keys (`    allowedPrefixes: [...]`). */
   digestDomainYaml?: string;
   /** Per user of the digest domain, YAML lines added to its entry, indented as its keys (`        maxConcurrentCalls: 1`). */
   userYaml?: Readonly<Partial<Record<string, string>>>;
 }
+
+/**
+ * The load tests send hundreds of requests a second from 127.0.0.1, as no single real source
+ * does: the rate limit is set out of their way unless the test is about it (security.test.ts).
+ */
+const NO_RATE_LIMIT = "  rateLimit: { requestsPerSecond: 1000000 }\n";
 
 /**
  * A YAML config with the digest domain (alice, bob, carol, as in deploy/local/sipfleet.yaml) and
@@ -62,7 +68,7 @@ auth:
 edge:
   listen: udp:127.0.0.1:5060,tcp:127.0.0.1:5060
   decisionTimeoutMs: ${options.decisionTimeoutMs ?? 2000}
-${options.edgeYaml ?? ""}${options.extraYaml ?? ""}`;
+${options.edgeYaml ?? ""}${options.edgeYaml?.includes("rateLimit") ? "" : NO_RATE_LIMIT}${options.extraYaml ?? ""}`;
   const dir = mkdtempSync(join(tmpdir(), "sipfleet-e2e-"));
   const path = join(dir, "sipfleet.yaml");
   writeFileSync(path, yaml);

@@ -26,6 +26,14 @@ export interface Respond {
   body: Buffer;
   /** The To tag to add when the request's To has none; empty lets the edge choose one. */
   toTag: string;
+  /**
+   * The request carried digest credentials for a served realm and they failed: a wrong password
+   * or an unknown user (a guess). Not set for a challenge (no credentials, a stale or foreign
+   * nonce), for malformed credentials, nor for good credentials used for someone else's AOR. The edge
+   * counts these per source address and bans a source that keeps guessing (edge README "Abuse
+   * limits"); the status alone cannot tell it, since 403 has other causes (a domain not served).
+   */
+  credentialsFailed: boolean;
 }
 
 /** One branch of a forwarded request (RFC 3261 §16.6): where it goes and what differs on it. */
@@ -244,7 +252,7 @@ export const Header: MessageFns<Header> = {
 };
 
 function createBaseRespond(): Respond {
-  return { status: 0, reason: "", headers: [], body: Buffer.alloc(0), toTag: "" };
+  return { status: 0, reason: "", headers: [], body: Buffer.alloc(0), toTag: "", credentialsFailed: false };
 }
 
 export const Respond: MessageFns<Respond> = {
@@ -263,6 +271,9 @@ export const Respond: MessageFns<Respond> = {
     }
     if (message.toTag !== "") {
       writer.uint32(42).string(message.toTag);
+    }
+    if (message.credentialsFailed !== false) {
+      writer.uint32(48).bool(message.credentialsFailed);
     }
     return writer;
   },
@@ -320,6 +331,14 @@ export const Respond: MessageFns<Respond> = {
             message.toTag = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.credentialsFailed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -342,6 +361,7 @@ export const Respond: MessageFns<Respond> = {
     message.headers = object.headers?.map((e) => Header.fromPartial(e)) || [];
     message.body = object.body ?? Buffer.alloc(0);
     message.toTag = object.toTag ?? "";
+    message.credentialsFailed = object.credentialsFailed ?? false;
     return message;
   },
 };

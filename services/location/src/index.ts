@@ -2,7 +2,6 @@ export { startLocationService, DEFAULT_LOCATION_SERVICE_OPTIONS, type LocationSe
 export { RedisBindingStore, DEFAULT_REDIS_BINDING_STORE_OPTIONS, type RedisBindingStoreOptions } from "./redis-binding-store.js";
 export { createLocationServer, LocationServer, DEFAULT_LOCATION_SERVER_OPTIONS, type LocationServerOptions } from "./location-server.js";
 export { LocationOperations, OperationError, type LocationOperationsOptions } from "./location-operations.js";
-export { parseRedisTarget, createRedisConnection, DEFAULT_REDIS_CONNECTION_OPTIONS, type RedisTarget, type RedisConnectionOptions } from "./redis-target.js";
 export { locationOptionsFromEnv } from "./main.js";
 export { ConfigError, InvalidPageTokenError } from "./errors.js";
 export { silentLogger, type Logger } from "./logger.js";

@@ -3,7 +3,7 @@ import type { Cluster, Redis } from "ioredis";
 import { MemoryCallSlots, type BindingStore, type CallSlotStore } from "@sipfleet/bindings";
 import { ConfigError } from "./errors.js";
 import { DEFAULT_LOCATION_SERVER_OPTIONS, createLocationServer } from "./location-server.js";
-import { silentLogger, type Logger } from "./logger.js";
+import { silentLogger, ThrottledLog, type Logger } from "./logger.js";
 import { RedisBindingStore } from "./redis-binding-store.js";
 import { RedisCallSlots } from "./redis-call-slots.js";
 
@@ -59,7 +59,9 @@ export async function startLocationService(options: Partial<LocationServiceOptio
     store = o.store;
     callSlots ??= new MemoryCallSlots();
   } else if (typeof o.store === "string") {
-    const redisStore = new RedisBindingStore(o.store, { cluster: o.redisCluster, connection: { logger: o.logger } });
+    // An outage is logged, throttled (every reconnect attempt fails the same way).
+    const redisErrors = new ThrottledLog(o.logger);
+    const redisStore = new RedisBindingStore(o.store, { cluster: o.redisCluster, connection: { onError: (err) => redisErrors.warn({ err }, "redis connection error") } });
     callSlots ??= new RedisCallSlots(redisStore.connection);
     store = redisStore;
     ownsStore = true;

@@ -5,7 +5,6 @@ import { fileURLToPath } from "node:url";
 import { freePort, startRedisServer } from "@sipfleet/testing";
 import { GrpcBindingStore } from "@sipfleet/location-client";
 import { locationOptionsFromEnv } from "./main.js";
-import { parseRedisTarget } from "./redis-target.js";
 
 const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
 
@@ -25,30 +24,10 @@ describe("location service settings from the environment", () => {
 
   it("names the variable in every error", () => {
     assert.throws(() => locationOptionsFromEnv({ LOCATION_LISTEN: "nope" }), /^ConfigError: LOCATION_LISTEN/);
-    assert.throws(() => locationOptionsFromEnv({ REDIS_URL: "http://x:1" }), /^ConfigError: REDIS_URL: unknown scheme/);
+    assert.throws(() => locationOptionsFromEnv({ REDIS_URL: "http://x:1" }), /^RedisConfigError: REDIS_URL: unknown scheme/);
     assert.throws(() => locationOptionsFromEnv({ REDIS_URL: "a:1,b:2" }), /REDIS_URL: several nodes need REDIS_CLUSTER=1/);
-    assert.throws(() => locationOptionsFromEnv({ REDIS_CLUSTER: "yes" }), /^ConfigError: REDIS_CLUSTER/);
+    assert.throws(() => locationOptionsFromEnv({ REDIS_CLUSTER: "yes" }), /^RedisConfigError: REDIS_CLUSTER/);
     assert.throws(() => locationOptionsFromEnv({ LOCATION_SHUTDOWN_GRACE_MS: "-1" }), /^ConfigError: LOCATION_SHUTDOWN_GRACE_MS/);
-  });
-
-  it("parses Redis targets: one server, a redis+cluster:// list, a node list with REDIS_CLUSTER", () => {
-    assert.deepEqual(parseRedisTarget("redis://127.0.0.1:6400/2"), { kind: "standalone", url: "redis://127.0.0.1:6400/2" });
-    assert.deepEqual(parseRedisTarget("127.0.0.1:6400"), { kind: "standalone", url: "redis://127.0.0.1:6400" });
-    assert.deepEqual(parseRedisTarget("redis+cluster://u:p%40ss@h1:7000,h2:7001"), {
-      kind: "cluster",
-      nodes: [{ host: "h1", port: 7000 }, { host: "h2", port: 7001 }],
-      username: "u",
-      password: "p@ss",
-      tls: false,
-    });
-    assert.deepEqual(parseRedisTarget("redis://:secret@h1:7000, h2:7001", true), {
-      kind: "cluster",
-      nodes: [{ host: "h1", port: 7000 }, { host: "h2", port: 7001 }],
-      username: undefined,
-      password: "secret",
-      tls: false,
-    });
-    assert.throws(() => parseRedisTarget("redis+cluster://h1"), /REDIS_URL: expected host:port/);
   });
 });
 

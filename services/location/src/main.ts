@@ -10,10 +10,11 @@
  * (@sipfleet/runtime); "location service ready" once it serves.
  */
 import { pathToFileURL } from "node:url";
+import { parseRedisTarget, redisClusterFlag } from "@sipfleet/redis-connection";
 import { createLogger, runService } from "@sipfleet/runtime";
 import { ConfigError } from "./errors.js";
 import { DEFAULT_LOCATION_SERVICE_OPTIONS, startLocationService, listenAddress, type LocationServiceOptions } from "./location-service.js";
-import { parseRedisTarget } from "./redis-target.js";
+
 
 export { startLocationService } from "./location-service.js";
 
@@ -21,9 +22,7 @@ export { startLocationService } from "./location-service.js";
 export function locationOptionsFromEnv(env: NodeJS.ProcessEnv): Pick<LocationServiceOptions, "listen" | "store" | "redisCluster" | "shutdownGraceMs"> {
   const listen = env.LOCATION_LISTEN ?? DEFAULT_LOCATION_SERVICE_OPTIONS.listen;
   listenAddress(listen);
-  const clusterFlag = (env.REDIS_CLUSTER ?? "").trim().toLowerCase();
-  if (!["", "0", "1", "true", "false"].includes(clusterFlag)) throw new ConfigError(`REDIS_CLUSTER: expected 1 or 0, got "${env.REDIS_CLUSTER}"`);
-  const redisCluster = clusterFlag === "1" || clusterFlag === "true";
+  const redisCluster = redisClusterFlag(env);
   const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
   parseRedisTarget(redisUrl, redisCluster);
   const graceText = env.LOCATION_SHUTDOWN_GRACE_MS ?? String(DEFAULT_LOCATION_SERVICE_OPTIONS.shutdownGraceMs);

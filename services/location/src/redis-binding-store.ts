@@ -15,11 +15,11 @@ import {
   type UseNonceResult,
 } from "@sipfleet/bindings";
 import { Binding as WireBinding } from "@sipfleet/proto";
+import { createRedisConnection, parseRedisTarget, type RedisConnectionOptions } from "@sipfleet/redis-connection";
 import { bindingFromWire, changeToWire } from "@sipfleet/location-client/wire";
 import { InvalidPageTokenError } from "./errors.js";
 import { LOOKUP_SCRIPT, REMOVE_SCRIPT, SAVE_SCRIPT, USE_NONCE_SCRIPT } from "./lua-scripts.js";
 import { AorKeys, DEFAULT_KEY_PREFIX, aorOfIndexKey, indexPattern } from "./redis-keys.js";
-import { createRedisConnection, parseRedisTarget, type RedisConnectionOptions } from "./redis-target.js";
 
 export interface RedisBindingStoreOptions {
   /** Prefix of every key (see redis-keys.ts). */

@@ -1,9 +1,12 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
-import { ConfigError } from "./errors.js";
-import { ThrottledLog, type Logger } from "./logger.js";
+
+/** A setting that does not say where Redis is; the message names the variable. */
+export class RedisConfigError extends Error {
+  override readonly name = "RedisConfigError";
+}
 
 /**
- * Where the location service's Redis is:
+ * Where a service's Redis is (REDIS_URL):
  * - `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS): one server;
  * - `redis+cluster://[user:password@]host1:port1,host2:port2,...` (or `rediss+cluster://`): a
  *   Redis Cluster, the nodes being seeds for discovering the rest;
@@ -23,7 +26,7 @@ export type RedisTarget =
 /** `what` names the setting in errors (e.g. "REDIS_URL"). */
 export function parseRedisTarget(text: string, cluster = false, what = "REDIS_URL"): RedisTarget {
   const value = text.trim();
-  if (value === "") throw new ConfigError(`${what}: empty`);
+  if (value === "") throw new RedisConfigError(`${what}: empty`);
   const scheme = /^([a-z+]+):\/\//i.exec(value)?.[1]?.toLowerCase();
   if (scheme === "redis+cluster" || scheme === "rediss+cluster") {
     const rest = value.slice(scheme.length + 3);
@@ -47,12 +50,12 @@ export function parseRedisTarget(text: string, cluster = false, what = "REDIS_UR
     });
     return { kind: "cluster", nodes, username, password, tls };
   }
-  if (entries.length > 1) throw new ConfigError(`${what}: several nodes need REDIS_CLUSTER=1 or a redis+cluster:// URL`);
+  if (entries.length > 1) throw new RedisConfigError(`${what}: several nodes need REDIS_CLUSTER=1 or a redis+cluster:// URL`);
   if (scheme === undefined) {
     hostPort(value, what);
     return { kind: "standalone", url: `redis://${value}` };
   }
-  if (scheme !== "redis" && scheme !== "rediss") throw new ConfigError(`${what}: unknown scheme "${scheme}://" (redis://, rediss://, redis+cluster://)`);
+  if (scheme !== "redis" && scheme !== "rediss") throw new RedisConfigError(`${what}: unknown scheme "${scheme}://" (redis://, rediss://, redis+cluster://)`);
   parseUrl(value, what);
   return { kind: "standalone", url: value };
 }
@@ -61,7 +64,7 @@ function parseUrl(text: string, what: string): URL {
   try {
     return new URL(text);
   } catch {
-    throw new ConfigError(`${what}: not a URL: "${text}"`);
+    throw new RedisConfigError(`${what}: not a URL: "${text}"`);
   }
 }
 
@@ -79,7 +82,7 @@ function splitAuth(auth: string | undefined): { username: string | undefined; pa
 function hostPort(text: string, what: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]/]+):(\d{1,5})$/.exec(text.trim());
   const port = m === null ? NaN : Number(m[2]);
-  if (m === null || !(port >= 1 && port <= 65535)) throw new ConfigError(`${what}: expected host:port, got "${text}"`);
+  if (m === null || !(port >= 1 && port <= 65535)) throw new RedisConfigError(`${what}: expected host:port, got "${text}"`);
   return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
 }
 
@@ -93,20 +96,35 @@ export interface RedisConnectionOptions {
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   maxReconnectDelayMs: number;
-  logger: Logger | undefined;
+  /**
+   * Queue commands while disconnected (ioredis' offline queue). Off for a caller whose command
+   * must never wait for a reconnect (the edge's abuse checks, which fail open instead).
+   */
+  offlineQueue: boolean;
+  /** Connection errors (ioredis prints every one of them without a listener); none: ignored. */
+  onError: ((err: unknown) => void) | undefined;
 }
 
 export const DEFAULT_REDIS_CONNECTION_OPTIONS: RedisConnectionOptions = {
   commandTimeoutMs: 1000,
   connectTimeoutMs: 2000,
   maxReconnectDelayMs: 500,
-  logger: undefined,
+  offlineQueue: true,
+  onError: undefined,
 };
+
+/** REDIS_CLUSTER: 1/true (REDIS_URL lists Redis Cluster nodes) or 0/false/unset. */
+export function redisClusterFlag(env: NodeJS.ProcessEnv): boolean {
+  const flag = (env["REDIS_CLUSTER"] ?? "").trim().toLowerCase();
+  if (!["", "0", "1", "true", "false"].includes(flag)) throw new RedisConfigError(`REDIS_CLUSTER: expected 1 or 0, got "${env["REDIS_CLUSTER"]}"`);
+  return flag === "1" || flag === "true";
+}
 
 export function createRedisConnection(target: RedisTarget, options: Partial<RedisConnectionOptions> = {}): Redis | Cluster {
   const o = { ...DEFAULT_REDIS_CONNECTION_OPTIONS, ...options };
   const common: RedisOptions = {
     enableAutoPipelining: true,
+    enableOfflineQueue: o.offlineQueue,
     maxRetriesPerRequest: 1,
     commandTimeout: o.commandTimeoutMs,
     connectTimeout: o.connectTimeoutMs,
@@ -118,6 +136,7 @@ export function createRedisConnection(target: RedisTarget, options: Partial<Redi
   } else {
     const clusterOptions: ClusterOptions = {
       enableAutoPipelining: true,
+      enableOfflineQueue: o.offlineQueue,
       scaleReads: "master",
       clusterRetryStrategy: (times: number) => Math.min(times * 100, o.maxReconnectDelayMs),
       redisOptions: {
@@ -129,8 +148,8 @@ export function createRedisConnection(target: RedisTarget, options: Partial<Redi
     };
     connection = new Cluster(target.nodes.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
   }
-  // Without a listener ioredis prints every connection error; an outage is logged, throttled.
-  const log = o.logger === undefined ? undefined : new ThrottledLog(o.logger);
-  connection.on("error", (err: unknown) => log?.warn({ err }, "redis connection error"));
+  // Without a listener ioredis prints every connection error.
+  const onError = o.onError ?? ((): void => {});
+  connection.on("error", onError);
   return connection;
 }

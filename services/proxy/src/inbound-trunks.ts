@@ -7,7 +7,10 @@ import type { RequestUriResolution } from "./platform-address.js";
 /*
  * Calls from carriers (issue 5, inbound): a request from a trunk's source address for one of the
  * trunk's numbers (DIDs) goes to the users the number belongs to. The trunk is recognised by the
- * packet's source address (`inbound.allow`): it is not challenged. A trunk with `inbound.tlsNames`
+ * packet's source address (`inbound.allow`): it is not challenged, unless it has
+ * `inbound.credentials`: then the caller challenges it in the trunk's realm (RFC 3261 §22.3)
+ * before it learns anything (kind "authenticate"); the address stays the first factor, a trunk is
+ * never found by its username alone (README "Calls from trunks"). A trunk with `inbound.tlsNames`
  * (mutual TLS) is the source's only for a request that came over a TLS connection whose client
  * certificate the edge verified and named one of them (`Envelope.tls_peer_names`): an address
  * alone can be spoofed over UDP, a certificate's key cannot.

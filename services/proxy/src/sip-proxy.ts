@@ -78,7 +78,7 @@ interface NextHops {
   /** An initial INVITE: it takes a slot of each limited party (call-limits.ts). */
   readonly counted: boolean;
   readonly popRoutes: number;
-  removeHeaders: string[];
+  readonly removeHeaders: string[];
 }
 
 /**
@@ -207,7 +207,7 @@ export class SipProxy {
     // §16.5: whether the Request-URI names the platform, and which served domain; resolved once
     // for every step below.
     const resolved = resolveRequestUri(req.uri, flow.local, this.settings.domains, fromDomain);
-    const next: NextHops = {
+    let next: NextHops = {
       req,
       inbound,
       recordRoute: !inDialog && DIALOG_CREATING_METHODS.has(method),
@@ -226,7 +226,7 @@ export class SipProxy {
       const refused = await this.authenticateTrunk(req, flow, fromTrunk.trunk, fromTrunk.credentials);
       if (refused !== undefined) return refused;
       // §22.3: the carrier's credentials were for the platform; the callee does not get them.
-      next.removeHeaders = this.ownCredentialsOnly(req, fromTrunk.credentials.realm) ? ["Proxy-Authorization"] : [];
+      next = { ...next, removeHeaders: this.ownCredentialsOnly(req, fromTrunk.credentials.realm) ? ["Proxy-Authorization"] : [] };
       fromTrunk = fromTrunk.then;
     }
     if (fromTrunk.kind === "refuse") {

@@ -171,9 +171,16 @@ describe("parseConfig: trunks and number routes", () => {
     ]);
   });
 
-  it("refuses a trunk with neither inbound allow nor credentials", () => {
+  it("refuses a trunk without inbound allow", () => {
     assertIssues(DOMAINS + TRUNKS.replace("inbound: { allow: [127.0.0.2] }", "inbound: { allow: [] }"), [
-      "test.yaml: trunks[1].inbound: must give allow (source addresses or CIDR blocks), credentials, or both",
+      "test.yaml: trunks[1].inbound: must give allow (source addresses or CIDR blocks)",
+    ]);
+  });
+
+  it("refuses inbound credentials without inbound allow: a trunk is never known by its username alone", () => {
+    const text = TRUNKS.replace("inbound: { allow: [127.0.0.2] }", `inbound: { credentials: { username: carrier, realm: ${REALM}, ha1: { md5: "${CARRIER_MD5}" } } }`);
+    assertIssues(DOMAINS + text, [
+      "test.yaml: trunks[1].inbound: credentials need allow (source addresses or CIDR blocks): they are checked on top of the source, not instead of it",
     ]);
   });
 
@@ -314,13 +321,13 @@ edge:
     ], ENV, certs.dir);
   });
 
-  it("refuses tlsNames on a trunk without inbound.allow", () => {
+  it("refuses tlsNames (and credentials) on a trunk without inbound.allow", () => {
     const text = TRUNKS.replace(
       "inbound: { allow: [127.0.0.2] }",
       `inbound: { credentials: { username: carrier, realm: ${REALM}, ha1: { md5: "${CARRIER_MD5}" } }, tlsNames: [sbc1.carrier.example] }`,
     );
     assertIssues(DOMAINS + EDGE_MTLS + text, [
-      "test.yaml: trunks[1].inbound.tlsNames: needs trunks[1].inbound.allow: the sources whose connections the certificate names are checked on",
+      "test.yaml: trunks[1].inbound: credentials need allow (source addresses or CIDR blocks): they are checked on top of the source, not instead of it",
     ], ENV, certs.dir);
   });
 });

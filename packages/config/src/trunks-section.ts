@@ -197,20 +197,23 @@ function readInbound(issues: IssueList, value: unknown, path: string): TrunkInbo
   const before = issues.size;
   const m = readMapping(issues, value, path, INBOUND_KEYS);
   if (m === undefined) {
-    if (isAbsent(value)) issues.add(path, "required: allow (source addresses) and/or credentials, to know the carrier's requests");
+    if (isAbsent(value)) issues.add(path, "required: allow (source addresses), to know the carrier's requests");
     return undefined;
   }
   const allow = readAllow(issues, m["allow"], keyPath(path, "allow"));
   const credentials = readInboundCredentials(issues, m["credentials"], keyPath(path, "credentials"));
   const tlsNames = readTlsNames(issues, m["tlsNames"], keyPath(path, "tlsNames"));
   if (issues.size > before || allow === undefined) return undefined;
-  if (allow.length === 0 && credentials === undefined) {
-    issues.add(path, "must give allow (source addresses or CIDR blocks), credentials, or both");
-    return undefined;
-  }
-  if (tlsNames !== undefined && allow.length === 0) {
-    // The trunk is found by its source first; the certificate then confirms it.
-    issues.add(keyPath(path, "tlsNames"), `needs ${keyPath(path, "allow")}: the sources whose connections the certificate names are checked on`);
+  if (allow.length === 0) {
+    // The source is the first factor; credentials are a second one on top, never instead: a trunk
+    // known by its username alone would have every address on the internet challenged for our
+    // numbers and guessing the carrier's password (services/proxy/README.md "Calls from trunks").
+    issues.add(
+      path,
+      credentials === undefined
+        ? "must give allow (source addresses or CIDR blocks)"
+        : "credentials need allow (source addresses or CIDR blocks): they are checked on top of the source, not instead of it",
+    );
     return undefined;
   }
   return Object.freeze(tlsNames === undefined ? { allow, credentials } : { allow, credentials, tlsNames });

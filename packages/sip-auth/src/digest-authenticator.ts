@@ -62,6 +62,12 @@ export type AuthOutcome =
   /** `why`: for the log, never for the UA (it would tell a missing user from a wrong password). */
   | { readonly ok: false; readonly reply: AuthReply; readonly why?: string };
 
+/** Who may answer a challenge: the name and its stored HA1 (a domain's user, a trunk's carrier account). */
+export interface DigestAccount {
+  readonly name: string;
+  readonly ha1: StoredHa1;
+}
+
 /** Verifies unknown users against this, so that they cost what a known user costs. */
 const DECOY_HA1: StoredHa1 = {
   MD5: "00000000000000000000000000000000",
@@ -89,7 +95,14 @@ export class DigestAuthenticator {
 
   /** The request's credentials for `domain`'s realm checked against its users. Never throws for bad input. */
   authenticate(req: SipRequest, domain: DomainConfig, nowMs: number): AuthOutcome {
-    const realm = domain.name;
+    return this.authenticateIn(req, domain.name, (name) => domain.users.get(name), nowMs);
+  }
+
+  /**
+   * The request's credentials for `realm` checked against the accounts `accountOf` knows (a
+   * served domain's users, or a trunk's one carrier account). Never throws for bad input.
+   */
+  authenticateIn(req: SipRequest, realm: string, accountOf: (username: string) => DigestAccount | undefined, nowMs: number): AuthOutcome {
     let credentials: Credentials | undefined;
     try {
       // RFC 3261 §22.4: the UAC may send credentials for several realms (§22.3: one per proxy
@@ -105,7 +118,7 @@ export class DigestAuthenticator {
     // Not ours (forged, another secret, garbled): a fresh challenge, not stale (RFC 7616 §3.3).
     if (nonceStatus === "invalid") return { ok: false, reply: this.challenge(realm, nowMs) };
 
-    const user = credentials.username === undefined || credentials.userhash ? undefined : domain.users.get(credentials.username);
+    const user = credentials.username === undefined || credentials.userhash ? undefined : accountOf(credentials.username);
     const verification = verifyCredentials({
       credentials,
       method: req.method,

@@ -1,6 +1,7 @@
 export {
   type AuthOutcome,
   type AuthReply,
+  type DigestAccount,
   type DigestExchange,
   DigestAuthenticator,
   PROXY_DIGEST,

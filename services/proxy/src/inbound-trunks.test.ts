@@ -227,13 +227,13 @@ describe("SipProxy: calls from trunks", () => {
     assert.deepEqual(f.groups[0]!.targets.map((t) => t.requestUri), ["sip:bob@192.0.2.20:51000"]);
   });
 
-  it("refuses a trunk that asks for inbound digest credentials (not checked yet) with 403 and logs why", async () => {
-    const logger = new RecordingLogger();
-    const { store, proxy } = setup(logger);
+  it("challenges a trunk with inbound digest credentials before routing its number (trunk-digest.test.ts has the rest)", async () => {
+    const { store, proxy, lookups } = setup();
     await bind(store, "sip:carol@sipfleet.local", "<sip:carol@192.0.2.31:5060>", BOB_FLOW);
     const flow = { ...CARRIER_FLOW, remote: { ip: "203.0.113.8", port: 5060 } };
-    assert.equal(responded(await proxy.handle(request({ ruri: "sip:+4940000000@sipfleet.local", from: CARRIER_FROM }), flow)).status, 403);
-    assert.match(logger.lines[0]?.msg ?? "", /digest/);
+    const r = responded(await proxy.handle(request({ ruri: "sip:+4940000000@sipfleet.local", from: CARRIER_FROM }), flow));
+    assert.equal(r.status, 407);
+    assert.deepEqual(lookups, []);
   });
 });
 

@@ -1,13 +1,16 @@
 import type { Flow } from "@sipfleet/bindings";
 import type { DomainConfig } from "@sipfleet/config";
 import { SipUri, TelUri, type Uri } from "@sipfleet/sip";
-import { isE164, numberOwner, stripSeparators, type Trunk, trunkForSource, type UserRef } from "@sipfleet/trunks";
+import { type InboundCredentials, isE164, numberOwner, stripSeparators, type Trunk, trunkForSource, type UserRef } from "@sipfleet/trunks";
 import type { RequestUriResolution } from "./platform-address.js";
 
 /*
  * Calls from carriers (issue 5, inbound): a request from a trunk's source address for one of the
  * trunk's numbers (DIDs) goes to the users the number belongs to. The trunk is recognised by the
- * packet's source address (`inbound.allow`): it is not challenged. A trunk with `inbound.tlsNames`
+ * packet's source address (`inbound.allow`): it is not challenged, unless it has
+ * `inbound.credentials`: then the caller challenges it in the trunk's realm (RFC 3261 §22.3)
+ * before it learns anything (kind "authenticate"); the address stays the first factor, a trunk is
+ * never found by its username alone (README "Calls from trunks"). A trunk with `inbound.tlsNames`
  * (mutual TLS) is the source's only for a request that came over a TLS connection whose client
  * certificate the edge verified and named one of them (`Envelope.tls_peer_names`): an address
  * alone can be spoofed over UDP, a certificate's key cannot.
@@ -38,7 +41,17 @@ export type InboundRoute =
   /** Answered here: nothing routed. */
   | { readonly kind: "refuse"; readonly status: number; readonly reason: string; readonly log?: { readonly msg: string; readonly obj: object } }
   /** The number's owners: every live binding of each rings. `trunk`: the one the call came from. */
-  | { readonly kind: "owners"; readonly owners: readonly UserRef[]; readonly trunk: Trunk };
+  | { readonly kind: "owners"; readonly owners: readonly UserRef[]; readonly trunk: Trunk }
+  /**
+   * From the source of a trunk with `inbound.credentials`: the request must carry the carrier's
+   * digest for `credentials.realm` (407 until it does, 403 when wrong); then `then` applies.
+   */
+  | {
+      readonly kind: "authenticate";
+      readonly trunk: Trunk;
+      readonly credentials: InboundCredentials;
+      readonly then: { readonly kind: "owners"; readonly owners: readonly UserRef[]; readonly trunk: Trunk } | { readonly kind: "refuse"; readonly status: number; readonly reason: string };
+    };
 
 /**
  * The E.164 number a Request-URI is for (rules above), or undefined. `resolved`: the Request-URI
@@ -60,7 +73,9 @@ export function requestedNumber(uri: Uri, resolved: RequestUriResolution): strin
  * The inbound step for an out-of-dialog request over `flow`, before the Request-URI is resolved
  * to a local user (README "Calls from trunks"):
  *   - not for a number: pass;
- *   - from a trunk's source, for one of its numbers: the owners (no challenge);
+ *   - from a trunk's source, for one of its numbers: the owners (no challenge), or, when the
+ *     trunk has `inbound.credentials`, "authenticate" first (whatever the number: the answer to
+ *     a carrier that has not proved itself is the same 407 for a DID and for an unknown number);
  *   - from the source of a trunk with tlsNames, without a verified certificate naming one of
  *     them: 403 (logged: the trunk, the source, the names seen);
  *   - from a trunk's source, for a number it does not deliver (another trunk's DID, or nobody's):
@@ -105,16 +120,15 @@ export function inboundRoute(
       },
     };
   }
-  if (trunk.inbound.credentials !== undefined) {
-    // The configuration asks for the carrier's digest on top of its address, which this step does
-    // not check yet: refusing is the safe reading, routing would ignore what the operator wrote.
-    return {
-      kind: "refuse",
-      status: 403,
-      reason: "Forbidden",
-      log: { msg: "trunk requires inbound digest credentials, which the proxy does not check yet", obj: { trunk: trunk.name, source: flow.remote } },
-    };
-  }
+  const route = trunkNumberRoute(trunk, number, trunks);
+  // A trunk with digest credentials proves them before it learns anything, even whether the
+  // number exists (RFC 3261 §22.3): the caller challenges, then takes `then`.
+  const credentials = trunk.inbound.credentials;
+  return credentials === undefined ? route : { kind: "authenticate", trunk, credentials, then: route };
+}
+
+/** Where a trunk's request for `number` goes: its owners when the trunk delivers it, else 404. */
+function trunkNumberRoute(trunk: Trunk, number: string, trunks: readonly Trunk[]): InboundRoute & { kind: "owners" | "refuse" } {
   const owned = numberOwner(trunks, number);
   // A number only the trunk that delivers it may send: another carrier's DID from this source is
   // as unknown here as a number nobody owns.

@@ -2,7 +2,7 @@ import { addressOfRecord, type BindingStore, type CallSlotStore, type Flow, user
 import { flowToWire } from "@sipfleet/location-client/wire";
 import { type Decision, type Flow as WireFlow, Forward_Failover } from "@sipfleet/proto";
 import type { DomainConfig } from "@sipfleet/config";
-import { numberOwner, type UserRef } from "@sipfleet/trunks";
+import { type InboundCredentials, numberOwner, type Trunk, type UserRef } from "@sipfleet/trunks";
 import { FlowTokens, isLooped } from "@sipfleet/routing";
 import { SipError, type SipRequest } from "@sipfleet/sip";
 import { type AuthReply, DigestAuthenticator, PROXY_DIGEST } from "@sipfleet/sip-auth";
@@ -207,7 +207,7 @@ export class SipProxy {
     // §16.5: whether the Request-URI names the platform, and which served domain; resolved once
     // for every step below.
     const resolved = resolveRequestUri(req.uri, flow.local, this.settings.domains, fromDomain);
-    const next: NextHops = {
+    let next: NextHops = {
       req,
       inbound,
       recordRoute: !inDialog && DIALOG_CREATING_METHODS.has(method),
@@ -217,10 +217,18 @@ export class SipProxy {
     };
 
     // Calls from carriers (inbound-trunks.ts): a trunk's source calling one of its numbers reaches
-    // the number's owners without a challenge (the source address is the trunk's credential); a
-    // number from a source no trunk allows is refused. Numbers our own users dial pass on to the
+    // the number's owners without a challenge (the source address is the trunk's credential),
+    // unless the trunk has inbound digest credentials too, which are checked first; a number from
+    // a source no trunk allows is refused. Numbers our own users dial pass on to the
     // calls to trunks below.
-    const fromTrunk = inboundRoute(req.uri, resolved, flow, fromDomain, this.settings.trunks, req.to.uri, tlsPeerNames);
+    let fromTrunk = inboundRoute(req.uri, resolved, flow, fromDomain, this.settings.trunks, req.to.uri, tlsPeerNames);
+    if (fromTrunk.kind === "authenticate") {
+      const refused = await this.authenticateTrunk(req, flow, fromTrunk.trunk, fromTrunk.credentials);
+      if (refused !== undefined) return refused;
+      // §22.3: the carrier's credentials were for the platform; the callee does not get them.
+      next = { ...next, removeHeaders: this.ownCredentialsOnly(req, fromTrunk.credentials.realm) ? ["Proxy-Authorization"] : [] };
+      fromTrunk = fromTrunk.then;
+    }
     if (fromTrunk.kind === "refuse") {
       if (fromTrunk.log !== undefined) this.logger.warn({ ...fromTrunk.log.obj, callId: req.callId }, fromTrunk.log.msg);
       return respond(fromTrunk.status, fromTrunk.reason);
@@ -296,6 +304,37 @@ export class SipProxy {
       }
     }
     return { kind: "authenticated", user: auth.username };
+  }
+
+  /**
+   * RFC 3261 §22.3 for a carrier (README "Calls from trunks"): the request from a trunk's source
+   * carries the trunk's digest (`inbound.credentials`), checked like a user's (407 in the trunk's
+   * realm, 403 with credentials_failed when wrong, stale nonces, a nonce count good once, kept in
+   * the location service under the trunk's own key). Undefined when the carrier proved itself.
+   */
+  private async authenticateTrunk(req: SipRequest, flow: Flow, trunk: Trunk, credentials: InboundCredentials): Promise<Decision | undefined> {
+    const account = { name: credentials.username, ha1: credentials.ha1 };
+    const auth = this.digest.authenticateIn(req, credentials.realm, (name) => (name === account.name ? account : undefined), this.clock());
+    if (!auth.ok) {
+      if (auth.why !== undefined) this.logger.warn({ why: auth.why, trunk: trunk.name, source: flow.remote, callId: req.callId }, "trunk authentication failed");
+      return fromReply(auth.reply);
+    }
+    if (auth.nonceUse !== undefined) {
+      // Not an AOR anyone can register: a trunk's nonce counts never mix with a user's.
+      const aor = `trunk:${trunk.name}`;
+      let spent;
+      try {
+        spent = await this.store.useNonce({ aor, callId: req.callId, cseq: req.cseq.seq, nonceUse: auth.nonceUse });
+      } catch (e) {
+        this.logger.error({ err: e, aor }, "binding store unavailable");
+        return locationUnavailable();
+      }
+      if (spent === "nonce-replayed") {
+        this.logger.warn({ trunk: trunk.name, source: flow.remote, callId: req.callId }, "replayed nonce count from a trunk");
+        return fromReply(this.digest.challenge(credentials.realm, this.clock()));
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -437,13 +476,14 @@ export class SipProxy {
 
   /**
    * RFC 3261 §22.3: a proxy removes the credentials meant for it (§16.6 leaves those of other
-   * realms to the proxies that asked for them). The edge removes header fields by name, so they
+   * realms to the proxies that asked for them): a served realm's, or `trunkRealm` for a trunk's
+   * request it challenged. The edge removes header fields by name, so they
    * go only when every value is for a served realm.
    */
-  private ownCredentialsOnly(req: SipRequest): boolean {
+  private ownCredentialsOnly(req: SipRequest, trunkRealm?: string): boolean {
     try {
       const credentials = req.proxyAuthorization;
-      return credentials.length > 0 && credentials.every((c) => c.realm !== undefined && this.settings.domains.has(c.realm));
+      return credentials.length > 0 && credentials.every((c) => c.realm !== undefined && (this.settings.domains.has(c.realm) || c.realm === trunkRealm));
     } catch {
       return false; // unparsable: not ours to judge, passed on untouched
     }

@@ -23,6 +23,8 @@ export interface CallParty {
   readonly user: string;
   /** Digest password (-au user -ap password); without one sipp has no credentials to offer. */
   readonly password?: string;
+  /** Digest username when it is not `user` (a carrier's account, whose From is a phone number). */
+  readonly authUser?: string;
   /** How long the scenario's <pause/>s last (sipp -d): ringing, talking. Default 200 ms. */
   readonly pauseMs?: number;
   /** Where this party sends (registers, calls) instead of the flow's proxy: another edge. */
@@ -169,7 +171,7 @@ function scenarioPath(scenario: string): string {
 
 /** sipp 3.6 takes credentials from the command line only ([authentication] expands no fields). */
 function credentials(party: CallParty): string[] {
-  return party.password === undefined ? [] : ["-au", party.user, "-ap", party.password];
+  return party.password === undefined ? [] : ["-au", party.authUser ?? party.user, "-ap", party.password];
 }
 
 function outcome(runs: readonly PartyRun[]): CallFlowOutcome {

@@ -8,12 +8,14 @@ import type { EdgeLogger } from "./logger.js";
 import { nextHopFromWire } from "./next-hop.js";
 
 /*
- * Gateway health (issue 5): every edge pings every gateway of every trunk with OPTIONS, on its
- * own (no shared state: the edge that sends a call is the one whose view of the path matters, and
- * a view another edge wrote would be older than this edge's own pings). A gateway whose pings fail
- * `failuresBeforeDown` times in a row is down; the forking proxy skips a serial group whose
- * targets are all down gateways (skippableGroup). One answered ping brings it back up. Only pings
- * change the state: a call that times out or gets a 503 does not (see GatewayHealth).
+ * Gateway health (issue 5): every edge pings every server of every gateway of every trunk with
+ * OPTIONS (a gateway named by a domain is the servers RFC 3263 locates for it, as calls reach
+ * them: Target.next_hop), and keeps the state per server, on its own (no shared state: the edge
+ * that sends a call is the one whose view of the path matters, and a view another edge wrote would
+ * be older than this edge's own pings). A server whose pings fail `failuresBeforeDown` times in a
+ * row is down; the forking proxy skips a serial group whose targets are all down gateway servers
+ * (skippableGroup). One answered ping brings it back up. Only pings change the state: a call that
+ * times out or gets a 503 does not (see GatewayHealth).
  *
  * Compared with Kamailio's dispatcher (ds_ping_interval, ds_probing_threshold,
  * ds_inactive_threshold, ds_ping_reply_codes):

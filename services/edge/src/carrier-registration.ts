@@ -27,6 +27,11 @@ export interface RegisterAttempt {
   readonly callId: string;
   /** §10.2: incremented by one for each REGISTER with the same Call-ID. */
   readonly cseq: number;
+  /**
+   * The CSeq of another REGISTER sent for this attempt (the exchange tries the gateway's next
+   * located server): a new request, so a new number from the same count (§10.2).
+   */
+  readonly nextCseq: () => number;
   /** Seconds asked for; 0 removes our Contact (§10.2.2). */
   readonly expires: number;
   /** The answer to the challenge of the previous attempt, if it was challenged. */
@@ -159,6 +164,7 @@ export class CarrierRegistration {
       aor: this.p.register.aor,
       callId: this.p.callId,
       cseq: ++this.cseq,
+      nextCseq: () => ++this.cseq,
       expires: this.expires,
       authorization,
     };
@@ -273,6 +279,7 @@ export class CarrierRegistration {
         aor: this.p.register.aor,
         callId: this.p.callId,
         cseq: ++this.cseq,
+        nextCseq: () => ++this.cseq,
         expires: 0,
         authorization,
       };

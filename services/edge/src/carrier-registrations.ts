@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { lookup } from "node:dns/promises";
-import { isIP, isIPv6 } from "node:net";
+import { isIPv6 } from "node:net";
+import type { SipServer } from "@sipfleet/sip-dns";
 import { platformBranch } from "@sipfleet/routing";
 import {
   createRequest,
@@ -16,7 +16,7 @@ import {
   type TransactionLayer,
   type Uri,
 } from "@sipfleet/sip";
-import type { Gateway, Trunk } from "@sipfleet/trunks";
+import type { Trunk } from "@sipfleet/trunks";
 import {
   CarrierRegistration,
   type CarrierRegistrationOptions,
@@ -27,13 +27,8 @@ import type { LocalLinks } from "./flow-links.js";
 import { viaTransport, type Hop } from "./hop.js";
 import { hostPort } from "./ip-address.js";
 import type { EdgeLogger } from "./logger.js";
-import { defaultPort, type NextHopAddress } from "./next-hop.js";
-
-/** A gateway host name to one address. Replaceable: RFC 3263 (NAPTR/SRV) comes later. */
-export type ResolveHost = (host: string) => Promise<string>;
-
-/** One A/AAAA lookup by the system resolver. */
-export const systemResolveHost: ResolveHost = async (host) => (await lookup(host)).address;
+import { serverAddress, type LocateGateway } from "./locate-gateway.js";
+import type { NextHopAddress } from "./next-hop.js";
 
 export interface CarrierRegistrationsOptions {
   readonly trunks: readonly Trunk[];
@@ -43,7 +38,8 @@ export interface CarrierRegistrationsOptions {
   readonly links: LocalLinks;
   readonly clock: Clock;
   readonly logger: EdgeLogger;
-  readonly resolveHost: ResolveHost;
+  /** A gateway's servers (RFC 3263, locate-gateway.ts). */
+  readonly locate: LocateGateway;
   readonly registration: Partial<CarrierRegistrationOptions>;
 }
 
@@ -61,6 +57,8 @@ export class CarrierRegistrations {
   readonly byTrunk = new Map<string, CarrierRegistration>();
   /** Source address the host picks toward an address, for edges bound to a wildcard. */
   private readonly routeSources = new Map<string, Promise<string>>();
+  /** Per gateway (and secure or not): the server that last answered, tried first next time. */
+  private readonly lastAnswered = new Map<string, string>();
 
   constructor(private readonly o: CarrierRegistrationsOptions) {
     for (const trunk of o.trunks) {
@@ -102,10 +100,42 @@ export class CarrierRegistrations {
     await Promise.all([...this.byTrunk.values()].map((r) => r.stop()));
   }
 
-  /** Sends one REGISTER and waits for its final response (or its failure). */
+  /**
+   * Sends one REGISTER to the attempt's gateway: to its located servers in order (RFC 3263 §4.3:
+   * on no response, a transport error or a 5xx the next server is tried), each with a new CSeq;
+   * the result of the first that answers otherwise, or of the last. The server that answered
+   * last is tried first next time (a challenge's answer, a refresh, the unregistration reach
+   * the registrar that knows us without waiting out a dead server first).
+   */
   private async exchange(a: RegisterAttempt, fromTag: string, contactUser: string | undefined, secure: boolean): Promise<RegisterResult> {
-    const next = await this.nextHop(a.gateway, secure);
-    if (typeof next === "string") return { kind: "failed", why: next };
+    let servers: SipServer[];
+    try {
+      servers = await this.o.locate(a.gateway, secure);
+    } catch (e) {
+      return { kind: "failed", why: `cannot locate ${a.gateway.host}: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    if (servers.length === 0) return { kind: "failed", why: `no SIP server in DNS for ${a.gateway.host}` };
+    const gatewayKey = `${a.gateway.transport ?? ""}|${a.gateway.host.toLowerCase()}|${a.gateway.port ?? ""}|${secure}`;
+    const sticky = this.lastAnswered.get(gatewayKey);
+    const first = servers.findIndex((s) => serverId(s) === sticky);
+    if (first > 0) servers.unshift(...servers.splice(first, 1));
+    let result: RegisterResult = { kind: "failed", why: "no server tried" };
+    for (const [i, server] of servers.entries()) {
+      result = await this.sendTo(serverAddress(server), i === 0 ? a.cseq : a.nextCseq(), a, fromTag, contactUser);
+      if (result.kind === "response" && result.response.status < 500) {
+        this.lastAnswered.set(gatewayKey, serverId(server));
+        return result;
+      }
+      if (i + 1 < servers.length) {
+        const why = result.kind === "failed" ? result.why : String(result.response.status);
+        this.o.logger.debug?.({ gateway: a.gateway.host, server: serverId(server), reason: why }, "carrier registrar server failed; trying the gateway's next server");
+      }
+    }
+    return result;
+  }
+
+  /** One REGISTER to one server and its final response (or its failure). */
+  private async sendTo(next: NextHopAddress, cseq: number, a: RegisterAttempt, fromTag: string, contactUser: string | undefined): Promise<RegisterResult> {
     const hop = await this.o.links.hopTo(next);
     if (typeof hop === "string") return { kind: "failed", why: hop };
     const local = await this.ownAddress(hop);
@@ -122,7 +152,7 @@ export class CarrierRegistrations {
       from: `<${a.aor}>;tag=${fromTag}`,
       to: `<${a.aor}>`,
       callId: a.callId,
-      cseq: a.cseq,
+      cseq,
       headers: [...headers, ...FIXED_HEADERS],
     });
     const contactParsed: Uri = parseUri(contact, "Contact");
@@ -146,21 +176,6 @@ export class CarrierRegistrations {
   }
 
   /**
-   * The gateway's address: its transport (or UDP, TLS for a sips AOR: RFC 3263 §4.1 for an IP),
-   * its port (or the transport's default), its host resolved when it is a name.
-   */
-  private async nextHop(g: Gateway, secure: boolean): Promise<NextHopAddress | string> {
-    const transport = g.transport ?? (secure ? "tls" : "udp");
-    const port = g.port ?? defaultPort(transport);
-    if (isIP(g.host) !== 0) return { transport, ip: g.host, port, host: g.host };
-    try {
-      return { transport, ip: await this.o.resolveHost(g.host), port, host: g.host };
-    } catch (e) {
-      return `cannot resolve ${g.host}: ${e instanceof Error ? e.message : String(e)}`;
-    }
-  }
-
-  /**
    * The address our Contact and Via name: the socket's own. A UDP socket bound to a wildcard
    * (0.0.0.0, ::) has none: the source address the host's routing picks toward the gateway is
    * used instead (what the carrier sees the REGISTER come from). Behind NAT that is still a
@@ -177,6 +192,10 @@ export class CarrierRegistrations {
     }
     return { ip: await p, port: localPort };
   }
+}
+
+function serverId(s: SipServer): string {
+  return `${s.transport}|${s.ip}|${s.port}`;
 }
 
 /** Headers every REGISTER carries besides those of RFC 3261 §10.2. */

@@ -3,12 +3,13 @@ import type { Bus } from "@sipfleet/bus";
 import { isSecureTransport, type EdgeConfig, type ListenAddress } from "@sipfleet/config";
 import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock, type TransactionTimers } from "@sipfleet/sip";
 import type { CallEventSink } from "@sipfleet/call-events/memory";
+import { cachedDnsLookup, systemDnsLookup, type SipDnsLookup } from "@sipfleet/sip-dns";
 import type { OutboundCredentials, Trunk } from "@sipfleet/trunks";
 import { AbuseGuard, type AbuseStats } from "./abuse-guard.js";
 import type { AbuseStore } from "./abuse-store.js";
 import { CallRecorder } from "./call-recorder.js";
 import type { CarrierRegistrationOptions } from "./carrier-registration.js";
-import { CarrierRegistrations, systemResolveHost, type ResolveHost } from "./carrier-registrations.js";
+import { CarrierRegistrations } from "./carrier-registrations.js";
 import { ConnectionRegistry, type ConnectionListener, type ListenerContext } from "./connection.js";
 import { DecisionClient } from "./decision-client.js";
 import { resolveEdgeId } from "./edge-id.js";
@@ -17,7 +18,8 @@ import { EdgeConfigError } from "./errors.js";
 import { ConnectionIds } from "./flow.js";
 import { LocalLinks } from "./flow-links.js";
 import { GatewayHealth, GatewayPinger } from "./gateway-health.js";
-import { optionsPinger, resolveGatewayAddress, type ResolveGateway } from "./gateway-ping.js";
+import { optionsPinger } from "./gateway-ping.js";
+import { gatewayLocator } from "./locate-gateway.js";
 import { CONSOLE_EDGE_LOGGER, type EdgeLogger } from "./logger.js";
 import { MessageIntake } from "./message-intake.js";
 import { PlatformIdentity } from "./options-responder.js";
@@ -82,16 +84,24 @@ export interface EdgeOptions {
   readonly trunks: readonly Trunk[];
   /** Backoff and unregistration bounds of the REGISTERs to carriers (carrier-registration.ts defaults). */
   readonly carrierRegistration: Partial<CarrierRegistrationOptions>;
-  /** A gateway host name to an address (one A/AAAA lookup today; RFC 3263 later). */
-  readonly resolveHost: ResolveHost;
-  /** A gateway's address for its OPTIONS pings (A/AAAA for now; RFC 3263 replaces it). */
-  readonly resolveGateway: ResolveGateway;
+  /**
+   * The DNS through which trunk gateways are located (RFC 3263: NAPTR, SRV, A/AAAA) for their
+   * OPTIONS pings and for REGISTERs to carriers: the system resolver behind a cache of
+   * DNS_CACHE_MS by default, as the proxy locates the gateways of calls.
+   */
+  readonly dns: SipDnsLookup;
   /**
    * Where the per-source request counts and bans of every edge meet (Redis in a cluster);
    * undefined: this edge's own (one process). The caller owns it.
    */
   readonly abuseStore: AbuseStore | undefined;
 }
+
+/**
+ * How long a DNS answer for a gateway is kept (the proxy's DNS_CACHE_MS): a carrier's DNS change
+ * shows within it, and pings and REGISTERs never become a query rate.
+ */
+export const DNS_CACHE_MS = 30_000;
 
 type RequiredKeys = "bus" | "config" | "domains";
 export type StartEdgeOptions = Pick<EdgeOptions, RequiredKeys> & Partial<Omit<EdgeOptions, RequiredKeys>>;
@@ -116,8 +126,7 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   callEvents: undefined,
   trunks: [],
   carrierRegistration: {},
-  resolveHost: systemResolveHost,
-  resolveGateway: resolveGatewayAddress,
+  dns: cachedDnsLookup(systemDnsLookup(), DNS_CACHE_MS),
   abuseStore: undefined,
 };
 
@@ -240,12 +249,14 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   router.cancels.start();
   await o.bus.flush?.();
   // Pings leave from the bound sockets, so they start once those exist.
+  const locate = gatewayLocator(o.dns);
   const pinger = new GatewayPinger({
     trunks: o.trunks,
     config: o.config.gatewayPing,
     health,
     clock: o.clock,
-    send: optionsPinger({ edgeId: id, clients: router.proxy.clients, links, resolve: o.resolveGateway }),
+    locate: (g) => locate(g, false),
+    send: optionsPinger({ edgeId: id, clients: router.proxy.clients, links }),
     logger: o.logger,
   });
   pinger.start();
@@ -257,7 +268,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     links,
     clock: o.clock,
     logger: o.logger,
-    resolveHost: o.resolveHost,
+    locate,
     registration: o.carrierRegistration,
   });
   carriers.start();

@@ -8,7 +8,7 @@ import { hasBinary, startNatsServer, type EngineProcess } from "@sipfleet/testin
 import type { Trunk } from "@sipfleet/trunks";
 import { startEdge, type Edge } from "./edge.js";
 import { forward, fwd, invite, nextResponse, stubProxy, type Decide } from "./forking-fixtures.js";
-import { gatewayKey } from "./gateway-health.js";
+import { serverKey } from "./gateway-health.js";
 import { eventually, Inbox, QUIET_BUS_LOGGER, RecordingLogger, TEST_EDGE_CONFIG, UdpPeer } from "./harness.js";
 
 /*
@@ -135,7 +135,7 @@ describe("gateway health: OPTIONS pings mark a gateway down, calls skip it until
     await nats?.stop();
   });
 
-  const key = (g: FakeGateway): string => gatewayKey("127.0.0.1", g.port, "udp");
+  const key = (g: FakeGateway): string => serverKey("udp", "127.0.0.1", g.port);
   const edgeTo = (): { transport: "udp"; host: string; port: number } => ({ transport: "udp", ...edgeAddr });
 
   /** One call; the gateway that gets its INVITE answers 486, which reaches the caller (no failover). */

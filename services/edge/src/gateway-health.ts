@@ -1,16 +1,21 @@
+import { isIP } from "node:net";
 import type { GatewayPingConfig } from "@sipfleet/config";
 import type { Target } from "@sipfleet/proto";
 import { parseUri, SipUri, type Clock } from "@sipfleet/sip";
+import type { SipServer } from "@sipfleet/sip-dns";
 import type { Gateway, Trunk } from "@sipfleet/trunks";
 import type { EdgeLogger } from "./logger.js";
+import { nextHopFromWire } from "./next-hop.js";
 
 /*
- * Gateway health (issue 5): every edge pings every gateway of every trunk with OPTIONS, on its
- * own (no shared state: the edge that sends a call is the one whose view of the path matters, and
- * a view another edge wrote would be older than this edge's own pings). A gateway whose pings fail
- * `failuresBeforeDown` times in a row is down; the forking proxy skips a serial group whose
- * targets are all down gateways (skippableGroup). One answered ping brings it back up. Only pings
- * change the state: a call that times out or gets a 503 does not (see GatewayHealth).
+ * Gateway health (issue 5): every edge pings every server of every gateway of every trunk with
+ * OPTIONS (a gateway named by a domain is the servers RFC 3263 locates for it, as calls reach
+ * them: Target.next_hop), and keeps the state per server, on its own (no shared state: the edge
+ * that sends a call is the one whose view of the path matters, and a view another edge wrote would
+ * be older than this edge's own pings). A server whose pings fail `failuresBeforeDown` times in a
+ * row is down; the forking proxy skips a serial group whose targets are all down gateway servers
+ * (skippableGroup). One answered ping brings it back up. Only pings change the state: a call that
+ * times out or gets a 503 does not (see GatewayHealth).
  *
  * Compared with Kamailio's dispatcher (ds_ping_interval, ds_probing_threshold,
  * ds_inactive_threshold, ds_ping_reply_codes):
@@ -47,23 +52,42 @@ export function pingAlive(status: number | undefined): boolean {
 
 export type GatewayState = "up" | "down";
 
-/** The gateway's address as the health state keys it: transport, host, port as configured. */
-export function gatewayKey(host: string, port: number | undefined, transport: string | undefined): string {
-  const h = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-  return `${(transport ?? "").toLowerCase()}|${h.toLowerCase()}|${port ?? ""}`;
+/**
+ * A gateway server's key in the health state: transport, IP and port of the server a request is
+ * actually sent to. Keyed by the server, not by the configured name: a gateway named by a domain
+ * is as many servers as DNS locates for it (RFC 3263), and one of them dying must not mark the
+ * others down (nor hide behind them).
+ */
+export function serverKey(transport: string, ip: string, port: number): string {
+  const h = ip.startsWith("[") && ip.endsWith("]") ? ip.slice(1, -1) : ip;
+  return `${transport.toLowerCase()}|${h.toLowerCase()}|${port}`;
 }
 
 /**
- * The key of the gateway a decision's target goes to: its Request-URI, as the proxy writes it for
- * a gateway (`gatewayRequestUri`, outbound-trunks.ts: `sip:<e164>@host[:port][;transport=t]`).
- * Undefined for a target that names no trunk or whose URI does not parse.
+ * The key of the gateway server a decision's target goes to: its Target.next_hop when the proxy
+ * located the gateway by name (gateway-servers.ts), else its Request-URI as the proxy writes it
+ * for a gateway by IP address (`gatewayRequestUri`, outbound-trunks.ts:
+ * `sip:<e164>@ip[:port][;transport=t]`) with the defaults filled in as RFC 3263 §4.1/§4.2 give
+ * them for an IP (UDP, TLS for sips; 5060, 5061 for TLS), so it matches the key its pings use.
+ * Undefined for a target that names no trunk, a URI that does not parse, or a name without a
+ * next hop (no ping knows which server it would reach).
  */
 export function targetGatewayKey(target: Target): string | undefined {
-  if (target.trunk === "" || target.requestUri === "") return undefined;
+  if (target.trunk === "") return undefined;
+  if (target.nextHop !== undefined) {
+    const hop = nextHopFromWire(target.nextHop);
+    return typeof hop === "string" ? undefined : serverKey(hop.transport, hop.ip, hop.port);
+  }
+  if (target.requestUri === "") return undefined;
   try {
     const uri = parseUri(target.requestUri, "Request-URI");
     if (!(uri instanceof SipUri)) return undefined;
-    return gatewayKey(uri.host, uri.port, uri.transport);
+    const host = uri.host.startsWith("[") && uri.host.endsWith("]") ? uri.host.slice(1, -1) : uri.host;
+    if (isIP(host) === 0) return undefined;
+    const secure = uri.scheme === "sips";
+    const transport = uri.transport?.toLowerCase() ?? (secure ? "tls" : "udp");
+    const port = uri.port ?? (secure || transport === "tls" ? 5061 : 5060);
+    return serverKey(transport, host, port);
   } catch {
     return undefined;
   }
@@ -88,7 +112,7 @@ interface GatewayRecord {
 }
 
 /**
- * The health state machine, one record per gateway address: up until `failuresBeforeDown`
+ * The health state machine, one record per gateway server (serverKey): up until `failuresBeforeDown`
  * pings in a row fail, then down until one ping is answered. Clock time only for `since`.
  */
 export class GatewayHealth {
@@ -130,6 +154,11 @@ export class GatewayHealth {
   targetDown(target: Target): boolean {
     const key = targetGatewayKey(target);
     return key !== undefined && this.isDown(key);
+  }
+
+  /** A server DNS no longer locates: its record goes (it comes back, if ever, as never probed). */
+  forget(key: string): void {
+    this.records.delete(key);
   }
 
   /** For logs and tests: a gateway's state, pings sent and failures in a row. */
@@ -183,102 +212,194 @@ export function skipsDownGroups(groups: readonly { readonly targets: readonly Ta
   return anyDown && anyUsable;
 }
 
-/** Sends one OPTIONS ping to a gateway; `done` is called once (unless cancelled). Returns a cancel. */
-export type SendPing = (gateway: Gateway, done: (outcome: PingOutcome) => void) => () => void;
+/**
+ * Sends one OPTIONS ping to one server of a gateway (the Request-URI names the gateway as
+ * configured); `done` is called once (unless cancelled). Returns a cancel.
+ */
+export type SendPing = (gateway: Gateway, server: SipServer, done: (outcome: PingOutcome) => void) => () => void;
+
+/** A gateway's servers, in order (locate-gateway.ts: RFC 3263); throws when DNS gives no answer. */
+export type LocateServers = (gateway: Gateway) => Promise<readonly SipServer[]>;
 
 export interface GatewayPingerOptions {
   readonly trunks: readonly Trunk[];
   readonly config: GatewayPingConfig;
   readonly health: GatewayHealth;
   readonly clock: Clock;
+  readonly locate: LocateServers;
   readonly send: SendPing;
   readonly logger: EdgeLogger;
 }
 
-interface Pinged {
-  readonly key: string;
+/** A gateway as configured (distinct host, port, transport), with the servers last located for it. */
+interface Configured {
   readonly gateway: Gateway;
-  /** Trunks that list this address (one ping serves them all). */
   readonly trunks: string[];
+  servers: readonly SipServer[];
+}
+
+/** One server pinged. */
+interface PingedServer {
+  readonly key: string;
+  /** The configured gateway it was located for (first of this round): the ping's Request-URI. */
+  gateway: Gateway;
+  /** Trunks whose gateways locate it (one ping serves them all). */
+  trunks: Set<string>;
+  /** The round it was last located in. */
+  round: number;
   /** The ping not answered yet; cancelling it abandons its transaction. */
   pending: (() => void) | undefined;
-  timer: ReturnType<Clock["setTimer"]> | undefined;
 }
 
 /**
- * Pings every distinct gateway address of the trunks: one at start, then one every
- * `intervalMs`. A ping still unanswered when the next is due has failed (it is abandoned, and
- * counted before the next goes out): the interval is also the ping's timeout, so at most one ping
- * per gateway is ever in flight. State changes are logged once each (warn down, info up).
+ * Pings every server of every distinct gateway of the trunks: one round at start, then one every
+ * `intervalMs`. Each round locates every gateway again (an IP literal is one server; a name goes
+ * through the edge's cached DNS, so a round is not a burst of queries) and pings each server once,
+ * recorded under its own key (serverKey). A name DNS cannot answer for this round keeps the
+ * servers it had (their addresses are the best knowledge there is, RFC 8767's reasoning); a server
+ * no gateway locates any more is forgotten once every gateway of the round has been located.
+ *
+ * A ping still unanswered when the next round starts has failed (it is abandoned and counted
+ * before the next goes out): the interval is also the ping's timeout, so at most one ping per
+ * server is ever in flight. State changes are logged once each (warn down, info up).
  */
 export class GatewayPinger {
-  private readonly gateways = new Map<string, Pinged>();
+  private readonly gateways = new Map<string, Configured>();
+  private readonly servers = new Map<string, PingedServer>();
+  private round = 0;
+  private timer: ReturnType<Clock["setTimer"]> | undefined;
   private stopped = false;
 
   constructor(private readonly o: GatewayPingerOptions) {
     for (const trunk of o.trunks) {
       for (const gateway of trunk.gateways) {
-        const key = gatewayKey(gateway.host, gateway.port, gateway.transport);
+        const key = `${gateway.transport ?? ""}|${gateway.host.toLowerCase()}|${gateway.port ?? ""}`;
         const known = this.gateways.get(key);
         if (known !== undefined) known.trunks.push(trunk.name);
-        else this.gateways.set(key, { key, gateway, trunks: [trunk.name], pending: undefined, timer: undefined });
+        else this.gateways.set(key, { gateway, trunks: [trunk.name], servers: [] });
       }
     }
   }
 
-  /** Gateway addresses pinged. */
+  /** Gateways pinged, as configured (each is one or more servers). */
   get size(): number {
     return this.o.config.intervalMs > 0 ? this.gateways.size : 0;
   }
 
+  /** Servers known from the last rounds: for tests and logs. */
+  get serverKeys(): string[] {
+    return [...this.servers.keys()];
+  }
+
   /** Nothing is pinged when edge.gatewayPing.intervalMs is 0 (every gateway then counts as up). */
   start(): void {
-    if (this.o.config.intervalMs <= 0) return;
-    for (const g of this.gateways.values()) this.tick(g);
+    if (this.o.config.intervalMs <= 0 || this.gateways.size === 0) return;
+    this.tick();
   }
 
   stop(): void {
     this.stopped = true;
-    for (const g of this.gateways.values()) {
-      if (g.timer !== undefined) this.o.clock.clearTimer(g.timer);
-      g.timer = undefined;
-      const cancel = g.pending;
-      g.pending = undefined;
+    if (this.timer !== undefined) this.o.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    for (const s of this.servers.values()) {
+      const cancel = s.pending;
+      s.pending = undefined;
       cancel?.();
     }
   }
 
-  private tick(g: Pinged): void {
-    g.timer = undefined;
+  private tick(): void {
+    this.timer = undefined;
     if (this.stopped) return;
-    if (g.pending !== undefined) {
-      const cancel = g.pending;
-      g.pending = undefined;
+    const round = ++this.round;
+    for (const s of this.servers.values()) {
+      if (s.pending === undefined) continue;
+      const cancel = s.pending;
+      s.pending = undefined;
       cancel();
-      this.outcome(g, { status: undefined, detail: `no final response within ${this.o.config.intervalMs} ms` });
+      this.outcome(s, { status: undefined, detail: `no final response within ${this.o.config.intervalMs} ms` });
     }
-    g.timer = this.o.clock.setTimer(this.o.config.intervalMs, (p: Pinged) => this.tick(p), g);
-    this.o.health.pinged(g.key);
+    this.timer = this.o.clock.setTimer(this.o.config.intervalMs, () => this.tick(), undefined);
+    let left = this.gateways.size;
+    const located = (): void => {
+      if (--left === 0) this.forgetUnlocated(round);
+    };
+    for (const c of this.gateways.values()) {
+      this.o.locate(c.gateway).then(
+        (servers) => {
+          if (round !== this.round || this.stopped) return;
+          if (servers.length === 0 && c.servers.length > 0) {
+            this.o.logger.warn({ gateway: c.gateway.host, trunks: c.trunks }, "gateway name has no SIP server in DNS any more; its servers are not pinged");
+          }
+          c.servers = servers;
+          this.pingAll(c, round);
+          located();
+        },
+        (e: unknown) => {
+          if (round !== this.round || this.stopped) return;
+          this.o.logger.debug?.({ gateway: c.gateway.host, err: e instanceof Error ? e.message : String(e), servers: c.servers.length }, "gateway name not answered by DNS; pinging the servers it had");
+          this.pingAll(c, round);
+          located();
+        },
+      );
+    }
+  }
+
+  private pingAll(c: Configured, round: number): void {
+    for (const server of c.servers) {
+      const key = serverKey(server.transport, server.ip, server.port);
+      let s = this.servers.get(key);
+      if (s === undefined) {
+        s = { key, gateway: c.gateway, trunks: new Set(), round: 0, pending: undefined };
+        this.servers.set(key, s);
+      }
+      if (s.round === round) {
+        for (const t of c.trunks) s.trunks.add(t);
+        continue;
+      }
+      s.round = round;
+      s.gateway = c.gateway;
+      s.trunks = new Set(c.trunks);
+      this.ping(s, server);
+    }
+  }
+
+  private ping(s: PingedServer, server: SipServer): void {
+    this.o.health.pinged(s.key);
     let settled = false;
-    const cancel = this.o.send(g.gateway, (outcome) => {
+    const cancel = this.o.send(s.gateway, server, (outcome) => {
       if (settled || this.stopped) return;
       settled = true;
-      g.pending = undefined;
-      this.outcome(g, outcome);
+      s.pending = undefined;
+      this.outcome(s, outcome);
     });
-    // A ping that ended inside `send` (no address, a refused connection) is not pending.
+    // A ping that ended inside `send` (a refused connection) is not pending.
     if (!settled) {
-      g.pending = () => {
+      s.pending = () => {
         settled = true;
         cancel();
       };
     }
   }
 
-  private outcome(g: Pinged, outcome: PingOutcome): void {
-    const change = this.o.health.recordPing(g.key, pingAlive(outcome.status));
+  /** Servers located by no gateway this round: no longer pinged, their state forgotten. */
+  private forgetUnlocated(round: number): void {
+    for (const [key, s] of this.servers) {
+      if (s.round === round) continue;
+      const cancel = s.pending;
+      s.pending = undefined;
+      cancel?.();
+      this.servers.delete(key);
+      this.o.health.forget(key);
+      this.o.logger.debug?.({ gateway: key, trunks: [...s.trunks] }, "gateway server no longer located; forgotten");
+    }
+  }
+
+  private outcome(s: PingedServer, outcome: PingOutcome): void {
+    const change = this.o.health.recordPing(s.key, pingAlive(outcome.status));
     if (change === undefined) return;
-    const obj = { gateway: g.key, trunks: g.trunks, last: outcome.detail, pings: change.pings, failures: change.failures };
+    const name = isIP(s.gateway.host) === 0 ? { name: s.gateway.host } : {};
+    const obj = { gateway: s.key, ...name, trunks: [...s.trunks], last: outcome.detail, pings: change.pings, failures: change.failures };
     if (change.state === "down") this.o.logger.warn(obj, "gateway down: its OPTIONS pings fail; calls skip it");
     else this.o.logger.info?.(obj, "gateway up: it answers OPTIONS again");
   }

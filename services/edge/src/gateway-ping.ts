@@ -1,6 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import { platformBranch } from "@sipfleet/routing";
 import { createRequest, type ClientTransaction, type SipRequest, type TransactionLayer } from "@sipfleet/sip";
 import type { Gateway } from "@sipfleet/trunks";
@@ -8,7 +6,7 @@ import type { LocalLinks } from "./flow-links.js";
 import type { PingOutcome, SendPing } from "./gateway-health.js";
 import { viaTransport, type Hop } from "./hop.js";
 import { hostPort } from "./ip-address.js";
-import { defaultPort, type NextHopAddress } from "./next-hop.js";
+import { serverAddress } from "./locate-gateway.js";
 
 /*
  * The OPTIONS ping itself (RFC 3261 §11.1: OPTIONS "allows a UA to query another UA or a proxy
@@ -18,32 +16,11 @@ import { defaultPort, type NextHopAddress } from "./next-hop.js";
  * arrive. Retransmissions and Timer F are that transaction's (§17.1.2.2).
  */
 
-/**
- * A gateway's address: its transport (UDP unless configured), its IP, its port (5060/5061 unless
- * configured). A name gets one A/AAAA lookup with the system resolver for now: RFC 3263
- * NAPTR/SRV resolution is being written separately and replaces this function (same shape: a
- * gateway in, one address or why there is none out).
- */
-export type ResolveGateway = (gateway: Gateway) => Promise<NextHopAddress | string>;
-
-export const resolveGatewayAddress: ResolveGateway = async (gateway) => {
-  const transport = gateway.transport ?? "udp";
-  const port = gateway.port ?? defaultPort(transport);
-  if (isIP(gateway.host) !== 0) return { transport, ip: gateway.host, port, host: gateway.host };
-  try {
-    const { address } = await lookup(gateway.host);
-    return { transport, ip: address, port, host: gateway.host };
-  } catch (e) {
-    return `cannot resolve ${gateway.host}: ${e instanceof Error ? e.message : String(e)}`;
-  }
-};
-
 export interface OptionsPingDeps {
   readonly edgeId: string;
   /** The forking proxy's client transaction layer (responses reach it by the Via branch). */
   readonly clients: TransactionLayer<Hop>;
   readonly links: LocalLinks;
-  readonly resolve: ResolveGateway;
 }
 
 /** The gateway's URI, the ping's Request-URI and To: `sip:host[:port][;transport=t]`. */
@@ -75,9 +52,12 @@ export function buildPing(gateway: Gateway, hop: Hop, branch: string): SipReques
   });
 }
 
-/** SendPing over the edge's sockets (gateway-health.ts calls it once per gateway per interval). */
+/**
+ * SendPing over the edge's sockets (gateway-health.ts calls it once per located server per
+ * interval): to the server's address, with the gateway's own URI as Request-URI and To.
+ */
 export function optionsPinger(deps: OptionsPingDeps): SendPing {
-  return (gateway, done) => {
+  return (gateway, server, done) => {
     let cancelled = false;
     let tx: ClientTransaction<Hop> | undefined;
     const finish = (outcome: PingOutcome): void => {
@@ -86,10 +66,7 @@ export function optionsPinger(deps: OptionsPingDeps): SendPing {
       done(outcome);
     };
     void (async () => {
-      const next = await deps.resolve(gateway);
-      if (cancelled) return;
-      if (typeof next === "string") return finish({ status: undefined, detail: next });
-      const hop = await deps.links.hopTo(next);
+      const hop = await deps.links.hopTo(serverAddress(server));
       if (cancelled) return;
       if (typeof hop === "string") return finish({ status: undefined, detail: hop });
       const req = buildPing(gateway, hop, platformBranch(deps.edgeId, "ping"));

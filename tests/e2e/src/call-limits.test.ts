@@ -15,7 +15,7 @@ import { connect, type NatsConnection } from "nats";
 import { CALL_SCENARIOS } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
 import { DIGEST_DOMAIN, NO_GATEWAY_PINGS, sleep } from "./fixtures.js";
-import { waitForUdpPort } from "./udp-ports.js";
+import { listeningSipp } from "./sipp-runs.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
 
@@ -111,10 +111,10 @@ numberRoutes:
     // The previous test's last call holds the trunk until its ENDED is handled.
     await until(() => hasRoom(TRUNK_KEY, 1), "the trunk to be free");
     // The gateway answers two calls (the first and the third) and then exits.
-    let gatewaySettled: string | undefined;
-    const gateway = runSipp({ scenario: CALL_SCENARIOS + "uas-answer.xml", target: `127.0.0.1:${t.edgePorts[0] as number}`, calls: 2, localIp: GATEWAY, localPort: gatewayPort, args: ["-d", "200"], timeoutMs: 90_000 });
-    void gateway.then((r) => (gatewaySettled = `exit ${r.exitCode}: ${r.stderr}`), () => {});
-    await waitForUdpPort(gatewayPort, { timeoutMs: 10_000, what: "gateway sipp", gaveUp: () => gatewaySettled });
+    const { run: gateway } = await listeningSipp(
+      { scenario: CALL_SCENARIOS + "uas-answer.xml", target: `127.0.0.1:${t.edgePorts[0] as number}`, calls: 2, localIp: GATEWAY, localPort: gatewayPort, args: ["-d", "200"], timeoutMs: 90_000 },
+      "gateway sipp",
+    );
 
     const answeredBefore = await answeredCount();
     // Call 1 talks for 6 s: long enough for call 2 to be refused meanwhile.

@@ -9,8 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { freePort, hasSipp, runSipp, type SippResult } from "@sipfleet/testing";
 import { CALL_SCENARIOS } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
-import { DIGEST_DOMAIN } from "./fixtures.js";
-import { waitForUdpPort } from "./udp-ports.js";
+import { aliceDials, GERMAN_DIAL_PLAN, listeningSipp, sippReport } from "./sipp-runs.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
 
@@ -67,7 +66,7 @@ numberRoutes:
         algorithms: ["MD5", "SHA-256"],
         extraYaml: trunks,
         edgeYaml: `  gatewayPing: { intervalMs: ${INTERVAL_MS}, failuresBeforeDown: ${FAILURES} }\n`,
-        digestDomainYaml: `    dialPlan: [{ match: "00", replace: "+" }, { match: "0", replace: "+49" }]\n    allowedPrefixes: ["+49"]\n`,
+        digestDomainYaml: GERMAN_DIAL_PLAN,
       },
     );
   });
@@ -108,39 +107,9 @@ numberRoutes:
   }
 
   /** A sipp gateway on ip:port that answers pings, and the one INVITE, then exits; resolves once it listens. */
-  async function aliveGateway(ip: string, port: number): Promise<{ run: Promise<SippResult> }> {
-    let settled: string | undefined;
-    const run = runSipp({
-      scenario: CALL_SCENARIOS + "uas-gateway-options-answer.xml",
-      target: edge(),
-      calls: 10_000,
-      localIp: ip,
-      localPort: port,
-      args: ["-d", "300"],
-      timeoutMs: 60_000,
-    });
-    void run.then((r) => (settled = `exit ${r.exitCode}: ${r.stderr}`));
-    run.catch(() => {});
-    await waitForUdpPort(port, { timeoutMs: 10_000, what: `sipp gateway on ${ip}`, gaveUp: () => settled });
-    // Wrapped: an async function would otherwise wait for the run itself.
-    return { run };
-  }
-
-  async function aliceCalls(): Promise<SippResult> {
-    return runSipp({
-      scenario: CALL_SCENARIOS + "uac-call-bye.xml",
-      target: edge(),
-      inject: [["alice", DIGEST_DOMAIN, DIALLED]],
-      calls: 1,
-      localIp: "127.0.0.1",
-      localPort: await freePort("127.0.0.1"),
-      args: ["-au", "alice", "-ap", "alice-secret", "-auth_uri", `${DIALLED}@${DIGEST_DOMAIN}`, "-d", "300"],
-      timeoutMs: 20_000,
-    });
-  }
-
-  function report(results: readonly SippResult[]): string {
-    return `${results.map((r, i) => `--- sipp ${i}: exit ${r.exitCode}\n${r.stderr}`).join("\n")}\n--- cluster:\n${t.logs.slice(-60).join("\n")}`;
+  function aliveGateway(ip: string, port: number): Promise<{ readonly run: Promise<SippResult> }> {
+    const run = { scenario: CALL_SCENARIOS + "uas-gateway-options-answer.xml", target: edge(), calls: 10_000, localIp: ip, localPort: port, args: ["-d", "300"], timeoutMs: 60_000 };
+    return listeningSipp(run, `sipp gateway on ${ip}`);
   }
 
   it("a dead gateway is marked down by OPTIONS and skipped, then used again when it returns", async () => {
@@ -170,9 +139,9 @@ numberRoutes:
           `(retransmissions included); the edge logged failures=${line?.failures} pings=${line?.pings} (sent since start; interval ${INTERVAL_MS} ms, failuresBeforeDown ${FAILURES})`,
       );
       await waitFor(() => logged(GATEWAY_2, port2) !== "down", 10_000, "gateway 2 not down");
-      const caller = await aliceCalls();
+      const caller = await aliceDials(edge(), DIALLED);
       const results = [caller, await gw2.run];
-      assert.ok(results.every((r) => r.exitCode === 0), report(results));
+      assert.ok(results.every((r) => r.exitCode === 0), sippReport(results, t.logs));
       assert.equal(dead.count("INVITE"), 0, `gateway 1 (down) got no INVITE: ${JSON.stringify(dead.heard)}`);
     } finally {
       await dead.close();
@@ -186,9 +155,9 @@ numberRoutes:
     try {
       await waitFor(() => logged(GATEWAY_1, port1) === "up", 20_000, "gateway 1 marked up");
       console.log(`# gateway 1 marked up ${Date.now() - returnedAt} ms after its sipp returned`);
-      const caller = await aliceCalls();
+      const caller = await aliceDials(edge(), DIALLED);
       const results = [caller, await gw1.run];
-      assert.ok(results.every((r) => r.exitCode === 0), report(results));
+      assert.ok(results.every((r) => r.exitCode === 0), sippReport(results, t.logs));
       assert.equal(dead.count("INVITE"), 0, `gateway 2 got no INVITE: ${JSON.stringify(dead.heard)}`);
     } finally {
       await dead.close();

@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { computeHa1, parseCredentials, verifyCredentials } from "@sipfleet/sip";
-import { freePort, hasSipp, runSipp, type SippResult } from "@sipfleet/testing";
+import { freePort, hasSipp } from "@sipfleet/testing";
 import { CALL_SCENARIOS } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
-import { DIGEST_DOMAIN, NO_GATEWAY_PINGS } from "./fixtures.js";
-import { waitForUdpPort } from "./udp-ports.js";
+import { NO_GATEWAY_PINGS } from "./fixtures.js";
+import { aliceDials, GERMAN_DIAL_PLAN, listeningSipp, sippReport } from "./sipp-runs.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
 
@@ -52,7 +52,7 @@ numberRoutes:
         extraYaml: trunks,
         // The carrier sipp plays one call; gateway pings are gateway-health.test.ts's.
         edgeYaml: NO_GATEWAY_PINGS,
-        digestDomainYaml: `    dialPlan: [{ match: "00", replace: "+" }, { match: "0", replace: "+49" }]\n    allowedPrefixes: ["+49"]\n`,
+        digestDomainYaml: GERMAN_DIAL_PLAN,
       },
       { env: { CARRIER_TRUNK_PASSWORD: TRUNK_PASSWORD } },
     );
@@ -62,38 +62,16 @@ numberRoutes:
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  function report(results: readonly SippResult[]): string {
-    return `${results.map((r, i) => `--- sipp ${i}: exit ${r.exitCode}\n${r.stderr}`).join("\n")}\n--- cluster:\n${t.logs.slice(-60).join("\n")}`;
-  }
-
   it("the carrier's 407 is answered, the call is answered, the caller's ACK and BYE reach the carrier with the CSeq it expects and the BYE's 200 comes back with the caller's", async () => {
     const edge = `127.0.0.1:${t.edgePorts[0] as number}`;
     const logFile = join(dir, "carrier.log");
-    let settled: string | undefined;
-    const carrier = runSipp({
-      scenario: CALL_SCENARIOS + "uas-gateway-challenge.xml",
-      target: edge,
-      calls: 1,
-      localIp: GATEWAY,
-      localPort: port,
-      args: ["-trace_logs", "-log_file", logFile],
-      timeoutMs: 25_000,
-    });
-    void carrier.then((r) => (settled = `exit ${r.exitCode}: ${r.stderr}`));
-    carrier.catch(() => {});
-    await waitForUdpPort(port, { timeoutMs: 10_000, what: "sipp carrier", gaveUp: () => settled });
-    const caller = await runSipp({
-      scenario: CALL_SCENARIOS + "uac-call-bye.xml",
-      target: edge,
-      inject: [["alice", DIGEST_DOMAIN, DIALLED]],
-      calls: 1,
-      localIp: "127.0.0.1",
-      localPort: await freePort("127.0.0.1"),
-      args: ["-au", "alice", "-ap", "alice-secret", "-auth_uri", `${DIALLED}@${DIGEST_DOMAIN}`, "-d", "300"],
-      timeoutMs: 20_000,
-    });
-    const results = [caller, await carrier];
-    assert.ok(results.every((r) => r.exitCode === 0), report(results));
+    const carrier = await listeningSipp(
+      { scenario: CALL_SCENARIOS + "uas-gateway-challenge.xml", target: edge, calls: 1, localIp: GATEWAY, localPort: port, args: ["-trace_logs", "-log_file", logFile], timeoutMs: 25_000 },
+      "sipp carrier",
+    );
+    const caller = await aliceDials(edge, DIALLED);
+    const results = [caller, await carrier.run];
+    assert.ok(results.every((r) => r.exitCode === 0), sippReport(results, t.logs));
 
     // What the carrier received in Proxy-Authorization, checked as the carrier would.
     const logged = /proxy-authorization=(.*)/.exec(readFileSync(logFile, "latin1"));

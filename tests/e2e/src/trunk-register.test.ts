@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { freePort, hasSipp, runSipp, type SippResult } from "@sipfleet/testing";
+import { freePort, hasSipp, type SippResult } from "@sipfleet/testing";
 import { as, runCallFlow } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
 import { DIGEST_DOMAIN, NO_GATEWAY_PINGS } from "./fixtures.js";
-import { waitForUdpPort } from "./udp-ports.js";
+import { listeningSipp } from "./sipp-runs.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
 
@@ -59,21 +59,20 @@ interface Registrar {
 async function startRegistrar(ip: string, username: string, password: string): Promise<Registrar> {
   const port = await freePort(ip);
   const traceFile = join(tempDir(), "messages.log");
-  let settled: string | undefined;
-  const run = runSipp({
-    scenario: join(TRUNK_SCENARIOS, "carrier-registrar.xml"),
-    // A UAS answers where requests come from; the target is never used.
-    target: "127.0.0.1:9",
-    inject: Array.from({ length: EDGES }, () => [username, password]),
-    calls: EDGES,
-    localIp: ip,
-    localPort: port,
-    args: ["-trace_msg", "-message_file", traceFile],
-    timeoutMs: 40_000,
-  });
-  void run.then((r) => (settled = `exit ${r.exitCode}: ${r.stderr}`));
-  run.catch(() => {});
-  await waitForUdpPort(port, { timeoutMs: 10_000, what: "sipp carrier-registrar.xml", gaveUp: () => settled });
+  const { run } = await listeningSipp(
+    {
+      scenario: join(TRUNK_SCENARIOS, "carrier-registrar.xml"),
+      // A UAS answers where requests come from; the target is never used.
+      target: "127.0.0.1:9",
+      inject: Array.from({ length: EDGES }, () => [username, password]),
+      calls: EDGES,
+      localIp: ip,
+      localPort: port,
+      args: ["-trace_msg", "-message_file", traceFile],
+      timeoutMs: 40_000,
+    },
+    "sipp carrier-registrar.xml",
+  );
   return { port, traceFile, run, messages: () => readTrace(traceFile) };
 }
 

@@ -32,7 +32,7 @@ import { CALL_SCENARIOS, type SipAddress } from "./call-flows.js";
 import { startTestCluster, type TestCluster } from "./cluster-fixtures.js";
 import { DIGEST_DOMAIN, USERS } from "./fixtures.js";
 import { TlsSipClient } from "./tls-sip-client.js";
-import { waitForUdpPort } from "./udp-ports.js";
+import { listeningSipp } from "./sipp-runs.js";
 
 const skip = hasSipp() ? false : "sipp is not installed (Debian package sip-tester)";
 const PASSWORDS: ReadonlyMap<string, string> = new Map(USERS);
@@ -58,25 +58,17 @@ async function withSippCallee(via: SipAddress, user: string, call: () => Promise
     });
   const registered = await register(300);
   assert.equal(registered.exitCode, 0, `register ${user}: ${registered.stderr}`);
-  let settled: string | undefined;
-  const answering = runSipp({
-    scenario: `${CALL_SCENARIOS}uas-answer.xml`,
-    target: `${via.host}:${via.port}`,
-    calls: 1,
-    localIp: "127.0.0.1",
-    localPort: port,
-    args: ["-d", "200"],
-    timeoutMs: 25_000,
-  }).then((r) => {
-    settled = `exit ${r.exitCode}: ${r.stderr}`;
-    return r;
-  });
+  let answering: Promise<SippResult> | undefined;
   try {
-    await waitForUdpPort(port, { timeoutMs: 10_000, what: "sipp uas-answer.xml", gaveUp: () => settled });
+    const callee = await listeningSipp(
+      { scenario: `${CALL_SCENARIOS}uas-answer.xml`, target: `${via.host}:${via.port}`, calls: 1, localIp: "127.0.0.1", localPort: port, args: ["-d", "200"], timeoutMs: 25_000 },
+      "sipp uas-answer.xml",
+    );
+    answering = callee.run;
     await call();
-    return await answering;
+    return await callee.run;
   } finally {
-    await answering.catch(() => undefined);
+    await answering?.catch(() => undefined);
     await register(0);
   }
 }

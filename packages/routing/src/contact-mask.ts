@@ -7,8 +7,8 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
  * request to that remote target (RFC 3261 §12.1.2: the Contact becomes the Request-URI), any proxy
  * worker restores the original from the token alone (architecture invariant 1: no dialog state).
  *
- * Encryption, not a signature: a flow token (flow-token.ts) may be readable, this one must not
- * reveal the address it hides. AES-256-GCM with a random 96-bit IV per token, so two tokens of
+ * Encryption, not a signature: the token must not reveal the address it hides (flow tokens are
+ * sealed for the same reason, flow-token.ts). AES-256-GCM with a random 96-bit IV per token, so two tokens of
  * one URI differ and a changed byte fails authentication. The key is derived with HKDF from the
  * platform's shared secret (`auth.nonceSecret`) under its own label, so it is independent of the
  * nonce and flow-token keys derived from the same secret.

@@ -95,7 +95,13 @@ numberRoutes:
 
   function assertNoTrace(messages: readonly string[]): void {
     assert.ok(messages.length > 0, "the carrier received nothing");
-    for (const m of messages) assert.ok(!m.includes(USER_IP), `the carrier saw the user's address:\n${m}`);
+    for (const m of messages) {
+      assert.ok(!m.includes(USER_IP), `the carrier saw the user's address:\n${m}`);
+      // Nor inside a token the platform wrote (Record-Route `ft`, Contact `ct`): base64url is no hiding.
+      for (const [, name, token] of m.matchAll(/;(ft|ct)=([A-Za-z0-9_-]+)/g)) {
+        assert.ok(!Buffer.from(token!, "base64url").toString("latin1").includes(USER_IP), `the ${name} token ${token} holds the user's address:\n${m}`);
+      }
+    }
   }
 
   it("a call out to the carrier: one Via, a masked Contact, no trace of the caller's address; the carrier's BYE reaches the caller", async () => {

@@ -109,7 +109,7 @@ const MAX_CSEQ_OFFSET = 16;
  * 401/407 it answered (the re-sent request had CSeq + 1, RFC 3261 §22.2). That value is the one
  * whose token names the side the request goes to: the caller's requests toward the carrier pop it
  * last and are shifted; the carrier's requests toward the caller pop the caller-side value last
- * (no `cso`) and are not, their CSeq space being the carrier's own (§12.2.1.1). The token's HMAC
+ * (no `cso`) and are not, their CSeq space being the carrier's own (§12.2.1.1). The token's GCM tag
  * does not cover `cso`; a forged one can only shift the CSeq of the forger's own dialog, and the
  * bound keeps it from pushing the number past 2**31 in practice.
  */

@@ -86,7 +86,7 @@ interface NextHops {
  * RFC 3261 §16 request routing, as a decision for the edge that holds the transaction: where a
  * request goes (Forward, with the branches' Request-URIs, Routes, Record-Routes and flows), or
  * the answer (Respond), or nothing (Drop, for an ACK). Holds no state between requests
- * (architecture invariant 2): bindings are in the store, nonces and flow tokens are HMACs of the
+ * (architecture invariant 2): bindings are in the store, nonces (HMACs) and flow tokens (sealed) derive from the
  * shared secret.
  *
  * The steps, in order (README.md has the table):

@@ -37,6 +37,8 @@ export async function startEmbedded(config: SipfleetConfig, logger: Logger): Pro
     trunks: config.trunks,
     // One edge: nothing to share, but the same rate limit and bans as a cluster's.
     abuseStore: new MemoryAbuseStore(),
+    // The proxy restores the Contacts the edge masks toward carriers with the same secret.
+    sharedSecret: config.auth.nonceSecret,
   });
   return {
     edge,

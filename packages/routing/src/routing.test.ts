@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
+import { createHmac } from "node:crypto";
 import { describe, it } from "node:test";
-import { Transport, type Flow } from "@sipfleet/proto";
+import { Flow, Transport } from "@sipfleet/proto";
 import { editMessage, parseMessage, type SipRequest } from "@sipfleet/sip";
 import { branchOwner, FlowTokens, isLooped, loopHash, platformBranch, readPlatformBranch } from "./index.js";
 
@@ -109,5 +110,29 @@ describe("flow tokens", () => {
     const flipped = token.slice(0, 5) + (token[5] === "A" ? "B" : "A") + token.slice(6);
     assert.equal(t.decode(flipped), undefined);
     for (const bad of ["", "abc", "not a token!", "x".repeat(2000)]) assert.equal(t.decode(bad), undefined, bad);
+  });
+
+  it("are sealed: a token does not reveal the flow's addresses or ids, and two tokens of one flow differ", () => {
+    const t = new FlowTokens("a-secret-of-the-platform-0123456789");
+    const a = t.encode(flow);
+    const b = t.encode(flow);
+    assert.notEqual(a, b);
+    for (const token of [a, b]) {
+      const raw = Buffer.from(token, "base64url").toString("latin1");
+      for (const needle of ["192.0.2.7", "edge-2", "tcp/0a1b2c3d"]) assert.ok(!raw.includes(needle), `${needle} readable in ${token}`);
+    }
+  });
+
+  it("still accept the signed-only form written before tokens were sealed (dialogs set up before an upgrade), only with the right MAC", () => {
+    const secret = "a-secret-of-the-platform-0123456789";
+    const key = createHmac("sha256", secret).update("sipfleet flow-token v1").digest();
+    const signed = (payload: Buffer): string =>
+      Buffer.concat([payload, createHmac("sha256", key).update(payload).digest().subarray(0, 16)]).toString("base64url");
+    const t = new FlowTokens(secret);
+    assert.deepEqual(t.decode(signed(Buffer.from(Flow.encode(flow).finish()))), { flow });
+    assert.deepEqual(t.decode(signed(Buffer.alloc(0))), { flow: undefined });
+    const other = createHmac("sha256", "another-secret-of-another-platform-xx").update("sipfleet flow-token v1").digest();
+    const forged = Buffer.concat([Buffer.from(Flow.encode(flow).finish()), createHmac("sha256", other).update(Buffer.from(Flow.encode(flow).finish())).digest().subarray(0, 16)]);
+    assert.equal(t.decode(forged.toString("base64url")), undefined);
   });
 });

@@ -1,6 +1,7 @@
 import type { Forward, Target } from "@sipfleet/proto";
 import { editMessage, parseMessage, type SipRequest } from "@sipfleet/sip";
 import { NO_AUTH, withCSeqOffset, type BranchAuth } from "./carrier-challenge.js";
+import { maskContact, type BranchHiding } from "./topology-hiding.js";
 
 /**
  * The request one branch sends (RFC 3261 §16.6 steps 1-8), built from the request as received:
@@ -12,10 +13,24 @@ import { NO_AUTH, withCSeqOffset, type BranchAuth } from "./carrier-challenge.js
  * from the received bytes. The CSeq number goes up by the Forward's `cseq_offset` and by the
  * challenges the edge answered on this branch (`auth`, carrier-challenge.ts), whose offset is
  * also written into the Record-Route value facing the carrier (the target's first).
+ * Toward a carrier (`hiding`, topology-hiding.ts) the received Via header field stays behind (only
+ * the platform's Via goes) and the Contact is masked.
  */
-export function buildBranchBytes(req: SipRequest, forward: Forward, target: Target, via: string, stampedVia: string | undefined, auth: BranchAuth = NO_AUTH): Buffer {
-  const e = editMessage(req).prependVia(via);
-  if (stampedVia !== undefined) e.replaceTopVia(stampedVia);
+export function buildBranchBytes(
+  req: SipRequest,
+  forward: Forward,
+  target: Target,
+  via: string,
+  stampedVia: string | undefined,
+  auth: BranchAuth = NO_AUTH,
+  hiding: BranchHiding | undefined = undefined,
+): Buffer {
+  const e = editMessage(req);
+  if (hiding !== undefined) {
+    e.removeHeader("Via");
+    maskContact(e, req, hiding.masks, hiding.at);
+  } else if (stampedVia !== undefined) e.replaceTopVia(stampedVia);
+  e.prependVia(via);
   if (forward.rewriteRoutes) e.removeHeader("Route");
   else if (forward.popRoutes > 0) e.removeTopRoutes(forward.popRoutes);
   for (const r of target.routes) e.prependHeader("Route", r);
@@ -38,6 +53,14 @@ export function buildBranchBytes(req: SipRequest, forward: Forward, target: Targ
  * The branch request parsed, for a client transaction (which reads its Via, CSeq and method); a
  * request sent without one (the ACK of a 2xx) needs only `buildBranchBytes`.
  */
-export function buildBranchRequest(req: SipRequest, forward: Forward, target: Target, via: string, stampedVia: string | undefined, auth: BranchAuth = NO_AUTH): SipRequest {
-  return parseMessage(buildBranchBytes(req, forward, target, via, stampedVia, auth), { maxSize: Number.MAX_SAFE_INTEGER }) as SipRequest;
+export function buildBranchRequest(
+  req: SipRequest,
+  forward: Forward,
+  target: Target,
+  via: string,
+  stampedVia: string | undefined,
+  auth: BranchAuth = NO_AUTH,
+  hiding: BranchHiding | undefined = undefined,
+): SipRequest {
+  return parseMessage(buildBranchBytes(req, forward, target, via, stampedVia, auth, hiding), { maxSize: Number.MAX_SAFE_INTEGER }) as SipRequest;
 }

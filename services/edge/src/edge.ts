@@ -4,6 +4,7 @@ import { isSecureTransport, type EdgeConfig, type ListenAddress } from "@sipflee
 import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock, type TransactionTimers } from "@sipfleet/sip";
 import type { CallEventSink } from "@sipfleet/call-events/memory";
 import { cachedDnsLookup, systemDnsLookup, type SipDnsLookup } from "@sipfleet/sip-dns";
+import { ContactMasks } from "@sipfleet/routing";
 import type { OutboundCredentials, Trunk } from "@sipfleet/trunks";
 import { AbuseGuard, type AbuseStats } from "./abuse-guard.js";
 import type { AbuseStore } from "./abuse-store.js";
@@ -95,6 +96,13 @@ export interface EdgeOptions {
    * undefined: this edge's own (one process). The caller owns it.
    */
   readonly abuseStore: AbuseStore | undefined;
+  /**
+   * The platform's shared secret (`auth.nonceSecret`, SIPFLEET_NONCE_SECRET), from which the key of
+   * the masked Contacts written toward carriers is derived (topology hiding, README): the proxy
+   * workers restore them with the same secret, so in a cluster every edge and proxy must hold it.
+   * Undefined: a random secret of this edge (tests; masks no proxy can restore).
+   */
+  readonly sharedSecret: string | Uint8Array | undefined;
 }
 
 /**
@@ -128,6 +136,7 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   carrierRegistration: {},
   dns: cachedDnsLookup(systemDnsLookup(), DNS_CACHE_MS),
   abuseStore: undefined,
+  sharedSecret: undefined,
 };
 
 export interface Edge {
@@ -206,6 +215,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     calls,
     gatewayDown: (t) => health.targetDown(t),
     credentialsOf: trunkCredentials(o.trunks),
+    contactMasks: new ContactMasks(o.sharedSecret ?? randomBytes(32)),
     onCredentialsFailed: (ip) => abuse.credentialsFailed(ip),
   });
   const intake = new MessageIntake({

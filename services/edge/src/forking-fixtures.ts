@@ -1,5 +1,5 @@
 import type { Bus } from "@sipfleet/bus";
-import { Decision, Envelope, Forward_Failover, PROXY_QUEUE, PROXY_SUBJECT, Transport, type Flow, type Forward, type Target } from "@sipfleet/proto";
+import { Decision, Envelope, Forward_CarrierSide, Forward_Failover, PROXY_QUEUE, PROXY_SUBJECT, Transport, type Flow, type Forward, type Target } from "@sipfleet/proto";
 import { createResponse, parseMessage, type SipRequest, type SipResponse } from "@sipfleet/sip";
 import { request, type UdpPeer } from "./harness.js";
 
@@ -59,6 +59,7 @@ export function forward(groups: { targets: Target[]; timeoutMs?: number; provisi
     addHeaders: [],
     failover: Forward_Failover.FAILOVER_UNSPECIFIED,
     cseqOffset: 0,
+    carrierSide: Forward_CarrierSide.CARRIER_SIDE_UNSPECIFIED,
     ...extra,
   };
 }

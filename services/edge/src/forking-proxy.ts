@@ -1,6 +1,6 @@
 import type { Bus } from "@sipfleet/bus";
 import type { Forward, Target } from "@sipfleet/proto";
-import { loopHash, platformBranch } from "@sipfleet/routing";
+import { loopHash, platformBranch, type ContactMasks } from "@sipfleet/routing";
 import {
   createCancel,
   editMessage,
@@ -35,6 +35,7 @@ import { hostPort } from "./ip-address.js";
 import type { EdgeLogger } from "./logger.js";
 import { nextHopFromWire, resolveNextHop } from "./next-hop.js";
 import { challengesToAdd, selectBest, type BranchOutcome } from "./response-selection.js";
+import { branchesHidden, maskContact, restoreUpstreamVias, upstreamHidden, type BranchHiding } from "./topology-hiding.js";
 
 export interface ForkingProxyOptions {
   readonly edgeId: string;
@@ -60,6 +61,11 @@ export interface ForkingProxyOptions {
    * (carrier-challenge.ts); none: such challenges are passed on like any response.
    */
   readonly credentialsOf?: ((trunk: string) => OutboundCredentials | undefined) | undefined;
+  /**
+   * The key of the masked Contacts the edge writes toward a carrier (Forward.carrier_side,
+   * topology-hiding.ts); the proxy workers restore them with the same shared secret.
+   */
+  readonly contactMasks: ContactMasks;
   /** Answers a server transaction with a response the edge builds (408, 500, 430...). */
   readonly respond: (tx: ServerTransaction<RequestOrigin>, status: number, options?: ResponseOptions) => void;
 }
@@ -226,7 +232,7 @@ export class ForkingProxy {
       return;
     }
     try {
-      hop.link.send(buildBranchBytes(req, forward, target, this.via(hop, id), origin.stampedVia), hop.ip, hop.port);
+      hop.link.send(buildBranchBytes(req, forward, target, this.via(hop, id), origin.stampedVia, NO_AUTH, this.hiding(forward, hop)), hop.ip, hop.port);
     } catch (e) {
       this.o.logger.warn({ err: e, method: req.method }, "stateless forward failed");
     }
@@ -428,7 +434,7 @@ export class ForkingProxy {
     }
     let req: SipRequest;
     try {
-      req = buildBranchRequest(ctx.request, ctx.forward, b.target, this.via(hop, b.id), ctx.tx.dest.stampedVia, b.auth);
+      req = buildBranchRequest(ctx.request, ctx.forward, b.target, this.via(hop, b.id), ctx.tx.dest.stampedVia, b.auth, this.hiding(ctx.forward, hop));
     } catch (e) {
       this.o.logger.warn({ err: e, branch: b.id }, "branch request could not be built");
       return this.settle(b, { status: 500, response: undefined });
@@ -504,12 +510,17 @@ export class ForkingProxy {
   /**
    * §16.7 steps 3 and 8: the response without the platform's Via, through the server transaction;
    * with the CSeq number of the request as received when the branch's was shifted (§8.1.3.1: the
-   * caller matches responses by it; only that number changes).
+   * caller matches responses by it; only that number changes). Topology hiding: a branch toward a
+   * carrier carried the edge's Via only, so the upstream Vias come from the server transaction's
+   * request; a response toward a carrier upstream has its Contact masked (topology-hiding.ts).
    */
   private forwardResponse(ctx: ForkContext, res: SipResponse, extra: HeaderList = NO_HEADERS): void {
     let out: SipResponse;
     try {
-      const e = editMessage(res).removeTopVia();
+      const e = editMessage(res);
+      if (branchesHidden(ctx.forward)) restoreUpstreamVias(e, ctx.request, ctx.tx.dest.stampedVia);
+      else e.removeTopVia();
+      if (upstreamHidden(ctx.forward)) maskContact(e, res, this.o.contactMasks, ctx.tx.dest.link);
       const cseq = res.cseq;
       if (cseq.seq !== ctx.cseq) e.setHeader("CSeq", `${ctx.cseq} ${cseq.method}`);
       for (const [name, value] of extra) e.appendHeader(name, value);
@@ -709,6 +720,11 @@ export class ForkingProxy {
     } catch (e) {
       this.o.logger.warn({ err: e }, "call event not recorded");
     }
+  }
+
+  /** How a branch over `hop` is hidden: only toward a carrier (Forward.carrier_side). */
+  private hiding(forward: Forward, hop: Hop): BranchHiding | undefined {
+    return branchesHidden(forward) ? { masks: this.o.contactMasks, at: hop.link } : undefined;
   }
 
   private via(hop: Hop, branchId: string): string {

@@ -16,6 +16,12 @@ const logger = createLogger("edge");
 
 await runService(logger, async () => {
   const config = loadConfig({ env: process.env });
+  if (config.auth.nonceSecretSource === "random" && config.trunks.length > 0) {
+    // Topology hiding: the edge masks users' Contacts toward carriers with a key the proxies
+    // derive from the same secret to restore them; a secret of this process alone breaks every
+    // in-dialog request a carrier sends to a masked Contact.
+    throw new Error("auth.nonceSecret: with trunks configured, every edge and proxy needs one shared secret (topology hiding); set auth.nonceSecret or SIPFLEET_NONCE_SECRET");
+  }
   const servers = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
   const bus = await NatsBus.connect({ servers, name: "edge", logger });
   // Call events (CDR material) on the JetStream stream SIPFLEET_CALLS, created if missing.
@@ -26,7 +32,7 @@ await runService(logger, async () => {
   // for (fail open): the guard reads them once it is.
   else await redisReady(redis, 3000);
   const abuseStore = redis === undefined ? undefined : new RedisAbuseStore(redis);
-  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks, abuseStore });
+  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks, abuseStore, sharedSecret: config.auth.nonceSecret });
   logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");
   return {
     async stop() {

@@ -14,7 +14,7 @@ import {
 } from "@sipfleet/sip";
 import type { Bus } from "@sipfleet/bus";
 import { PROXY_SUBJECT, REGISTRAR_SUBJECT, type Decision, type Target } from "@sipfleet/proto";
-import { branchOwner } from "@sipfleet/routing";
+import { branchOwner, type ContactMasks } from "@sipfleet/routing";
 import type { CallObserver } from "./call-recorder.js";
 import { EdgeCancelRelay, type CancelMatch } from "./cancel-relay.js";
 import type { DecisionClient, DecisionOutcome } from "./decision-client.js";
@@ -56,6 +56,8 @@ export interface RequestRouterOptions {
   readonly gatewayDown?: ((target: Target) => boolean) | undefined;
   /** A trunk's outbound credentials by name, to answer its gateways' 401/407 (ForkingProxy). */
   readonly credentialsOf?: ((trunk: string) => OutboundCredentials | undefined) | undefined;
+  /** The key of masked Contacts toward carriers (ForkingProxy, topology-hiding.ts). */
+  readonly contactMasks: ContactMasks;
   /** A worker's response says the request's credentials failed (counted toward a ban of `sourceIp`). */
   readonly onCredentialsFailed: (sourceIp: string) => void;
 }
@@ -105,6 +107,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
         calls: options.calls,
         gatewayDown: options.gatewayDown,
         credentialsOf: options.credentialsOf,
+        contactMasks: options.contactMasks,
         logger: options.logger,
         respond: (tx, status, o) => this.respond(tx, status, o),
       },

@@ -1,4 +1,4 @@
-import { Forward_Failover, type Decision, type Forward } from "@sipfleet/proto";
+import { Forward_CarrierSide, Forward_Failover, type Decision, type Forward } from "@sipfleet/proto";
 
 /* Builders for the Decision the edge executes (proto/sipfleet/sip/v1/decision.proto). */
 
@@ -42,6 +42,7 @@ export function forward(f: Partial<Forward> & Pick<Forward, "groups">): Decision
         addHeaders: f.addHeaders ?? [],
         failover: f.failover ?? Forward_Failover.FAILOVER_UNSPECIFIED,
         cseqOffset: f.cseqOffset ?? 0,
+        carrierSide: f.carrierSide ?? Forward_CarrierSide.CARRIER_SIDE_UNSPECIFIED,
       },
     },
   };

@@ -17,8 +17,21 @@ export function flowlessNextHopAllowed(req: SipRequest, routes: Extract<RoutePro
   const next = nextHopUri(req, routes);
   if (!(next instanceof SipUri)) return false;
   const host = bareHost(next.host);
+  if (next.hostType === "name") return isGatewayHost(trunks, host);
+  return isCarrierAddress(trunks, host);
+}
+
+/**
+ * Whether an address (an IP literal) is a carrier's: a trunk gateway's host as configured, or an
+ * address a trunk's `inbound.allow` covers.
+ */
+export function isCarrierAddress(trunks: readonly Trunk[], ip: string): boolean {
+  return isGatewayHost(trunks, ip.toLowerCase()) || trunkForSource(trunks, ip) !== undefined;
+}
+
+function isGatewayHost(trunks: readonly Trunk[], host: string): boolean {
   for (const trunk of trunks) for (const g of trunk.gateways) if (g.host.toLowerCase() === host) return true;
-  return next.hostType !== "name" && trunkForSource(trunks, host) !== undefined;
+  return false;
 }
 
 /** Where the edge will send it (RFC 3261 §16.6 step 7): the first Route left after ours, else the Request-URI. */

@@ -23,7 +23,7 @@ import { uriHostPort } from "./platform-address.js";
 /**
  * What a request's branches need to record-route. The caller-side value (and for targets without
  * a flow the callee-side one too) is the same for every branch, so it is signed once per request
- * (a token is an HMAC); only a registered flow's callee-side value differs per branch.
+ * (a token is sealed with AES-GCM); only a registered flow's callee-side value differs per branch.
  */
 export interface RecordRouting {
   readonly tokens: FlowTokens;

@@ -29,6 +29,12 @@ export type RouteProcessing =
       /** The token of the last of our values removed; undefined when none carried one. */
       readonly token: DecodedFlowToken | undefined;
       /**
+       * The token of the first of our values removed (the Request-URI's, for strict routing): the
+       * sender's own side, since each side's route set starts with its own edge (record-route.ts).
+       * Undefined when none carried one.
+       */
+      readonly senderToken: DecodedFlowToken | undefined;
+      /**
        * The `cso` parameter of the value whose token is `token` (0 when absent or unusable): the
        * CSeq offset toward that side (see `cseqOffsetOf`).
        */
@@ -45,6 +51,7 @@ type OwnRoute = { readonly kind: "token"; readonly token: DecodedFlowToken } | {
 export function processRoutes(req: SipRequest, local: HostPort, domains: Domains, tokens: FlowTokens): RouteProcessing {
   let values: readonly NameAddr[] = req.route;
   let token: DecodedFlowToken | undefined;
+  let senderToken: DecodedFlowToken | undefined;
   let cseqOffset = 0;
   let rewrite: { requestUri: string } | undefined;
 
@@ -59,6 +66,7 @@ export function processRoutes(req: SipRequest, local: HostPort, domains: Domains
       const last = values[values.length - 1];
       if (last === undefined) return { kind: "no-route-for-strict-routing" };
       token = own.token;
+      senderToken = own.token;
       cseqOffset = cseqOffsetOf(ruri);
       rewrite = { requestUri: last.uriText };
       values = values.slice(0, -1);
@@ -76,17 +84,19 @@ export function processRoutes(req: SipRequest, local: HostPort, domains: Domains
     if (own.kind === "tampered") return { kind: "bad-token" };
     if (own.kind === "token") {
       token = own.token;
+      senderToken ??= own.token;
       cseqOffset = cseqOffsetOf(uri as SipUri);
     }
     popped++;
   }
 
-  if (rewrite === undefined) return { kind: "ok", popRoutes: popped, rewrite: undefined, token, cseqOffset };
+  if (rewrite === undefined) return { kind: "ok", popRoutes: popped, rewrite: undefined, token, senderToken, cseqOffset };
   return {
     kind: "ok",
     popRoutes: 0,
     rewrite: { requestUri: rewrite.requestUri, routes: values.slice(popped).map((v) => v.toString()) },
     token,
+    senderToken,
     cseqOffset,
   };
 }
@@ -99,7 +109,7 @@ const MAX_CSEQ_OFFSET = 16;
  * 401/407 it answered (the re-sent request had CSeq + 1, RFC 3261 §22.2). That value is the one
  * whose token names the side the request goes to: the caller's requests toward the carrier pop it
  * last and are shifted; the carrier's requests toward the caller pop the caller-side value last
- * (no `cso`) and are not, their CSeq space being the carrier's own (§12.2.1.1). The token's HMAC
+ * (no `cso`) and are not, their CSeq space being the carrier's own (§12.2.1.1). The token's GCM tag
  * does not cover `cso`; a forged one can only shift the CSeq of the forger's own dialog, and the
  * bound keeps it from pushing the number past 2**31 in practice.
  */

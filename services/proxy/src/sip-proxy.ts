@@ -1,9 +1,9 @@
 import { addressOfRecord, type BindingStore, type CallSlotStore, type Flow, userAddressOfRecord } from "@sipfleet/bindings";
 import { flowToWire } from "@sipfleet/location-client/wire";
-import { type Decision, type Flow as WireFlow, Forward_Failover } from "@sipfleet/proto";
+import { type Decision, type Flow as WireFlow, Forward_CarrierSide, Forward_Failover } from "@sipfleet/proto";
 import type { DomainConfig } from "@sipfleet/config";
 import { type InboundCredentials, numberOwner, type Trunk, type UserRef } from "@sipfleet/trunks";
-import { FlowTokens, isLooped } from "@sipfleet/routing";
+import { ContactMasks, FlowTokens, isLooped } from "@sipfleet/routing";
 import { SipError, type SipRequest } from "@sipfleet/sip";
 import { type AuthReply, DigestAuthenticator, PROXY_DIGEST } from "@sipfleet/sip-auth";
 import { cachedDnsLookup, type Random, type SipDnsLookup, systemDnsLookup } from "@sipfleet/sip-dns";
@@ -32,6 +32,7 @@ import { recordRouting, recordRoutesByAddress } from "./record-route.js";
 import { flowlessNextHopAllowed } from "./flowless-dialog.js";
 import { processRoutes } from "./route-set.js";
 import { targetGroups } from "./target-groups.js";
+import { inDialogCarrierSide, unmaskRequestUri } from "./topology-hiding.js";
 import { UNAVAILABLE_REASON, UNAVAILABLE_STATUS, unknownUser } from "./unknown-user.js";
 
 /** Logger the proxy writes to; pino satisfies it. */
@@ -85,7 +86,7 @@ interface NextHops {
  * RFC 3261 §16 request routing, as a decision for the edge that holds the transaction: where a
  * request goes (Forward, with the branches' Request-URIs, Routes, Record-Routes and flows), or
  * the answer (Respond), or nothing (Drop, for an ACK). Holds no state between requests
- * (architecture invariant 2): bindings are in the store, nonces and flow tokens are HMACs of the
+ * (architecture invariant 2): bindings are in the store, nonces (HMACs) and flow tokens (sealed) derive from the
  * shared secret.
  *
  * The steps, in order (README.md has the table):
@@ -108,6 +109,8 @@ export class SipProxy {
   private readonly logger: ProxyLogger;
   private readonly digest: DigestAuthenticator;
   private readonly tokens: FlowTokens;
+  /** Masked Contacts (topology hiding toward carriers), restored when a carrier sends to one. */
+  private readonly masks: ContactMasks;
   private readonly random: Random;
   private readonly dns: SipDnsLookup;
   private readonly callSlots: CallSlotStore | undefined;
@@ -120,6 +123,7 @@ export class SipProxy {
     this.logger = options.logger;
     this.digest = new DigestAuthenticator(options.settings.auth, PROXY_DIGEST);
     this.tokens = new FlowTokens(options.settings.auth.nonceSecret);
+    this.masks = new ContactMasks(options.settings.auth.nonceSecret);
     this.random = options.random ?? Math.random;
     this.dns = options.dns ?? cachedDnsLookup(systemDnsLookup(), DNS_CACHE_MS);
     this.callSlots = options.callSlots;
@@ -174,8 +178,12 @@ export class SipProxy {
         this.logger.warn({ method, callId: req.callId }, "in-dialog request toward a non-carrier address refused");
         return refuse(method, 403, "Forbidden");
       }
+      // A carrier sending to the masked Contact of a user (topology-hiding.ts): the user gets
+      // the Request-URI it put in its Contact.
+      const unmasked = unmaskRequestUri(req, routes, this.masks, flow.local, this.settings.domains);
+      if (unmasked.kind === "bad-token") return refuse(method, 404, "Not Found");
       const target = {
-        requestUri: routes.rewrite?.requestUri ?? "",
+        requestUri: unmasked.kind === "restored" ? unmasked.uri : (routes.rewrite?.requestUri ?? ""),
         routes: [],
         recordRoutes: [],
         flow: routes.token.flow,
@@ -190,6 +198,7 @@ export class SipProxy {
         removeHeaders,
         // The edge answered the carrier's challenge when the dialog was set up (route-set.ts).
         cseqOffset: routes.cseqOffset,
+        carrierSide: inDialogCarrierSide(routes, flow.remote.ip, this.settings.trunks),
       });
     }
     if (method === "ACK") {
@@ -234,7 +243,8 @@ export class SipProxy {
       return respond(fromTrunk.status, fromTrunk.reason);
     }
     if (fromTrunk.kind === "owners") {
-      return this.forwardToUsers(fromTrunk.owners, next, present([trunkParty(fromTrunk.trunk)]));
+      // The carrier is upstream: the users' answers reach it with their addresses hidden.
+      return this.forwardToUsers(fromTrunk.owners, next, present([trunkParty(fromTrunk.trunk)]), Forward_CarrierSide.CARRIER_SIDE_UPSTREAM);
     }
 
     // Calls to carriers (outbound-trunks.ts): a user of a served `digest` domain dialling a number
@@ -374,6 +384,8 @@ export class SipProxy {
       removeHeaders: [...HEADERS_REMOVED_TOWARD_CARRIER],
       addHeaders: [assertedIdentity(user, domain.name, trunks)],
       failover: Forward_Failover.FAILOVER_SERVER_FAILURE,
+      // Every branch goes to a carrier: the caller's Via and Contact stay inside the platform.
+      carrierSide: Forward_CarrierSide.CARRIER_SIDE_BRANCHES,
     });
   }
 
@@ -381,7 +393,12 @@ export class SipProxy {
    * §16.5/§16.6: the target set is every live binding of each AOR (RFC 3261 §10), forked by q as
    * one set (equal q rings together, whichever user it belongs to); 480 when none is live.
    */
-  private async forwardToUsers(callees: readonly UserRef[], next: NextHops, fixedParties: readonly LimitedParty[] = []): Promise<Decision> {
+  private async forwardToUsers(
+    callees: readonly UserRef[],
+    next: NextHops,
+    fixedParties: readonly LimitedParty[] = [],
+    carrierSide: Forward_CarrierSide = Forward_CarrierSide.CARRIER_SIDE_UNSPECIFIED,
+  ): Promise<Decision> {
     const aors = callees.map((c) => userAddressOfRecord(c.user, c.domain).aor);
     let perCallee;
     try {
@@ -414,7 +431,7 @@ export class SipProxy {
     }
     // §16.5 via §10: a user with no live binding cannot be reached now.
     if (plan.groups.length === 0) return respond(UNAVAILABLE_STATUS, UNAVAILABLE_REASON);
-    return forward({ groups: plan.groups, popRoutes: next.popRoutes, removeHeaders: next.removeHeaders });
+    return forward({ groups: plan.groups, popRoutes: next.popRoutes, removeHeaders: next.removeHeaders, carrierSide });
   }
 
   /**

@@ -140,6 +140,7 @@ export interface Forward {
    * worker can read it from the request's Route set (invariant 1: no dialog state). 0: no shift.
    */
   cseqOffset: number;
+  carrierSide: Forward_CarrierSide;
 }
 
 /**
@@ -167,6 +168,30 @@ export enum Forward_Failover {
    * final response received so far (§16.7 step 6, 503 still sent as 500).
    */
   FAILOVER_SERVER_FAILURE = 2,
+  UNRECOGNIZED = -1,
+}
+
+/**
+ * Which side of the forwarded request is a carrier, whose view of the platform the edge hides
+ * (topology hiding, edge README "Topology hiding"). Toward a carrier:
+ *   - a request (a branch) carries only the edge's Via: the received Via header field stays in
+ *     the edge's server transaction, and the responses relayed upstream get it back from there
+ *     (RFC 3261 §16.7 step 3 and §18.2.2 still hold for the upstream side);
+ *   - a Contact (in a branch, or in a response relayed upstream) is replaced by a URI on the
+ *     edge's address carrying an encrypted token of the original (`ct`, @sipfleet/routing
+ *     ContactMasks); the proxy restores it when the carrier sends to it (Target.request_uri).
+ * The proxy sets it on calls to trunks (BRANCHES), calls from trunks (UPSTREAM) and in-dialog
+ * requests of such dialogs (either, or both).
+ */
+export enum Forward_CarrierSide {
+  /** CARRIER_SIDE_UNSPECIFIED - Not set: no carrier, nothing hidden. */
+  CARRIER_SIDE_UNSPECIFIED = 0,
+  /** CARRIER_SIDE_BRANCHES - Every branch goes to a carrier (a trunk's gateway, or the carrier side of a trunk dialog). */
+  CARRIER_SIDE_BRANCHES = 1,
+  /** CARRIER_SIDE_UPSTREAM - The request came from a carrier: the responses relayed back to it are the ones to hide in. */
+  CARRIER_SIDE_UPSTREAM = 2,
+  /** CARRIER_SIDE_BOTH - Both. */
+  CARRIER_SIDE_BOTH = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -663,6 +688,7 @@ function createBaseForward(): Forward {
     addHeaders: [],
     failover: 0,
     cseqOffset: 0,
+    carrierSide: 0,
   };
 }
 
@@ -691,6 +717,9 @@ export const Forward: MessageFns<Forward> = {
     }
     if (message.cseqOffset !== 0) {
       writer.uint32(64).uint32(message.cseqOffset);
+    }
+    if (message.carrierSide !== 0) {
+      writer.uint32(72).int32(message.carrierSide);
     }
     return writer;
   },
@@ -772,6 +801,14 @@ export const Forward: MessageFns<Forward> = {
             message.cseqOffset = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.carrierSide = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -797,6 +834,7 @@ export const Forward: MessageFns<Forward> = {
     message.addHeaders = object.addHeaders?.map((e) => Header.fromPartial(e)) || [];
     message.failover = object.failover ?? 0;
     message.cseqOffset = object.cseqOffset ?? 0;
+    message.carrierSide = object.carrierSide ?? 0;
     return message;
   },
 };

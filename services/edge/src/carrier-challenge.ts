@@ -75,7 +75,7 @@ function realmOf(credentials: string): string | undefined {
 /**
  * The Record-Route value facing the carrier with the CSeq offset as a URI parameter: `cso=N`
  * inside the angle brackets (a URI parameter, RFC 3261 §19.1.1, which UAs copy into their route
- * sets unchanged, §12.1.1). The flow token's HMAC covers the flow only, so the token stays valid.
+ * sets unchanged, §12.1.1). The flow token seals the flow only, so the token stays valid.
  */
 export function withCSeqOffset(recordRoute: string, offset: number): string {
   const end = recordRoute.lastIndexOf(">");

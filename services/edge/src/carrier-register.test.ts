@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { computeHa1, createResponse, formatChallenge, parseMessage, verifyCredentials, type SipRequest } from "@sipfleet/sip";
+import type { SipRequest } from "@sipfleet/sip";
 import type { Trunk } from "@sipfleet/trunks";
-import { eventually, startTestEdge, UdpPeer, type TestEdge } from "./harness.js";
+import { FakeRegistrar } from "./carrier-fixtures.js";
+import { eventually, startTestEdge, type TestEdge } from "./harness.js";
 
 /*
  * The edge registering with a carrier over real UDP: a fake registrar on loopback challenges
@@ -24,56 +25,6 @@ function trunk(port: number, password: string, register = { aor: AOR, expires: 2
   };
 }
 
-/** A registrar that challenges every REGISTER without credentials and verifies those with. */
-class FakeRegistrar {
-  readonly registers: SipRequest[] = [];
-  readonly verified: boolean[] = [];
-  private nonce = 0;
-  private closed = false;
-  private constructor(readonly peer: UdpPeer) {}
-
-  static async open(): Promise<FakeRegistrar> {
-    const r = new FakeRegistrar(await UdpPeer.open());
-    void r.serve();
-    return r;
-  }
-
-  private async serve(): Promise<void> {
-    while (!this.closed) {
-      let d;
-      try {
-        d = await this.peer.inbox.next(200, "REGISTER");
-      } catch {
-        continue;
-      }
-      const req = parseMessage(d.data) as SipRequest;
-      if (req.method !== "REGISTER") continue;
-      this.registers.push(req);
-      const to = { transport: "udp" as const, host: d.from.address, port: d.from.port };
-      const auth = req.authorization[0];
-      if (auth === undefined) {
-        const challenge = formatChallenge({ realm: REALM, nonce: `n${++this.nonce}`, qop: ["auth"], algorithm: "MD5" });
-        this.peer.send(createResponse(req, 401, { headers: [["WWW-Authenticate", challenge]] }).bytes, to);
-        continue;
-      }
-      const v = verifyCredentials({ credentials: auth, method: "REGISTER", realm: REALM, ha1: { MD5: computeHa1("acme", REALM, "right-password", "MD5") }, requestUri: req.uriText });
-      this.verified.push(v.ok);
-      if (!v.ok) {
-        this.peer.send(createResponse(req, 403).bytes, to);
-        continue;
-      }
-      const contact = req.contact[0];
-      const expires = req.expires ?? 3600;
-      this.peer.send(createResponse(req, 200, { headers: [["Contact", `<${contact?.uri.toString() ?? ""}>;expires=${expires}`]] }).bytes, to);
-    }
-  }
-
-  close(): Promise<void> {
-    this.closed = true;
-    return this.peer.close();
-  }
-}
-
 describe("edge registering with a carrier (UDP)", () => {
   const cleanup: (() => Promise<void>)[] = [];
   after(async () => {
@@ -81,7 +32,7 @@ describe("edge registering with a carrier (UDP)", () => {
   });
 
   it("answers the 401 with verified credentials, refreshes with the same Call-ID and a growing CSeq, and unregisters on stop", async () => {
-    const carrier = await FakeRegistrar.open();
+    const carrier = await FakeRegistrar.open({ realm: REALM, username: "acme", password: "right-password" });
     cleanup.push(() => carrier.close());
     let t: TestEdge | undefined = await startTestEdge({ trunks: [trunk(carrier.peer.port, "right-password")] });
     cleanup.push(async () => t?.stop());
@@ -111,7 +62,7 @@ describe("edge registering with a carrier (UDP)", () => {
   });
 
   it("reports a failed registration when the carrier refuses the credentials", async () => {
-    const carrier = await FakeRegistrar.open();
+    const carrier = await FakeRegistrar.open({ realm: REALM, username: "acme", password: "right-password" });
     cleanup.push(() => carrier.close());
     const t = await startTestEdge({ trunks: [trunk(carrier.peer.port, "wrong-password", { aor: AOR, expires: 3600, interval: 3000 })] });
     cleanup.push(() => t.stop());

@@ -158,16 +158,7 @@ export class CarrierRegistration {
   private send(gatewayIndex: number, authorization: ChallengeAnswer | undefined, challenges: number, retryAfter: number | undefined): void {
     const gen = ++this.generation;
     const gateway = this.p.gateways[gatewayIndex] as Gateway;
-    const attempt: RegisterAttempt = {
-      gateway,
-      requestUri: this.requestUri,
-      aor: this.p.register.aor,
-      callId: this.p.callId,
-      cseq: ++this.cseq,
-      nextCseq: () => ++this.cseq,
-      expires: this.expires,
-      authorization,
-    };
+    const attempt = this.attempt(gateway, this.expires, authorization);
     const done = (r: RegisterResult): void => {
       if (gen !== this.generation) return;
       this.onResult(gatewayIndex, challenges, retryAfter, r);
@@ -270,19 +261,24 @@ export class CarrierRegistration {
 
   // ---- unregistering ----------------------------------------------------------------------------
 
+  /** The next REGISTER to `gateway` (§10.2.4: the same Call-ID, a CSeq above every earlier one). */
+  private attempt(gateway: Gateway, expires: number, authorization: ChallengeAnswer | undefined): RegisterAttempt {
+    return {
+      gateway,
+      requestUri: this.requestUri,
+      aor: this.p.register.aor,
+      callId: this.p.callId,
+      cseq: ++this.cseq,
+      nextCseq: () => ++this.cseq,
+      expires,
+      authorization,
+    };
+  }
+
   private async unregister(gateway: Gateway): Promise<"ok" | string> {
     let authorization: ChallengeAnswer | undefined;
     for (let challenges = 0; ; challenges++) {
-      const attempt: RegisterAttempt = {
-        gateway,
-        requestUri: this.requestUri,
-        aor: this.p.register.aor,
-        callId: this.p.callId,
-        cseq: ++this.cseq,
-        nextCseq: () => ++this.cseq,
-        expires: 0,
-        authorization,
-      };
+      const attempt = this.attempt(gateway, 0, authorization);
       let r: RegisterResult;
       try {
         r = await this.p.exchange(attempt);

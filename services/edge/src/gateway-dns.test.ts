@@ -1,16 +1,16 @@
 import { strict as assert } from "node:assert";
-import { createSocket, type Socket } from "node:dgram";
 import { after, before, describe, it } from "node:test";
 import { NatsBus } from "@sipfleet/bus";
 import { Forward_Failover, Transport as WireTransport, type Target } from "@sipfleet/proto";
-import { createResponse, deriveTimers, parseMessage, type SipRequest } from "@sipfleet/sip";
+import { deriveTimers, type SipRequest } from "@sipfleet/sip";
 import { systemDnsLookup } from "@sipfleet/sip-dns";
 import { hasBinary, startDnsServer, startNatsServer, type DnsRecord, type DnsServer, type EngineProcess } from "@sipfleet/testing";
 import type { Trunk } from "@sipfleet/trunks";
 import { startEdge, type Edge } from "./edge.js";
 import { forward, fwd, invite, nextResponse, stubProxy, type Decide } from "./forking-fixtures.js";
 import { serverKey } from "./gateway-health.js";
-import { eventually, Inbox, QUIET_BUS_LOGGER, RecordingLogger, startTestEdge, TEST_EDGE_CONFIG, UdpPeer, type TestEdge } from "./harness.js";
+import { FakeGateway, FakeRegistrar } from "./carrier-fixtures.js";
+import { eventually, QUIET_BUS_LOGGER, RecordingLogger, startTestEdge, TEST_EDGE_CONFIG, UdpPeer, type TestEdge } from "./harness.js";
 
 /*
  * The edge locates a trunk gateway named by a domain with RFC 3263, through node:dns asking a DNS
@@ -23,46 +23,6 @@ import { eventually, Inbox, QUIET_BUS_LOGGER, RecordingLogger, startTestEdge, TE
 
 const missing = hasBinary("nats-server") ? false : "nats-server binary not installed: the gateway DNS tests are skipped";
 const PING = { intervalMs: 200, failuresBeforeDown: 2 };
-
-/** A carrier gateway on loopback UDP: answers OPTIONS with 200 while `answering`; INVITEs are queued for the test. */
-class FakeGateway {
-  answering = true;
-  options = 0;
-  readonly inviteCallIds = new Set<string>();
-  readonly invites = new Inbox<{ req: SipRequest; from: { address: string; port: number } }>();
-  private constructor(
-    private readonly socket: Socket,
-    readonly port: number,
-  ) {}
-
-  static async open(): Promise<FakeGateway> {
-    const socket = createSocket("udp4");
-    await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
-    const g = new FakeGateway(socket, socket.address().port);
-    socket.on("message", (data, from) => g.onMessage(data, from));
-    return g;
-  }
-
-  private onMessage(data: Buffer, from: { address: string; port: number }): void {
-    const m = parseMessage(data);
-    if (!m.isRequest) return;
-    if (m.method === "OPTIONS") {
-      this.options++;
-      if (this.answering) this.reply(m, 200, from);
-    } else if (m.method === "INVITE") {
-      this.inviteCallIds.add(m.callId);
-      this.invites.push({ req: m, from });
-    }
-  }
-
-  reply(req: SipRequest, status: number, to: { address: string; port: number }): void {
-    this.socket.send(createResponse(req, status, { toTag: `gw${this.port}` }).bytes, to.port, to.address);
-  }
-
-  close(): Promise<void> {
-    return new Promise((r) => this.socket.close(() => r()));
-  }
-}
 
 function zone(servers: readonly { name: string; port: number }[], domain = "carrier.test"): DnsRecord[] {
   return [
@@ -194,44 +154,6 @@ describe("gateway health: a gateway named by a domain is pinged at every server 
     assert.ok(gw2.options - before <= 8, `server 2 got ${gw2.options - before} OPTIONS after it left DNS`);
   });
 });
-
-/** A registrar that answers every REGISTER with 200 and the Contact it was sent. */
-class FakeRegistrar {
-  readonly registers: SipRequest[] = [];
-  private closed = false;
-  private constructor(readonly peer: UdpPeer) {}
-
-  static async open(): Promise<FakeRegistrar> {
-    const r = new FakeRegistrar(await UdpPeer.open());
-    void r.serve();
-    return r;
-  }
-
-  private async serve(): Promise<void> {
-    while (!this.closed) {
-      let d;
-      try {
-        d = await this.peer.inbox.next(200, "REGISTER");
-      } catch {
-        continue;
-      }
-      const req = parseMessage(d.data) as SipRequest;
-      if (req.method !== "REGISTER") continue;
-      this.registers.push(req);
-      const contact = req.contact[0];
-      this.peer.send(createResponse(req, 200, { headers: [["Contact", `<${contact?.uri.toString() ?? ""}>;expires=${req.expires ?? 3600}`]] }).bytes, {
-        transport: "udp",
-        host: d.from.address,
-        port: d.from.port,
-      });
-    }
-  }
-
-  close(): Promise<void> {
-    this.closed = true;
-    return this.peer.close();
-  }
-}
 
 describe("carrier registration: a registrar named by SRV", () => {
   let dns: DnsServer;

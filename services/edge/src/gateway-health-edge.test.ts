@@ -1,15 +1,15 @@
 import { strict as assert } from "node:assert";
-import { createSocket, type Socket } from "node:dgram";
 import { after, before, describe, it } from "node:test";
 import { NatsBus } from "@sipfleet/bus";
 import { Forward_Failover, type Target } from "@sipfleet/proto";
-import { createResponse, deriveTimers, parseMessage, type SipRequest } from "@sipfleet/sip";
+import { deriveTimers } from "@sipfleet/sip";
 import { hasBinary, startNatsServer, type EngineProcess } from "@sipfleet/testing";
 import type { Trunk } from "@sipfleet/trunks";
+import { FakeGateway } from "./carrier-fixtures.js";
 import { startEdge, type Edge } from "./edge.js";
 import { forward, fwd, invite, nextResponse, stubProxy, type Decide } from "./forking-fixtures.js";
 import { serverKey } from "./gateway-health.js";
-import { eventually, Inbox, QUIET_BUS_LOGGER, RecordingLogger, TEST_EDGE_CONFIG, UdpPeer } from "./harness.js";
+import { eventually, QUIET_BUS_LOGGER, RecordingLogger, TEST_EDGE_CONFIG, UdpPeer } from "./harness.js";
 
 /*
  * Gateway health end to end inside one edge: two fake UDP gateways of one trunk that answer
@@ -21,60 +21,6 @@ import { eventually, Inbox, QUIET_BUS_LOGGER, RecordingLogger, TEST_EDGE_CONFIG,
 
 const missing = hasBinary("nats-server") ? false : "nats-server binary not installed: the gateway health tests are skipped";
 const PING = { intervalMs: 200, failuresBeforeDown: 2 };
-
-/** A carrier gateway on loopback UDP: answers OPTIONS with 200 while `answering`; INVITEs are queued for the test. */
-class FakeGateway {
-  answering = true;
-  /** OPTIONS datagrams received, retransmissions included. */
-  options = 0;
-  /** Distinct pings (Call-IDs) received, and those left unanswered. */
-  readonly pings = new Set<string>();
-  unanswered = 0;
-  /** Call-IDs of every INVITE received (retransmissions included once). */
-  readonly inviteCallIds = new Set<string>();
-  readonly invites = new Inbox<{ req: SipRequest; from: { address: string; port: number } }>();
-  private constructor(
-    private readonly socket: Socket,
-    readonly port: number,
-  ) {}
-
-  static async open(): Promise<FakeGateway> {
-    const socket = createSocket("udp4");
-    await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
-    const g = new FakeGateway(socket, socket.address().port);
-    socket.on("message", (data, from) => g.onMessage(data, from));
-    return g;
-  }
-
-  private onMessage(data: Buffer, from: { address: string; port: number }): void {
-    const m = parseMessage(data);
-    if (!m.isRequest) return;
-    if (m.method === "OPTIONS") {
-      this.options++;
-      if (!this.pings.has(m.callId)) {
-        this.pings.add(m.callId);
-        if (!this.answering) this.unanswered++;
-      }
-      if (this.answering) this.reply(m, 200, from);
-    } else if (m.method === "INVITE") {
-      this.inviteCallIds.add(m.callId);
-      this.invites.push({ req: m, from });
-    }
-  }
-
-  /** A final response to a request, back where it came from (the Via has rport). */
-  reply(req: SipRequest, status: number, to: { address: string; port: number }): void {
-    this.socket.send(createResponse(req, status, { toTag: `gw${this.port}` }).bytes, to.port, to.address);
-  }
-
-  uri(): string {
-    return `sip:+15550100@127.0.0.1:${this.port};transport=udp`;
-  }
-
-  close(): Promise<void> {
-    return new Promise((r) => this.socket.close(() => r()));
-  }
-}
 
 describe("gateway health: OPTIONS pings mark a gateway down, calls skip it until it answers", { skip: missing }, () => {
   let nats: EngineProcess;

@@ -1,11 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type AcquireCallSlots, type Flow, MemoryBindingStore, MemoryCallSlots } from "@sipfleet/bindings";
+import { MemoryBus } from "@sipfleet/bus";
 import { MemoryCallEvents } from "@sipfleet/call-events/memory";
 import type { DomainConfig } from "@sipfleet/config";
 import { CallEvent, CallEvent_Ending, CallEvent_Kind } from "@sipfleet/proto";
 import { parseSubnet, type Gateway, type NumberRoute, type Trunk } from "@sipfleet/trunks";
+import { anyCallLimit } from "./call-limits.js";
 import { releasedUpTo, releaseSlotsOfEndedCalls } from "./call-slot-release.js";
+import { startProxy } from "./start-proxy.js";
 import { ALICE_FLOW, bind, BOB_FLOW, domain, forwarded, OPEN, proxyWith, REALM, request, responded, settings, withCredentials } from "./proxy-fixtures.js";
 
 /** Counts what reaches the slot store: users and trunks without a limit must cost nothing. */
@@ -156,4 +159,28 @@ describe("releasing slots of ended calls", () => {
     assert.equal((await slots.acquireCallSlots({ callId: "d", inviteCseq: 1, claims: claim, ttlMs: 60_000 })).acquired, true);
     await sub.stop();
   });
+
+  it("a worker consumes the ended calls only when some user or trunk has a limit", async () => {
+    const claim = [{ key: "user:sip:alice@x", limit: 1 }];
+    const quietEvents = { warn() {}, error() {}, info() {} } as never;
+    for (const limited of [false, true]) {
+      const slots = new MemoryCallSlots();
+      const events = new MemoryCallEvents({ logger: quietEvents });
+      const base = domain(REALM, ["alice"]);
+      const users = new Map(base.users);
+      if (limited) users.set("alice", { ...users.get("alice")!, maxConcurrentCalls: 1 });
+      const config = settings({ domains: [{ ...base, users }, domain(OPEN, [], "none")] });
+      assert.equal(anyCallLimit(config), limited);
+      const bus = new MemoryBus({ logger: { warn() {}, error() {} } as never });
+      const service = startProxy({ bus, store: new MemoryBindingStore(), config, logger: { warn() {}, error() {} }, callLimits: { slots, endedCalls: events } });
+      assert.equal((await slots.acquireCallSlots({ callId: "c", inviteCseq: 1, claims: claim, ttlMs: 60_000 })).acquired, true);
+      events.emit(ended("c", 1, CallEvent_Ending.ENDING_BYE, 5));
+      await new Promise((r) => setTimeout(r, 20));
+      const freed = (await slots.acquireCallSlots({ callId: "d", inviteCseq: 1, claims: claim, ttlMs: 60_000 })).acquired;
+      assert.equal(freed, limited, limited ? "a limit configured: the ENDED freed the slot" : "no limit: the ENDED was not consumed");
+      await service.stop();
+      await bus.drain();
+    }
+  });
 });
+

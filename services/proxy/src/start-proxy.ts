@@ -1,5 +1,6 @@
 import type { BindingStore, CallSlotStore } from "@sipfleet/bindings";
 import type { EndedCalls, EndedCallsSubscription } from "@sipfleet/call-events/memory";
+import { anyCallLimit } from "./call-limits.js";
 import { releaseSlotsOfEndedCalls } from "./call-slot-release.js";
 import type { Bus, BusSubscription } from "@sipfleet/bus";
 import type { ProxySettings } from "./proxy-settings.js";
@@ -18,7 +19,7 @@ export interface ProxyServiceOptions {
   /**
    * Concurrent-call limits: where slots are taken (the location service's client in a cluster)
    * and the ended calls that free them. Both or neither: slots taken and never freed would hold
-   * until their TTL.
+   * until their TTL. Unused (the ended calls not consumed) while no user or trunk has a limit.
    */
   callLimits?: { slots: CallSlotStore; endedCalls: EndedCalls };
 }
@@ -30,17 +31,17 @@ export interface ProxyService {
 
 /** One proxy worker on the bus: the same code in the embedded process and in cluster mode. */
 export function startProxy(options: ProxyServiceOptions): ProxyService {
+  // No limit configured: no slot is ever taken, so nothing to free (anyCallLimit).
+  const callLimits = anyCallLimit(options.config) ? options.callLimits : undefined;
   const proxy = new SipProxy({
     settings: options.config,
     store: options.store,
     clock: options.clock ?? Date.now,
     logger: options.logger,
-    ...(options.callLimits === undefined
-      ? {}
-      : { callSlots: options.callLimits.slots }),
+    ...(callLimits === undefined ? {} : { callSlots: callLimits.slots }),
   });
   const releases: EndedCallsSubscription | undefined =
-    options.callLimits === undefined ? undefined : releaseSlotsOfEndedCalls(options.callLimits.endedCalls, options.callLimits.slots, options.logger);
+    callLimits === undefined ? undefined : releaseSlotsOfEndedCalls(callLimits.endedCalls, callLimits.slots, options.logger);
   const subscription: BusSubscription = serveProxy(options.bus, proxy, options.logger);
   return {
     async stop() {

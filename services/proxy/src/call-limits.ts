@@ -64,8 +64,8 @@ export function takesCallSlots(req: SipRequest): boolean {
 /**
  * Whether any user or trunk has a concurrent-call limit. Without one no call ever takes a slot,
  * so the worker does not consume the ended calls at all: each ENDED would otherwise cost a
- * JetStream delivery, an ack and a release in the location service for nothing (measured in
- * `pnpm bench:calls`: proxy, location and NATS CPU per call up 2.9x, 3.3x and 1.5x).
+ * JetStream delivery, an ack and a release in the location service for nothing (two runs of
+ * `pnpm bench:calls` on one machine: proxy, location and NATS CPU per call 2.0x, 2.7x and 1.3x).
  */
 export function anyCallLimit(settings: ProxySettings): boolean {
   if (settings.trunks.some((t) => t.maxConcurrentCalls !== undefined)) return true;

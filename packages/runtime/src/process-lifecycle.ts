@@ -1,8 +1,14 @@
 import type { Logger } from "pino";
+import { startHealthServer, type HealthCheck, type HealthServer } from "./health-server.js";
 
 export interface Stoppable {
   /** Graceful: stop taking work, finish what is in hand, release connections. */
   stop(): Promise<void>;
+  /**
+   * The process's health server, if it has one: runService marks it draining before stop(), so
+   * /readyz answers 503 and the load balancer takes the process out first.
+   */
+  readonly health?: Pick<HealthServer, "draining">;
 }
 
 export interface RunOptions {
@@ -46,6 +52,7 @@ export async function runService(
       process.exit(1);
     }, o.stopTimeoutMs);
     timer.unref();
+    service.health?.draining();
     service.stop().then(
       () => {
         logger.info({}, "stopped");
@@ -59,4 +66,30 @@ export async function runService(
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+}
+
+/**
+ * The health server a main asks for through `HEALTH_LISTEN` (host:port): started with `checks`,
+ * or undefined when the variable is unset (tests and the local runner run without one).
+ */
+export async function healthServerFromEnv(env: NodeJS.ProcessEnv, checks: Record<string, HealthCheck>, logger: Logger): Promise<HealthServer | undefined> {
+  const listen = env["HEALTH_LISTEN"];
+  if (listen === undefined || listen === "") return undefined;
+  return startHealthServer({ listen, checks, logger });
+}
+
+/** `service` with its health server: runService drains it first, and stop() closes it last. */
+export function withHealth(service: Stoppable, health: HealthServer | undefined): Stoppable {
+  if (health === undefined) return service;
+  return {
+    health,
+    stop: async () => {
+      health.draining();
+      try {
+        await service.stop();
+      } finally {
+        await health.stop();
+      }
+    },
+  };
 }

@@ -144,3 +144,25 @@ describe("NatsBus faults", () => {
     }
   });
 });
+
+describe("NatsBus.connected (readiness)", () => {
+  it("is true while the server answers, false once it is gone, and false after close", async () => {
+    const engine = await startNatsServer();
+    const bus = await NatsBus.connect({ servers: engine.url, name: "ready", logger: recordingLogger([]) });
+    try {
+      assert.equal(await bus.connected(), true);
+      await engine.stop();
+      let connected = true;
+      for (let i = 0; i < 100 && connected; i++) {
+        // Bounded as a probe would bound it: a PING buffered for a reconnect counts as not connected.
+        connected = await Promise.race([bus.connected(), new Promise<boolean>((r) => setTimeout(() => r(false), 1000))]);
+        if (connected) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(connected, false);
+    } finally {
+      await bus.close();
+      await engine.stop();
+    }
+    assert.equal(await bus.connected(), false);
+  });
+});

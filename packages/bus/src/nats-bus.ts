@@ -212,6 +212,21 @@ export class NatsBus implements Bus {
     }
   }
 
+  /**
+   * For readiness probes: true when the bus is open, the connection is up (not reconnecting) and
+   * the server answers a PING now. Never throws; a probe bounds how long it waits.
+   */
+  async connected(): Promise<boolean> {
+    if (this.#state !== State.Open || this.connection.isClosed() || this.connection.isDraining()) return false;
+    try {
+      // rtt() refuses at once while disconnected (flush() would wait for the reconnect).
+      await this.connection.rtt();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   drain(): Promise<void> {
     if (this.#drained !== undefined) return this.#drained;
     if (this.#state === State.Closed) return Promise.resolve();

@@ -40,6 +40,8 @@ export const DEFAULT_LOCATION_SERVICE_OPTIONS: Omit<LocationServiceOptions, "sto
 export interface RunningLocationService {
   /** The bound `host:port`. */
   readonly address: string;
+  /** For readiness: true when the store's Redis answers PING now (always true for a BindingStore given as `store`). */
+  ready(): Promise<boolean>;
   /** Stops accepting calls, lets in-flight ones finish (up to shutdownGraceMs), then closes the store it opened. */
   stop(): Promise<void>;
 }
@@ -55,6 +57,7 @@ export async function startLocationService(options: Partial<LocationServiceOptio
   let store: BindingStore;
   let ownsStore = false;
   let callSlots = o.callSlots;
+  let redis: Redis | Cluster | undefined;
   if (isBindingStore(o.store)) {
     store = o.store;
     callSlots ??= new MemoryCallSlots();
@@ -63,10 +66,12 @@ export async function startLocationService(options: Partial<LocationServiceOptio
     const redisErrors = new ThrottledLog(o.logger);
     const redisStore = new RedisBindingStore(o.store, { cluster: o.redisCluster, connection: { onError: (err) => redisErrors.warn({ err }, "redis connection error") } });
     callSlots ??= new RedisCallSlots(redisStore.connection);
+    redis = redisStore.connection;
     store = redisStore;
     ownsStore = true;
   } else {
     store = new RedisBindingStore(o.store);
+    redis = o.store;
     callSlots ??= new RedisCallSlots(o.store);
   }
   const server = createLocationServer(store, { logger: o.logger, maxInFlightPerStream: o.maxInFlightPerStream, callSlots });
@@ -100,7 +105,16 @@ export async function startLocationService(options: Partial<LocationServiceOptio
       if (ownsStore) await store.close();
       o.logger.info({ address }, "location service stopped");
     })());
-  return { address, stop };
+  const ready = async (): Promise<boolean> => {
+    if (redis === undefined) return true;
+    try {
+      // A Cluster's ping goes to one node; a node down shows in the calls' errors, not here.
+      return (await redis.ping()) === "PONG";
+    } catch {
+      return false;
+    }
+  };
+  return { address, ready, stop };
 }
 
 /** `host:port` (IPv6 in brackets) → parts; throws ConfigError naming LOCATION_LISTEN. */

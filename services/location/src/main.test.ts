@@ -70,6 +70,43 @@ describe("location service process (dist/main.js)", () => {
     }
   });
 
+  it("with HEALTH_LISTEN: /readyz follows Redis (200, then 503 once it is gone) while /livez stays 200", async () => {
+    const redis = await startRedisServer();
+    const healthPort = await freePort();
+    const proc = run({ REDIS_URL: redis.url, LOCATION_LISTEN: `127.0.0.1:${await freePort()}`, HEALTH_LISTEN: `127.0.0.1:${healthPort}` });
+    const probe = async (path: string): Promise<{ status: number; body: unknown } | undefined> => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${healthPort}${path}`, { signal: AbortSignal.timeout(5000) });
+        return { status: res.status, body: await res.json() };
+      } catch {
+        return undefined;
+      }
+    };
+    const waitFor = async (path: string, status: number): Promise<{ status: number; body: unknown } | undefined> => {
+      let last: { status: number; body: unknown } | undefined;
+      for (let i = 0; i < 100; i++) {
+        last = await probe(path);
+        if (last?.status === status) return last;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return last;
+    };
+    try {
+      assert.deepEqual(await waitFor("/readyz", 200), { status: 200, body: { status: "ready", checks: { redis: true } } }, proc.stderr());
+      assert.deepEqual(await probe("/livez"), { status: 200, body: { status: "ok" } });
+      await redis.stop();
+      assert.deepEqual(await waitFor("/readyz", 503), { status: 503, body: { status: "not ready", checks: { redis: false } } }, proc.stderr());
+      assert.deepEqual(await probe("/livez"), { status: 200, body: { status: "ok" } });
+      proc.child.kill("SIGTERM");
+      const code = await Promise.race([proc.exited, new Promise((r) => setTimeout(() => r("timeout"), 8000).unref())]);
+      assert.equal(code, 0, proc.stderr());
+      assert.match(proc.stderr(), /draining: \/readyz answers 503/);
+    } finally {
+      if (proc.child.exitCode === null) proc.child.kill("SIGKILL");
+      await redis.stop();
+    }
+  });
+
   it("exits 1 naming the variable on a configuration error", async () => {
     const proc = run({ LOCATION_LISTEN: "not-an-address" });
     assert.equal(await proc.exited, 1);

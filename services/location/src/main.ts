@@ -5,13 +5,14 @@
  *   REDIS_CLUSTER    1 (or true): REDIS_URL lists Redis Cluster nodes
  *   LOCATION_LISTEN  host:port to serve gRPC on (default 127.0.0.1:50051)
  *   LOCATION_SHUTDOWN_GRACE_MS  how long SIGTERM waits for in-flight calls (default 5000)
+ *   HEALTH_LISTEN    host:port for GET /livez and /readyz (ready: Redis answers PING); unset: none
  * SIGTERM/SIGINT: stop accepting calls, finish those in flight, close Redis, exit 0. A setting
  * that cannot be used: exit 1 with a log line naming the variable. Logs: JSON lines on stderr
  * (@sipfleet/runtime); "location service ready" once it serves.
  */
 import { pathToFileURL } from "node:url";
 import { parseRedisTarget, redisClusterFlag } from "@sipfleet/redis-connection";
-import { createLogger, runService } from "@sipfleet/runtime";
+import { createLogger, healthServerFromEnv, runService, withHealth } from "@sipfleet/runtime";
 import { ConfigError } from "./errors.js";
 import { DEFAULT_LOCATION_SERVICE_OPTIONS, startLocationService, listenAddress, type LocationServiceOptions } from "./location-service.js";
 
@@ -35,5 +36,13 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const logger = createLogger("location");
   // runService: a start-up error (a ConfigError naming the variable) is logged and exits 1;
   // SIGTERM/SIGINT call stop() and exit 0.
-  void runService(logger, async () => startLocationService({ ...locationOptionsFromEnv(process.env), logger }));
+  void runService(logger, async () => {
+    const service = await startLocationService({ ...locationOptionsFromEnv(process.env), logger });
+    try {
+      return withHealth(service, await healthServerFromEnv(process.env, { redis: () => service.ready() }, logger));
+    } catch (err) {
+      await service.stop();
+      throw err;
+    }
+  });
 }

@@ -3,11 +3,12 @@
 // NATS_URL, the edge id from SIPFLEET_EDGE_ID (default: host name + random suffix), the Redis the
 // edges share their abuse limits through from REDIS_URL (and REDIS_CLUSTER), as the location
 // service reads them; without REDIS_URL each edge limits on its own counts.
-// SIGTERM/SIGINT: graceful edge stop, then bus drain, then exit 0.
+// HEALTH_LISTEN (host:port, unset: none) serves GET /livez and /readyz (ready: NATS connected).
+// SIGTERM/SIGINT: /readyz turns 503, graceful edge stop, then bus drain, then exit 0.
 import { NatsBus } from "@sipfleet/bus";
 import { JetStreamCallEvents } from "@sipfleet/call-events";
 import { loadConfig } from "@sipfleet/config";
-import { createLogger, runService } from "@sipfleet/runtime";
+import { createLogger, healthServerFromEnv, runService, withHealth, type Stoppable } from "@sipfleet/runtime";
 import { startEdge } from "./edge.js";
 import { RedisAbuseStore } from "./redis-abuse-store.js";
 import { redisFromEnv, redisReady } from "./redis-connection.js";
@@ -34,7 +35,7 @@ await runService(logger, async () => {
   const abuseStore = redis === undefined ? undefined : new RedisAbuseStore(redis);
   const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks, abuseStore, sharedSecret: config.auth.nonceSecret });
   logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");
-  return {
+  const service: Stoppable = {
     async stop() {
       await edge.stop();
       redis?.disconnect();
@@ -42,4 +43,12 @@ await runService(logger, async () => {
       await bus.drain();
     },
   };
+  // Redis is not a readiness condition: the abuse guard fails open without it (see above). A
+  // stopping edge is "not ready" through draining, which runService sets before stop().
+  try {
+    return withHealth(service, await healthServerFromEnv(process.env, { nats: () => bus.connected() }, logger));
+  } catch (err) {
+    await service.stop();
+    throw err;
+  }
 });

@@ -1,10 +1,12 @@
 // Cluster mode: one proxy worker process. NATS from NATS_URL, the location service's replicas
-// from LOCATION_ADDRESSES (comma-separated host:port, or a dns:/// target).
+// from LOCATION_ADDRESSES (comma-separated host:port, or a dns:/// target). HEALTH_LISTEN
+// (host:port, unset: none) serves GET /livez and /readyz (ready: NATS connected and the location
+// service answers a lookup).
 import { NatsBus } from "@sipfleet/bus";
 import { loadConfig } from "@sipfleet/config";
 import { JetStreamEndedCalls } from "@sipfleet/call-events";
 import { GrpcBindingStore } from "@sipfleet/location-client";
-import { createLogger, runService } from "@sipfleet/runtime";
+import { createLogger, healthServerFromEnv, runService, withHealth, type Stoppable } from "@sipfleet/runtime";
 import { startProxy } from "./start-proxy.js";
 
 const logger = createLogger("proxy");
@@ -25,11 +27,23 @@ await runService(logger, async () => {
   // Over NATS a subscription is live once the server has it: only then is this worker ready.
   await bus.flush?.();
   logger.info({ locations, nats }, "proxy ready");
-  return {
+  const running: Stoppable = {
     async stop() {
       await service.stop();
       await bus.drain();
       await store.close();
     },
   };
+  const checks = {
+    nats: () => bus.connected(),
+    // A lookup of an AOR no one registers: one read through gRPC and the location service's Redis,
+    // the path every request of this worker takes.
+    location: () => store.lookup("sip:readiness-probe@sipfleet.invalid").then(() => true),
+  };
+  try {
+    return withHealth(running, await healthServerFromEnv(process.env, checks, logger));
+  } catch (err) {
+    await running.stop();
+    throw err;
+  }
 });

@@ -37,7 +37,8 @@ export function buildBranchBytes(
   if (forward.rewriteRoutes) for (const r of forward.routes) e.prependHeader("Route", r);
   for (const name of forward.removeHeaders) e.removeHeader(name);
   for (const h of forward.addHeaders) e.appendHeader(h.name, h.value);
-  target.recordRoutes.forEach((rr, i) => e.addRecordRoute(i === 0 && auth.cseqOffset > 0 ? withCSeqOffset(rr, auth.cseqOffset) : rr));
+  const rrs = target.recordRoutes;
+  for (let i = 0; i < rrs.length; i++) e.addRecordRoute(i === 0 && auth.cseqOffset > 0 ? withCSeqOffset(rrs[i]!, auth.cseqOffset) : rrs[i]!);
   for (const [name, value] of auth.headers) e.appendHeader(name, value);
   const offset = forward.cseqOffset + auth.cseqOffset;
   if (offset > 0) {

@@ -32,7 +32,7 @@ import { groupAllDown, skipsDownGroups } from "./gateway-health.js";
 import { failsOver } from "./group-failover.js";
 import { hopTransport, viaTransport, type Hop } from "./hop.js";
 import { hostPort } from "./ip-address.js";
-import type { EdgeLogger } from "./logger.js";
+import { safeCallId, type EdgeLogger } from "./logger.js";
 import { nextHopFromWire, resolveNextHop } from "./next-hop.js";
 import { challengesToAdd, selectBest, type BranchOutcome } from "./response-selection.js";
 import { branchesHidden, maskContact, restoreUpstreamVias, upstreamHidden, type BranchHiding } from "./topology-hiding.js";
@@ -744,14 +744,6 @@ function groupOutcomes(ctx: ForkContext): BranchOutcome[] {
     else if (!b.abandoned && b.outcome !== undefined) out.push(b.outcome);
   }
   return out;
-}
-
-function safeCallId(req: SipRequest): string | undefined {
-  try {
-    return req.callId;
-  } catch {
-    return undefined;
-  }
 }
 
 function hasToTag(req: SipRequest): boolean {

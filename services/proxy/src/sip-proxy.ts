@@ -1,4 +1,4 @@
-import { addressOfRecord, type BindingStore, type CallSlotStore, type Flow, userAddressOfRecord } from "@sipfleet/bindings";
+import { addressOfRecord, type BindingStore, type CallSlotStore, type Flow, type NonceUse, userAddressOfRecord } from "@sipfleet/bindings";
 import { flowToWire } from "@sipfleet/location-client/wire";
 import { type Decision, type Flow as WireFlow, Forward_CarrierSide, Forward_Failover } from "@sipfleet/proto";
 import type { DomainConfig } from "@sipfleet/config";
@@ -297,23 +297,30 @@ export class SipProxy {
       this.logger.warn({ username: auth.username, from: req.from.uriText, source: flow.remote }, "From does not match the credentials");
       return { kind: "refused", decision: respond(403, "From Does Not Match Credentials") };
     }
-    // RFC 7616 §3.4.2: a nonce count is good once. The record is the user's, shared with the
-    // registrar's, in the location service (no state here).
+    // The record is the user's, shared with the registrar's.
     if (auth.nonceUse !== undefined) {
-      const aor = userAddressOfRecord(auth.username, fromDomain.name).aor;
-      let spent;
-      try {
-        spent = await this.store.useNonce({ aor, callId: req.callId, cseq: req.cseq.seq, nonceUse: auth.nonceUse });
-      } catch (e) {
-        this.logger.error({ err: e, aor }, "binding store unavailable");
-        return { kind: "refused", decision: locationUnavailable() };
-      }
-      if (spent === "nonce-replayed") {
-        this.logger.warn({ aor, source: flow.remote }, "replayed nonce count");
-        return { kind: "refused", decision: fromReply(this.digest.challenge(fromDomain.name, this.clock())) };
-      }
+      const refused = await this.spendNonce(userAddressOfRecord(auth.username, fromDomain.name).aor, req, auth.nonceUse, fromDomain.name, { obj: { source: flow.remote }, msg: "replayed nonce count" });
+      if (refused !== undefined) return { kind: "refused", decision: refused };
     }
     return { kind: "authenticated", user: auth.username };
+  }
+
+  /**
+   * RFC 7616 §3.4.2: a nonce count is good once, kept in the location service under `aor` (no
+   * state here). Undefined when this use is the first; else the refusal: 503 when the store does
+   * not answer, a fresh challenge in `realm` for a count used before.
+   */
+  private async spendNonce(aor: string, req: SipRequest, nonceUse: NonceUse, realm: string, log: { readonly obj: object; readonly msg: string }): Promise<Decision | undefined> {
+    let spent;
+    try {
+      spent = await this.store.useNonce({ aor, callId: req.callId, cseq: req.cseq.seq, nonceUse });
+    } catch (e) {
+      this.logger.error({ err: e, aor }, "binding store unavailable");
+      return locationUnavailable();
+    }
+    if (spent !== "nonce-replayed") return undefined;
+    this.logger.warn({ ...log.obj, aor, callId: req.callId }, log.msg);
+    return fromReply(this.digest.challenge(realm, this.clock()));
   }
 
   /**
@@ -329,21 +336,11 @@ export class SipProxy {
       if (auth.why !== undefined) this.logger.warn({ why: auth.why, trunk: trunk.name, source: flow.remote, callId: req.callId }, "trunk authentication failed");
       return fromReply(auth.reply);
     }
-    if (auth.nonceUse !== undefined) {
-      // Not an AOR anyone can register: a trunk's nonce counts never mix with a user's.
-      const aor = `trunk:${trunk.name}`;
-      let spent;
-      try {
-        spent = await this.store.useNonce({ aor, callId: req.callId, cseq: req.cseq.seq, nonceUse: auth.nonceUse });
-      } catch (e) {
-        this.logger.error({ err: e, aor }, "binding store unavailable");
-        return locationUnavailable();
-      }
-      if (spent === "nonce-replayed") {
-        this.logger.warn({ trunk: trunk.name, source: flow.remote, callId: req.callId }, "replayed nonce count from a trunk");
-        return fromReply(this.digest.challenge(credentials.realm, this.clock()));
-      }
-    }
+    // `trunk:<name>` is no AOR anyone can register: a trunk's nonce counts never mix with a user's.
+    if (auth.nonceUse !== undefined) return this.spendNonce(`trunk:${trunk.name}`, req, auth.nonceUse, credentials.realm, {
+        obj: { trunk: trunk.name, source: flow.remote },
+        msg: "replayed nonce count from a trunk",
+      });
     return undefined;
   }
 

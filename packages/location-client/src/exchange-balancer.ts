@@ -4,6 +4,9 @@ import { ExchangeError_Code, type ExchangeRequest, type ExchangeResponse, type L
 import { LocationRequestError, LocationUnavailableError } from "./errors.js";
 import { bindingFromWire, saveResultFromWire, useNonceResultFromWire } from "./wire.js";
 
+/** An untraced request's trace context: shared, never written to. */
+const NO_TRACE_CONTEXT: ExchangeRequest["traceContext"] = Object.freeze({}) as ExchangeRequest["traceContext"];
+
 /** What a Save, UseNonce, Lookup or Remove resolves to. */
 export type ExchangeResult = SaveResult | UseNonceResult | Binding[] | number;
 
@@ -79,11 +82,11 @@ export class ExchangeBalancer {
   }
 
   /** Sends one request; resolves with its mapped result or rejects with LocationUnavailableError / LocationRequestError. */
-  send(op: ExchangeRequest["op"]): Promise<ExchangeResult> {
+  send(op: ExchangeRequest["op"], traceContext: ExchangeRequest["traceContext"] = NO_TRACE_CONTEXT): Promise<ExchangeResult> {
     return new Promise<ExchangeResult>((resolve, reject) => {
       if (this.closed) return reject(new LocationUnavailableError("location client closed", status.CANCELLED));
       const id = this.nextId++;
-      this.dispatch({ id, request: { id, op }, deadlineAt: Date.now() + this.options.deadlineMs, attempts: 0, replica: undefined, resolve, reject });
+      this.dispatch({ id, request: { id, op, traceContext }, deadlineAt: Date.now() + this.options.deadlineMs, attempts: 0, replica: undefined, resolve, reject });
     });
   }
 

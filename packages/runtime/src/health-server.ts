@@ -10,12 +10,14 @@ export interface HealthServerOptions {
   listen: string;
   /** Readiness checks by name, all run on every GET /readyz. Liveness runs none of them. */
   checks: Record<string, HealthCheck>;
+  /** More GET paths served beside /livez and /readyz: the Prometheus /metrics. */
+  routes: Record<string, HealthRoute>;
   /** Longest one check may take; a slower one counts as failed. */
   timeoutMs: number;
   logger: Logger;
 }
 
-export const DEFAULT_HEALTH_SERVER_OPTIONS: Pick<HealthServerOptions, "timeoutMs"> = { timeoutMs: 1000 };
+export const DEFAULT_HEALTH_SERVER_OPTIONS: Pick<HealthServerOptions, "timeoutMs" | "routes"> = { timeoutMs: 1000, routes: {} };
 
 export interface HealthServer {
   /** The bound `host:port`. */
@@ -28,8 +30,8 @@ export interface HealthServer {
   stop(): Promise<void>;
 }
 
-/** A request handler for one path; the server is meant to host more (Prometheus /metrics next). */
-type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+/** A request handler for one path. */
+export type HealthRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -61,7 +63,7 @@ function parseListen(text: string): { host: string; port: number } {
 /**
  * Serves GET /livez (200 while the process runs: it checks no dependency, so a NATS or Redis
  * outage never restarts pods) and GET /readyz (200 when every check passes and the process is not
- * draining, else 503; body `{status, checks}`). Any other path: 404. Plain node:http, no TLS: it
+ * draining, else 503; body `{status, checks}`), and any path of `routes`. Any other path: 404. Plain node:http, no TLS: it
  * is for the kubelet on the pod network.
  */
 export async function startHealthServer(options: Partial<HealthServerOptions> & Pick<HealthServerOptions, "listen" | "checks" | "logger">): Promise<HealthServer> {
@@ -69,7 +71,8 @@ export async function startHealthServer(options: Partial<HealthServerOptions> & 
   const { host, port } = parseListen(o.listen);
   let isDraining = false;
 
-  const routes = new Map<string, Route>([
+  const routes = new Map<string, HealthRoute>([
+    ...Object.entries(o.routes),
     ["/livez", (_req, res) => sendJson(res, 200, { status: "ok" })],
     [
       "/readyz",

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { startHealthServer, type HealthCheck, type HealthServer } from "./health-server.js";
+import { startHealthServer, type HealthCheck, type HealthRoute, type HealthServer } from "./health-server.js";
 
 export interface Stoppable {
   /** Graceful: stop taking work, finish what is in hand, release connections. */
@@ -17,6 +17,21 @@ export interface RunOptions {
 }
 
 export const DEFAULT_RUN_OPTIONS: RunOptions = { stopTimeoutMs: 30_000 };
+
+const stopHooks: (() => Promise<void>)[] = [];
+
+/**
+ * Work to do after the service has stopped and before the process exits (flushing buffered
+ * spans, say). Hooks run in parallel; a failing one is logged, never blocks the exit beyond the
+ * stop timeout.
+ */
+export function onProcessStop(hook: () => Promise<void>): void {
+  stopHooks.push(hook);
+}
+
+async function runStopHooks(logger: Logger): Promise<void> {
+  await Promise.all(stopHooks.map((hook) => hook().catch((err: unknown) => logger.warn({ err }, "stop hook failed"))));
+}
 
 /**
  * Runs a service as the process's main: starts it, and on SIGTERM or SIGINT stops it gracefully
@@ -54,7 +69,8 @@ export async function runService(
     timer.unref();
     service.health?.draining();
     service.stop().then(
-      () => {
+      async () => {
+        await runStopHooks(logger);
         logger.info({}, "stopped");
         process.exit(0);
       },
@@ -69,13 +85,18 @@ export async function runService(
 }
 
 /**
- * The health server a main asks for through `HEALTH_LISTEN` (host:port): started with `checks`,
- * or undefined when the variable is unset (tests and the local runner run without one).
+ * The health server a main asks for through `HEALTH_LISTEN` (host:port): started with `checks`
+ * and any further `routes` (the Prometheus /metrics), or undefined when the variable is unset (tests and the local runner run without one).
  */
-export async function healthServerFromEnv(env: NodeJS.ProcessEnv, checks: Record<string, HealthCheck>, logger: Logger): Promise<HealthServer | undefined> {
+export async function healthServerFromEnv(
+  env: NodeJS.ProcessEnv,
+  checks: Record<string, HealthCheck>,
+  logger: Logger,
+  routes: Record<string, HealthRoute> = {},
+): Promise<HealthServer | undefined> {
   const listen = env["HEALTH_LISTEN"];
   if (listen === undefined || listen === "") return undefined;
-  return startHealthServer({ listen, checks, logger });
+  return startHealthServer({ listen, checks, logger, routes });
 }
 
 /** `service` with its health server: runService drains it first, and stop() closes it last. */

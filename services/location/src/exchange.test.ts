@@ -54,7 +54,7 @@ function openExchange(address: string) {
   stream.on("data", (r: ExchangeResponse) => received.push(r));
   stream.on("error", () => {});
   stream.on("status", (s: { code: number }) => (ended = s));
-  const lookup = (id: number, aor = "sip:held@example.test"): ExchangeRequest => ({ id, op: { $case: "lookup", value: { aor } } });
+  const lookup = (id: number, aor = "sip:held@example.test"): ExchangeRequest => ({ id, op: { $case: "lookup", value: { aor } }, traceContext: {} });
   return { client, stream, received, ended: () => ended, lookup };
 }
 
@@ -69,7 +69,7 @@ describe("Exchange stream (server)", () => {
     x.stream.write(x.lookup(11));
     x.stream.write(x.lookup(12));
     x.stream.write(x.lookup(13));
-    x.stream.write({ id: 14, op: { $case: "lookup", value: { aor: "" } } });
+    x.stream.write({ id: 14, op: { $case: "lookup", value: { aor: "" } }, traceContext: {} });
     await until(() => x.received.length === 2, "the refusals");
     assert.deepEqual(
       x.received.map((r) => [r.id, r.result?.$case === "error" ? r.result.value.code : r.result?.$case]),
@@ -87,8 +87,8 @@ describe("Exchange stream (server)", () => {
       [12, "lookup"],
     ]);
     // The same validation as the unary Lookup, once there is room again.
-    x.stream.write({ id: 15, op: { $case: "lookup", value: { aor: "" } } });
-    x.stream.write({ id: 16, op: undefined });
+    x.stream.write({ id: 15, op: { $case: "lookup", value: { aor: "" } }, traceContext: {} });
+    x.stream.write({ id: 16, op: undefined, traceContext: {} });
     await until(() => x.received.length === 6, "the invalid ones");
     const byId = new Map(x.received.map((r) => [r.id, r.result]));
     assert.deepEqual(byId.get(15), { $case: "error", value: { code: ExchangeError_Code.CODE_INVALID_ARGUMENT, message: "aor is required" } });

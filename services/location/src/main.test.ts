@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { freePort, startRedisServer } from "@sipfleet/testing";
 import { GrpcBindingStore } from "@sipfleet/location-client";
-import { locationOptionsFromEnv } from "./main.js";
+import { locationOptionsFromEnv } from "./location-env.js";
 
 const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
 

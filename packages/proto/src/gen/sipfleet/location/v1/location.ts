@@ -189,6 +189,16 @@ export interface ExchangeRequest {
     | { $case: "remove"; value: RemoveRequest }
     | { $case: "useNonce"; value: UseNonceRequest }
     | undefined;
+  /**
+   * W3C trace context of the caller's span (traceparent, tracestate), empty when not traced. Per
+   * request, not in the stream's gRPC metadata: one stream carries the requests of many traces.
+   */
+  traceContext: { [key: string]: string };
+}
+
+export interface ExchangeRequest_TraceContextEntry {
+  key: string;
+  value: string;
 }
 
 export interface ExchangeResponse {
@@ -1638,7 +1648,7 @@ export const ReleaseCallSlotsResponse: MessageFns<ReleaseCallSlotsResponse> = {
 };
 
 function createBaseExchangeRequest(): ExchangeRequest {
-  return { id: 0, op: undefined };
+  return { id: 0, op: undefined, traceContext: {} };
 }
 
 export const ExchangeRequest: MessageFns<ExchangeRequest> = {
@@ -1660,6 +1670,9 @@ export const ExchangeRequest: MessageFns<ExchangeRequest> = {
         UseNonceRequest.encode(message.op.value, writer.uint32(42).fork()).join();
         break;
     }
+    globalThis.Object.entries(message.traceContext).forEach(([key, value]: [string, string]) => {
+      ExchangeRequest_TraceContextEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
     return writer;
   },
 
@@ -1716,6 +1729,17 @@ export const ExchangeRequest: MessageFns<ExchangeRequest> = {
             message.op = { $case: "useNonce", value: UseNonceRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = ExchangeRequest_TraceContextEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.traceContext[entry6.key] = entry6.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1760,6 +1784,82 @@ export const ExchangeRequest: MessageFns<ExchangeRequest> = {
         break;
       }
     }
+    message.traceContext = (globalThis.Object.entries(object.traceContext ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseExchangeRequest_TraceContextEntry(): ExchangeRequest_TraceContextEntry {
+  return { key: "", value: "" };
+}
+
+export const ExchangeRequest_TraceContextEntry: MessageFns<ExchangeRequest_TraceContextEntry> = {
+  encode(message: ExchangeRequest_TraceContextEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExchangeRequest_TraceContextEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExchangeRequest_TraceContextEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ExchangeRequest_TraceContextEntry>): ExchangeRequest_TraceContextEntry {
+    return ExchangeRequest_TraceContextEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExchangeRequest_TraceContextEntry>): ExchangeRequest_TraceContextEntry {
+    const message = createBaseExchangeRequest_TraceContextEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };

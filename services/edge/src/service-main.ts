@@ -1,0 +1,57 @@
+// Cluster mode: one edge process. Configuration from SIPFLEET_CONFIG (default
+// deploy/local/sipfleet.yaml; SIPFLEET_LISTEN overrides the listen addresses), NATS from
+// NATS_URL, the edge id from SIPFLEET_EDGE_ID (default: host name + random suffix), the Redis the
+// edges share their abuse limits through from REDIS_URL (and REDIS_CLUSTER), as the location
+// service reads them; without REDIS_URL each edge limits on its own counts.
+// HEALTH_LISTEN (host:port, unset: none) serves GET /livez and /readyz (ready: NATS connected).
+// SIGTERM/SIGINT: /readyz turns 503, graceful edge stop, then bus drain, then exit 0.
+import { NatsBus } from "@sipfleet/bus";
+import { JetStreamCallEvents } from "@sipfleet/call-events";
+import { loadConfig } from "@sipfleet/config";
+import { createLogger, healthServerFromEnv, runService, withHealth, type Stoppable } from "@sipfleet/runtime";
+import { metricsFromEnv, metricsRoutes } from "@sipfleet/telemetry";
+import { startEdge } from "./edge.js";
+import { RedisAbuseStore } from "./redis-abuse-store.js";
+import { redisFromEnv, redisReady } from "./redis-connection.js";
+
+const logger = createLogger("edge");
+// The Prometheus /metrics rides on the health server (HEALTH_LISTEN); without one, instruments are no-ops.
+const metrics = metricsFromEnv(process.env, "sipfleet-edge");
+
+await runService(logger, async () => {
+  const config = loadConfig({ env: process.env });
+  if (config.auth.nonceSecretSource === "random" && config.trunks.length > 0) {
+    // Topology hiding: the edge masks users' Contacts toward carriers with a key the proxies
+    // derive from the same secret to restore them; a secret of this process alone breaks every
+    // in-dialog request a carrier sends to a masked Contact.
+    throw new Error("auth.nonceSecret: with trunks configured, every edge and proxy needs one shared secret (topology hiding); set auth.nonceSecret or SIPFLEET_NONCE_SECRET");
+  }
+  const servers = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
+  const bus = await NatsBus.connect({ servers, name: "edge", logger });
+  // Call events (CDR material) on the JetStream stream SIPFLEET_CALLS, created if missing.
+  const callEvents = await JetStreamCallEvents.start(bus.connection, { logger, bus });
+  const redis = redisFromEnv(process.env, logger);
+  if (redis === undefined) logger.warn({}, "no REDIS_URL: rate limits and bans count this edge only");
+  // The bans in force are read before the edge listens; a Redis not up by then is not waited
+  // for (fail open): the guard reads them once it is.
+  else await redisReady(redis, 3000);
+  const abuseStore = redis === undefined ? undefined : new RedisAbuseStore(redis);
+  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks, abuseStore, sharedSecret: config.auth.nonceSecret });
+  logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");
+  const service: Stoppable = {
+    async stop() {
+      await edge.stop();
+      redis?.disconnect();
+      await callEvents.close();
+      await bus.drain();
+    },
+  };
+  // Redis is not a readiness condition: the abuse guard fails open without it (see above). A
+  // stopping edge is "not ready" through draining, which runService sets before stop().
+  try {
+    return withHealth(service, await healthServerFromEnv(process.env, { nats: () => bus.connected() }, logger, metricsRoutes(metrics)));
+  } catch (err) {
+    await service.stop();
+    throw err;
+  }
+});

@@ -1,0 +1,52 @@
+// Cluster mode: one proxy worker process. NATS from NATS_URL, the location service's replicas
+// from LOCATION_ADDRESSES (comma-separated host:port, or a dns:/// target). HEALTH_LISTEN
+// (host:port, unset: none) serves GET /livez and /readyz (ready: NATS connected and the location
+// service answers a lookup).
+import { NatsBus } from "@sipfleet/bus";
+import { loadConfig } from "@sipfleet/config";
+import { JetStreamEndedCalls } from "@sipfleet/call-events";
+import { GrpcBindingStore } from "@sipfleet/location-client";
+import { createLogger, healthServerFromEnv, runService, withHealth, type Stoppable } from "@sipfleet/runtime";
+import { metricsFromEnv, metricsRoutes } from "@sipfleet/telemetry";
+import { startProxy } from "./start-proxy.js";
+
+const logger = createLogger("proxy");
+// The Prometheus /metrics rides on the health server (HEALTH_LISTEN); without one, instruments are no-ops.
+const metrics = metricsFromEnv(process.env, "sipfleet-proxy");
+
+await runService(logger, async () => {
+  const config = loadConfig({ env: process.env });
+  if (config.auth.nonceSecretSource === "random") {
+    // Nonces and flow tokens are HMACs of this secret: every proxy, registrar and edge must hold the same.
+    throw new Error("auth.nonceSecret: a cluster needs one secret shared by every proxy and registrar; set auth.nonceSecret or SIPFLEET_NONCE_SECRET");
+  }
+  const locations = (process.env["LOCATION_ADDRESSES"] ?? "127.0.0.1:50051").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const nats = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
+  const store = new GrpcBindingStore(locations);
+  const bus = await NatsBus.connect({ servers: nats, name: "proxy", logger });
+  // Every worker joins one durable consumer of ended calls, so each call's slots are freed once.
+  const endedCalls = new JetStreamEndedCalls(bus.connection, { logger });
+  const service = startProxy({ bus, store, config, logger, callLimits: { slots: store, endedCalls } });
+  // Over NATS a subscription is live once the server has it: only then is this worker ready.
+  await bus.flush?.();
+  logger.info({ locations, nats }, "proxy ready");
+  const running: Stoppable = {
+    async stop() {
+      await service.stop();
+      await bus.drain();
+      await store.close();
+    },
+  };
+  const checks = {
+    nats: () => bus.connected(),
+    // A lookup of an AOR no one registers: one read through gRPC and the location service's Redis,
+    // the path every request of this worker takes.
+    location: () => store.lookup("sip:readiness-probe@sipfleet.invalid").then(() => true),
+  };
+  try {
+    return withHealth(running, await healthServerFromEnv(process.env, checks, logger, metricsRoutes(metrics)));
+  } catch (err) {
+    await running.stop();
+    throw err;
+  }
+});

@@ -4,5 +4,5 @@ export { tracingRequested } from "./tracing-env.js";
 export { activeTracer, startTracing, UNTRACED_GRPC_METHODS, type TracingHandle } from "./tracing.js";
 export { traceCarrier, contextFromCarrier } from "./carriers.js";
 export { startSipServerSpan, startChildSpan, endSipSpan } from "./sip-spans.js";
-export { startMetrics, metricsFromEnv, metricsRoutes, NOOP_METER, type ServiceMetrics } from "./metrics.js";
+export { startMetrics, metricsFromEnv, metricsRoutes, LATENCY_BUCKETS_S, NOOP_METER, type ServiceMetrics } from "./metrics.js";
 export { launchService } from "./launch.js";

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createNoopMeter, type Meter } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import { AggregationType, InstrumentType, MeterProvider } from "@opentelemetry/sdk-metrics";
 import { registerRuntimeMetrics } from "./runtime-metrics.js";
 
 /** A process's metrics: the meter its instruments come from, and the Prometheus scrape handler. */
@@ -12,6 +12,13 @@ export interface ServiceMetrics {
   scrape(req: IncomingMessage, res: ServerResponse): void;
   shutdown(): Promise<void>;
 }
+
+/**
+ * Bucket bounds (seconds) of every Sipfleet histogram: they are all SIP latencies, from a
+ * sub-millisecond worker decision to an INVITE transaction that rings for half a minute. The
+ * SDK's default bounds (0..10000) are for milliseconds and would put every SIP latency in one bucket.
+ */
+export const LATENCY_BUCKETS_S: readonly number[] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30];
 
 /** Instruments of a process that exposes no metrics endpoint: every record is a no-op. */
 export const NOOP_METER: Meter = createNoopMeter();
@@ -23,7 +30,11 @@ export const NOOP_METER: Meter = createNoopMeter();
  */
 export function startMetrics(serviceName: string): ServiceMetrics {
   const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
-  const provider = new MeterProvider({ resource: resourceFromAttributes({ "service.name": serviceName }), readers: [exporter] });
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ "service.name": serviceName }),
+    readers: [exporter],
+    views: [{ instrumentType: InstrumentType.HISTOGRAM, aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...LATENCY_BUCKETS_S] } } }],
+  });
   const meter = provider.getMeter("sipfleet");
   const stopRuntime = registerRuntimeMetrics(meter);
   return {

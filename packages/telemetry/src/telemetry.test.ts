@@ -75,6 +75,7 @@ describe("metrics", () => {
   it("serves instruments and runtime saturation in the Prometheus text format", async () => {
     const m = startMetrics("sipfleet-test");
     m.meter.createCounter("sipfleet.edge.requests", { unit: "{request}" }).add(3, { "sip.method": "INVITE" });
+    m.meter.createHistogram("sipfleet.edge.transaction.duration", { unit: "s" }).record(0.003);
     const server = createServer((req, res) => m.scrape(req, res));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     // Let the event-loop monitor take a few samples.
@@ -84,6 +85,9 @@ describe("metrics", () => {
       const text = await res.text();
       assert.match(text, /sipfleet_edge_requests_total\{sip_method="INVITE"\} 3$/m);
       assert.match(text, /^process_cpu_time_total \d/m);
+      // SIP latencies spread over the latency buckets, not all into the SDK's first one.
+      assert.match(text, /^sipfleet_edge_transaction_duration_bucket\{le="0.002"\} 0$/m);
+      assert.match(text, /^sipfleet_edge_transaction_duration_bucket\{le="0.005"\} 1$/m);
       assert.match(text, /^nodejs_eventloop_delay_p99 [\d.e-]+$/m);
     } finally {
       server.close();

@@ -77,6 +77,8 @@ describe("redactCredentials", () => {
       "Content-Type: message/sipfrag",
       "",
       "REGISTER sip:x:pw@y SIP/2.0",
+      'Authorization: Digest username="x", response="in-the-body"',
+      "a=authorization: sdp-like line kept",
     ].join("\n");
     const expected = [
       `MESSAGE sip:carol:${R}@chicago.example.com;transport=tcp SIP/2.0`,
@@ -95,6 +97,8 @@ describe("redactCredentials", () => {
       "Content-Type: message/sipfrag",
       "",
       `REGISTER sip:x:${R}@y SIP/2.0`,
+      `Authorization: Digest username="x", response="${R}"`,
+      "a=authorization: sdp-like line kept",
     ].join("\n");
     assert.equal(redactCredentials(input), expected);
   });

@@ -23,8 +23,9 @@
  * Header names are matched case-insensitively with optional whitespace before the colon (RFC
  * 3261 §7.3.1); none of the four headers has a compact form (§7.3.3). Folded lines (a line
  * starting with SP or HT continues the header above) are part of the header they continue, and
- * every occurrence of a header is redacted. Only the header section is read for headers: a body
- * (message/sipfrag, say) is not parsed as one, only scanned for URI passwords.
+ * every occurrence of a header is redacted. The body is read the same way, line by line: a
+ * message/sipfrag or message/sip body (a NOTIFY for a REFER, say) can carry a whole request with
+ * its Authorization, and no other body has lines that start with one of these header names.
  */
 
 /** What replaces a secret. */
@@ -56,24 +57,15 @@ const URI_PASSWORD = /(\bsips?:[A-Za-z0-9\-_.!~*'()%&=+$,;?/]+:)([^@\s<>"]*)@/gi
  */
 export function redactCredentials(message: string | Uint8Array): string {
   const text = typeof message === "string" ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString("utf8");
-  const end = headerSectionEnd(text);
-  const headers = redactHeaders(text.slice(0, end));
-  return (headers + text.slice(end)).replace(URI_PASSWORD, `$1${REDACTED}@`);
+  return redactHeaderLines(text).replace(URI_PASSWORD, `$1${REDACTED}@`);
 }
 
-/** Index just past the header section's last line (before the empty line), or the whole text. */
-function headerSectionEnd(text: string): number {
-  const crlf = text.indexOf("\r\n\r\n");
-  const lf = text.indexOf("\n\n");
-  if (crlf < 0 && lf < 0) return text.length;
-  if (crlf < 0) return lf + 1;
-  if (lf < 0) return crlf + 2;
-  return Math.min(crlf + 2, lf + 1);
-}
-
-/** Each logical header (a line with its folded continuations) of the credential kinds rewritten. */
-function redactHeaders(section: string): string {
-  const lines = section.split(/(?<=\n)/); // each line keeps its terminator
+/**
+ * Each logical header (a line with its folded continuations) of the credential kinds rewritten;
+ * every other line (start line, other headers, the empty line, body lines) as it was.
+ */
+function redactHeaderLines(text: string): string {
+  const lines = text.split(/(?<=\n)/); // each line keeps its terminator
   let out = "";
   let i = 0;
   while (i < lines.length) {

@@ -66,6 +66,7 @@ describe("SIP message log: on for one user", () => {
     assert.equal(udpOut[0]?.["sip.status_code"], 200);
     assert.equal(udpOut[0]?.["peer"], `127.0.0.1:${udp.port}`);
     assert.notEqual(udpAddr.port, udp.port);
+    assert.ok(t.logger.has("warn", /^SIP message logging on/), "the edge says it logs messages");
     assert.equal(byCall("alice-tcp@test", "in")[0]?.["sip.transport"], "TCP");
     assert.equal(byCall("alice-tcp@test", "out")[0]?.["sip.status_code"], 200);
 
@@ -115,6 +116,7 @@ describe("SIP message log: off", () => {
         udp.send(register("alice@example.com", `off-${what}@test`), t.address("udp"));
         assert.equal((await udp.response()).status, 200);
         assert.deepEqual(messageLines(t), []);
+        assert.ok(!t.logger.has("warn", /^SIP message logging on/));
         assert.ok(t.logger.lines.every((l) => !JSON.stringify(l.obj).includes(SECRET_RESPONSE)));
       } finally {
         await udp.close();

@@ -43,6 +43,8 @@ export class SipMessageLog {
   static create(config: SipMessageLogConfig | undefined, logger: EdgeLogger): SipMessageLog | undefined {
     if (config === undefined || (config.domains.length === 0 && config.users.length === 0)) return undefined;
     if (logger.info === undefined) return undefined;
+    // Said once, loudly: the log holds who called whom, which should not stay on unnoticed.
+    logger.warn({ domains: config.domains, users: config.users }, "SIP message logging on (logging.sipMessages): for debugging only");
     return new SipMessageLog(new Set(config.domains), new Set(config.users), logger);
   }
 

@@ -39,6 +39,7 @@ export async function startEmbedded(config: SipfleetConfig, logger: Logger): Pro
     abuseStore: new MemoryAbuseStore(),
     // The proxy restores the Contacts the edge masks toward carriers with the same secret.
     sharedSecret: config.auth.nonceSecret,
+    sipMessageLog: config.logging.sipMessages,
   });
   return {
     edge,

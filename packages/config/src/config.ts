@@ -18,6 +18,25 @@ export interface SipfleetConfig {
   readonly trunks: readonly Trunk[];
   /** Outbound number routes; every trunk named exists, no prefix is listed twice. */
   readonly numberRoutes: readonly NumberRoute[];
+  readonly logging: LoggingConfig;
+}
+
+/** `logging`: what is logged beyond each service's own events. */
+export interface LoggingConfig {
+  readonly sipMessages: SipMessageLogConfig;
+}
+
+/**
+ * `logging.sipMessages`: the edge logs every SIP message it receives or sends (credentials
+ * redacted) whose From, To or Request-URI is in one of `domains`, or whose From or To is one of
+ * `users`. Both empty (the default): nothing is logged. For debugging: it is one log line per
+ * message of everyone matched.
+ */
+export interface SipMessageLogConfig {
+  /** Lower-case domain names (host names or IPv4 addresses). */
+  readonly domains: readonly string[];
+  /** Addresses of record, `user@domain` (the domain lower-case). */
+  readonly users: readonly string[];
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { DigestAlgorithmName } from "@sipfleet/sip";
 import type { DialRule } from "@sipfleet/trunks";
-import type { BanConfig, EdgeConfig, GatewayPingConfig, ListenAddress, ProxyConfig, RateLimitConfig, RegistrarConfig } from "./config.js";
+import type { BanConfig, EdgeConfig, GatewayPingConfig, ListenAddress, LoggingConfig, ProxyConfig, RateLimitConfig, RegistrarConfig } from "./config.js";
 
 /*
  * What an absent key means. Each value says where it comes from; the validator's limits
@@ -199,4 +199,9 @@ export const DEFAULT_TRUNK: TrunkDefaults = Object.freeze({
   gatewayWeight: 1,
   /** RFC 3261 §10.2.1.1's suggested 3600 s; the refresh interval defaults to half of it. */
   registerExpires: 3600,
+});
+
+/** Nothing listed: no SIP message is logged. */
+export const DEFAULT_LOGGING_CONFIG: LoggingConfig = Object.freeze({
+  sipMessages: Object.freeze({ domains: Object.freeze([]), users: Object.freeze([]) }),
 });

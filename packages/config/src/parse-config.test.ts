@@ -215,7 +215,7 @@ describe("parseConfig: document shape and unknown keys", () => {
   });
 
   it("refuses a document that is not a mapping", () => {
-    assertIssues("- a\n- b\n", ["test.yaml: expected a mapping with keys domains, registrar, proxy, auth, edge, trunks, numberRoutes, got a list"]);
+    assertIssues("- a\n- b\n", ["test.yaml: expected a mapping with keys domains, registrar, proxy, auth, edge, trunks, numberRoutes, logging, got a list"]);
   });
 
   it("names unknown keys at every level, with a suggestion for a near miss", () => {
@@ -233,7 +233,7 @@ edge: { listen: "udp:127.0.0.1:5060", timeout: 5 }
 extra: 1
 `,
       [
-        "test.yaml: extra: unknown key; allowed here: domains, registrar, proxy, auth, edge, trunks, numberRoutes",
+        "test.yaml: extra: unknown key; allowed here: domains, registrar, proxy, auth, edge, trunks, numberRoutes, logging",
         'test.yaml: domains[0].autentication: unknown key (did you mean "authentication"?); allowed here: name, authentication, users, allowUnauthenticatedOnPublicAddress, dialPlan, blockedPrefixes, allowedPrefixes',
         "test.yaml: domains[0].users[0].password: unknown key; allowed here: name, ha1, allowedDestinations, maxConcurrentCalls",
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',

@@ -6,6 +6,7 @@ import { type DomainEntry, HA1_KEY_OF_FAMILY, readDomains } from "./domains-sect
 import { type EdgeResult, readEdge } from "./edge-section.js";
 import { formatListenAddress, isLoopbackAddress } from "./listen.js";
 import { type NumberRouteEntry, readNumberRoutes } from "./number-routes-section.js";
+import { readLogging } from "./logging-section.js";
 import { readProxy } from "./proxy-section.js";
 import { readRegistrar } from "./registrar-section.js";
 import { type Env, IssueList, isAbsent, keyPath, readMapping } from "./schema.js";
@@ -28,7 +29,7 @@ export interface ParseConfigOptions {
   readonly cwd?: string;
 }
 
-const ROOT_KEYS = ["domains", "registrar", "proxy", "auth", "edge", "trunks", "numberRoutes"] as const;
+const ROOT_KEYS = ["domains", "registrar", "proxy", "auth", "edge", "trunks", "numberRoutes", "logging"] as const;
 
 /**
  * Validates a configuration document into a SipfleetConfig, applying the environment overrides
@@ -91,6 +92,7 @@ function validateDocument(
   const edge = readEdge(issues, root["edge"], env, bases);
   const trunks = readTrunks(issues, root["trunks"], env, bases);
   const numberRoutes = readNumberRoutes(issues, root["numberRoutes"]);
+  const logging = readLogging(issues, root["logging"]);
 
   if (domains !== undefined && auth !== undefined) checkHa1Coverage(issues, domains, auth.algorithms);
   if (domains !== undefined && edge !== undefined) checkUnauthenticatedExposure(issues, domains, edge);
@@ -104,7 +106,8 @@ function validateDocument(
     auth === undefined ||
     edge === undefined ||
     trunks === undefined ||
-    numberRoutes === undefined
+    numberRoutes === undefined ||
+    logging === undefined
   ) {
     return undefined;
   }
@@ -116,6 +119,7 @@ function validateDocument(
     edge: edge.config,
     trunks: Object.freeze(trunks.map((t) => t.trunk)),
     numberRoutes: Object.freeze(numberRoutes.map((r) => r.route)),
+    logging,
   });
 }
 

@@ -8,6 +8,7 @@ export { createResponse, createRequest, createAck, createCancel, type ResponseOp
 export { reasonPhrase } from "./message/reason-phrases.js";
 export { newBranch, newTag, newCallId, BRANCH_MAGIC_COOKIE } from "./message/ids.js";
 export { ownText } from "./message/wire-text.js";
+export { redactCredentials, REDACTED } from "./message/redact.js";
 
 export { Via, parseVia } from "./header/via.js";
 export { NameAddr, parseNameAddr, parseNameAddrList } from "./header/name-addr.js";

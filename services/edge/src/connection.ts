@@ -4,6 +4,7 @@ import { EdgeError } from "./errors.js";
 import type { ConnectionIds, Link, Transport } from "./flow.js";
 import { canonicalHost, hostPort } from "./ip-address.js";
 import type { EdgeLogger } from "./logger.js";
+import type { SipMessageLog } from "./sip-message-log.js";
 import type { SourceLimit } from "./source-limit.js";
 
 /**
@@ -53,6 +54,8 @@ export interface ConnectionOptions {
    * keep arriving (edge.partialMessageTimeoutMs).
    */
   readonly partialMessageTimeoutMs: number;
+  /** The SIP message log (sip-message-log.ts), told of each message written; undefined when it is off. */
+  readonly messageLog?: SipMessageLog | undefined;
 }
 
 /** What every connection listener needs from the edge. */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Bus } from "@sipfleet/bus";
-import { isSecureTransport, type EdgeConfig, type ListenAddress } from "@sipfleet/config";
+import { isSecureTransport, type EdgeConfig, type ListenAddress, type SipMessageLogConfig } from "@sipfleet/config";
 import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock, type TransactionTimers } from "@sipfleet/sip";
 import type { CallEventSink } from "@sipfleet/call-events/memory";
 import { cachedDnsLookup, systemDnsLookup, type SipDnsLookup } from "@sipfleet/sip-dns";
@@ -26,6 +26,7 @@ import { MessageIntake } from "./message-intake.js";
 import { PlatformIdentity } from "./options-responder.js";
 import { OutboundConnections } from "./outbound-connections.js";
 import { RequestRouter } from "./request-router.js";
+import { SipMessageLog } from "./sip-message-log.js";
 import { SourceLimit } from "./source-limit.js";
 import { StreamListener } from "./stream-listener.js";
 import { clientTlsOptions, serverTlsOptions } from "./tls-options.js";
@@ -103,6 +104,11 @@ export interface EdgeOptions {
    * Undefined: a random secret of this edge (tests; masks no proxy can restore).
    */
   readonly sharedSecret: string | Uint8Array | undefined;
+  /**
+   * `logging.sipMessages`: the domains and users whose SIP messages are logged, credentials
+   * redacted (sip-message-log.ts). Undefined or nothing listed: none are.
+   */
+  readonly sipMessageLog: SipMessageLogConfig | undefined;
 }
 
 /**
@@ -137,6 +143,7 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   dns: cachedDnsLookup(systemDnsLookup(), DNS_CACHE_MS),
   abuseStore: undefined,
   sharedSecret: undefined,
+  sipMessageLog: undefined,
 };
 
 export interface Edge {
@@ -169,6 +176,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const calls = o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now, o.logger);
   const health = new GatewayHealth(o.config.gatewayPing.failuresBeforeDown, o.clock);
   const abuse = new AbuseGuard({ rateLimit: o.config.rateLimit, bans: o.config.bans, store: o.abuseStore, bus: o.bus, edgeId: id, trunks: o.trunks, logger: o.logger, now: o.now });
+  const messageLog = SipMessageLog.create(o.sipMessageLog, o.logger);
   const udp: UdpListener[] = [];
   const addresses: ListenAddress[] = [];
   const connections: ListenerContext = {
@@ -187,6 +195,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
       maxHeaderSize: Math.min(DEFAULT_STREAM_FRAMER_OPTIONS.maxHeaderSize, o.config.maxMessageSize),
       handshakeTimeoutMs: Math.min(o.tcpIdleTimeoutMs, HANDSHAKE_TIMEOUT_MS),
       partialMessageTimeoutMs: o.config.partialMessageTimeoutMs,
+      messageLog,
     },
   };
   const outbound = new OutboundConnections(connections, {
@@ -229,6 +238,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     now: o.now,
     abuse,
     retryAfterSeconds: o.config.retryAfterSeconds,
+    messageLog,
   });
   // The bans in force, before the first request comes.
   await abuse.start();
@@ -238,7 +248,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     for (const a of o.config.listen) {
       let l: UdpListener | ConnectionListener;
       if (a.transport === "udp") {
-        l = await UdpListener.bind(a.host, a.port, intake, id, o.logger);
+        l = await UdpListener.bind(a.host, a.port, intake, id, o.logger, messageLog);
         udp.push(l);
       } else {
         l = a.transport === "tcp" || a.transport === "tls"

@@ -20,6 +20,7 @@ import { defaultPort, type NextHopAddress } from "./next-hop.js";
 import type { EdgeLogger } from "./logger.js";
 import { isPlatformOptions, type PlatformIdentity } from "./options-responder.js";
 import type { RequestRouter } from "./request-router.js";
+import type { SipMessageLog } from "./sip-message-log.js";
 import { buildResponse } from "./response-builder.js";
 import type { DatagramHandler, UdpListener } from "./udp-listener.js";
 import { stampTopVia, udpReplyPort } from "./via-received.js";
@@ -43,6 +44,8 @@ export interface MessageIntakeOptions {
   readonly abuse: AbuseGuard;
   /** Retry-After (seconds) of the 503 a source over the rate limit gets. */
   readonly retryAfterSeconds: number;
+  /** The SIP message log (sip-message-log.ts); undefined when it is off. */
+  readonly messageLog?: SipMessageLog | undefined;
 }
 
 /**
@@ -116,6 +119,7 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
 
   private receive(msg: SipRequest | SipResponse, link: Link, remoteIp: string, remotePort: number): void {
     const { counters, router } = this.o;
+    this.o.messageLog?.received(msg, link.transport, remoteIp, remotePort);
     if (!msg.isRequest) {
       counters.responsesReceived++;
       const v = validateMessage(msg);

@@ -36,7 +36,7 @@ await runService(logger, async () => {
   // for (fail open): the guard reads them once it is.
   else await redisReady(redis, 3000);
   const abuseStore = redis === undefined ? undefined : new RedisAbuseStore(redis);
-  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks, abuseStore, sharedSecret: config.auth.nonceSecret });
+  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks, abuseStore, sharedSecret: config.auth.nonceSecret, sipMessageLog: config.logging.sipMessages });
   logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");
   const service: Stoppable = {
     async stop() {

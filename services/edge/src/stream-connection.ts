@@ -94,6 +94,7 @@ export class StreamConnection implements Connection, StreamFrameHandler {
       this.socket.destroy();
       throw new FlowClosedError(`connection ${this.id} closed: write buffer full`);
     }
+    this.options.messageLog?.sent(bytes, this.transport, this.remoteIp, this.remotePort);
     this.socket.write(bytes);
   }
 

@@ -7,6 +7,7 @@ import type { Flow } from "@sipfleet/proto";
 import { EdgeError } from "./errors.js";
 import { protoFlow, Transport, udpConnectionId, type Link } from "./flow.js";
 import type { EdgeLogger } from "./logger.js";
+import type { SipMessageLog } from "./sip-message-log.js";
 
 /** Receives what a UDP socket reads: one datagram, one message (RFC 3261 §18.3). */
 export interface DatagramHandler {
@@ -30,6 +31,7 @@ export class UdpListener implements Link {
     readonly localPort: number,
     private readonly edgeId: string,
     private readonly logger: EdgeLogger,
+    private readonly messageLog: SipMessageLog | undefined,
   ) {
     this.onSent = (err) => {
       if (err) this.logger.warn({ err, local: `${this.localIp}:${this.localPort}` }, "udp send failed");
@@ -37,7 +39,7 @@ export class UdpListener implements Link {
   }
 
   /** Binds `host:port` (port 0: any free port) and delivers datagrams to `handler`. */
-  static bind(host: string, port: number, handler: DatagramHandler, edgeId: string, logger: EdgeLogger): Promise<UdpListener> {
+  static bind(host: string, port: number, handler: DatagramHandler, edgeId: string, logger: EdgeLogger, messageLog?: SipMessageLog): Promise<UdpListener> {
     const v6 = isIPv6(host);
     // ipv6Only: a "::" socket and a "0.0.0.0" socket on the same port can coexist, as configured.
     const socket = createSocket({
@@ -55,7 +57,7 @@ export class UdpListener implements Link {
       socket.bind(port, host, () => {
         socket.off("error", onError);
         const addr = socket.address();
-        const listener = new UdpListener(socket, addr.address, addr.port, edgeId, logger);
+        const listener = new UdpListener(socket, addr.address, addr.port, edgeId, logger, messageLog);
         socket.on("error", (err) => logger.error({ err, local: `${addr.address}:${addr.port}` }, "udp socket error"));
         socket.on("message", (data, rinfo) => handler.onDatagram(data, listener, rinfo.address, rinfo.port));
         resolve(listener);
@@ -66,6 +68,7 @@ export class UdpListener implements Link {
   send(bytes: Buffer, ip: string, port: number): void {
     // Throws synchronously once the socket is closed (ERR_SOCKET_DGRAM_NOT_RUNNING): the
     // transaction then reports a transport error.
+    this.messageLog?.sent(bytes, this.transport, ip, port);
     this.socket.send(bytes, port, ip, this.onSent);
   }
 

@@ -107,6 +107,7 @@ export class WebSocketConnection implements Connection {
       this.ws.terminate();
       throw new FlowClosedError(`connection ${this.id} closed: write buffer full`);
     }
+    this.options.messageLog?.sent(bytes, this.transport, this.remoteIp, this.remotePort);
     this.ws.send(bytes, isUtf8(bytes) ? AS_TEXT : AS_BINARY);
   }
 

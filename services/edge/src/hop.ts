@@ -21,7 +21,12 @@ export const hopTransport: TransactionTransport<Hop> = {
 
 /** `SIP/2.0/UDP`: the protocol part of a Via for a link's transport (RFC 3261 §20.42, RFC 7118). */
 export function viaTransport(link: Link): string {
-  return `SIP/2.0/${TRANSPORT_NAMES[link.transport] ?? "UDP"}`;
+  return `SIP/2.0/${transportName(link.transport)}`;
+}
+
+/** As SIP names a transport: UDP, TCP, TLS, WS, WSS. */
+export function transportName(transport: Transport): string {
+  return TRANSPORT_NAMES[transport] ?? "UDP";
 }
 
 const TRANSPORT_NAMES: Readonly<Partial<Record<Transport, string>>> = {

@@ -2,10 +2,12 @@ import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
 import { SpanKind } from "@opentelemetry/api";
 import { NatsBus, type BusHeaders } from "@sipfleet/bus";
-import { Decision, Envelope, PROXY_QUEUE, PROXY_SUBJECT, type Forward } from "@sipfleet/proto";
+import { Decision, Envelope, PROXY_QUEUE, PROXY_SUBJECT, REGISTRAR_QUEUE, REGISTRAR_SUBJECT, type Forward } from "@sipfleet/proto";
 import { deriveTimers, parseMessage, type SipRequest } from "@sipfleet/sip";
 import {
   ATTR_DIRECTION,
+  ATTR_ERROR_TYPE,
+  ATTR_MESSAGING_DESTINATION,
   ATTR_SIP_CALL_ID,
   ATTR_SIP_METHOD,
   ATTR_SIP_STATUS_CLASS,
@@ -17,6 +19,7 @@ import {
   EVENT_SIP_PROVISIONAL,
   EVENT_SIP_RETRANSMISSION,
   METRIC_EDGE_CALLS_ANSWERED,
+  METRIC_EDGE_DECISION_DURATION,
   METRIC_EDGE_CALLS_ATTEMPTED,
   METRIC_EDGE_DIALOGS_ACTIVE,
   METRIC_EDGE_REQUESTS,
@@ -24,6 +27,7 @@ import {
   METRIC_EDGE_RETRANSMISSIONS,
   METRIC_EDGE_TRANSACTION_DURATION,
   METRIC_EDGE_TRANSACTIONS_ACTIVE,
+  METRIC_NATS_ERRORS,
   traceIdForCall,
 } from "@sipfleet/telemetry";
 import { captureMetrics, captureSpans, type CapturedMetrics, type CapturedSpans } from "@sipfleet/telemetry/testing";
@@ -212,6 +216,56 @@ describe("edge telemetry", { skip: missing }, () => {
     assert.equal(servers.length, 1, "no second span for the retransmission");
     assert.equal(servers[0]?.events.filter((e) => e.name === EVENT_SIP_RETRANSMISSION).length, 1);
     assert.equal(servers[0]?.attributes[ATTR_SIP_STATUS_CODE], 486);
+  });
+
+  it("a branch's Timer A retransmissions are events on its client span and sent retransmissions", async () => {
+    const callId = "otel-timer-a-1";
+    const sent = (): Promise<number> => count(METRIC_EDGE_RETRANSMISSIONS, { [ATTR_SIP_METHOD]: "INVITE", [ATTR_DIRECTION]: "sent" });
+    const before = await sent();
+    decide = () => fwd(forward([{ targets: [target(udpFlow("edge-otel", edgeAddr, bob1), `sip:bob@${bob1.ip}:${bob1.port}`)] }]));
+    const inv = invite(callId);
+    caller.send(inv, to());
+    // bob1 stays silent until the edge has sent the INVITE again (Timer A, T1 = 50 ms here).
+    const first = await nextRequest(bob1, "INVITE");
+    const again = await nextRequest(bob1, "INVITE");
+    assert.equal(again.topVia?.branch, first.topVia?.branch, "the same client transaction");
+    answer(bob1, first, 486, "b1", edgeAddr);
+    await nextRequest(bob1, "ACK");
+    const busy = await nextResponse(caller, 486);
+    caller.send(ackFor(inv, busy), to());
+    await eventually(() => named(ofCall(callId), "SIP INVITE", SpanKind.CLIENT).length === 1, 3000, "the client span to end");
+    const [client] = named(ofCall(callId), "SIP INVITE", SpanKind.CLIENT);
+    const events = client?.events.filter((e) => e.name === EVENT_SIP_RETRANSMISSION).length ?? 0;
+    assert.ok(events >= 1, "a retransmission event on the branch");
+    assert.equal((await sent()) - before, events, "the metric counts what the span shows");
+    assert.equal(client?.attributes[ATTR_SIP_STATUS_CODE], 486);
+  });
+
+  it("REGISTER: its decision request to the registrar carries the span's context; with no registrar the failure is a NATS error", async () => {
+    const noResponders = { [ATTR_MESSAGING_DESTINATION]: REGISTRAR_SUBJECT, [ATTR_ERROR_TYPE]: "no_responders" };
+    const errorsBefore = await count(METRIC_NATS_ERRORS, noResponders);
+    const timedBefore = await count(METRIC_EDGE_DECISION_DURATION, { [ATTR_SIP_METHOD]: "REGISTER" });
+    caller.send(request({ method: "REGISTER", callId: "otel-register-1", viaParams: ";rport", sentBy: "127.0.0.1:5999" }), to());
+    assert.equal((await nextResponse(caller)).status, 503);
+    assert.equal((await count(METRIC_NATS_ERRORS, noResponders)) - errorsBefore, 1);
+    assert.equal((await count(METRIC_EDGE_DECISION_DURATION, { [ATTR_SIP_METHOD]: "REGISTER" })) - timedBefore, 1);
+
+    const seen: (BusHeaders | undefined)[] = [];
+    const sub = workerBus.serve(REGISTRAR_SUBJECT, REGISTRAR_QUEUE, (msg) => {
+      seen.push(msg.headers);
+      return Decision.encode({ action: { $case: "respond", value: { status: 200, reason: "", headers: [], body: Buffer.alloc(0), toTag: "reg", credentialsFailed: false } } }).finish();
+    });
+    try {
+      await workerBus.flush?.();
+      caller.send(request({ method: "REGISTER", callId: "otel-register-2", viaParams: ";rport", sentBy: "127.0.0.1:5999" }), to());
+      assert.equal((await nextResponse(caller)).status, 200);
+      await eventually(() => ofCall("otel-register-2").length === 1, 3000, "the REGISTER span to end");
+      const [span] = ofCall("otel-register-2");
+      assert.equal(span?.kind, SpanKind.SERVER);
+      assert.equal(seen[0]?.["traceparent"], `00-${span?.spanContext().traceId ?? ""}-${span?.spanContext().spanId ?? ""}-01`);
+    } finally {
+      sub.unsubscribe();
+    }
   });
 
   it("counts requests and final responses by method and class, and times the transactions", async () => {

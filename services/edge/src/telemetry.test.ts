@@ -15,6 +15,7 @@ import {
   ATTR_SIP_TARGET,
   ATTR_SIP_TARGET_COUNT,
   ATTR_SIPFLEET_EDGE_ID,
+  EVENT_SIP_CANCEL,
   EVENT_SIP_FORK,
   EVENT_SIP_PROVISIONAL,
   EVENT_SIP_RETRANSMISSION,
@@ -239,6 +240,31 @@ describe("edge telemetry", { skip: missing }, () => {
     assert.ok(events >= 1, "a retransmission event on the branch");
     assert.equal((await sent()) - before, events, "the metric counts what the span shows");
     assert.equal(client?.attributes[ATTR_SIP_STATUS_CODE], 486);
+  });
+
+  it("the caller's CANCEL is an event on the INVITE's span, and a span of its own in the call's trace", async () => {
+    const callId = "otel-cancel-1";
+    decide = () => fwd(forward([{ targets: [target(udpFlow("edge-otel", edgeAddr, bob1), `sip:bob@${bob1.ip}:${bob1.port}`)] }]));
+    const inv = invite(callId);
+    caller.send(inv, to());
+    const in1 = await nextRequest(bob1, "INVITE");
+    answer(bob1, in1, 180, "b1", edgeAddr);
+    await nextResponse(caller, 180);
+    const branch = parseMessage(Buffer.from(inv, "latin1")).topVia?.branch as string;
+    caller.send(request({ method: "CANCEL", uri: "sip:bob@example.com", callId, branch, viaParams: ";rport", sentBy: "127.0.0.1:5999" }), to());
+    await nextResponse(caller, 200);
+    const c1 = await nextRequest(bob1, "CANCEL");
+    answer(bob1, c1, 200, "b1", edgeAddr);
+    answer(bob1, in1, 487, "b1", edgeAddr);
+    const final = await nextResponse(caller, 487);
+    caller.send(ackFor(inv, final), to());
+    await eventually(() => named(ofCall(callId), "SIP INVITE", SpanKind.SERVER).length === 1, 3000, "the INVITE span to end");
+    const [server] = named(ofCall(callId), "SIP INVITE", SpanKind.SERVER);
+    assert.ok(server?.events.some((e) => e.name === EVENT_SIP_CANCEL), "a sip.cancel event");
+    assert.equal(server?.attributes[ATTR_SIP_STATUS_CODE], 487);
+    const [cancelSpan] = named(ofCall(callId), "SIP CANCEL", SpanKind.SERVER);
+    assert.equal(cancelSpan?.spanContext().traceId, traceIdForCall(callId));
+    assert.equal(cancelSpan?.attributes[ATTR_SIP_STATUS_CODE], 200);
   });
 
   it("REGISTER: its decision request to the registrar carries the span's context; with no registrar the failure is a NATS error", async () => {

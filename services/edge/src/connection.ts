@@ -109,6 +109,13 @@ export class ConnectionRegistry {
     return this.refusedCount;
   }
 
+  /** Open connections by transport (walks them all: for a metrics collection, not per message). */
+  countByTransport(): Map<Transport, number> {
+    const counts = new Map<Transport, number>();
+    for (const c of this.byId.values()) counts.set(c.transport, (counts.get(c.transport) ?? 0) + 1);
+    return counts;
+  }
+
   get(id: string): Connection | undefined {
     return this.byId.get(id);
   }

@@ -1,6 +1,8 @@
-import { BusClosedError, BusNoRespondersError, BusTimeoutError, BusUnavailableError, type Bus } from "@sipfleet/bus";
+import { performance } from "node:perf_hooks";
+import { BusClosedError, BusNoRespondersError, BusTimeoutError, BusUnavailableError, type Bus, type BusHeaders, type BusRequestOptions } from "@sipfleet/bus";
 import { Decision, Envelope } from "@sipfleet/proto";
 import type { SipRequest } from "@sipfleet/sip";
+import type { EdgeMetrics, NatsErrorType } from "./edge-metrics.js";
 import type { RequestOrigin } from "./flow.js";
 import { NO_PEER_NAMES } from "./tls-peer-names.js";
 
@@ -18,6 +20,8 @@ export interface DecisionClientOptions {
   readonly timeoutMs: number;
   /** Asks after the first one that timed out. */
   readonly retries: number;
+  /** Decision durations and failed bus requests; none: not measured. */
+  readonly metrics?: EdgeMetrics | undefined;
 }
 
 /**
@@ -31,17 +35,31 @@ export class DecisionClient {
 
   constructor(private readonly options: DecisionClientOptions) {}
 
-  async ask(subject: string, req: SipRequest, origin: RequestOrigin): Promise<DecisionOutcome> {
+  /** `headers`: the W3C trace context of the request's span, when traced. */
+  async ask(subject: string, req: SipRequest, origin: RequestOrigin, headers?: BusHeaders): Promise<DecisionOutcome> {
+    const metrics = this.options.metrics;
+    if (metrics === undefined) return this.askBus(subject, req, origin, headers);
+    const started = performance.now();
+    try {
+      return await this.askBus(subject, req, origin, headers);
+    } finally {
+      metrics.decisionDuration.record((performance.now() - started) / 1000, metrics.method(req.method));
+    }
+  }
+
+  private async askBus(subject: string, req: SipRequest, origin: RequestOrigin, headers: BusHeaders | undefined): Promise<DecisionOutcome> {
     // encode only reads the names: the connection's frozen array goes as it is.
     const tlsPeerNames = (origin.tlsPeerNames ?? NO_PEER_NAMES) as string[];
     const envelope = Envelope.encode({ message: req.bytes, flow: origin.flow, receivedAtMs: origin.receivedAtMs, tlsPeerNames }).finish();
-    const { bus, timeoutMs, retries } = this.options;
+    const { bus, timeoutMs, retries, metrics } = this.options;
+    const options: BusRequestOptions = headers === undefined ? { timeoutMs } : { timeoutMs, headers };
     for (let attempt = 0; ; attempt++) {
       let reply: Uint8Array;
       this.asked++;
       try {
-        reply = await bus.request(subject, envelope, { timeoutMs });
+        reply = await bus.request(subject, envelope, options);
       } catch (e) {
+        metrics?.natsError(subject, natsErrorType(e));
         // A timeout may mean the worker that took the request died (architecture invariant 2):
         // ask again, and another member of the queue group will likely take it.
         if (e instanceof BusTimeoutError) {
@@ -56,6 +74,14 @@ export class DecisionClient {
       return decodeDecision(reply);
     }
   }
+}
+
+function natsErrorType(e: unknown): NatsErrorType {
+  if (e instanceof BusTimeoutError) return "timeout";
+  if (e instanceof BusNoRespondersError) return "no_responders";
+  if (e instanceof BusUnavailableError) return "unavailable";
+  if (e instanceof BusClosedError) return "closed";
+  return "other";
 }
 
 function decodeDecision(reply: Uint8Array): DecisionOutcome {

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import type { Meter, Tracer } from "@opentelemetry/api";
+import { activeTracer, NOOP_METER } from "@sipfleet/telemetry";
 import type { Bus } from "@sipfleet/bus";
 import { isSecureTransport, type EdgeConfig, type ListenAddress, type SipMessageLogConfig } from "@sipfleet/config";
 import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock, type TransactionTimers } from "@sipfleet/sip";
@@ -14,7 +16,9 @@ import { CarrierRegistrations } from "./carrier-registrations.js";
 import { ConnectionRegistry, type ConnectionListener, type ListenerContext } from "./connection.js";
 import { DecisionClient } from "./decision-client.js";
 import { resolveEdgeId } from "./edge-id.js";
+import { EdgeMetrics } from "./edge-metrics.js";
 import { EdgeCounters, type EdgeStats } from "./edge-stats.js";
+import { EdgeTelemetry } from "./edge-telemetry.js";
 import { EdgeConfigError } from "./errors.js";
 import { ConnectionIds } from "./flow.js";
 import { LocalLinks } from "./flow-links.js";
@@ -109,6 +113,14 @@ export interface EdgeOptions {
    * redacted (sip-message-log.ts). Undefined or nothing listed: none are.
    */
   readonly sipMessageLog: SipMessageLogConfig | undefined;
+  /**
+   * Spans of the edge's transactions and branches (README: Telemetry). Left out of the start
+   * options: `activeTracer()` at start (set when the process traces); given as undefined: none,
+   * and no span work at all.
+   */
+  readonly tracer: Tracer | undefined;
+  /** Where the edge's instruments come from; NOOP_METER: no metric work per message. */
+  readonly meter: Meter;
 }
 
 /**
@@ -144,6 +156,8 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   abuseStore: undefined,
   sharedSecret: undefined,
   sipMessageLog: undefined,
+  tracer: undefined,
+  meter: NOOP_METER,
 };
 
 export interface Edge {
@@ -170,13 +184,19 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const id = resolveEdgeId(o.edgeId, o.env);
   const counters = new EdgeCounters();
   const platform = new PlatformIdentity(o.domains, o.config.listen.map((a) => a.host));
-  const decisions = new DecisionClient({ bus: o.bus, timeoutMs: o.config.decisionTimeoutMs, retries: o.decisionRetries });
   const registry = new ConnectionRegistry(o.maxTcpConnections);
   const sources = new SourceLimit(o.config.maxConnectionsPerSource, o.logger, o.now);
   const calls = o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now, o.logger);
   const health = new GatewayHealth(o.config.gatewayPing.failuresBeforeDown, o.clock);
   const abuse = new AbuseGuard({ rateLimit: o.config.rateLimit, bans: o.config.bans, store: o.abuseStore, bus: o.bus, edgeId: id, trunks: o.trunks, logger: o.logger, now: o.now });
   const messageLog = SipMessageLog.create(o.sipMessageLog, o.logger);
+  const tracer = "tracer" in options ? options.tracer : activeTracer();
+  // Nothing to record: no telemetry object, so the SIP path does none of its work.
+  const telemetry =
+    tracer === undefined && o.meter === NOOP_METER
+      ? undefined
+      : new EdgeTelemetry(tracer, new EdgeMetrics(o.meter, { abuse: () => abuse.stats, connections: () => registry.countByTransport() }), id, o.trunks);
+  const decisions = new DecisionClient({ bus: o.bus, timeoutMs: o.config.decisionTimeoutMs, retries: o.decisionRetries, metrics: telemetry?.metrics });
   const udp: UdpListener[] = [];
   const addresses: ListenAddress[] = [];
   const connections: ListenerContext = {
@@ -221,7 +241,8 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     links,
     timerCMs: o.timerCMs,
     cancelRelayTimeoutMs: o.config.cancelRelayTimeoutMs,
-    calls,
+    calls: telemetry === undefined ? calls : telemetry.callObserver(calls),
+    telemetry,
     gatewayDown: (t) => health.targetDown(t),
     credentialsOf: trunkCredentials(o.trunks),
     contactMasks: new ContactMasks(o.sharedSecret ?? randomBytes(32)),

@@ -1,3 +1,4 @@
+import type { Span } from "@opentelemetry/api";
 import type { Bus } from "@sipfleet/bus";
 import type { Forward, Target } from "@sipfleet/proto";
 import { loopHash, platformBranch, type ContactMasks } from "@sipfleet/routing";
@@ -26,6 +27,7 @@ import type { OutboundCredentials } from "@sipfleet/trunks";
 import { buildBranchBytes, buildBranchRequest } from "./branch-request.js";
 import { answerBranchChallenge, NO_AUTH, offsetCanBeKept, type BranchAuth } from "./carrier-challenge.js";
 import type { CallObserver } from "./call-recorder.js";
+import type { BranchTrace, EdgeTelemetry } from "./edge-telemetry.js";
 import { RemoteFlowLink, type LocalLinks } from "./flow-links.js";
 import type { RequestOrigin } from "./flow.js";
 import { groupAllDown, skipsDownGroups } from "./gateway-health.js";
@@ -66,6 +68,8 @@ export interface ForkingProxyOptions {
    * topology-hiding.ts); the proxy workers restore them with the same shared secret.
    */
   readonly contactMasks: ContactMasks;
+  /** Client spans and retransmission counts; undefined: none recorded. */
+  readonly telemetry?: EdgeTelemetry | undefined;
   /** Answers a server transaction with a response the edge builds (408, 500, 430...). */
   readonly respond: (tx: ServerTransaction<RequestOrigin>, status: number, options?: ResponseOptions) => void;
 }
@@ -97,6 +101,8 @@ class Branch implements ClientTransactionUser<Hop> {
    */
   superseded = false;
   timerC: ReturnType<Clock["setTimer"]> | undefined;
+  /** Its client span and send count, with telemetry. */
+  trace: BranchTrace | undefined;
 
   constructor(
     readonly proxy: ForkingProxy,
@@ -200,7 +206,8 @@ export class ForkingProxy {
       onTransportError: () => {},
       onStrayResponse: strayResponses,
     };
-    this.clients = new TransactionLayer(hopTransport, tu, { clock: options.clock, timers: options.timers, tryingDelay: false });
+    const transport = options.telemetry === undefined ? hopTransport : options.telemetry.clientTransport(hopTransport);
+    this.clients = new TransactionLayer(transport, tu, { clock: options.clock, timers: options.timers, tryingDelay: false });
   }
 
   /** Forwarded requests still waiting for their final response. */
@@ -222,7 +229,7 @@ export class ForkingProxy {
    * The ACK for a 2xx (and any request the worker says to forward without a transaction): sent
    * on to the first target, statelessly (RFC 3261 §16.11; the ACK of a 2xx is end to end).
    */
-  async forwardStateless(req: SipRequest, origin: RequestOrigin, forward: Forward): Promise<void> {
+  async forwardStateless(req: SipRequest, origin: RequestOrigin, forward: Forward, span?: Span): Promise<void> {
     const target = forward.groups.find((g) => g.targets.length > 0)?.targets[0];
     if (target === undefined) return;
     const id = platformBranch(this.o.edgeId, loopHash(req));
@@ -233,6 +240,7 @@ export class ForkingProxy {
     }
     try {
       hop.link.send(buildBranchBytes(req, forward, target, this.via(hop, id), origin.stampedVia, NO_AUTH, this.hiding(forward, hop)), hop.ip, hop.port);
+      this.o.telemetry?.statelessSent(span, req, target, hop);
     } catch (e) {
       this.o.logger.warn({ err: e, method: req.method }, "stateless forward failed");
     }
@@ -281,6 +289,7 @@ export class ForkingProxy {
     // Any response, even a 100, shows the group's targets are alive: they may take their time now.
     if (b.group === ctx.group) this.clearProvisionalTimer(ctx);
     if (status < 200) {
+      if (b.trace !== undefined) this.o.telemetry?.branchProvisional(b.trace, status);
       b.provisional = true;
       if (b.cancelWanted && !b.cancelSent) this.sendCancel(b);
       if (status === 100) return;
@@ -356,6 +365,7 @@ export class ForkingProxy {
     // The old transaction ACKs its 401/407 to the carrier by itself (§17.1.1.3) and ends.
     b.superseded = true;
     b.outcome = { status: res.status, response: undefined };
+    this.endTrace(b, res.status, false);
     this.clearTimerC(b);
     const again = new Branch(this, ctx, b.group, b.target, platformBranch(this.o.edgeId, ctx.loopHash), out.auth);
     ctx.branches.push(again);
@@ -380,6 +390,8 @@ export class ForkingProxy {
 
   branchTerminated(b: Branch): void {
     this.branchesById.delete(b.id);
+    // Ended without an outcome (abandoned, shutdown): the span ends without a status.
+    this.endTrace(b, undefined, false);
     this.clearTimerC(b);
     this.maybeForget(b.ctx);
   }
@@ -400,6 +412,7 @@ export class ForkingProxy {
       if (g.provisionalTimeoutMs > 0) {
         ctx.provisionalTimer = this.o.clock.setTimer(g.provisionalTimeoutMs, ForkingProxy.provisionalTimerFired, { proxy: this, ctx, group: ctx.group });
       }
+      if (g.targets.length > 1) this.o.telemetry?.forked(ctx.tx, g.targets.length);
       for (const target of g.targets) this.startBranch(ctx, target);
       return;
     }
@@ -439,6 +452,8 @@ export class ForkingProxy {
       this.o.logger.warn({ err: e, branch: b.id }, "branch request could not be built");
       return this.settle(b, { status: 500, response: undefined });
     }
+    const telemetry = this.o.telemetry;
+    if (telemetry !== undefined) b.trace = telemetry.branchStarting(ctx.tx, req, b.target, hop);
     try {
       b.tx = this.clients.sendRequest(req, hop, hop.link.reliable, b);
     } catch (e) {
@@ -469,6 +484,9 @@ export class ForkingProxy {
    */
   private recordOutcome(b: Branch, outcome: BranchOutcome): void {
     b.outcome = outcome;
+    // One the edge made up (timeout, send failure, flow gone) is a failure of the branch; an
+    // answer from the far end, even a 486, is not. 487 is the cancel the edge asked for.
+    this.endTrace(b, outcome.status, outcome.response === undefined && outcome.status !== 487);
     if (b.ctx.finished) return;
     if (!b.abandoned || outcome.status < 300 || outcome.status >= 600) b.ctx.outcomes.push(outcome);
   }
@@ -531,6 +549,7 @@ export class ForkingProxy {
     }
     try {
       ctx.tx.respond(out);
+      this.o.telemetry?.serverAnswered(ctx.tx, out.status);
     } catch (e) {
       if (e instanceof TransactionError) this.o.logger.debug?.({ reason: e.message, status: res.status }, "response not forwarded");
       else this.o.logger.error({ err: e, status: res.status }, "response forwarding failed");
@@ -709,6 +728,10 @@ export class ForkingProxy {
     }
     const next = await resolveNextHop(uri);
     return typeof next === "string" ? next : this.o.links.hopTo(next);
+  }
+
+  private endTrace(b: Branch, status: number | undefined, failed: boolean): void {
+    if (b.trace !== undefined) this.o.telemetry?.branchEnded(b.trace, status, failed);
   }
 
   /** Call events must never disturb the call: a failure there is logged and forgotten. */

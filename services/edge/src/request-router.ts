@@ -1,3 +1,4 @@
+import type { Span } from "@opentelemetry/api";
 import {
   TransactionError,
   TransactionLayer,
@@ -11,8 +12,11 @@ import {
   type SipResponse,
   type TransactionLayerUser,
   type TransactionTimers,
+  type TransactionTransport,
+  type RequestDisposition,
+  type TransactionLayerOptions,
 } from "@sipfleet/sip";
-import type { Bus } from "@sipfleet/bus";
+import type { Bus, BusHeaders } from "@sipfleet/bus";
 import { PROXY_SUBJECT, REGISTRAR_SUBJECT, type Decision, type Target } from "@sipfleet/proto";
 import { branchOwner, type ContactMasks } from "@sipfleet/routing";
 import type { CallObserver } from "./call-recorder.js";
@@ -20,6 +24,7 @@ import { EdgeCancelRelay, type CancelMatch } from "./cancel-relay.js";
 import type { DecisionClient, DecisionOutcome } from "./decision-client.js";
 import { forwardProblem, respondOptions } from "./decision-response.js";
 import type { EdgeCounters } from "./edge-stats.js";
+import type { EdgeTelemetry } from "./edge-telemetry.js";
 import { EdgeRelay } from "./edge-relay.js";
 import type { LocalLinks } from "./flow-links.js";
 import type { RequestOrigin } from "./flow.js";
@@ -60,6 +65,8 @@ export interface RequestRouterOptions {
   readonly contactMasks: ContactMasks;
   /** A worker's response says the request's credentials failed (counted toward a ban of `sourceIp`). */
   readonly onCredentialsFailed: (sourceIp: string) => void;
+  /** Spans and per-transaction metrics; undefined: none recorded, no work done for them. */
+  readonly telemetry?: EdgeTelemetry | undefined;
 }
 
 /**
@@ -95,7 +102,12 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
 
   constructor(options: RequestRouterOptions) {
     this.o = options;
-    this.layer = new TransactionLayer(responseTransport(options.links), this, { clock: options.clock, timers: options.timers });
+    const layerOptions = { clock: options.clock, timers: options.timers };
+    const t = options.telemetry;
+    this.layer =
+      t === undefined
+        ? new TransactionLayer(responseTransport(options.links), this, layerOptions)
+        : new RetransmissionObservingLayer(responseTransport(options.links), this, layerOptions, t);
     this.proxy = new ForkingProxy(
       {
         edgeId: options.edgeId,
@@ -109,6 +121,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
         credentialsOf: options.credentialsOf,
         contactMasks: options.contactMasks,
         logger: options.logger,
+        telemetry: options.telemetry,
         respond: (tx, status, o) => this.respond(tx, status, o),
       },
       (res) => this.onStrayResponse(res),
@@ -146,6 +159,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
 
   onRequest(tx: ServerTransaction<RequestOrigin>, req: SipRequest): void {
     this.open.add(tx);
+    this.o.telemetry?.serverStarted(tx, req);
     if (this.draining) return this.respond(tx, 503, this.retryAfter);
     switch (req.method) {
       case "REGISTER":
@@ -216,6 +230,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
 
   onTerminated(tx: ServerTransaction<RequestOrigin>): void {
     this.open.delete(tx);
+    this.o.telemetry?.serverTerminated(tx);
   }
 
   private answerCancel(tx: ServerTransaction<RequestOrigin>, cancel: SipRequest): void {
@@ -250,6 +265,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
   cancelInvite(cancel: SipRequest): CancelMatch | undefined {
     const invite = this.layer.findInviteServerTransaction(cancel);
     if (invite === undefined) return undefined;
+    this.o.telemetry?.cancelled(invite);
     // The tag of the responses the caller has seen: read before cancelling, which may answer the
     // INVITE (487) with a tag of its own.
     const toTag = lastToTag(invite);
@@ -265,7 +281,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
       counters.overloaded++;
       return this.respond(tx, 503, this.retryAfter);
     }
-    await this.inArrivalOrder(req, this.ask(subject, req, tx.dest), (outcome) => this.answer(tx, req, outcome));
+    await this.inArrivalOrder(req, this.ask(subject, req, tx.dest, this.o.telemetry?.carrier(tx)), (outcome) => this.answer(tx, req, outcome));
   }
 
   private answer(tx: ServerTransaction<RequestOrigin>, req: SipRequest, outcome: DecisionOutcome): void {
@@ -288,10 +304,10 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     }
   }
 
-  private async ask(subject: string, req: SipRequest, origin: RequestOrigin): Promise<DecisionOutcome> {
+  private async ask(subject: string, req: SipRequest, origin: RequestOrigin, headers: BusHeaders | undefined): Promise<DecisionOutcome> {
     this.inFlight++;
     try {
-      return await this.o.decisions.ask(subject, req, origin);
+      return await this.o.decisions.ask(subject, req, origin, headers);
     } catch (e) {
       return { kind: "failed", reason: "asking failed", error: e };
     } finally {
@@ -348,21 +364,28 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
   }
 
   private async decideAck(ack: SipRequest, source: RequestOrigin): Promise<void> {
-    const { counters, logger } = this.o;
-    if (this.inFlight >= this.o.maxDecisionsInFlight) {
-      counters.overloaded++;
-      return logger.debug?.({ callId: safeCallId(ack) }, "ACK dropped: too many decisions in flight");
+    const { counters, logger, telemetry } = this.o;
+    // No transaction: a span of its own while it is routed (ended whatever becomes of it).
+    const span = telemetry?.ackStarted(ack, source);
+    try {
+      if (this.inFlight >= this.o.maxDecisionsInFlight) {
+        counters.overloaded++;
+        return logger.debug?.({ callId: safeCallId(ack) }, "ACK dropped: too many decisions in flight");
+      }
+      const asked = this.ask(PROXY_SUBJECT, ack, source, span === undefined ? undefined : telemetry?.spanCarrier(span));
+      await this.inArrivalOrder(ack, asked, (outcome) => this.forwardAck(ack, source, outcome, span));
+    } finally {
+      telemetry?.ackEnded(span);
     }
-    await this.inArrivalOrder(ack, this.ask(PROXY_SUBJECT, ack, source), (outcome) => this.forwardAck(ack, source, outcome));
   }
 
-  private forwardAck(ack: SipRequest, source: RequestOrigin, outcome: DecisionOutcome): Promise<void> | void {
+  private forwardAck(ack: SipRequest, source: RequestOrigin, outcome: DecisionOutcome, span: Span | undefined): Promise<void> | void {
     const { counters, logger } = this.o;
     if (outcome.kind !== "decision") return logger.warn({ reason: outcome.reason, callId: safeCallId(ack) }, "ACK dropped: no decision");
     const action = outcome.decision.action;
     if (action?.$case === "forward") {
       const problem = forwardProblem(action.value);
-      if (problem === undefined) return this.proxy.forwardStateless(ack, source, action.value);
+      if (problem === undefined) return this.proxy.forwardStateless(ack, source, action.value, span);
       counters.failedDecisions++;
       return logger.error({ reason: problem, callId: safeCallId(ack) }, "unusable forward decision for an ACK");
     }
@@ -382,11 +405,34 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     }
     try {
       tx.respond(res);
+      this.o.telemetry?.serverAnswered(tx, status);
     } catch (e) {
       // The transaction ended meanwhile (shutdown deadline) or was answered already.
       if (e instanceof TransactionError) this.o.logger.debug?.({ reason: e.message, status }, "response discarded");
       else this.o.logger.error({ err: e, status }, "response failed");
     }
+  }
+}
+
+/**
+ * The transaction layer of an edge that records telemetry: a request the layer matched to a
+ * transaction (other than an ACK) is a retransmission it absorbed. Only used with telemetry, so
+ * an edge without it pays nothing.
+ */
+class RetransmissionObservingLayer extends TransactionLayer<RequestOrigin> {
+  constructor(
+    transport: TransactionTransport<RequestOrigin>,
+    tu: TransactionLayerUser<RequestOrigin>,
+    options: Partial<TransactionLayerOptions>,
+    private readonly telemetry: EdgeTelemetry,
+  ) {
+    super(transport, tu, options);
+  }
+
+  override receiveRequest(req: SipRequest, source: RequestOrigin, reliable: boolean): RequestDisposition {
+    const d = super.receiveRequest(req, source, reliable);
+    if (d === "matched" && req.method !== "ACK") this.telemetry.serverRetransmission(req);
+    return d;
   }
 }
 

@@ -9,7 +9,7 @@ import { NatsBus } from "@sipfleet/bus";
 import { JetStreamCallEvents } from "@sipfleet/call-events";
 import { loadConfig } from "@sipfleet/config";
 import { createLogger, healthServerFromEnv, runService, withHealth, type Stoppable } from "@sipfleet/runtime";
-import { metricsFromEnv, metricsRoutes } from "@sipfleet/telemetry";
+import { metricsFromEnv, metricsRoutes, NOOP_METER } from "@sipfleet/telemetry";
 import { startEdge } from "./edge.js";
 import { RedisAbuseStore } from "./redis-abuse-store.js";
 import { redisFromEnv, redisReady } from "./redis-connection.js";
@@ -36,7 +36,7 @@ await runService(logger, async () => {
   // for (fail open): the guard reads them once it is.
   else await redisReady(redis, 3000);
   const abuseStore = redis === undefined ? undefined : new RedisAbuseStore(redis);
-  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks, abuseStore, sharedSecret: config.auth.nonceSecret, sipMessageLog: config.logging.sipMessages });
+  const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks, abuseStore, sharedSecret: config.auth.nonceSecret, sipMessageLog: config.logging.sipMessages, meter: metrics?.meter ?? NOOP_METER });
   logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");
   const service: Stoppable = {
     async stop() {

@@ -188,11 +188,11 @@ const COMMON_INTEGERS = {
  * The command line over `defaults`: the common options, the script's own integers (`integers`,
  * as COMMON_INTEGERS), and --no-kamailio, --no-sipfleet, --no-doc. --help prints `usage` and exits.
  */
-export function readOptions(defaults, integers, usage) {
+export function readOptions(defaults, integers, usage, strings = {}) {
   const all = { ...COMMON_INTEGERS, ...integers };
   const { values } = parseArgs({
     options: {
-      ...Object.fromEntries(Object.keys(all).map((name) => [name, { type: "string" }])),
+      ...Object.fromEntries([...Object.keys(all), ...Object.keys(strings)].map((name) => [name, { type: "string" }])),
       "no-kamailio": { type: "boolean", default: false },
       "no-sipfleet": { type: "boolean", default: false },
       "no-doc": { type: "boolean", default: false },
@@ -212,6 +212,7 @@ export function readOptions(defaults, integers, usage) {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
     opts[key] = n;
   }
+  for (const [name, key] of Object.entries(strings)) if (values[name] !== undefined) opts[key] = values[name];
   return { ...opts, kamailio: !values["no-kamailio"], sipfleet: !values["no-sipfleet"], writeDoc: !values["no-doc"] };
 }
 
@@ -441,7 +442,7 @@ export async function benchCluster(opts, { configPath, measure, load = async () 
     listen: `udp:127.0.0.1:${base}`,
     locationPorts,
     // "info": the cluster runner waits for each process's "ready" line.
-    env: { SIPFLEET_LOG_LEVEL: "info" },
+    env: { SIPFLEET_LOG_LEVEL: "info", ...opts.clusterEnv },
     onLog: (name, line) => {
       logLines++;
       if (logs.length >= 200) logs.shift();
@@ -480,6 +481,26 @@ export async function benchCluster(opts, { configPath, measure, load = async () 
 // Report
 
 /** 1, 5 and 15 minute load averages: how busy the shared machine was around the run. */
+/**
+ * Where the services export their spans during a tracing benchmark: an OTLP/HTTP endpoint in this
+ * process that reads each export, counts it and answers 200, as a collector would, so the cost
+ * measured is the services' own (span work, batching, encoding, sending), not a backend's.
+ */
+export async function startOtlpSink() {
+  const { createServer } = await import("node:http");
+  const stats = { exports: 0, bytes: 0 };
+  const server = createServer((req, res) => {
+    req.on("data", (chunk) => (stats.bytes += chunk.length));
+    req.on("end", () => {
+      stats.exports++;
+      res.writeHead(200, { "content-type": "application/x-protobuf", "content-length": 0 });
+      res.end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, stats, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 export function loadAverage() {
   return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(", ");
 }

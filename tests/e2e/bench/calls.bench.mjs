@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@sipfleet/testing";
-import { benchCluster, benchMain, childrenOf, cpuDelta, CLK_TCK, fmtMs, int, kamailioVersion, loadAverage, machineBusyTicks, observations, onCleanup, pct, percentile, progress, readOptions, runSippLoad, sleep, snapshotCpu, spawnSipp, splitLoad, startBenchKamailio } from "./bench-support.mjs";
+import { benchCluster, benchMain, startOtlpSink, summarize, withCleanups, childrenOf, cpuDelta, CLK_TCK, fmtMs, int, kamailioVersion, loadAverage, machineBusyTicks, observations, onCleanup, pct, percentile, progress, readOptions, runSippLoad, sleep, snapshotCpu, spawnSipp, splitLoad, startBenchKamailio } from "./bench-support.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = join(HERE, "..", "..", "..");
@@ -74,6 +74,8 @@ const DEFAULTS = {
    * left lingering (and their memory) are gone before the next run starts. */
   lingerMs: 34_000,
   kamailioChildren: 2,
+  /** Tracing modes measured (--tracing): "off" only unless asked. */
+  tracing: "off",
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -82,7 +84,9 @@ const DEFAULTS = {
 const USAGE =
   "calls.bench.mjs [--edges N] [--proxies N] [--registrars N] [--locations N] [--callees N] [--talk-ms MS]\n" +
   "  [--start-rate R] [--max-rate R] [--step-seconds S] [--bisect-seconds S] [--final-seconds S] [--bisections N]\n" +
-  "  [--kamailio-children N] [--no-kamailio] [--no-sipfleet] [--no-doc]\n";
+  "  [--kamailio-children N] [--no-kamailio] [--no-sipfleet] [--no-doc] [--tracing off,100,1]\n" +
+  "--tracing: measure Sipfleet once per mode (off, or a sampling percentage), spans exported over\n" +
+  "  OTLP/HTTP to a sink in this process; the first mode fills the main tables.\n";
 
 /** The callee sipps: load generator, not server, so outside the server totals. */
 const CALLEE_GROUP = "callee sipp";
@@ -330,6 +334,67 @@ function benchSipfleet(opts, injection) {
   });
 }
 
+/** `--tracing off,100,1` → ["off", 100, 1]: off, or the share of calls sampled in percent. */
+function tracingModes(text) {
+  return text.split(",").map((t) => {
+    const m = t.trim();
+    if (m === "off") return m;
+    const pct = Number(m);
+    if (!(pct > 0 && pct <= 100)) throw new Error(`--tracing: expected off or a percentage in (0, 100], got ${JSON.stringify(m)}`);
+    return pct;
+  });
+}
+
+/** The OTEL_* environment of one mode: the services' own switch (packages/telemetry tracing-env.ts). */
+function tracingEnv(mode, sinkUrl) {
+  if (mode === "off") return {};
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    // What docs/observability.md recommends: the edge decides per call, everything after follows.
+    OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+    OTEL_TRACES_SAMPLER_ARG: String(mode / 100),
+  };
+}
+
+const modeLabel = (mode) => (mode === "off" ? "off" : `on, ${mode}% sampled`);
+
+/**
+ * Sipfleet once per tracing mode, each on a fresh cluster; the first mode's result is the one the
+ * main tables show, and all of them go to the "Tracing cost" table (opts.tracingRuns).
+ */
+async function benchSipfleetPerTracingMode(opts, injection) {
+  const runs = [];
+  for (const mode of tracingModes(opts.tracing)) {
+    const sink = mode === "off" ? undefined : await startOtlpSink();
+    progress(`sipfleet with tracing ${modeLabel(mode)}`);
+    try {
+      const result = await withCleanups(() => benchSipfleet({ ...opts, clusterEnv: tracingEnv(mode, sink?.url) }, injection));
+      runs.push({ mode, result, summary: summarize(result, CALLEE_GROUP), exported: sink === undefined ? undefined : { ...sink.stats } });
+    } finally {
+      await sink?.stop();
+    }
+  }
+  opts.tracingRuns = runs;
+  if (runs.length > 1) process.stdout.write(`${renderTracingTable(runs)}\n\n`);
+  return runs[0].result;
+}
+
+function renderTracingTable(runs) {
+  const base = runs.find((r) => r.mode === "off")?.summary;
+  const rows = runs.map(({ mode, summary: s, exported }) => {
+    const cpuRatio = base === undefined || mode === "off" ? "" : ` (${(s.serverPerK / base.serverPerK).toFixed(2)}x)`;
+    const rateRatio = base === undefined || mode === "off" || base.sustained === 0 ? "" : ` (${(s.sustained / base.sustained).toFixed(2)}x)`;
+    const sent = exported === undefined ? "-" : `${int(exported.exports)} exports, ${(exported.bytes / 1e6).toFixed(1)} MB`;
+    return `| ${modeLabel(mode)} | ${int(s.sustained)}${rateRatio} | ${s.serverPerK.toFixed(2)}${cpuRatio} | ${fmtMs(s.p99)} | ${sent} |`;
+  });
+  return [
+    "| Tracing | Sustained calls/s | Server CPU ms/call | INVITE→180 p99 ms | Spans exported (whole run) |",
+    "|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+}
+
 async function benchKamailio(opts, injection) {
   const kam = await startBenchKamailio({ config: KAMAILIO_CFG, children: opts.kamailioChildren, sharedMemoryMb: 512 });
   const callees = await startCallees(`127.0.0.1:${kam.port}`, opts.callees);
@@ -410,9 +475,25 @@ ${tables.tiers}
 
 ${observations(sf, km, m, "call (7 messages in, 7 out at each hop)")}
 
-### Every run
+${tracingSection(opts)}### Every run
 
 ${tables.runs}
+`;
+}
+
+/** The "Tracing cost" section of the doc when more than one tracing mode was measured. */
+function tracingSection(opts) {
+  const runs = opts.tracingRuns ?? [];
+  if (runs.length < 2) return "";
+  return `### Tracing cost (\`--tracing ${opts.tracing}\`)
+
+Each mode on a fresh cluster of the same shape, one after the other in this run. Tracing on: the
+services export over OTLP/HTTP protobuf to a sink in the benchmark process that counts and
+discards (so no backend's CPU is in the figures), sampler \`parentbased_traceidratio\`. Ratios are
+to tracing off.
+
+${renderTracingTable(runs)}
+
 `;
 }
 
@@ -423,9 +504,9 @@ const END = "<!-- bench:calls end -->";
 
 await benchMain({
   name: "calls",
-  options: () => readOptions(DEFAULTS, { proxies: ["proxies", 1], callees: ["callees", 1], "talk-ms": ["talkMs", 0] }, USAGE),
+  options: () => readOptions(DEFAULTS, { proxies: ["proxies", 1], callees: ["callees", 1], "talk-ms": ["talkMs", 0] }, USAGE, { tracing: "tracing" }),
   injection: writeInjection,
-  sipfleet: benchSipfleet,
+  sipfleet: benchSipfleetPerTracingMode,
   kamailio: benchKamailio,
   loadGroup: CALLEE_GROUP,
   labels: { unit: "calls", p50: "INVITE→180 p50 ms", sipp: "sipp callers + callees (load generator, not counted above)" },

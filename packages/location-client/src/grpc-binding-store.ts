@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { Metadata, credentials as grpcCredentials, status, type CallOptions, type ChannelCredentials, type ChannelOptions, type ServiceError } from "@grpc/grpc-js";
 import type { AcquireCallSlots, AcquireCallSlotsResult, Binding, BindingStore, CallSlotStore, ListPage, SaveBindings, SaveResult, UseNonce, UseNonceResult } from "@sipfleet/bindings";
-import { LocationServiceClient, type AcquireCallSlotsResponse, type ReleaseCallSlotsResponse, type ListResponse, type LookupResponse, type RemoveResponse, type SaveResponse, type UseNonceResponse } from "@sipfleet/proto";
+import { LocationServiceClient, type AcquireCallSlotsResponse, type ExchangeRequest, type ReleaseCallSlotsResponse, type ListResponse, type LookupResponse, type RemoveResponse, type SaveResponse, type UseNonceResponse } from "@sipfleet/proto";
 import { context, SpanKind, trace, type Meter, type Span, type Tracer } from "@opentelemetry/api";
 import { activeTracer, NOOP_METER, traceCarrier } from "@sipfleet/telemetry";
 import { LocationClientMetrics, failureOf } from "./client-metrics.js";
@@ -209,7 +209,7 @@ export class GrpcBindingStore implements BindingStore, CallSlotStore {
    * a recording span (a worker's decision): readiness probes and untraced requests make no span
    * and carry no context.
    */
-  private exchange(op: LocationOp, request: Parameters<ExchangeBalancer["send"]>[0]): Promise<ExchangeResult> {
+  private exchange(op: LocationOp, request: ExchangeRequest["op"]): Promise<ExchangeResult> {
     const span = this.tracer === undefined ? undefined : clientSpan(this.tracer, op);
     if (span === undefined) return this.counted(op, this.streams!.send(request));
     // send() never throws: a failure (client closed, no replica) is a rejection.

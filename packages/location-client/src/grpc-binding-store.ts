@@ -1,9 +1,13 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { Metadata, credentials as grpcCredentials, status, type CallOptions, type ChannelCredentials, type ChannelOptions, type ServiceError } from "@grpc/grpc-js";
 import type { AcquireCallSlots, AcquireCallSlotsResult, Binding, BindingStore, CallSlotStore, ListPage, SaveBindings, SaveResult, UseNonce, UseNonceResult } from "@sipfleet/bindings";
-import { LocationServiceClient, type AcquireCallSlotsResponse, type ReleaseCallSlotsResponse, type ListResponse, type LookupResponse, type RemoveResponse, type SaveResponse, type UseNonceResponse } from "@sipfleet/proto";
+import { LocationServiceClient, type AcquireCallSlotsResponse, type ExchangeRequest, type ReleaseCallSlotsResponse, type ListResponse, type LookupResponse, type RemoveResponse, type SaveResponse, type UseNonceResponse } from "@sipfleet/proto";
+import { context, SpanKind, trace, type Meter, type Span, type Tracer } from "@opentelemetry/api";
+import { activeTracer, NOOP_METER, traceCarrier } from "@sipfleet/telemetry";
+import { LocationClientMetrics, failureOf } from "./client-metrics.js";
 import { LocationRequestError, LocationUnavailableError } from "./errors.js";
-import { ExchangeBalancer } from "./exchange-balancer.js";
+import { ExchangeBalancer, type ExchangeResult } from "./exchange-balancer.js";
+import { endLocationSpan, LOCATION_OPS, startLocationSpan, type LocationOp } from "./location-ops.js";
 import { bindingFromWire, listPageFromWire, saveResultFromWire, saveToWire, useNonceResultFromWire, useNonceToWire } from "./wire.js";
 
 export interface GrpcBindingStoreOptions {
@@ -31,6 +35,14 @@ export interface GrpcBindingStoreOptions {
    * re-resolving it as replicas come and go, which a fixed set of streams would not.
    */
   transport: "stream" | "unary";
+  /**
+   * Spans for Exchange requests (`location <Method>`, kind CLIENT) made inside a recording span,
+   * their context carried in the request. Default: activeTracer() when the store is made;
+   * undefined (given as such): none. Unary calls are the grpc-js instrumentation's.
+   */
+  tracer?: Tracer | undefined;
+  /** Where METRIC_GRPC_ERRORS is counted (NOOP_METER: nowhere). */
+  meter: Meter;
 }
 
 export const DEFAULT_GRPC_BINDING_STORE_OPTIONS: GrpcBindingStoreOptions = {
@@ -43,6 +55,7 @@ export const DEFAULT_GRPC_BINDING_STORE_OPTIONS: GrpcBindingStoreOptions = {
   credentials: grpcCredentials.createInsecure(),
   channelOptions: {},
   transport: "stream",
+  meter: NOOP_METER,
 };
 
 const SERVICE_NAME = "sipfleet.location.v1.LocationService";
@@ -115,10 +128,14 @@ export class GrpcBindingStore implements BindingStore, CallSlotStore {
   private readonly unary: LocationServiceClient | undefined;
   /** Stream mode: a channel and a stream per replica. */
   private readonly streams: ExchangeBalancer | undefined;
+  private readonly tracer: Tracer | undefined;
+  private readonly metrics: LocationClientMetrics | undefined;
 
   constructor(addresses: readonly string[] | string, options: Partial<GrpcBindingStoreOptions> = {}) {
     this.options = { ...DEFAULT_GRPC_BINDING_STORE_OPTIONS, ...options };
     const o = this.options;
+    this.tracer = "tracer" in options ? options.tracer : activeTracer();
+    this.metrics = LocationClientMetrics.create(o.meter);
     const list = addressList(addresses);
     const channelOptions: Partial<ChannelOptions> = {
       // Our config, not one from DNS TXT records.
@@ -142,8 +159,12 @@ export class GrpcBindingStore implements BindingStore, CallSlotStore {
     }
   }
 
-  async save(request: SaveBindings): Promise<SaveResult> {
-    if (this.streams !== undefined) return this.streams.send({ $case: "save", value: saveToWire(request) }) as Promise<SaveResult>;
+  save(request: SaveBindings): Promise<SaveResult> {
+    if (this.streams !== undefined) return this.exchange(LOCATION_OPS.save, { $case: "save", value: saveToWire(request) }) as Promise<SaveResult>;
+    return this.counted(LOCATION_OPS.save, this.unarySave(request));
+  }
+
+  private async unarySave(request: SaveBindings): Promise<SaveResult> {
     const response = await this.call<SaveResponse>((md, opts, cb) => this.unary!.save(saveToWire(request), md, opts, cb));
     const result = saveResultFromWire(response, Date.now());
     if (typeof result === "string") throw new LocationUnavailableError(`location Save: ${result}`, status.INTERNAL);
@@ -151,35 +172,68 @@ export class GrpcBindingStore implements BindingStore, CallSlotStore {
   }
 
   /** Retried like a Save: a retried use whose first attempt was recorded is the same Call-ID and CSeq, accepted again. */
-  async useNonce(request: UseNonce): Promise<UseNonceResult> {
-    if (this.streams !== undefined) return this.streams.send({ $case: "useNonce", value: useNonceToWire(request) }) as Promise<UseNonceResult>;
-    const response = await this.call<UseNonceResponse>((md, opts, cb) => this.unary!.useNonce(useNonceToWire(request), md, opts, cb));
-    return useNonceResultFromWire(response);
+  useNonce(request: UseNonce): Promise<UseNonceResult> {
+    if (this.streams !== undefined) return this.exchange(LOCATION_OPS.useNonce, { $case: "useNonce", value: useNonceToWire(request) }) as Promise<UseNonceResult>;
+    return this.counted(
+      LOCATION_OPS.useNonce,
+      this.call<UseNonceResponse>((md, opts, cb) => this.unary!.useNonce(useNonceToWire(request), md, opts, cb)).then(useNonceResultFromWire),
+    );
   }
 
-  async lookup(aor: string): Promise<Binding[]> {
-    if (this.streams !== undefined) return this.streams.send({ $case: "lookup", value: { aor } }) as Promise<Binding[]>;
-    const response = await this.call<LookupResponse>((md, opts, cb) => this.unary!.lookup({ aor }, md, opts, cb));
-    const now = Date.now();
-    return response.bindings.map((b) => bindingFromWire(b, now));
+  lookup(aor: string): Promise<Binding[]> {
+    if (this.streams !== undefined) return this.exchange(LOCATION_OPS.lookup, { $case: "lookup", value: { aor } }) as Promise<Binding[]>;
+    return this.counted(
+      LOCATION_OPS.lookup,
+      this.call<LookupResponse>((md, opts, cb) => this.unary!.lookup({ aor }, md, opts, cb)).then((response) => {
+        const now = Date.now();
+        return response.bindings.map((b) => bindingFromWire(b, now));
+      }),
+    );
   }
 
-  async remove(aor: string, keys: readonly string[]): Promise<number> {
-    if (this.streams !== undefined) return this.streams.send({ $case: "remove", value: { aor, keys: [...keys] } }) as Promise<number>;
-    const response = await this.call<RemoveResponse>((md, opts, cb) => this.unary!.remove({ aor, keys: [...keys] }, md, opts, cb));
-    return response.removed;
+  remove(aor: string, keys: readonly string[]): Promise<number> {
+    if (this.streams !== undefined) return this.exchange(LOCATION_OPS.remove, { $case: "remove", value: { aor, keys: [...keys] } }) as Promise<number>;
+    return this.counted(LOCATION_OPS.remove, this.call<RemoveResponse>((md, opts, cb) => this.unary!.remove({ aor, keys: [...keys] }, md, opts, cb)).then((r) => r.removed));
   }
 
-  async list(pageSize: number, pageToken: string | undefined): Promise<ListPage> {
+  list(pageSize: number, pageToken: string | undefined): Promise<ListPage> {
     const request = { pageSize: Math.max(0, Math.floor(pageSize)), pageToken: pageToken ?? "" };
-    return listPageFromWire(await this.unaryCall<ListResponse>((client, md, opts, cb) => client.list(request, md, opts, cb)), Date.now());
+    return this.counted(
+      LOCATION_OPS.list,
+      this.unaryCall<ListResponse>((client, md, opts, cb) => client.list(request, md, opts, cb)).then((r) => listPageFromWire(r, Date.now())),
+    );
+  }
+
+  /**
+   * One request over the Exchange streams. Traced only when a tracer is set and the caller is in
+   * a recording span (a worker's decision): readiness probes and untraced requests make no span
+   * and carry no context.
+   */
+  private exchange(op: LocationOp, request: ExchangeRequest["op"]): Promise<ExchangeResult> {
+    const span = this.tracer === undefined ? undefined : clientSpan(this.tracer, op);
+    if (span === undefined) return this.counted(op, this.streams!.send(request));
+    // send() never throws: a failure (client closed, no replica) is a rejection.
+    const promise = this.streams!.send(request, traceCarrier(trace.setSpan(context.active(), span)));
+    promise.then(
+      () => endLocationSpan(span),
+      (err: unknown) => endLocationSpan(span, failureOf(err), err instanceof Error ? err.message : undefined),
+    );
+    return this.counted(op, promise);
+  }
+
+  private counted<T>(op: LocationOp, promise: Promise<T>): Promise<T> {
+    return this.metrics === undefined ? promise : this.metrics.counted(op, promise);
   }
 
   /**
    * Unary (slots are taken once per call, not at a rate worth a stream op). Retried like a Save:
    * the same attempt asked again keeps the slot it took.
    */
-  async acquireCallSlots(request: AcquireCallSlots): Promise<AcquireCallSlotsResult> {
+  acquireCallSlots(request: AcquireCallSlots): Promise<AcquireCallSlotsResult> {
+    return this.counted(LOCATION_OPS.acquireCallSlots, this.unaryAcquireCallSlots(request));
+  }
+
+  private async unaryAcquireCallSlots(request: AcquireCallSlots): Promise<AcquireCallSlotsResult> {
     const wire = {
       callId: request.callId,
       inviteCseq: request.inviteCseq,
@@ -191,9 +245,11 @@ export class GrpcBindingStore implements BindingStore, CallSlotStore {
   }
 
   /** Idempotent, so retried freely. */
-  async releaseCallSlots(callId: string, upToCseq: number): Promise<number> {
-    const response = await this.unaryCall<ReleaseCallSlotsResponse>((client, md, opts, cb) => client.releaseCallSlots({ callId, upToCseq }, md, opts, cb));
-    return response.released;
+  releaseCallSlots(callId: string, upToCseq: number): Promise<number> {
+    return this.counted(
+      LOCATION_OPS.releaseCallSlots,
+      this.unaryCall<ReleaseCallSlotsResponse>((client, md, opts, cb) => client.releaseCallSlots({ callId, upToCseq }, md, opts, cb)).then((r) => r.released),
+    );
   }
 
   /** A unary RPC: over the round_robin channel, or (stream mode) each replica's channel in turn, the next one on UNAVAILABLE, within one deadline. */
@@ -231,4 +287,12 @@ export class GrpcBindingStore implements BindingStore, CallSlotStore {
 function toLocationError(error: ServiceError): Error {
   if (error.code === status.INVALID_ARGUMENT) return new LocationRequestError(`location service: ${error.details}`, { cause: error });
   return new LocationUnavailableError(`location service unavailable: ${status[error.code] ?? error.code}: ${error.details}`, error.code, { cause: error });
+}
+
+/** A CLIENT span under the caller's span, when there is a recording one; else none. */
+function clientSpan(tracer: Tracer, op: LocationOp): Span | undefined {
+  const parent = context.active();
+  const caller = trace.getSpan(parent);
+  if (caller === undefined || !caller.isRecording()) return undefined;
+  return startLocationSpan(tracer, op, SpanKind.CLIENT, parent);
 }

@@ -1,7 +1,10 @@
 import { Server, type ServerOptions, type ServiceError, type sendUnaryData } from "@grpc/grpc-js";
+import type { Meter, Tracer } from "@opentelemetry/api";
 import type { BindingStore, CallSlotStore } from "@sipfleet/bindings";
+import { activeTracer, NOOP_METER } from "@sipfleet/telemetry";
 import { LocationServiceService, type LocationServiceServer } from "@sipfleet/proto";
 import { ExchangeStream } from "./exchange-stream.js";
+import { LocationMetrics } from "./location-metrics.js";
 import { LocationOperations, OperationError } from "./location-operations.js";
 import { silentLogger, type Logger } from "./logger.js";
 
@@ -16,6 +19,14 @@ export interface LocationServerOptions {
   serverOptions: ServerOptions;
   /** Where concurrent-call slots live; without it AcquireCallSlots/ReleaseCallSlots answer UNIMPLEMENTED. */
   callSlots?: CallSlotStore;
+  /**
+   * SERVER spans for Exchange requests that carry a trace context. Default: activeTracer() when
+   * the server is made; undefined (given as such): none. Unary RPCs are the grpc-js
+   * instrumentation's: their handlers run in its context, so the store's Redis spans nest.
+   */
+  tracer?: Tracer | undefined;
+  /** METRIC_LOCATION_OPERATIONS and _DURATION (NOOP_METER: none). */
+  meter: Meter;
 }
 
 export const DEFAULT_LOCATION_SERVER_OPTIONS: LocationServerOptions = {
@@ -24,6 +35,7 @@ export const DEFAULT_LOCATION_SERVER_OPTIONS: LocationServerOptions = {
   defaultPageSize: 100,
   maxPageSize: 1000,
   maxInFlightPerStream: 1024,
+  meter: NOOP_METER,
   serverOptions: {
     // Notice clients that vanished without closing (their streams and sockets are freed).
     "grpc.keepalive_time_ms": 30_000,
@@ -73,7 +85,8 @@ export class LocationServer extends Server {
  */
 export function createLocationServer(store: BindingStore, options: Partial<LocationServerOptions> = {}): LocationServer {
   const o = { ...DEFAULT_LOCATION_SERVER_OPTIONS, ...options };
-  const operations = new LocationOperations(store, o, o.callSlots);
+  const operations = new LocationOperations(store, o, o.callSlots, LocationMetrics.create(o.meter));
+  const tracer = "tracer" in options ? options.tracer : activeTracer();
   const server = new LocationServer(o.serverOptions);
   const untrack = (stream: ExchangeStream) => server.untrack(stream);
 
@@ -85,7 +98,7 @@ export function createLocationServer(store: BindingStore, options: Partial<Locat
     list: (call, callback) => reply(operations.list(call.request), callback),
     acquireCallSlots: (call, callback) => reply(operations.acquireCallSlots(call.request), callback),
     releaseCallSlots: (call, callback) => reply(operations.releaseCallSlots(call.request), callback),
-    exchange: (call) => server.track(new ExchangeStream(call, operations, o.maxInFlightPerStream, untrack)),
+    exchange: (call) => server.track(new ExchangeStream(call, operations, o.maxInFlightPerStream, untrack, tracer)),
   };
 
   server.addService(LocationServiceService, handlers);

@@ -1,8 +1,11 @@
 import { ServerCredentials } from "@grpc/grpc-js";
+import type { Meter, Tracer } from "@opentelemetry/api";
 import type { Cluster, Redis } from "ioredis";
+import { activeTracer, NOOP_METER } from "@sipfleet/telemetry";
 import { MemoryCallSlots, type BindingStore, type CallSlotStore } from "@sipfleet/bindings";
 import { ConfigError } from "./errors.js";
 import { DEFAULT_LOCATION_SERVER_OPTIONS, createLocationServer } from "./location-server.js";
+import { registerAorGauge } from "./location-metrics.js";
 import { silentLogger, ThrottledLog, type Logger } from "./logger.js";
 import { RedisBindingStore } from "./redis-binding-store.js";
 import { RedisCallSlots } from "./redis-call-slots.js";
@@ -27,6 +30,12 @@ export interface LocationServiceOptions {
    * BindingStore given as `store` (tests, one replica), in this process's memory.
    */
   callSlots?: CallSlotStore;
+  /** Operation counters and durations, and (with a Redis store) the AOR gauge. NOOP_METER: none. */
+  meter: Meter;
+  /** The AOR gauge counts (SCANs) at most once per this many ms. */
+  aorCountIntervalMs: number;
+  /** Spans for traced Exchange requests; default activeTracer() at start, undefined (given): none. */
+  tracer?: Tracer | undefined;
 }
 
 export const DEFAULT_LOCATION_SERVICE_OPTIONS: Omit<LocationServiceOptions, "store"> = {
@@ -35,6 +44,8 @@ export const DEFAULT_LOCATION_SERVICE_OPTIONS: Omit<LocationServiceOptions, "sto
   logger: silentLogger,
   shutdownGraceMs: 5000,
   maxInFlightPerStream: DEFAULT_LOCATION_SERVER_OPTIONS.maxInFlightPerStream,
+  meter: NOOP_METER,
+  aorCountIntervalMs: 30_000,
 };
 
 export interface RunningLocationService {
@@ -58,6 +69,7 @@ export async function startLocationService(options: Partial<LocationServiceOptio
   let ownsStore = false;
   let callSlots = o.callSlots;
   let redis: Redis | Cluster | undefined;
+  let countAors: (() => Promise<number>) | undefined;
   if (isBindingStore(o.store)) {
     store = o.store;
     callSlots ??= new MemoryCallSlots();
@@ -68,13 +80,17 @@ export async function startLocationService(options: Partial<LocationServiceOptio
     callSlots ??= new RedisCallSlots(redisStore.connection);
     redis = redisStore.connection;
     store = redisStore;
+    countAors = () => redisStore.countAors();
     ownsStore = true;
   } else {
-    store = new RedisBindingStore(o.store);
+    const redisStore = new RedisBindingStore(o.store);
+    store = redisStore;
+    countAors = () => redisStore.countAors();
     redis = o.store;
     callSlots ??= new RedisCallSlots(o.store);
   }
-  const server = createLocationServer(store, { logger: o.logger, maxInFlightPerStream: o.maxInFlightPerStream, callSlots });
+  const tracer = "tracer" in options ? options.tracer : activeTracer();
+  const server = createLocationServer(store, { logger: o.logger, maxInFlightPerStream: o.maxInFlightPerStream, callSlots, meter: o.meter, tracer });
   let boundPort: number;
   try {
     boundPort = await new Promise<number>((resolve, reject) =>
@@ -87,10 +103,12 @@ export async function startLocationService(options: Partial<LocationServiceOptio
   }
   const address = `${host.includes(":") ? `[${host}]` : host}:${boundPort}`;
   o.logger.info({ address }, "location service ready");
+  const unregisterAorGauge = countAors === undefined || o.meter === NOOP_METER ? undefined : registerAorGauge(o.meter, countAors, { refreshMs: o.aorCountIntervalMs });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      unregisterAorGauge?.();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           o.logger.warn({ graceMs: o.shutdownGraceMs }, "location service: in-flight calls cancelled at the end of the grace period");

@@ -182,15 +182,40 @@ export class RedisBindingStore implements BindingStore {
         position.node = next;
         position.cursor = "0";
       }
-      const [cursor, found] = await nodes.get(position.node)!.scan(position.cursor, "MATCH", indexPattern(this.options.keyPrefix), "COUNT", this.options.scanCount);
-      position.cursor = cursor === "0" ? null : cursor;
-      for (const key of found) {
-        const aor = aorOfIndexKey(this.options.keyPrefix, key);
-        if (aor !== undefined) position.pending.push(aor);
-      }
+      const [cursor, found] = await this.scanIndex(nodes.get(position.node)!, position.cursor);
+      position.cursor = cursor;
+      position.pending.push(...found);
     }
     const last = position.cursor === null && position.pending.length === 0 && names.indexOf(position.node) === names.length - 1;
     return { entries, nextPageToken: last ? undefined : encodeToken(position) };
+  }
+
+  /**
+   * How many AORs have an index key (live bindings: the index expires with its longest binding),
+   * over every node: a full SCAN, no lookups. For the AOR gauge, which throttles it.
+   */
+  async countAors(): Promise<number> {
+    let total = 0;
+    for (const node of this.scanNodes().values()) {
+      let cursor: string | null = "0";
+      do {
+        const [next, found]: [string | null, string[]] = await this.scanIndex(node, cursor);
+        total += found.length;
+        cursor = next;
+      } while (cursor !== null);
+    }
+    return total;
+  }
+
+  /** One SCAN step over `node`'s index keys: the next cursor (null: done) and the AORs found. */
+  private async scanIndex(node: Redis, cursor: string): Promise<[string | null, string[]]> {
+    const [next, keys] = await node.scan(cursor, "MATCH", indexPattern(this.options.keyPrefix), "COUNT", this.options.scanCount);
+    const aors: string[] = [];
+    for (const key of keys) {
+      const aor = aorOfIndexKey(this.options.keyPrefix, key);
+      if (aor !== undefined) aors.push(aor);
+    }
+    return [next === "0" ? null : next, aors];
   }
 
   async close(): Promise<void> {

@@ -21,7 +21,7 @@ const metrics = metricsFromEnv(process.env, "sipfleet-location");
 // runService: a start-up error (a ConfigError naming the variable) is logged and exits 1;
 // SIGTERM/SIGINT call stop() and exit 0.
 void runService(logger, async () => {
-  const service = await startLocationService({ ...locationOptionsFromEnv(process.env), logger });
+  const service = await startLocationService({ ...locationOptionsFromEnv(process.env), logger, ...(metrics === undefined ? {} : { meter: metrics.meter }) });
   try {
     return withHealth(service, await healthServerFromEnv(process.env, { redis: () => service.ready() }, logger, metricsRoutes(metrics)));
   } catch (err) {

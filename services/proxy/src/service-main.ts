@@ -22,11 +22,11 @@ await runService(logger, async () => {
   }
   const locations = (process.env["LOCATION_ADDRESSES"] ?? "127.0.0.1:50051").split(",").map((s) => s.trim()).filter((s) => s !== "");
   const nats = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
-  const store = new GrpcBindingStore(locations);
+  const store = new GrpcBindingStore(locations, metrics === undefined ? {} : { meter: metrics.meter });
   const bus = await NatsBus.connect({ servers: nats, name: "proxy", logger });
   // Every worker joins one durable consumer of ended calls, so each call's slots are freed once.
   const endedCalls = new JetStreamEndedCalls(bus.connection, { logger });
-  const service = startProxy({ bus, store, config, logger, callLimits: { slots: store, endedCalls } });
+  const service = startProxy({ bus, store, config, logger, callLimits: { slots: store, endedCalls }, ...(metrics === undefined ? {} : { telemetry: { meter: metrics.meter } }) });
   // Over NATS a subscription is live once the server has it: only then is this worker ready.
   await bus.flush?.();
   logger.info({ locations, nats }, "proxy ready");

@@ -4,6 +4,7 @@ import { anyCallLimit } from "./call-limits.js";
 import { releaseSlotsOfEndedCalls } from "./call-slot-release.js";
 import type { Bus, BusSubscription } from "@sipfleet/bus";
 import type { ProxySettings } from "./proxy-settings.js";
+import { proxyTelemetry, type ProxyTelemetryOptions } from "./proxy-telemetry.js";
 import { serveProxy } from "./proxy-worker.js";
 import { type ProxyLogger, SipProxy } from "./sip-proxy.js";
 
@@ -22,6 +23,8 @@ export interface ProxyServiceOptions {
    * until their TTL. Unused (the ended calls not consumed) while no user or trunk has a limit.
    */
   callLimits?: { slots: CallSlotStore; endedCalls: EndedCalls };
+  /** Decision spans and metrics (see ProxyTelemetryOptions): tracer defaults to activeTracer(), meter to NOOP_METER. */
+  telemetry?: Partial<ProxyTelemetryOptions>;
 }
 
 export interface ProxyService {
@@ -42,7 +45,7 @@ export function startProxy(options: ProxyServiceOptions): ProxyService {
   });
   const releases: EndedCallsSubscription | undefined =
     callLimits === undefined ? undefined : releaseSlotsOfEndedCalls(callLimits.endedCalls, callLimits.slots, options.logger);
-  const subscription: BusSubscription = serveProxy(options.bus, proxy, options.logger);
+  const subscription: BusSubscription = serveProxy(options.bus, proxy, options.logger, proxyTelemetry(options.telemetry));
   return {
     async stop() {
       subscription.unsubscribe();

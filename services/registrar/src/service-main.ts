@@ -19,9 +19,9 @@ await runService(logger, async () => {
     throw new Error("auth.nonceSecret: a cluster needs one secret shared by every registrar; set auth.nonceSecret or SIPFLEET_NONCE_SECRET");
   }
   const locations = (process.env["LOCATION_ADDRESSES"] ?? "127.0.0.1:50051").split(",").map((s) => s.trim()).filter((s) => s !== "");
-  const store = new GrpcBindingStore(locations);
+  const store = new GrpcBindingStore(locations, metrics === undefined ? {} : { meter: metrics.meter });
   const bus = await NatsBus.connect({ servers: process.env["NATS_URL"] ?? "nats://127.0.0.1:4222", name: "registrar", logger });
-  const service = startRegistrar({ bus, store, settings: config, logger });
+  const service = startRegistrar({ bus, store, settings: config, logger, ...(metrics === undefined ? {} : { telemetry: { meter: metrics.meter } }) });
   // Over NATS a subscription is live once the server has it: only then is this worker ready.
   await bus.flush?.();
   logger.info({ locations, nats: process.env["NATS_URL"] ?? "nats://127.0.0.1:4222" }, "registrar ready");

@@ -2,6 +2,7 @@ import type { BindingStore } from "@sipfleet/bindings";
 import type { Bus, BusSubscription } from "@sipfleet/bus";
 import { Registrar, type RegistrarLogger } from "./registrar.js";
 import type { RegistrarSettings } from "./registrar-settings.js";
+import { registrarTelemetry, type RegistrarTelemetryOptions } from "./registrar-telemetry.js";
 import { serveRegistrar } from "./registrar-worker.js";
 
 export interface RegistrarServiceOptions {
@@ -10,6 +11,8 @@ export interface RegistrarServiceOptions {
   settings: RegistrarSettings;
   logger: RegistrarLogger;
   clock?: () => number;
+  /** REGISTER spans and metrics (see RegistrarTelemetryOptions): tracer defaults to activeTracer(), meter to NOOP_METER. */
+  telemetry?: Partial<RegistrarTelemetryOptions>;
 }
 
 export interface RegistrarService {
@@ -25,7 +28,7 @@ export function startRegistrar(options: RegistrarServiceOptions): RegistrarServi
     clock: options.clock ?? Date.now,
     logger: options.logger,
   });
-  const subscription: BusSubscription = serveRegistrar(options.bus, registrar, options.logger);
+  const subscription: BusSubscription = serveRegistrar(options.bus, registrar, options.logger, registrarTelemetry(options.telemetry));
   return {
     async stop() {
       subscription.unsubscribe();

@@ -442,6 +442,8 @@ export async function benchCluster(opts, { configPath, measure, load = async () 
     locationPorts,
     // "info": the cluster runner waits for each process's "ready" line.
     env: { SIPFLEET_LOG_LEVEL: "info" },
+    // Measured as deployed: every process serves /metrics, so its instruments record.
+    healthServers: true,
     onLog: (name, line) => {
       logLines++;
       if (logs.length >= 200) logs.shift();

@@ -19,11 +19,11 @@ const { values } = parseArgs({
   },
 });
 
-function count(key: keyof typeof values, min: number): number {
+function count(key: keyof typeof values, min: number, max = 64): number {
   const raw = values[key];
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > 64) {
-    logger.fatal({}, `--${key}: must be an integer from ${min} to 64, got "${String(raw)}"`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    logger.fatal({}, `--${key}: must be an integer from ${min} to ${max}, got "${String(raw)}"`);
     process.exit(2);
   }
   return n;
@@ -33,7 +33,8 @@ const edges = count("edges", 1);
 const registrars = count("registrars", 1);
 const locations = count("locations", 1);
 const proxies = count("proxies", 1);
-const locationPort = count("location-port", 1);
+// Replica k listens on this port + k: every one of them must be a port.
+const locationPort = count("location-port", 1, 65536 - locations);
 
 await runService(logger, async () => {
   const cluster = await startCluster({

@@ -1,5 +1,6 @@
 // `pnpm cluster -- --edges 2 --registrars 2 --proxies 2 --locations 2`: every tier as its own processes on
 // this machine against the NATS and Redis at NATS_URL / REDIS_URL. Ctrl-C stops them all.
+// --health: every process serves /livez, /readyz and /metrics on a free loopback port (logged).
 import { parseArgs } from "node:util";
 import { createLogger, runService } from "@sipfleet/runtime";
 import { startCluster } from "./cluster.js";
@@ -14,14 +15,15 @@ const { values } = parseArgs({
     locations: { type: "string", default: "1" },
     proxies: { type: "string", default: "1" },
     "location-port": { type: "string", default: "50051" },
+    health: { type: "boolean", default: false },
   },
 });
 
-function count(key: keyof typeof values, min: number): number {
+function count(key: keyof typeof values, min: number, max = 64): number {
   const raw = values[key];
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > 64) {
-    logger.fatal({}, `--${key}: must be an integer from ${min} to 64, got "${String(raw)}"`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    logger.fatal({}, `--${key}: must be an integer from ${min} to ${max}, got "${String(raw)}"`);
     process.exit(2);
   }
   return n;
@@ -31,7 +33,8 @@ const edges = count("edges", 1);
 const registrars = count("registrars", 1);
 const locations = count("locations", 1);
 const proxies = count("proxies", 1);
-const locationPort = count("location-port", 1);
+// Replica k listens on this port + k: every one of them must be a port.
+const locationPort = count("location-port", 1, 65536 - locations);
 
 await runService(logger, async () => {
   const cluster = await startCluster({
@@ -45,9 +48,15 @@ await runService(logger, async () => {
     listen: process.env["SIPFLEET_LISTEN"] ?? "udp:127.0.0.1:5060,tcp:127.0.0.1:5060",
     locationPorts: Array.from({ length: locations }, (_, k) => locationPort + k),
     ...(process.env["SIPFLEET_NONCE_SECRET"] === undefined ? {} : { nonceSecret: process.env["SIPFLEET_NONCE_SECRET"] }),
+    healthServers: values.health === true,
   });
   logger.info(
-    { edges: cluster.edgeListen, locations: cluster.locationAddresses, pids: cluster.processes.map((p) => `${p.name}:${p.pid}`) },
+    {
+      edges: cluster.edgeListen,
+      locations: cluster.locationAddresses,
+      pids: cluster.processes.map((p) => `${p.name}:${p.pid}`),
+      ...(values.health === true ? { health: cluster.processes.map((p) => `${p.name}:${p.healthAddress}`) } : {}),
+    },
     "cluster ready",
   );
   return cluster;

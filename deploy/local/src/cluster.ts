@@ -39,6 +39,12 @@ export interface ClusterOptions {
   onLog?: (name: string, line: string) => void;
   /** How long each process may take to report ready. */
   readyTimeoutMs?: number;
+  /**
+   * Every child serves its health server (/livez, /readyz and the Prometheus /metrics) on a free
+   * loopback port of its own (HEALTH_LISTEN=127.0.0.1:0); `healthAddress` of each process says
+   * where. Off by default: no health server, and metric instruments are no-ops.
+   */
+  healthServers?: boolean;
 }
 
 export interface ClusterProcess {
@@ -47,6 +53,11 @@ export interface ClusterProcess {
   readonly index: number;
   /** Of the current incarnation. */
   readonly pid: number;
+  /**
+   * host:port of the current incarnation's health server (GET /metrics, /livez, /readyz), with
+   * `healthServers`; undefined without, and while the process is not running.
+   */
+  readonly healthAddress: string | undefined;
   readonly running: boolean;
   /** Sends a signal (SIGKILL: a crash; SIGTERM: a graceful stop) and waits for the exit. */
   kill(signal?: NodeJS.Signals): Promise<number | null>;
@@ -100,9 +111,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const log = options.onLog ?? ((name: string, line: string) => process.stderr.write(`[${name}] ${line}\n`));
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
 
+  // Port 0: each child binds a free port and logs it, so no port is picked here and lost to a race.
+  const health: Record<string, string> = options.healthServers === true ? { HEALTH_LISTEN: "127.0.0.1:0" } : {};
   const processes: ManagedProcess[] = [];
   const add = (tier: Tier, index: number, env: Record<string, string>) =>
-    processes.push(new ManagedProcess(tier, index, { ...common, ...env }, log, readyTimeoutMs));
+    processes.push(new ManagedProcess(tier, index, { ...common, ...health, ...env }, log, readyTimeoutMs, options.healthServers === true));
   for (let k = 0; k < options.locations; k++) add("location", k, { LOCATION_LISTEN: locationAddresses[k] as string });
   for (let k = 0; k < options.registrars; k++) add("registrar", k, {});
   for (let k = 0; k < options.proxies; k++) add("proxy", k, {});
@@ -133,10 +146,14 @@ export function shiftPorts(listen: string, k: number): string {
     .join(",");
 }
 
-/** A service process: started from its main, ready when it logs its READY message. */
+/**
+ * A service process: started from its main, ready when it logs its READY message (and, with a
+ * health server, the address that server listens on: the services start it after READY).
+ */
 class ManagedProcess implements ClusterProcess {
   readonly name: string;
   private child: ChildProcess | undefined;
+  private health: string | undefined;
 
   constructor(
     readonly tier: Tier,
@@ -144,12 +161,17 @@ class ManagedProcess implements ClusterProcess {
     private readonly env: Record<string, string>,
     private readonly log: (name: string, line: string) => void,
     private readonly readyTimeoutMs: number,
+    private readonly withHealth: boolean,
   ) {
     this.name = `${tier}-${index + 1}`;
   }
 
   get pid(): number {
     return this.child?.pid ?? -1;
+  }
+
+  get healthAddress(): string | undefined {
+    return this.running ? this.health : undefined;
   }
 
   get running(): boolean {
@@ -163,14 +185,20 @@ class ManagedProcess implements ClusterProcess {
       stdio: ["ignore", "inherit", "pipe"],
     });
     this.child = child;
+    this.health = undefined;
     return new Promise<void>((resolve, reject) => {
       let ready = false;
+      let logged = false;
       const timer = setTimeout(() => {
-        if (!ready) reject(new Error(`${this.name} did not report ready within ${this.readyTimeoutMs} ms`));
+        if (!ready) reject(new Error(`${this.name} did not report ready${this.withHealth ? " and its health address" : ""} within ${this.readyTimeoutMs} ms`));
       }, this.readyTimeoutMs);
       createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
         this.log(this.name, line);
-        if (!ready && isReadyLine(line, this.tier)) {
+        if (ready) return;
+        const message = logMessage(line);
+        if (message?.msg === READY[this.tier]) logged = true;
+        if (this.withHealth && message?.msg === HEALTH_LISTENING && typeof message.address === "string") this.health = message.address;
+        if (logged && (!this.withHealth || this.health !== undefined)) {
           ready = true;
           clearTimeout(timer);
           resolve();
@@ -197,11 +225,15 @@ class ManagedProcess implements ClusterProcess {
   }
 }
 
-function isReadyLine(line: string, tier: Tier): boolean {
-  if (!line.startsWith("{")) return false;
+/** What @sipfleet/runtime's health server logs once it listens, with its `address`. */
+const HEALTH_LISTENING = "health server listening";
+
+/** A pino JSON log line's fields, or undefined for any other line. */
+function logMessage(line: string): { msg?: unknown; address?: unknown } | undefined {
+  if (!line.startsWith("{")) return undefined;
   try {
-    return (JSON.parse(line) as { msg?: unknown }).msg === READY[tier];
+    return JSON.parse(line) as { msg?: unknown; address?: unknown };
   } catch {
-    return false;
+    return undefined;
   }
 }

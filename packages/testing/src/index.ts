@@ -6,3 +6,15 @@ export { writeTestCertificates, type TestCertificates, type TestKeyPair } from "
 export { kamailioBinary, startKamailio, type KamailioOptions, type KamailioProcess } from "./kamailio.js";
 export { recordingLogger, type RecordingLogger, type LoggedLine } from "./recording-logger.js";
 export { startDnsServer, type DnsRecord, type DnsServer } from "./dns-server.js";
+export { startOtlpReceiver, flattenExport, describeSpans, DEFAULT_WAIT_FOR_MS, type OtlpReceiver, type ReceivedSpan, type ReceivedSpanKind, type ReceivedEvent, type PlainValue } from "./otlp-receiver.js";
+export {
+  parsePrometheusText,
+  sumSamples,
+  hasSample,
+  scrapeMetrics,
+  prometheusCounter,
+  prometheusGauge,
+  prometheusHistogramCount,
+  prometheusLabel,
+  type PrometheusSample,
+} from "./prometheus-text.js";

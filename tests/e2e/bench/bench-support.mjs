@@ -443,6 +443,8 @@ export async function benchCluster(opts, { configPath, measure, load = async () 
     locationPorts,
     // "info": the cluster runner waits for each process's "ready" line.
     env: { SIPFLEET_LOG_LEVEL: "info", ...opts.clusterEnv },
+    // Measured as deployed: every process serves /metrics, so its instruments record.
+    healthServers: true,
     onLog: (name, line) => {
       logLines++;
       if (logs.length >= 200) logs.shift();

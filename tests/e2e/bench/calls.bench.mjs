@@ -444,7 +444,8 @@ ${tables.tiers}
   without its next answer.
 - **Sipfleet:** cluster mode (\`startCluster\` from \`@sipfleet/local\`): each tier its own Node
   process, a test-owned nats-server and redis-server, config \`deploy/local/bench.yaml\`
-  (authentication none on ${DOMAIN}, loopback only). Shape ${opts.edges} edge, ${opts.proxies} proxies,
+  (authentication none on ${DOMAIN}, loopback only), each process's metrics recording (health
+  server with /metrics on a loopback port, \`healthServers\`; tracing off). Shape ${opts.edges} edge, ${opts.proxies} proxies,
   ${opts.registrars} registrar, ${opts.locations} location (\`--edges/--proxies/--registrars/--locations\`).
   The registrar only serves the callees' registrations; during calls it should be idle.
 - **Kamailio:** \`tests/e2e/bench/kamailio-calls.cfg\` (port filled in at run time): tm + rr +

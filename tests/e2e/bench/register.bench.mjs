@@ -229,7 +229,8 @@ ${tables.tiers}
   refreshes. At most one second of calls in flight (\`-l\`), a call fails after 5 s without its 200.
 - **Sipfleet:** cluster mode (\`startCluster\` from \`@sipfleet/local\`): each tier its own Node
   process, a test-owned nats-server and redis-server, config \`deploy/local/bench.yaml\`
-  (authentication none on ${DOMAIN}, loopback only). Default shape ${opts.edges} edge,
+  (authentication none on ${DOMAIN}, loopback only), each process's metrics recording (health
+  server with /metrics on a loopback port, \`healthServers\`; tracing off). Default shape ${opts.edges} edge,
   ${opts.registrars} registrar, ${opts.locations} location: on ${m.nproc} cores shared with sipp,
   NATS and Redis, more replicas than cores add context switches, not capacity
   (\`--edges/--registrars/--locations\` change it; with several edges, one sipp per edge

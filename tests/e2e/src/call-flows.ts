@@ -38,6 +38,8 @@ export interface Caller extends CallParty {
   readonly callee: string;
   /** Injection fields after caller;domain;callee (field3 on), for scenarios that take more. */
   readonly moreFields?: readonly string[];
+  /** More sipp arguments for the caller's run (`-cid_str` to know the call's Call-ID). */
+  readonly args?: readonly string[];
 }
 
 export interface CallFlow {
@@ -144,7 +146,7 @@ export async function runCallFlow(flow: CallFlow): Promise<CallFlowOutcome> {
       calls: 1,
       localIp: ipOf(flow.uac),
       localPort: uacPort,
-      args: [...credentials(flow.uac), "-auth_uri", `${flow.uac.callee}@${domain}`, "-d", String(flow.uac.pauseMs ?? 200), ...trace],
+      args: [...credentials(flow.uac), "-auth_uri", `${flow.uac.callee}@${domain}`, "-d", String(flow.uac.pauseMs ?? 200), ...trace, ...(flow.uac.args ?? [])],
       timeoutMs,
     });
     runs.push({ role: "uac", scenario: flow.uac.scenario, user: flow.uac.user, port: uacPort, result: uac });

@@ -28,8 +28,10 @@ export type StreamTransport = "tls" | "ws" | "wss";
 export interface TestClusterOptions {
   /** Transports every edge listens on too, each on a port run of its own. */
   transports?: readonly StreamTransport[];
-  /** Extra environment for every child (SIPFLEET_TLS_CERT_FILE, ...). */
+  /** Extra environment for every child (SIPFLEET_TLS_CERT_FILE, OTEL_*, ...). */
   env?: Readonly<Record<string, string>>;
+  /** Every child serves /metrics (and /livez, /readyz) on a loopback port: `cluster.processes[i].healthAddress`. */
+  healthServers?: boolean;
 }
 
 export async function startTestCluster(
@@ -59,6 +61,7 @@ export async function startTestCluster(
       listen,
       locationPorts,
       env: { SIPFLEET_LOG_LEVEL: "info", ...options.env },
+      healthServers: options.healthServers === true,
       onLog: (name, line) => {
         if (logs.length < 5000) logs.push(`[${name}] ${line}`);
       },

@@ -190,7 +190,11 @@ const COMMON_INTEGERS = {
  */
 export function readOptions(defaults, integers, usage, strings = {}) {
   const all = { ...COMMON_INTEGERS, ...integers };
+  // `pnpm bench:x -- --opt` hands the `--` on (pnpm 10+): it only separates pnpm's options from ours.
+  const args = process.argv.slice(2);
+  if (args[0] === "--") args.shift();
   const { values } = parseArgs({
+    args,
     options: {
       ...Object.fromEntries([...Object.keys(all), ...Object.keys(strings)].map((name) => [name, { type: "string" }])),
       "no-kamailio": { type: "boolean", default: false },

@@ -125,6 +125,18 @@ describe("telemetry through cluster mode: OTLP traces and /metrics", { skip }, (
     }
   });
 
+  it("every process answers /readyz 200 with each of its checks passing, and /livez 200", async () => {
+    const expected: Record<string, string[]> = { edge: ["nats"], proxy: ["nats", "location"], registrar: ["nats", "location"], location: ["redis"] };
+    for (const p of t.cluster.processes) {
+      const ready = await fetch(`http://${p.healthAddress!}/readyz`);
+      const body = (await ready.json()) as { status: string; checks: Record<string, boolean> };
+      assert.equal(ready.status, 200, `${p.name}: ${JSON.stringify(body)}`);
+      assert.deepEqual(Object.keys(body.checks).sort(), [...expected[p.tier]!].sort(), `${p.name}: its checks`);
+      assert.ok(Object.values(body.checks).every((ok) => ok), `${p.name}: ${JSON.stringify(body.checks)}`);
+      assert.equal((await fetch(`http://${p.healthAddress!}/livez`)).status, 200, `${p.name}: /livez`);
+    }
+  });
+
   it("spans reach the receiver over OTLP/HTTP JSON: a List RPC's gRPC server span in the location service, its Redis commands under it", async () => {
     await t.client.list(10, undefined);
     const [server, redis] = await waitForTree([

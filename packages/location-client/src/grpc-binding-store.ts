@@ -180,6 +180,18 @@ export class GrpcBindingStore implements BindingStore, CallSlotStore {
     );
   }
 
+  /**
+   * For readiness probes: true when a lookup of an AOR no one registers gets an answer, one read
+   * through gRPC and the location service's Redis, the path every request of a worker takes.
+   * Never rejects.
+   */
+  reachable(): Promise<boolean> {
+    return this.lookup("sip:readiness-probe@sipfleet.invalid").then(
+      () => true,
+      () => false,
+    );
+  }
+
   lookup(aor: string): Promise<Binding[]> {
     if (this.streams !== undefined) return this.exchange(LOCATION_OPS.lookup, { $case: "lookup", value: { aor } }) as Promise<Binding[]>;
     return this.counted(

@@ -27,15 +27,6 @@ import type { AbuseStats } from "./abuse-guard.js";
 import type { Transport } from "./flow.js";
 import { transportName } from "./hop.js";
 
-/**
- * Seconds. A SIP transaction at the edge runs from a few ms (OPTIONS, REGISTER answered by a
- * worker) through seconds (a trunk's 100 Trying, serial failover) to tens of seconds (an INVITE
- * ringing until answered, Timer F/B at 32 s).
- */
-export const SIP_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30];
-/** Seconds: a decision is a NATS round trip and a worker's work, a few ms to the decision timeout. */
-export const DECISION_DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-
 /** What the observable instruments read: counts the edge keeps anyway (edge-stats.ts, abuse-guard.ts). */
 export interface EdgeMetricSources {
   readonly abuse: () => AbuseStats;
@@ -72,8 +63,8 @@ export class EdgeMetrics {
     this.retransmissions = meter.createCounter(METRIC_EDGE_RETRANSMISSIONS, { description: "Request retransmissions absorbed (received) or sent by the edge's timers A/E" });
     this.transactionDuration = meter.createHistogram(METRIC_EDGE_TRANSACTION_DURATION, {
       description: "Request in to final response out",
+      // Buckets: LATENCY_BUCKETS_S, one view for every histogram (@sipfleet/telemetry startMetrics).
       unit: "s",
-      advice: { explicitBucketBoundaries: [...SIP_DURATION_BUCKETS] },
     });
     this.transactionsActive = meter.createUpDownCounter(METRIC_EDGE_TRANSACTIONS_ACTIVE, { description: "Server transactions awaiting their final response" });
     this.dialogsActive = meter.createUpDownCounter(METRIC_EDGE_DIALOGS_ACTIVE, { description: "Calls answered and not yet ended, as this edge saw them" });
@@ -82,7 +73,6 @@ export class EdgeMetrics {
     this.decisionDuration = meter.createHistogram(METRIC_EDGE_DECISION_DURATION, {
       description: "Asking a worker over NATS, reply included",
       unit: "s",
-      advice: { explicitBucketBoundaries: [...DECISION_DURATION_BUCKETS] },
     });
     this.natsErrors = meter.createCounter(METRIC_NATS_ERRORS, { description: "Bus requests for a decision that failed" });
     observeSources(meter, sources);

@@ -185,3 +185,14 @@ describe("GrpcBindingStore over several replicas", () => {
     }
   });
 });
+
+describe("GrpcBindingStore.reachable (readiness probes)", () => {
+  it("is false, without rejecting, when no replica answers", async () => {
+    const store = new GrpcBindingStore(["127.0.0.1:1"], { deadlineMs: 300 });
+    try {
+      assert.equal(await store.reachable(), false);
+    } finally {
+      await store.close();
+    }
+  });
+});

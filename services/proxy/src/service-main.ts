@@ -37,12 +37,7 @@ await runService(logger, async () => {
       await store.close();
     },
   };
-  const checks = {
-    nats: () => bus.connected(),
-    // A lookup of an AOR no one registers: one read through gRPC and the location service's Redis,
-    // the path every request of this worker takes.
-    location: () => store.lookup("sip:readiness-probe@sipfleet.invalid").then(() => true),
-  };
+  const checks = { nats: () => bus.connected(), location: () => store.reachable() };
   try {
     return withHealth(running, await healthServerFromEnv(process.env, checks, logger, metricsRoutes(metrics)));
   } catch (err) {

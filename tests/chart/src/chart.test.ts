@@ -95,6 +95,23 @@ describe("charts/sipfleet", () => {
     assert.equal(find(objects, "Service", "sipfleet-edge-tcp").spec.ports[0].protocol, "TCP");
   });
 
+  it("renders every transport with mutual TLS, tracing, per-protocol load balancers and a Redis URL from a Secret", async () => {
+    const objects = render([
+      ...["tls", "ws", "wss"].flatMap((t) => ["--set", `edge.transports.${t}.enabled=true`]),
+      ...["--set", "edge.tls.existingSecret=edge-tls", "--set", "edge.tls.caExistingSecret=trunk-ca", "--set", "edge.service.perProtocol=true"],
+      ...["--set", "otel.endpoint=http://otel-collector.observability.svc:4318", "--set", "redis.existingSecret=redis-url", "--set", "metrics.serviceMonitor.enabled=true"],
+    ]);
+    await assertValid(objects);
+    const edge = find(objects, "Deployment", "sipfleet-edge");
+    assert.equal(env(edge, "SIPFLEET_LISTEN").value, "udp:0.0.0.0:5060,tcp:0.0.0.0:5060,tls:0.0.0.0:5061,ws:0.0.0.0:8080,wss:0.0.0.0:8443");
+    assert.equal(env(edge, "SIPFLEET_TLS_CA_FILE").value, "/etc/sipfleet/tls-ca/ca.crt");
+    assert.equal(env(edge, "OTEL_EXPORTER_OTLP_ENDPOINT").value, "http://otel-collector.observability.svc:4318");
+    assert.deepEqual(env(edge, "REDIS_URL").valueFrom, { secretKeyRef: { name: "redis-url", key: "redis-url" } });
+    assert.deepEqual(find(objects, "Service", "sipfleet-edge-tcp").spec.ports.map((p: { port: number }) => p.port), [5060, 5061, 8080, 8443]);
+    const policy = find(objects, "NetworkPolicy", "sipfleet-edge");
+    assert.equal(policy.spec.ingress[1].ports.length, 5, "every SIP port open to the world");
+  });
+
   it("refuses broken values: schema violations and TLS without a certificate", () => {
     const cases: [string[], RegExp][] = [
       [["--set", "edge.replicaCount=-1"], /replicaCount/],

@@ -195,7 +195,12 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const telemetry =
     tracer === undefined && o.meter === NOOP_METER
       ? undefined
-      : new EdgeTelemetry(tracer, new EdgeMetrics(o.meter, { abuse: () => abuse.stats, connections: () => registry.countByTransport() }), id, o.trunks);
+      : new EdgeTelemetry(tracer, new EdgeMetrics(o.meter, {
+          abuse: () => abuse.stats,
+          connections: () => registry.countByTransport(),
+          // Read at collection only, by when the router below exists.
+          decisionsPending: (): number => router.decisionsPending,
+        }), id, o.trunks);
   const decisions = new DecisionClient({ bus: o.bus, timeoutMs: o.config.decisionTimeoutMs, retries: o.decisionRetries, metrics: telemetry?.metrics });
   const udp: UdpListener[] = [];
   const addresses: ListenAddress[] = [];

@@ -137,6 +137,11 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     return this.inFlight;
   }
 
+  /** Decisions and CANCEL claims asked over NATS and not yet answered (METRIC_EDGE_DECISIONS_PENDING). */
+  get decisionsPending(): number {
+    return this.inFlight + this.cancels.inFlight;
+  }
+
   /** Server transactions that have not sent a final response yet. */
   get awaitingAnswer(): number {
     let n = 0;

@@ -176,6 +176,22 @@ export interface EdgeConfig {
    * configured: its files are then read and checked at startup.
    */
   readonly tls?: EdgeTlsConfig;
+  /**
+   * The address the edge advertises as its own (Via sent-by, Record-Route, Path, its Contacts
+   * toward carriers) instead of the one its sockets are bound to: a pod behind a Service or load
+   * balancer. `SIPFLEET_PUBLIC_ADDRESS` overrides. Absent: the bound address (public-address.ts).
+   */
+  readonly publicAddress?: readonly PublicAddress[];
+}
+
+/** One entry of edge.publicAddress. */
+export interface PublicAddress {
+  /** The transport it is for; undefined: every transport no other entry names. */
+  readonly transport: ListenTransport | undefined;
+  /** A DNS name or IP address (IPv6 without brackets), lower-cased. */
+  readonly host: string;
+  /** Undefined: the listener's own port. */
+  readonly port: number | undefined;
 }
 
 /**

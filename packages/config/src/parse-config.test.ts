@@ -239,7 +239,7 @@ extra: 1
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',
         'test.yaml: registrar.minExpire: unknown key (did you mean "minExpires"?); allowed here: minExpires, defaultExpires, maxExpires, maxBindingsPerAor',
         'test.yaml: auth.algorithm: unknown key (did you mean "algorithms"?); allowed here: algorithms, nonceLifetimeSeconds, nonceSecret',
-        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs, gatewayPing, rateLimit, bans, tls",
+        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs, gatewayPing, rateLimit, bans, tls, publicAddress",
       ],
     );
   });

@@ -29,6 +29,7 @@ import { CONSOLE_EDGE_LOGGER, type EdgeLogger } from "./logger.js";
 import { MessageIntake } from "./message-intake.js";
 import { PlatformIdentity } from "./options-responder.js";
 import { OutboundConnections } from "./outbound-connections.js";
+import { PublicAddresses } from "./public-address.js";
 import { RequestRouter } from "./request-router.js";
 import { SipMessageLog } from "./sip-message-log.js";
 import { SourceLimit } from "./source-limit.js";
@@ -183,7 +184,9 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   checkOptions(o);
   const id = resolveEdgeId(o.edgeId, o.env);
   const counters = new EdgeCounters();
-  const platform = new PlatformIdentity(o.domains, o.config.listen.map((a) => a.host));
+  const publicAddress = PublicAddresses.from(o.config.publicAddress);
+  // An OPTIONS to the public address is addressed to the platform as much as one to a bound one.
+  const platform = new PlatformIdentity(o.domains, [...o.config.listen.map((a) => a.host), ...(publicAddress?.hosts() ?? [])]);
   const registry = new ConnectionRegistry(o.maxTcpConnections);
   const sources = new SourceLimit(o.config.maxConnectionsPerSource, o.logger, o.now);
   const calls = o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now, o.logger);
@@ -221,6 +224,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
       handshakeTimeoutMs: Math.min(o.tcpIdleTimeoutMs, HANDSHAKE_TIMEOUT_MS),
       partialMessageTimeoutMs: o.config.partialMessageTimeoutMs,
       messageLog,
+      publicAddress,
     },
   };
   const outbound = new OutboundConnections(connections, {
@@ -274,7 +278,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     for (const a of o.config.listen) {
       let l: UdpListener | ConnectionListener;
       if (a.transport === "udp") {
-        l = await UdpListener.bind(a.host, a.port, intake, id, o.logger, messageLog);
+        l = await UdpListener.bind(a.host, a.port, intake, id, o.logger, messageLog, publicAddress);
         udp.push(l);
       } else {
         l = a.transport === "tcp" || a.transport === "tls"

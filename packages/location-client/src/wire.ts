@@ -57,7 +57,8 @@ export function flowToWire(f: Flow): WireFlow {
     transport: transportToWire(f.transport),
     remote: { ip: f.remote.ip, port: f.remote.port },
     local: { ip: f.local.ip, port: f.local.port },
-    ...(f.advertised === undefined ? {} : { advertised: { host: f.advertised.host, port: f.advertised.port } }),
+    // Always present, as decoding writes it: a flow and its round trip compare equal.
+    advertised: f.advertised === undefined ? undefined : { host: f.advertised.host, port: f.advertised.port },
   };
 }
 

@@ -47,6 +47,7 @@ const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
     max: 600_000,
     maxWhy: "ten minutes; a message takes one round trip to arrive, not minutes",
   },
+  drainInDialogMs: { min: 0, max: 3_600_000, maxWhy: "an hour; a stop that waits longer is an outage of its own" },
 };
 const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "gatewayPing", "rateLimit", "bans", "tls", "publicAddress"] as const;
 
@@ -81,7 +82,7 @@ export function readEdge(
   const tls = readEdgeTls(issues, m?.["tls"], env, listen, listenFrom, bases);
   const gatewayPing = readGatewayPing(issues, m?.["gatewayPing"], keyPath(path, "gatewayPing"));
   const { decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs } = ints;
-  const { maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs } = ints;
+  const { maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs, drainInDialogMs } = ints;
   const rateLimit = readRateLimit(issues, m?.["rateLimit"], path);
   const bans = readBans(issues, m?.["bans"], path);
   // The variable wins over the file, whose value is still checked (as for listen).
@@ -98,7 +99,8 @@ export function readEdge(
     outboundIdleTimeoutMs === undefined ||
     maxHeaderLines === undefined ||
     maxConnectionsPerSource === undefined ||
-    partialMessageTimeoutMs === undefined
+    partialMessageTimeoutMs === undefined ||
+    drainInDialogMs === undefined
   ) {
     return undefined;
   }
@@ -113,6 +115,7 @@ export function readEdge(
     maxHeaderLines,
     maxConnectionsPerSource,
     partialMessageTimeoutMs,
+    drainInDialogMs,
     gatewayPing,
     rateLimit,
     bans,

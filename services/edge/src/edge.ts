@@ -171,9 +171,11 @@ export interface Edge {
   /** Rate limit and ban counts since the edge started. */
   readonly abuseStats: AbuseStats;
   /**
-   * Graceful stop: new requests get 503 with Retry-After, listeners stop accepting, requests in hand
-   * get their answers (up to `stopTimeoutMs`), answered UDP transactions linger for
-   * `stopLingerMs`, then every connection and socket closes. The bus is the caller's to drain.
+   * Graceful stop, a drain for a scale-in: new dialogs and registrations get 503 with Retry-After,
+   * listeners stop accepting, requests within dialogs keep being relayed (for
+   * `edge.drainInDialogMs` at least), requests in hand get their answers (up to `stopTimeoutMs`);
+   * then the connections (TCP, TLS, WS) close, so their UAs re-register elsewhere, answered UDP
+   * transactions linger for `stopLingerMs`, and the sockets close. The bus is the caller's to drain.
    */
   stop(): Promise<void>;
 }
@@ -386,16 +388,26 @@ class RunningEdge implements Edge {
   private async shutdown(): Promise<void> {
     const { clock, logger } = this.o;
     const router = this.router;
-    router.startDraining();
+    // New dialogs and registrations: 503 at once. Requests within dialogs: still relayed, so
+    // the calls in progress here can end, until the in-dialog drain is over.
+    router.startDraining(true);
     this.pinger.stop();
     // Expires: 0 to the carriers while requests in hand are answered; bounded on its own.
     const unregistered = this.carriers.stop();
     for (const l of this.connectionListeners) l.stopAccepting();
-    const deadline = clock.now() + this.o.stopTimeoutMs;
-    const answered = await waitUntil(clock, () => router.decisionsInFlight === 0 && router.awaitingAnswer === 0, deadline);
+    const started = clock.now();
+    const deadline = started + Math.max(this.o.stopTimeoutMs, this.o.config.drainInDialogMs);
+    const inDialogUntil = started + this.o.config.drainInDialogMs;
+    const answered = await waitUntil(clock, () => router.decisionsInFlight === 0 && router.awaitingAnswer === 0 && clock.now() >= inDialogUntil, deadline);
     if (!answered) {
       logger.warn({ decisionsInFlight: router.decisionsInFlight, stopTimeoutMs: this.o.stopTimeoutMs }, "stopping with requests unanswered");
     }
+    router.stopInDialog();
+    // Every request is answered: the connection-oriented flows close now, not after the UDP
+    // linger (a reliable transport has no retransmissions to absorb). The UA sees its flow fail
+    // and re-registers through another edge (RFC 5626 §4.4); a UDP UA does on its next refresh.
+    this.outbound.stop();
+    await this.registry.closeAll();
     await waitUntil(clock, () => router.layer.serverCount === 0, Math.min(deadline, clock.now() + this.o.stopLingerMs));
     await unregistered;
     router.layer.terminateAll();
@@ -403,7 +415,6 @@ class RunningEdge implements Edge {
     router.relay.stop();
     router.cancels.stop();
     this.abuse.stop();
-    this.outbound.stop();
     await this.registry.closeAll();
     await Promise.all(this.connectionListeners.map((l) => l.close()));
     await Promise.all(this.udp.map((l) => l.close()));

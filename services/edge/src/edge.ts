@@ -29,7 +29,7 @@ import { CONSOLE_EDGE_LOGGER, type EdgeLogger } from "./logger.js";
 import { MessageIntake } from "./message-intake.js";
 import { PlatformIdentity } from "./options-responder.js";
 import { OutboundConnections } from "./outbound-connections.js";
-import { PublicAddresses } from "./public-address.js";
+import { LISTEN_TRANSPORTS, PublicAddresses } from "./public-address.js";
 import { RequestRouter } from "./request-router.js";
 import { SipMessageLog } from "./sip-message-log.js";
 import { SourceLimit } from "./source-limit.js";
@@ -313,6 +313,11 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   });
   pinger.start();
   o.logger.info?.({ edgeId: id, addresses, gatewaysPinged: pinger.size }, "edge listening");
+  const wildcard = addresses.find((a) => a.host === "0.0.0.0" || a.host === "::");
+  if (wildcard !== undefined && publicAddress?.of(LISTEN_TRANSPORTS[wildcard.transport], wildcard.port) === undefined) {
+    // A wildcard is no address a peer can send to: it would be written in Via and Record-Route.
+    o.logger.warn({ listen: `${wildcard.transport}:${wildcard.host}:${wildcard.port}` }, "listening on a wildcard address without edge.publicAddress (SIPFLEET_PUBLIC_ADDRESS): peers will be given an unusable address");
+  }
   const carriers = new CarrierRegistrations({
     trunks: o.trunks,
     edgeId: id,

@@ -12,7 +12,8 @@ import { Transport } from "./flow.js";
  * Record-Route, masked Contacts, the Contact of REGISTERs and OPTIONS to carriers).
  */
 
-const TRANSPORTS: Readonly<Record<ListenTransport, Transport>> = {
+/** A configured transport name as the flows write it. */
+export const LISTEN_TRANSPORTS: Readonly<Record<ListenTransport, Transport>> = {
   udp: Transport.TRANSPORT_UDP,
   tcp: Transport.TRANSPORT_TCP,
   tls: Transport.TRANSPORT_TLS,
@@ -29,7 +30,7 @@ export class PublicAddresses {
     let fallback: PublicAddress | undefined;
     for (const e of entries) {
       if (e.transport === undefined) fallback = e;
-      else this.byTransport.set(TRANSPORTS[e.transport], e);
+      else this.byTransport.set(LISTEN_TRANSPORTS[e.transport], e);
     }
     this.fallback = fallback;
   }

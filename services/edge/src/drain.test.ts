@@ -125,4 +125,39 @@ describe("edge drain on stop", { skip: missing }, () => {
       await stopping;
     }
   });
+
+  it("with edge.drainInDialogMs, keeps relaying in-dialog requests after every request in hand is answered, and still refuses new ones", async () => {
+    const drainer = await startEdge({
+      bus: edgeBus,
+      config: { ...TEST_EDGE_CONFIG, drainInDialogMs: 5000, listen: [{ transport: "udp", host: "127.0.0.1", port: 0 }] },
+      domains: new Set(["example.com"]),
+      edgeId: "edge-drain-2",
+      logger: new RecordingLogger(),
+      stopLingerMs: 0,
+      timers: deriveTimers({ t1: 50, t2: 400, t4: 500 }),
+    });
+    const a = drainer.addresses[0];
+    assert.ok(a);
+    const addr = { host: a.host, port: a.port };
+    decide = () => fwd(forward([{ targets: [target(udpFlow("edge-drain-2", addr, bob), `sip:bob@${bob.ip}:${bob.port}`)] }]));
+    let stopped = false;
+    // Nothing in hand: without the setting the stop would be over at once.
+    const stopping = drainer.stop().then(() => (stopped = true));
+    try {
+      const bye = request({ method: "BYE", uri: "sip:bob@127.0.0.1", callId: "drain-later", cseq: 3, viaParams: ";rport", sentBy: "127.0.0.1:5999" }).replace(
+        "To: <sip:alice@example.com>",
+        "To: <sip:alice@example.com>;tag=callee-tag",
+      );
+      caller.send(bye, { transport: "udp", ...addr });
+      const atBob = await nextRequest(bob, "BYE");
+      assert.equal(atBob.callId, "drain-later");
+      assert.equal(stopped, false, "still draining while it relays");
+      answer(bob, atBob, 200, "callee-tag", addr);
+      assert.equal((await nextResponse(caller, 200)).callId, "drain-later");
+      caller.send(invite("drain-later-new"), { transport: "udp", ...addr });
+      assert.equal((await nextResponse(caller, 503)).callId, "drain-later-new");
+    } finally {
+      await stopping;
+    }
+  });
 });

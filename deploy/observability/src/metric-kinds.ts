@@ -25,6 +25,7 @@ export const METRIC_KINDS: Readonly<Record<string, MetricKind>> = {
   METRIC_EDGE_CALLS_ATTEMPTED: { kind: "counter" },
   METRIC_EDGE_CALLS_ANSWERED: { kind: "counter" },
   METRIC_EDGE_DECISION_DURATION: { kind: "histogram", unit: "s" },
+  METRIC_EDGE_DECISIONS_PENDING: { kind: "gauge" },
   METRIC_EDGE_CONNECTIONS_ACTIVE: { kind: "updowncounter" },
   METRIC_EDGE_RATE_LIMITED: { kind: "counter" },
   METRIC_EDGE_BANS: { kind: "counter" },

@@ -21,6 +21,18 @@ export interface Flow {
   readonly transport: TransportName;
   readonly remote: HostPort;
   readonly local: HostPort;
+  /**
+   * What the edge advertises for this flow instead of `local` (edge.publicAddress: the Service or
+   * load balancer in front of the pod); absent: `local`. Written in Record-Route, and, like
+   * `local`, an address a Route or Request-URI names the platform by.
+   */
+  readonly advertised?: AdvertisedAddress | undefined;
+}
+
+/** A host (a DNS name or an IP address, IPv6 without brackets) and port an edge advertises. */
+export interface AdvertisedAddress {
+  readonly host: string;
+  readonly port: number;
 }
 
 export interface Binding {

@@ -1,4 +1,4 @@
-export type { TransportName, HostPort, Flow, Binding, BindingChange, NonceUse, UseNonce, UseNonceResult, SaveBindings, SaveResult, AorBindings, ListPage } from "./binding.js";
+export type { TransportName, HostPort, AdvertisedAddress, Flow, Binding, BindingChange, NonceUse, UseNonce, UseNonceResult, SaveBindings, SaveResult, AorBindings, ListPage } from "./binding.js";
 export type { BindingStore } from "./binding-store.js";
 export { MemoryBindingStore, DEFAULT_MEMORY_BINDING_STORE_OPTIONS, type MemoryBindingStoreOptions, cseqRule, nonceAccepted } from "./memory-binding-store.js";
 export { bindingKey, contactBindingKey, instanceBindingKey, uriBindingKey } from "./binding-key.js";

@@ -165,6 +165,14 @@ export interface EdgeConfig {
    * bytes keep arriving (slowloris). Idle time between whole messages is not counted.
    */
   readonly partialMessageTimeoutMs: number;
+  /**
+   * The edge's drain when it stops (a scale-in, a rollout): new dialogs and registrations get 503
+   * with Retry-After at once, while requests within established dialogs (BYE, re-INVITE, ACK)
+   * keep being relayed for this long, so calls in progress can end (services/edge README
+   * "Stopping"). 0: only while the requests in hand are being answered. Keep it under the
+   * orchestrator's grace period (Kubernetes terminationGracePeriodSeconds).
+   */
+  readonly drainInDialogMs: number;
   /** OPTIONS pings to the trunks' gateways; a gateway they find dead is skipped (gateway health). */
   readonly gatewayPing: GatewayPingConfig;
   /** Requests per source address and second, across every edge (services/edge README "Abuse limits"). */
@@ -176,6 +184,22 @@ export interface EdgeConfig {
    * configured: its files are then read and checked at startup.
    */
   readonly tls?: EdgeTlsConfig;
+  /**
+   * The address the edge advertises as its own (Via sent-by, Record-Route, Path, its Contacts
+   * toward carriers) instead of the one its sockets are bound to: a pod behind a Service or load
+   * balancer. `SIPFLEET_PUBLIC_ADDRESS` overrides. Absent: the bound address (public-address.ts).
+   */
+  readonly publicAddress?: readonly PublicAddress[];
+}
+
+/** One entry of edge.publicAddress. */
+export interface PublicAddress {
+  /** The transport it is for; undefined: every transport no other entry names. */
+  readonly transport: ListenTransport | undefined;
+  /** A DNS name or IP address (IPv6 without brackets), lower-cased. */
+  readonly host: string;
+  /** Undefined: the listener's own port. */
+  readonly port: number | undefined;
 }
 
 /**

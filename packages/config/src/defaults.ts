@@ -165,6 +165,11 @@ export const DEFAULT_EDGE_CONFIG: EdgeConfig = Object.freeze({
    * working path, and frees a socket that is fed a byte at a time to keep it half-sent.
    */
   partialMessageTimeoutMs: 10_000,
+  /**
+   * No drain beyond the requests in hand unless asked: a single process (pnpm start) stops at
+   * once; a cluster sets it below its grace period (the Helm chart does).
+   */
+  drainInDialogMs: 0,
   gatewayPing: DEFAULT_GATEWAY_PING,
   rateLimit: DEFAULT_RATE_LIMIT_CONFIG,
   bans: DEFAULT_BAN_CONFIG,

@@ -5,6 +5,7 @@ import { readListenList, readListenSpec } from "./listen.js";
 import { type Env, type IntRule, IssueList, describeValue, isAbsent, keyPath, readIntSection, readMapping } from "./schema.js";
 import { type PathBases, readEdgeTls } from "./tls-section.js";
 import { readBans, readRateLimit } from "./abuse-section.js";
+import { ENV_PUBLIC_ADDRESS, readPublicAddress } from "./public-address.js";
 
 /*
  * edge: the SIP sockets (SIPFLEET_LISTEN overrides), the overload and size limits, the bounds of
@@ -15,7 +16,7 @@ import { readBans, readRateLimit } from "./abuse-section.js";
 /** Overrides edge.listen; validated like it, errors naming the variable. Empty counts as unset. */
 export const ENV_LISTEN = "SIPFLEET_LISTEN";
 
-type EdgeIntKey = Exclude<keyof EdgeConfig, "listen" | "tls" | "gatewayPing" | "rateLimit" | "bans">;
+type EdgeIntKey = Exclude<keyof EdgeConfig, "listen" | "tls" | "gatewayPing" | "rateLimit" | "bans" | "publicAddress">;
 const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
   decisionTimeoutMs: {
     min: 1,
@@ -46,8 +47,9 @@ const EDGE_RULES: { readonly [K in EdgeIntKey]: IntRule } = {
     max: 600_000,
     maxWhy: "ten minutes; a message takes one round trip to arrive, not minutes",
   },
+  drainInDialogMs: { min: 0, max: 3_600_000, maxWhy: "an hour; a stop that waits longer is an outage of its own" },
 };
-const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "gatewayPing", "rateLimit", "bans", "tls"] as const;
+const EDGE_KEYS = ["listen", ...(Object.keys(EDGE_RULES) as EdgeIntKey[]), "gatewayPing", "rateLimit", "bans", "tls", "publicAddress"] as const;
 
 export interface EdgeResult {
   readonly config: EdgeConfig;
@@ -80,9 +82,13 @@ export function readEdge(
   const tls = readEdgeTls(issues, m?.["tls"], env, listen, listenFrom, bases);
   const gatewayPing = readGatewayPing(issues, m?.["gatewayPing"], keyPath(path, "gatewayPing"));
   const { decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs } = ints;
-  const { maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs } = ints;
+  const { maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs, drainInDialogMs } = ints;
   const rateLimit = readRateLimit(issues, m?.["rateLimit"], path);
   const bans = readBans(issues, m?.["bans"], path);
+  // The variable wins over the file, whose value is still checked (as for listen).
+  const filePublic = isAbsent(m?.["publicAddress"]) ? undefined : readPublicAddress(issues, m?.["publicAddress"], keyPath(path, "publicAddress"));
+  const envPublic = env[ENV_PUBLIC_ADDRESS];
+  const publicAddress = envPublic !== undefined && envPublic !== "" ? readPublicAddress(issues, envPublic, "", ENV_PUBLIC_ADDRESS) : filePublic;
   if (listen === undefined || fileListen === undefined || tls === undefined || gatewayPing === undefined || rateLimit === undefined || bans === undefined) return undefined;
   if (
     decisionTimeoutMs === undefined ||
@@ -93,7 +99,8 @@ export function readEdge(
     outboundIdleTimeoutMs === undefined ||
     maxHeaderLines === undefined ||
     maxConnectionsPerSource === undefined ||
-    partialMessageTimeoutMs === undefined
+    partialMessageTimeoutMs === undefined ||
+    drainInDialogMs === undefined
   ) {
     return undefined;
   }
@@ -108,13 +115,14 @@ export function readEdge(
     maxHeaderLines,
     maxConnectionsPerSource,
     partialMessageTimeoutMs,
+    drainInDialogMs,
     gatewayPing,
     rateLimit,
     bans,
   };
   return {
     // No `tls` key at all without a tls or wss listener: the common configuration stays as it was.
-    config: Object.freeze(tls.tls === undefined ? config : { ...config, tls: tls.tls }),
+    config: Object.freeze({ ...config, ...(tls.tls === undefined ? {} : { tls: tls.tls }), ...(publicAddress === undefined ? {} : { publicAddress }) }),
     listenFrom,
   };
 }

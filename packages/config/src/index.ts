@@ -21,6 +21,7 @@ export {
 } from "./load-config.js";
 export { formatListenAddress, isLoopbackAddress, isSecureTransport, parseListen } from "./listen.js";
 export { DEFAULT_TLS_MIN_VERSION } from "./tls-section.js";
+export { ENV_PUBLIC_ADDRESS, parsePublicAddressEntry } from "./public-address.js";
 export {
   type AuthDefaults,
   DEFAULT_AUTH_CONFIG,

@@ -127,6 +127,7 @@ edge:
   maxHeaderLines: 50
   maxConnectionsPerSource: 4
   partialMessageTimeoutMs: 2000
+  drainInDialogMs: 30000
   gatewayPing: { intervalMs: 5000, failuresBeforeDown: 2 }
   rateLimit: { requestsPerSecond: 50, rejectsPerSecond: 0, syncIntervalMs: 100, allow: [192.0.2.0/24, "2001:db8::1"] }
   bans: { failuresBeforeBan: 3, windowSeconds: 60, banSeconds: 3600 }
@@ -152,6 +153,7 @@ edge:
       maxHeaderLines: 50,
       maxConnectionsPerSource: 4,
       partialMessageTimeoutMs: 2000,
+      drainInDialogMs: 30000,
       gatewayPing: { intervalMs: 5000, failuresBeforeDown: 2 },
       rateLimit: {
         requestsPerSecond: 50,
@@ -239,7 +241,7 @@ extra: 1
         'test.yaml: domains[0].users[0].ha1.SHA256: unknown key (did you mean "sha256"?); allowed here: md5, sha256, sha512-256',
         'test.yaml: registrar.minExpire: unknown key (did you mean "minExpires"?); allowed here: minExpires, defaultExpires, maxExpires, maxBindingsPerAor',
         'test.yaml: auth.algorithm: unknown key (did you mean "algorithms"?); allowed here: algorithms, nonceLifetimeSeconds, nonceSecret',
-        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs, gatewayPing, rateLimit, bans, tls",
+        "test.yaml: edge.timeout: unknown key; allowed here: listen, decisionTimeoutMs, retryAfterSeconds, cancelRelayTimeoutMs, maxMessageSize, connectTimeoutMs, outboundIdleTimeoutMs, maxHeaderLines, maxConnectionsPerSource, partialMessageTimeoutMs, drainInDialogMs, gatewayPing, rateLimit, bans, tls, publicAddress",
       ],
     );
   });

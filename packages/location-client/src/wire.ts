@@ -57,6 +57,8 @@ export function flowToWire(f: Flow): WireFlow {
     transport: transportToWire(f.transport),
     remote: { ip: f.remote.ip, port: f.remote.port },
     local: { ip: f.local.ip, port: f.local.port },
+    // Always present, as decoding writes it: a flow and its round trip compare equal.
+    advertised: f.advertised === undefined ? undefined : { host: f.advertised.host, port: f.advertised.port },
   };
 }
 
@@ -71,6 +73,7 @@ export function flowFromWire(f: WireFlow | undefined): Flow | string {
     transport,
     remote: { ip: f.remote?.ip ?? "", port: f.remote?.port ?? 0 },
     local: { ip: f.local?.ip ?? "", port: f.local?.port ?? 0 },
+    ...(f.advertised === undefined ? {} : { advertised: { host: f.advertised.host, port: f.advertised.port } }),
   };
 }
 

@@ -100,6 +100,11 @@ export const METRIC_EDGE_CALLS_ATTEMPTED = "sipfleet.edge.calls.attempted" as co
 export const METRIC_EDGE_CALLS_ANSWERED = "sipfleet.edge.calls.answered" as const;
 /** Histogram (s) {sip.method}: asking a worker over NATS, reply included. */
 export const METRIC_EDGE_DECISION_DURATION = "sipfleet.edge.decision.duration" as const;
+/**
+ * Gauge: decisions asked of workers over NATS and not yet answered (CANCEL claims included): the
+ * edge's SIP-aware load, for an autoscaler (it rises before CPU does when workers fall behind).
+ */
+export const METRIC_EDGE_DECISIONS_PENDING = "sipfleet.edge.decisions.pending" as const;
 /** UpDownCounter {sip.transport}: open TCP, TLS and WebSocket connections. */
 export const METRIC_EDGE_CONNECTIONS_ACTIVE = "sipfleet.edge.connections.active" as const;
 /** Counter {action}: requests over a source's rate limit. */

@@ -176,13 +176,14 @@ export class CarrierRegistrations {
   }
 
   /**
-   * The address our Contact and Via name: the socket's own. A UDP socket bound to a wildcard
-   * (0.0.0.0, ::) has none: the source address the host's routing picks toward the gateway is
-   * used instead (what the carrier sees the REGISTER come from). Behind NAT that is still a
-   * private address: the public advertised address is a later issue.
+   * The address our Contact and Via name: edge.publicAddress when configured (the carrier must
+   * reach the pod through its Service, not at the pod IP), else the socket's own. A UDP socket
+   * bound to a wildcard (0.0.0.0, ::) has none: the source address the host's routing picks
+   * toward the gateway is used instead (what the carrier sees the REGISTER come from).
    */
   private async ownAddress(hop: Hop): Promise<{ ip: string; port: number }> {
-    const { localIp, localPort } = hop.link;
+    const { localIp, localPort, advertisedHost, advertisedPort } = hop.link;
+    if (advertisedHost !== localIp || advertisedPort !== localPort) return { ip: advertisedHost, port: advertisedPort };
     if (localIp !== "0.0.0.0" && localIp !== "::") return { ip: localIp, port: localPort };
     const key = hop.ip;
     let p = this.routeSources.get(key);

@@ -6,6 +6,7 @@ import { canonicalHost, hostPort } from "./ip-address.js";
 import type { EdgeLogger } from "./logger.js";
 import type { SipMessageLog } from "./sip-message-log.js";
 import type { SourceLimit } from "./source-limit.js";
+import type { PublicAddresses } from "./public-address.js";
 
 /**
  * One connection of a connection transport (TCP, TLS, WS, WSS), whatever carries it. It is the
@@ -56,6 +57,8 @@ export interface ConnectionOptions {
   readonly partialMessageTimeoutMs: number;
   /** The SIP message log (sip-message-log.ts), told of each message written; undefined when it is off. */
   readonly messageLog?: SipMessageLog | undefined;
+  /** edge.publicAddress: what a connection advertises instead of its local address; undefined: none configured. */
+  readonly publicAddress?: PublicAddresses | undefined;
 }
 
 /** What every connection listener needs from the edge. */

@@ -13,6 +13,7 @@ import {
   METRIC_EDGE_CALLS_ATTEMPTED,
   METRIC_EDGE_CONNECTIONS_ACTIVE,
   METRIC_EDGE_DECISION_DURATION,
+  METRIC_EDGE_DECISIONS_PENDING,
   METRIC_EDGE_DIALOGS_ACTIVE,
   METRIC_EDGE_RATE_LIMITED,
   METRIC_EDGE_REQUESTS,
@@ -32,6 +33,8 @@ export interface EdgeMetricSources {
   readonly abuse: () => AbuseStats;
   /** Open connections by transport, read at collection time only. */
   readonly connections: () => ReadonlyMap<Transport, number>;
+  /** Decisions asked over NATS and not yet answered, read at collection time only. */
+  readonly decisionsPending: () => number;
 }
 
 /** Why a bus request for a decision failed (error.type of METRIC_NATS_ERRORS). */
@@ -125,6 +128,9 @@ function observeSources(meter: Meter, sources: EdgeMetricSources): void {
   meter
     .createObservableCounter(METRIC_EDGE_BANNED_DROPS, { description: "Datagrams and connections dropped because their source is banned" })
     .addCallback((r) => r.observe(sources.abuse().bannedDropped));
+  meter
+    .createObservableGauge(METRIC_EDGE_DECISIONS_PENDING, { description: "Decisions asked of workers over NATS and not yet answered" })
+    .addCallback((r) => r.observe(sources.decisionsPending()));
   meter.createObservableUpDownCounter(METRIC_EDGE_CONNECTIONS_ACTIVE, { description: "Open TCP, TLS and WebSocket connections" }).addCallback((r) => {
     for (const [transport, n] of sources.connections()) {
       let a = TRANSPORT_ATTRIBUTES.get(transport);

@@ -29,6 +29,7 @@ import { CONSOLE_EDGE_LOGGER, type EdgeLogger } from "./logger.js";
 import { MessageIntake } from "./message-intake.js";
 import { PlatformIdentity } from "./options-responder.js";
 import { OutboundConnections } from "./outbound-connections.js";
+import { LISTEN_TRANSPORTS, PublicAddresses } from "./public-address.js";
 import { RequestRouter } from "./request-router.js";
 import { SipMessageLog } from "./sip-message-log.js";
 import { SourceLimit } from "./source-limit.js";
@@ -170,9 +171,11 @@ export interface Edge {
   /** Rate limit and ban counts since the edge started. */
   readonly abuseStats: AbuseStats;
   /**
-   * Graceful stop: new requests get 503 with Retry-After, listeners stop accepting, requests in hand
-   * get their answers (up to `stopTimeoutMs`), answered UDP transactions linger for
-   * `stopLingerMs`, then every connection and socket closes. The bus is the caller's to drain.
+   * Graceful stop, a drain for a scale-in: new dialogs and registrations get 503 with Retry-After,
+   * listeners stop accepting, requests within dialogs keep being relayed (for
+   * `edge.drainInDialogMs` at least), requests in hand get their answers (up to `stopTimeoutMs`);
+   * then the connections (TCP, TLS, WS) close, so their UAs re-register elsewhere, answered UDP
+   * transactions linger for `stopLingerMs`, and the sockets close. The bus is the caller's to drain.
    */
   stop(): Promise<void>;
 }
@@ -183,7 +186,9 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   checkOptions(o);
   const id = resolveEdgeId(o.edgeId, o.env);
   const counters = new EdgeCounters();
-  const platform = new PlatformIdentity(o.domains, o.config.listen.map((a) => a.host));
+  const publicAddress = PublicAddresses.from(o.config.publicAddress);
+  // An OPTIONS to the public address is addressed to the platform as much as one to a bound one.
+  const platform = new PlatformIdentity(o.domains, [...o.config.listen.map((a) => a.host), ...(publicAddress?.hosts() ?? [])]);
   const registry = new ConnectionRegistry(o.maxTcpConnections);
   const sources = new SourceLimit(o.config.maxConnectionsPerSource, o.logger, o.now);
   const calls = o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now, o.logger);
@@ -195,7 +200,12 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const telemetry =
     tracer === undefined && o.meter === NOOP_METER
       ? undefined
-      : new EdgeTelemetry(tracer, new EdgeMetrics(o.meter, { abuse: () => abuse.stats, connections: () => registry.countByTransport() }), id, o.trunks);
+      : new EdgeTelemetry(tracer, new EdgeMetrics(o.meter, {
+          abuse: () => abuse.stats,
+          connections: () => registry.countByTransport(),
+          // Read at collection only, by when the router below exists.
+          decisionsPending: (): number => router.decisionsPending,
+        }), id, o.trunks);
   const decisions = new DecisionClient({ bus: o.bus, timeoutMs: o.config.decisionTimeoutMs, retries: o.decisionRetries, metrics: telemetry?.metrics });
   const udp: UdpListener[] = [];
   const addresses: ListenAddress[] = [];
@@ -216,6 +226,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
       handshakeTimeoutMs: Math.min(o.tcpIdleTimeoutMs, HANDSHAKE_TIMEOUT_MS),
       partialMessageTimeoutMs: o.config.partialMessageTimeoutMs,
       messageLog,
+      publicAddress,
     },
   };
   const outbound = new OutboundConnections(connections, {
@@ -269,7 +280,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     for (const a of o.config.listen) {
       let l: UdpListener | ConnectionListener;
       if (a.transport === "udp") {
-        l = await UdpListener.bind(a.host, a.port, intake, id, o.logger, messageLog);
+        l = await UdpListener.bind(a.host, a.port, intake, id, o.logger, messageLog, publicAddress);
         udp.push(l);
       } else {
         l = a.transport === "tcp" || a.transport === "tls"
@@ -302,6 +313,11 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   });
   pinger.start();
   o.logger.info?.({ edgeId: id, addresses, gatewaysPinged: pinger.size }, "edge listening");
+  const wildcard = addresses.find((a) => a.host === "0.0.0.0" || a.host === "::");
+  if (wildcard !== undefined && publicAddress?.of(LISTEN_TRANSPORTS[wildcard.transport], wildcard.port) === undefined) {
+    // A wildcard is no address a peer can send to: it would be written in Via and Record-Route.
+    o.logger.warn({ listen: `${wildcard.transport}:${wildcard.host}:${wildcard.port}` }, "listening on a wildcard address without edge.publicAddress (SIPFLEET_PUBLIC_ADDRESS): peers will be given an unusable address");
+  }
   const carriers = new CarrierRegistrations({
     trunks: o.trunks,
     edgeId: id,
@@ -377,16 +393,26 @@ class RunningEdge implements Edge {
   private async shutdown(): Promise<void> {
     const { clock, logger } = this.o;
     const router = this.router;
-    router.startDraining();
+    // New dialogs and registrations: 503 at once. Requests within dialogs: still relayed, so
+    // the calls in progress here can end, until the in-dialog drain is over.
+    router.startDraining(true);
     this.pinger.stop();
     // Expires: 0 to the carriers while requests in hand are answered; bounded on its own.
     const unregistered = this.carriers.stop();
     for (const l of this.connectionListeners) l.stopAccepting();
-    const deadline = clock.now() + this.o.stopTimeoutMs;
-    const answered = await waitUntil(clock, () => router.decisionsInFlight === 0 && router.awaitingAnswer === 0, deadline);
+    const started = clock.now();
+    const deadline = started + Math.max(this.o.stopTimeoutMs, this.o.config.drainInDialogMs);
+    const inDialogUntil = started + this.o.config.drainInDialogMs;
+    const answered = await waitUntil(clock, () => router.decisionsInFlight === 0 && router.awaitingAnswer === 0 && clock.now() >= inDialogUntil, deadline);
     if (!answered) {
       logger.warn({ decisionsInFlight: router.decisionsInFlight, stopTimeoutMs: this.o.stopTimeoutMs }, "stopping with requests unanswered");
     }
+    router.stopInDialog();
+    // Every request is answered: the connection-oriented flows close now, not after the UDP
+    // linger (a reliable transport has no retransmissions to absorb). The UA sees its flow fail
+    // and re-registers through another edge (RFC 5626 §4.4); a UDP UA does on its next refresh.
+    this.outbound.stop();
+    await this.registry.closeAll();
     await waitUntil(clock, () => router.layer.serverCount === 0, Math.min(deadline, clock.now() + this.o.stopLingerMs));
     await unregistered;
     router.layer.terminateAll();
@@ -394,7 +420,6 @@ class RunningEdge implements Edge {
     router.relay.stop();
     router.cancels.stop();
     this.abuse.stop();
-    this.outbound.stop();
     await this.registry.closeAll();
     await Promise.all(this.connectionListeners.map((l) => l.close()));
     await Promise.all(this.udp.map((l) => l.close()));

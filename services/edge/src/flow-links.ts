@@ -12,7 +12,7 @@ import type { UdpListener } from "./udp-listener.js";
 /**
  * A flow another edge owns (architecture invariant 1): what is sent on it is published to that
  * edge (`edge.<id>.send`), which writes it on its socket. The link looks like the owner's socket
- * to the transaction above it: same transport, same local address (what goes into the Via), so
+ * to the transaction above it: same transport, same local and advertised address (what goes into the Via), so
  * the peer answers the owner, who relays responses back by the Via branch.
  */
 export class RemoteFlowLink implements Link {
@@ -20,6 +20,8 @@ export class RemoteFlowLink implements Link {
   readonly reliable: boolean;
   readonly localIp: string;
   readonly localPort: number;
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
 
   constructor(
     private readonly bus: Bus,
@@ -32,6 +34,9 @@ export class RemoteFlowLink implements Link {
     this.reliable = target.transport !== Transport.TRANSPORT_UDP;
     this.localIp = target.local?.ip ?? "";
     this.localPort = target.local?.port ?? 0;
+    // What the owner advertises (its flow says), so the Via names the owner as the owner would.
+    this.advertisedHost = target.advertised?.host ?? this.localIp;
+    this.advertisedPort = target.advertised?.port ?? this.localPort;
   }
 
   send(bytes: Buffer): void {

@@ -1,4 +1,4 @@
-import { Transport, type Flow } from "@sipfleet/proto";
+import { Transport, type AdvertisedEndpoint, type Flow } from "@sipfleet/proto";
 import { hostPort } from "./ip-address.js";
 import type { NextHopAddress } from "./next-hop.js";
 
@@ -14,6 +14,13 @@ export interface Link {
   /** The local address the link is bound to (a wildcard for a UDP socket bound to one). */
   readonly localIp: string;
   readonly localPort: number;
+  /**
+   * What the edge writes as its own address for this link (Via sent-by, masked Contacts, its
+   * Contact toward carriers): edge.publicAddress when configured (public-address.ts), else the
+   * local address. The host may be a DNS name.
+   */
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
   /**
    * Writes one message. Throws (or the link logs later, for UDP) when it cannot: the
    * transaction then reports a transport error (RFC 3261 §17.2.4).
@@ -83,14 +90,26 @@ export class ConnectionIds {
   }
 }
 
-export function protoFlow(edgeId: string, connectionId: string, transport: Transport, remoteIp: string, remotePort: number, localIp: string, localPort: number): Flow {
-  return {
+export function protoFlow(
+  edgeId: string,
+  connectionId: string,
+  transport: Transport,
+  remoteIp: string,
+  remotePort: number,
+  localIp: string,
+  localPort: number,
+  advertised: AdvertisedEndpoint | undefined,
+): Flow {
+  const flow: Flow = {
     edgeId,
     connectionId,
     transport,
     remote: { ip: remoteIp, port: remotePort },
     local: { ip: localIp, port: localPort },
   };
+  // Only when configured: without a public address flows (and the tokens sealing them) stay as they were.
+  if (advertised !== undefined) flow.advertised = advertised;
+  return flow;
 }
 
 export { Transport };

@@ -751,7 +751,7 @@ export class ForkingProxy {
   }
 
   private via(hop: Hop, branchId: string): string {
-    return `${viaTransport(hop.link)} ${hostPort(hop.link.localIp, hop.link.localPort)};branch=${branchId};rport`;
+    return `${viaTransport(hop.link)} ${hostPort(hop.link.advertisedHost, hop.link.advertisedPort)};branch=${branchId};rport`;
   }
 }
 

@@ -295,7 +295,7 @@ describe("gateway health: the pinger (injected clock, stand-in locator and sende
 
 describe("gateway health: the OPTIONS ping request", () => {
   it("Max-Forwards 70, own Call-ID and From tag, To the gateway's URI, Via of the hop's transport", () => {
-    const link = { transport: Transport.TRANSPORT_TCP, reliable: true, localIp: "127.0.0.1", localPort: 5080, send: () => {} } as unknown as Link;
+    const link = { transport: Transport.TRANSPORT_TCP, reliable: true, localIp: "127.0.0.1", localPort: 5080, advertisedHost: "127.0.0.1", advertisedPort: 5080, send: () => {} } as unknown as Link;
     const hop: Hop = { link, ip: "192.0.2.1", port: 5070 };
     const g = gw("192.0.2.1", 5070, "tcp");
     const a = buildPing(g, hop, "z9hG4bK-a");

@@ -37,7 +37,7 @@ export function gatewayUri(gateway: Gateway): string {
  * the edge's own address (the platform pings, not a user).
  */
 export function buildPing(gateway: Gateway, hop: Hop, branch: string): SipRequest {
-  const local = hostPort(hop.link.localIp, hop.link.localPort);
+  const local = hostPort(hop.link.advertisedHost, hop.link.advertisedPort);
   const uri = gatewayUri(gateway);
   return createRequest({
     method: "OPTIONS",

@@ -58,6 +58,7 @@ export const TEST_EDGE_CONFIG: EdgeConfig = {
   maxHeaderLines: 100,
   maxConnectionsPerSource: 32,
   partialMessageTimeoutMs: 10_000,
+  drainInDialogMs: 0,
   // No pings unless a test asks for them (gateway-health-edge.test.ts): fake gateways of other
   // tests would see OPTIONS they do not expect.
   gatewayPing: { intervalMs: 0, failuresBeforeDown: 3 },

@@ -50,6 +50,7 @@ describe("REGISTER: asked of the registrar over the bus, its decision sent back"
       transport: Transport.TRANSPORT_UDP,
       remote: { ip: "127.0.0.1", port: udp.port },
       local: { ip: "127.0.0.1", port: udpAddr.port },
+      advertised: undefined,
     });
     assert.ok(last.envelope.receivedAtMs >= before && last.envelope.receivedAtMs <= Date.now(), "receivedAtMs is the wall clock");
   });

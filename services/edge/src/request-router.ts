@@ -93,7 +93,11 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
    */
   private readonly dialogQueue = new Map<string, Promise<void>>();
   private inFlight = 0;
-  private draining = false;
+  /**
+   * "new": dialog-creating and out-of-dialog requests are refused, requests within a dialog
+   * (and ACKs, CANCELs of requests in hand) still relayed; "all": everything is refused.
+   */
+  private draining: "no" | "new" | "all" = "no";
   /** Server transactions alive, to tell at shutdown which still owe a final response. */
   private readonly open = new Set<ServerTransaction<RequestOrigin>>();
   private readonly retryAfter: ResponseOptions;
@@ -137,6 +141,11 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
     return this.inFlight;
   }
 
+  /** Decisions and CANCEL claims asked over NATS and not yet answered (METRIC_EDGE_DECISIONS_PENDING). */
+  get decisionsPending(): number {
+    return this.inFlight + this.cancels.inFlight;
+  }
+
   /** Server transactions that have not sent a final response yet. */
   get awaitingAnswer(): number {
     let n = 0;
@@ -152,15 +161,26 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
    * "temporarily unable to process the request due to a temporary overloading or maintenance";
    * a client (RFC 3263 §4.3) then tries the next server at once, where silence would leave it
    * retransmitting for 32 s. Retransmissions of requests in hand still reach their transactions.
+   *
+   * `inDialog` (a scale-in's drain): requests within an established dialog (a To tag: BYE,
+   * re-INVITE, UPDATE, INFO...), ACKs and CANCELs keep being relayed, so the calls in progress
+   * through this edge can end, until `stopInDialog()`. Only what would start something new
+   * (an initial INVITE, a REGISTER, an OPTIONS) is refused.
    */
-  startDraining(): void {
-    this.draining = true;
+  startDraining(inDialog = false): void {
+    if (this.draining === "all") return;
+    this.draining = inDialog ? "new" : "all";
+  }
+
+  /** The end of the drain: in-dialog requests and ACKs are refused (dropped) too. */
+  stopInDialog(): void {
+    this.draining = "all";
   }
 
   onRequest(tx: ServerTransaction<RequestOrigin>, req: SipRequest): void {
     this.open.add(tx);
     this.o.telemetry?.serverStarted(tx, req);
-    if (this.draining) return this.respond(tx, 503, this.retryAfter);
+    if (this.draining !== "no" && !(this.draining === "new" && continuesDialog(req))) return this.respond(tx, 503, this.retryAfter);
     switch (req.method) {
       case "REGISTER":
         void this.decide(tx, req, REGISTRAR_SUBJECT);
@@ -206,7 +226,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
    * forwarded without a transaction. An ACK is never answered.
    */
   onAck(ack: SipRequest, source: RequestOrigin): void {
-    if (this.draining) return this.o.logger.debug?.({ callId: safeCallId(ack) }, "ACK dropped while draining");
+    if (this.draining === "all") return this.o.logger.debug?.({ callId: safeCallId(ack) }, "ACK dropped while draining");
     void this.decideAck(ack, source);
   }
 
@@ -455,5 +475,19 @@ function dialogKey(req: SipRequest): string | undefined {
     return fromTag < toTag ? `${req.callId}\n${fromTag}\n${toTag}` : `${req.callId}\n${toTag}\n${fromTag}`;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether a request belongs to something already under way, which a draining edge still relays:
+ * a request within a dialog (its To has a tag, RFC 3261 §12.2), or a CANCEL (it ends a request
+ * in hand, §9). A To that does not parse is not.
+ */
+function continuesDialog(req: SipRequest): boolean {
+  if (req.method === "CANCEL") return true;
+  try {
+    return req.to.tag !== undefined;
+  } catch {
+    return false;
   }
 }

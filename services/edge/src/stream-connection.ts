@@ -19,6 +19,8 @@ export class StreamConnection implements Connection, StreamFrameHandler {
   readonly reliable = true;
   readonly localIp: string;
   readonly localPort: number;
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
   readonly remoteIp: string;
   readonly remotePort: number;
   private readonly framer: StreamFramer;
@@ -59,7 +61,10 @@ export class StreamConnection implements Connection, StreamFrameHandler {
     this.localPort = local?.port ?? socket.localPort ?? 0;
     this.remoteIp = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
-    this.flowValue = protoFlow(edgeId, id, transport, this.remoteIp, this.remotePort, this.localIp, this.localPort);
+    const advertised = options.publicAddress?.of(transport, this.localPort);
+    this.advertisedHost = advertised?.host ?? this.localIp;
+    this.advertisedPort = advertised?.port ?? this.localPort;
+    this.flowValue = protoFlow(edgeId, id, transport, this.remoteIp, this.remotePort, this.localIp, this.localPort, advertised);
     this.framer = new StreamFramer(this, { maxMessageSize: options.maxMessageSize, maxHeaderSize: options.maxHeaderSize });
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs);

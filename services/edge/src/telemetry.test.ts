@@ -21,6 +21,7 @@ import {
   EVENT_SIP_RETRANSMISSION,
   METRIC_EDGE_CALLS_ANSWERED,
   METRIC_EDGE_DECISION_DURATION,
+  METRIC_EDGE_DECISIONS_PENDING,
   METRIC_EDGE_CALLS_ATTEMPTED,
   METRIC_EDGE_DIALOGS_ACTIVE,
   METRIC_EDGE_REQUESTS,
@@ -217,6 +218,29 @@ describe("edge telemetry", { skip: missing }, () => {
     assert.equal(servers.length, 1, "no second span for the retransmission");
     assert.equal(servers[0]?.events.filter((e) => e.name === EVENT_SIP_RETRANSMISSION).length, 1);
     assert.equal(servers[0]?.attributes[ATTR_SIP_STATUS_CODE], 486);
+  });
+
+  it("a decision asked and not yet answered is pending (sipfleet.edge.decisions.pending), and no longer once answered", async () => {
+    const callId = "otel-pending-1";
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    decide = async () => {
+      await released;
+      return { action: { $case: "respond", value: { status: 486, reason: "", headers: [], body: Buffer.alloc(0), toTag: "busy", credentialsFailed: false } } };
+    };
+    const inv = invite(callId);
+    asked.length = 0;
+    assert.equal(await count(METRIC_EDGE_DECISIONS_PENDING), 0, "nothing pending before");
+    caller.send(inv, to());
+    try {
+      await eventually(() => asked.length === 1, 2000, "the decision request");
+      assert.equal(await count(METRIC_EDGE_DECISIONS_PENDING), 1);
+    } finally {
+      release();
+    }
+    const busy = await nextResponse(caller, 486);
+    caller.send(ackFor(inv, busy), to());
+    assert.equal(await count(METRIC_EDGE_DECISIONS_PENDING), 0);
   });
 
   it("a branch's Timer A retransmissions are events on its client span and sent retransmissions", async () => {

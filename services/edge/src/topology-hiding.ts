@@ -13,7 +13,7 @@ import { hostPort } from "./ip-address.js";
  */
 
 /** A Contact is masked on the address of the link the carrier talks to. */
-export type MaskAt = Pick<Link, "localIp" | "localPort" | "transport">;
+export type MaskAt = Pick<Link, "advertisedHost" | "advertisedPort" | "transport">;
 
 /** What hiding a branch request needs: the key, and the link the branch goes out on. */
 export interface BranchHiding {
@@ -39,7 +39,7 @@ export function upstreamHidden(f: Forward): boolean {
  */
 export function maskContact(e: MessageEditor, msg: SipMessage, masks: ContactMasks, at: MaskAt): void {
   if (!msg.has("Contact") || msg.contactIsWildcard) return;
-  const address = hostPort(at.localIp, at.localPort);
+  const address = hostPort(at.advertisedHost, at.advertisedPort);
   const transport = uriTransport(at.transport);
   const values = msg.contact.map((c) => `<${masks.maskedUri(c.uriText, address, transport)}>`);
   if (values.length > 0) e.setHeader("Contact", values.join(", "));

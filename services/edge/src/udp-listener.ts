@@ -3,10 +3,11 @@ import { createSocket, type Socket } from "node:dgram";
 const UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 const UDP_SEND_BUFFER_BYTES = 1024 * 1024;
 import { isIPv6 } from "node:net";
-import type { Flow } from "@sipfleet/proto";
+import type { AdvertisedEndpoint, Flow } from "@sipfleet/proto";
 import { EdgeError } from "./errors.js";
 import { protoFlow, Transport, udpConnectionId, type Link } from "./flow.js";
 import type { EdgeLogger } from "./logger.js";
+import type { PublicAddresses } from "./public-address.js";
 import type { SipMessageLog } from "./sip-message-log.js";
 
 /** Receives what a UDP socket reads: one datagram, one message (RFC 3261 §18.3). */
@@ -24,6 +25,8 @@ export class UdpListener implements Link {
   private closed = false;
   /** One callback for every send of this socket: a send allocates no closure. */
   private readonly onSent: (err: Error | null) => void;
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
 
   private constructor(
     private readonly socket: Socket,
@@ -32,14 +35,26 @@ export class UdpListener implements Link {
     private readonly edgeId: string,
     private readonly logger: EdgeLogger,
     private readonly messageLog: SipMessageLog | undefined,
+    /** edge.publicAddress for UDP at this port; undefined: the bound address is advertised. */
+    private readonly advertised: AdvertisedEndpoint | undefined,
   ) {
+    this.advertisedHost = advertised?.host ?? localIp;
+    this.advertisedPort = advertised?.port ?? localPort;
     this.onSent = (err) => {
       if (err) this.logger.warn({ err, local: `${this.localIp}:${this.localPort}` }, "udp send failed");
     };
   }
 
   /** Binds `host:port` (port 0: any free port) and delivers datagrams to `handler`. */
-  static bind(host: string, port: number, handler: DatagramHandler, edgeId: string, logger: EdgeLogger, messageLog?: SipMessageLog): Promise<UdpListener> {
+  static bind(
+    host: string,
+    port: number,
+    handler: DatagramHandler,
+    edgeId: string,
+    logger: EdgeLogger,
+    messageLog?: SipMessageLog,
+    publicAddress?: PublicAddresses,
+  ): Promise<UdpListener> {
     const v6 = isIPv6(host);
     // ipv6Only: a "::" socket and a "0.0.0.0" socket on the same port can coexist, as configured.
     const socket = createSocket({
@@ -57,7 +72,7 @@ export class UdpListener implements Link {
       socket.bind(port, host, () => {
         socket.off("error", onError);
         const addr = socket.address();
-        const listener = new UdpListener(socket, addr.address, addr.port, edgeId, logger, messageLog);
+        const listener = new UdpListener(socket, addr.address, addr.port, edgeId, logger, messageLog, publicAddress?.of(Transport.TRANSPORT_UDP, addr.port));
         socket.on("error", (err) => logger.error({ err, local: `${addr.address}:${addr.port}` }, "udp socket error"));
         socket.on("message", (data, rinfo) => handler.onDatagram(data, listener, rinfo.address, rinfo.port));
         resolve(listener);
@@ -82,6 +97,7 @@ export class UdpListener implements Link {
       remotePort,
       this.localIp,
       this.localPort,
+      this.advertised,
     );
   }
 

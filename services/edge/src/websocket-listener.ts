@@ -42,6 +42,8 @@ export class WebSocketConnection implements Connection {
   readonly reliable = true;
   readonly localIp: string;
   readonly localPort: number;
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
   readonly remoteIp: string;
   readonly remotePort: number;
   private readonly flowValue: Flow;
@@ -67,7 +69,10 @@ export class WebSocketConnection implements Connection {
     this.localPort = socket.localPort ?? 0;
     this.remoteIp = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
-    this.flowValue = protoFlow(edgeId, id, transport, this.remoteIp, this.remotePort, this.localIp, this.localPort);
+    const advertised = options.publicAddress?.of(transport, this.localPort);
+    this.advertisedHost = advertised?.host ?? this.localIp;
+    this.advertisedPort = advertised?.port ?? this.localPort;
+    this.flowValue = protoFlow(edgeId, id, transport, this.remoteIp, this.remotePort, this.localIp, this.localPort, advertised);
     this.closed = new Promise((resolve) => ws.once("close", () => resolve()));
     // ws turned the socket's timeout off when it took the socket; any byte either way (a SIP
     // message, a ping, a pong) keeps the connection, as on TCP.

@@ -170,4 +170,38 @@ describe("double Record-Route with flow tokens (RFC 3261 §16.6 step 4, RFC 5626
     assert.equal((await proxy.handle(none, ALICE_FLOW)).action?.$case, "respond");
     dropped(await proxy.handle(request({ method: "ACK", ruri: uriOf(toCaller!), toTag: "bob-tag" }), ALICE_FLOW));
   });
+
+  it("an edge behind a public address (Flow.advertised): Record-Route names that address, and requests to it are routed as the platform's own", async () => {
+    const store = new MemoryBindingStore();
+    const proxy = proxyWith(store);
+    // Pods bound to their pod IPs, each advertising the load balancer in front of it.
+    const alice: Flow = { ...ALICE_FLOW, advertised: { host: "203.0.113.7", port: 5060 } };
+    const bob: Flow = { ...BOB_FLOW, advertised: { host: "sip.example.net", port: 5070 } };
+    await bind(store, "sip:bob@sipfleet.local", `<${BOB_CONTACT}>;+sip.instance="<urn:uuid:b0b>"`, bob);
+    const invite: RequestSpec = { method: "INVITE", contact: `<${ALICE_CONTACT}>` };
+    const f = forwarded(await withCredentials(proxy, invite, alice));
+    const target = onlyTarget(f);
+    const [toCallee, toCaller] = target.recordRoutes;
+    assert.match(toCallee!, /^<sip:sip\.example\.net:5070;transport=tcp;lr;ft=/, "the callee's edge by its public name");
+    assert.match(toCaller!, /^<sip:203\.0\.113\.7:5060;lr;ft=/, "the caller's edge by its public address");
+    assert.ok(!target.recordRoutes.some((r) => r.includes("127.0.0.")), "no bound (pod) address");
+    const tokens = new FlowTokens(SECRET);
+    assert.deepEqual(tokens.decode(/ft=([A-Za-z0-9_-]+)/.exec(toCallee!)![1]!)?.flow, wire(bob), "the stored flow kept its advertised address");
+
+    // The caller's BYE, sent to the public address its route set starts with, reaches bob.
+    const atBob = applyForward(request({ ...invite, cseq: 2 }), f, target, alice.edgeId);
+    const bye = request({ method: "BYE", ruri: BOB_CONTACT, toTag: "bob-tag", cseq: 3, routes: callerRouteSet(atBob) });
+    const b = forwarded(await proxy.handle(bye, alice));
+    assert.equal(b.popRoutes, 2);
+    assert.deepEqual(onlyTarget(b).flow, wire(bob));
+
+    // A preloaded outbound-proxy Route naming the public address (no token) is ours, and removed.
+    const preloaded = request({ method: "INVITE", contact: `<${ALICE_CONTACT}>`, routes: ["<sip:203.0.113.7:5060;lr>"] });
+    const p = forwarded(await withCredentials(proxy, { method: "INVITE", contact: `<${ALICE_CONTACT}>`, routes: ["<sip:203.0.113.7:5060;lr>"] }, alice));
+    assert.equal(p.popRoutes, 1, "the public address is the platform's");
+    assert.equal(preloaded.route.length, 1);
+    // The same Route at an address that is neither the socket nor the advertised one is not ours.
+    const other = forwarded(await withCredentials(proxy, { method: "INVITE", contact: `<${ALICE_CONTACT}>`, routes: ["<sip:203.0.113.7:5999;lr>"] }, alice));
+    assert.equal(other.popRoutes, 0);
+  });
 });

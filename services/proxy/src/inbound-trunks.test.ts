@@ -85,7 +85,7 @@ function setup(logger = new RecordingLogger()) {
 describe("requestedNumber: which Request-URIs are for a number", () => {
   const number = (text: string) => {
     const uri = parseUri(text);
-    return requestedNumber(uri, resolveRequestUri(uri, LOCAL, DOMAINS, undefined));
+    return requestedNumber(uri, resolveRequestUri(uri, { local: LOCAL }, DOMAINS, undefined));
   };
 
   it("reads a global tel: number, dropping visual separators", () => {

@@ -117,7 +117,7 @@ describe("dialledNumber", () => {
   const domains = new Map([[d.name, d]]);
   const number = (text: string) => {
     const uri = parseUri(text);
-    const resolved = resolveRequestUri(uri, LOCAL, domains, d);
+    const resolved = resolveRequestUri(uri, { local: LOCAL }, domains, d);
     return dialledNumber(uri, resolved, requestedNumber(uri, resolved), d);
   };
 

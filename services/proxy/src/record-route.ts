@@ -1,7 +1,7 @@
 import { transportFromWire } from "@sipfleet/location-client/wire";
 import type { Flow, Transport } from "@sipfleet/proto";
 import type { FlowTokens } from "@sipfleet/routing";
-import { uriHostPort } from "./platform-address.js";
+import { advertisedHostPort } from "./platform-address.js";
 
 /*
  * Double Record-Route with flow tokens (RFC 3261 §16.6 step 4, RFC 5626 §5.3; the "double
@@ -48,12 +48,16 @@ export function recordRoutesByAddress(rr: RecordRouting): [toCallee: string, toC
   return [recordRouteValue(rr.tokens, undefined, rr.inbound), rr.toCaller];
 }
 
-/** `<sip:HOST:PORT;transport=T;lr;ft=TOKEN>` addressed to `at.local` over `at.transport`, carrying `flow`. */
+/**
+ * `<sip:HOST:PORT;transport=T;lr;ft=TOKEN>` addressed to the edge of `at` over `at.transport`,
+ * carrying `flow`: to the address that edge advertises (edge.publicAddress), else its socket's.
+ */
 export function recordRouteValue(tokens: FlowTokens, flow: Flow | undefined, at: Flow): string {
-  const local = at.local ?? { ip: "", port: 0 };
   const transport = transportParam(at.transport);
-  return `<sip:${uriHostPort(local)}${transport === undefined ? "" : `;transport=${transport}`};lr;ft=${tokens.encode(flow)}>`;
+  return `<sip:${advertisedHostPort({ local: at.local ?? NO_ADDRESS, advertised: at.advertised })}${transport === undefined ? "" : `;transport=${transport}`};lr;ft=${tokens.encode(flow)}>`;
 }
+
+const NO_ADDRESS = { ip: "", port: 0 };
 
 /** The URI transport parameter (RFC 3261 §19.1.1, RFC 7118 §5.2 for ws/wss); none for UDP, the default. */
 export function transportParam(t: Transport): string | undefined {

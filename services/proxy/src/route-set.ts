@@ -1,7 +1,6 @@
-import type { HostPort } from "@sipfleet/bindings";
 import type { DecodedFlowToken, FlowTokens } from "@sipfleet/routing";
 import { type NameAddr, SipUri, type SipRequest } from "@sipfleet/sip";
-import { type Domains, namesPlatform } from "./platform-address.js";
+import { type ArrivalAddress, type Domains, namesPlatform } from "./platform-address.js";
 
 /*
  * RFC 3261 §16.4 route information preprocessing, for a platform that record-routes twice with
@@ -48,7 +47,7 @@ export type RouteProcessing =
 type OwnRoute = { readonly kind: "token"; readonly token: DecodedFlowToken } | { readonly kind: "plain" } | { readonly kind: "tampered" };
 
 /** Reads the Request-URI and Route of `req`; throws ParseError (a 400) when a Route value does not parse. */
-export function processRoutes(req: SipRequest, local: HostPort, domains: Domains, tokens: FlowTokens): RouteProcessing {
+export function processRoutes(req: SipRequest, local: ArrivalAddress, domains: Domains, tokens: FlowTokens): RouteProcessing {
   let values: readonly NameAddr[] = req.route;
   let token: DecodedFlowToken | undefined;
   let senderToken: DecodedFlowToken | undefined;
@@ -120,7 +119,7 @@ export function cseqOffsetOf(uri: SipUri): number {
   return n <= MAX_CSEQ_OFFSET ? n : 0;
 }
 
-function ownUri(uri: SipUri, local: HostPort, domains: Domains, tokens: FlowTokens): OwnRoute | undefined {
+function ownUri(uri: SipUri, local: ArrivalAddress, domains: Domains, tokens: FlowTokens): OwnRoute | undefined {
   const ft = uri.params.get("ft");
   if (typeof ft === "string") {
     const token = tokens.decode(ft);

@@ -161,7 +161,7 @@ export class SipProxy {
     // through the platform before in this very shape.
     if (isLooped(req)) return refuse(method, 482, "Loop Detected");
 
-    const routes = processRoutes(req, flow.local, this.settings.domains, this.tokens);
+    const routes = processRoutes(req, flow, this.settings.domains, this.tokens);
     if (routes.kind === "bad-token") return refuse(method, 403, "Invalid Flow Token");
     if (routes.kind === "no-route-for-strict-routing") return refuse(method, 400, "Record-Route URI Without Route");
 
@@ -180,7 +180,7 @@ export class SipProxy {
       }
       // A carrier sending to the masked Contact of a user (topology-hiding.ts): the user gets
       // the Request-URI it put in its Contact.
-      const unmasked = unmaskRequestUri(req, routes, this.masks, flow.local, this.settings.domains);
+      const unmasked = unmaskRequestUri(req, routes, this.masks, flow, this.settings.domains);
       if (unmasked.kind === "bad-token") return refuse(method, 404, "Not Found");
       const target = {
         requestUri: unmasked.kind === "restored" ? unmasked.uri : (routes.rewrite?.requestUri ?? ""),
@@ -208,14 +208,14 @@ export class SipProxy {
     // A Request-URI that is our Record-Route URI only makes sense inside a dialog.
     if (routes.rewrite !== undefined) return respond(400, "Record-Route URI Outside A Dialog");
 
-    const fromDomain = servedDomain(req.from.uri, flow.local, this.settings.domains);
+    const fromDomain = servedDomain(req.from.uri, flow, this.settings.domains);
     // A caller claiming a served `digest` domain proves it with the domain's credentials (RFC 3261
     // §22.3, 407); a caller of another domain is inbound federation, accepted without (trunks and
     // ACLs will narrow that).
     const digestCaller = fromDomain !== undefined && fromDomain.authentication === "digest" ? fromDomain : undefined;
     // §16.5: whether the Request-URI names the platform, and which served domain; resolved once
     // for every step below.
-    const resolved = resolveRequestUri(req.uri, flow.local, this.settings.domains, fromDomain);
+    const resolved = resolveRequestUri(req.uri, flow, this.settings.domains, fromDomain);
     let next: NextHops = {
       req,
       inbound,

@@ -1,10 +1,9 @@
-import type { HostPort } from "@sipfleet/bindings";
 import { Forward_CarrierSide } from "@sipfleet/proto";
 import { CONTACT_TOKEN_PARAM, type ContactMasks } from "@sipfleet/routing";
 import { parseUri, SipUri, type SipRequest } from "@sipfleet/sip";
 import type { Trunk } from "@sipfleet/trunks";
 import { isCarrierAddress } from "./flowless-dialog.js";
-import { type Domains, namesPlatform } from "./platform-address.js";
+import { type ArrivalAddress, type Domains, namesPlatform } from "./platform-address.js";
 import type { RouteProcessing } from "./route-set.js";
 
 /*
@@ -59,7 +58,7 @@ export type Unmasked =
  * Request-URI when set. A `ct` parameter the platform's key does not open on a URI that does not
  * name the platform is someone else's (another platform's masked Contact): left alone.
  */
-export function unmaskRequestUri(req: SipRequest, routes: Extract<RouteProcessing, { kind: "ok" }>, masks: ContactMasks, local: HostPort, domains: Domains): Unmasked {
+export function unmaskRequestUri(req: SipRequest, routes: Extract<RouteProcessing, { kind: "ok" }>, masks: ContactMasks, local: ArrivalAddress, domains: Domains): Unmasked {
   let uri: unknown;
   try {
     uri = routes.rewrite === undefined ? req.uri : parseUri(routes.rewrite.requestUri);

@@ -35,7 +35,23 @@ export interface Flow {
   connectionId: string;
   transport: Transport;
   remote: Endpoint | undefined;
-  local: Endpoint | undefined;
+  local:
+    | Endpoint
+    | undefined;
+  /**
+   * The address the edge advertises for this flow (Via sent-by, Record-Route, Path), when not
+   * `local`: the edge's configured public address (edge.publicAddress), the Service or load
+   * balancer in front of a pod bound to its own IP. The host may be a DNS name. Unset: `local`
+   * is what the edge advertises. Workers write this, never `local`, toward the outside, and
+   * treat both as the platform's own address.
+   */
+  advertised?: AdvertisedEndpoint | undefined;
+}
+
+/** Like Endpoint, but the host may be a DNS name. */
+export interface AdvertisedEndpoint {
+  host: string;
+  port: number;
 }
 
 /**
@@ -127,7 +143,7 @@ export const Endpoint: MessageFns<Endpoint> = {
 };
 
 function createBaseFlow(): Flow {
-  return { edgeId: "", connectionId: "", transport: 0, remote: undefined, local: undefined };
+  return { edgeId: "", connectionId: "", transport: 0, remote: undefined, local: undefined, advertised: undefined };
 }
 
 export const Flow: MessageFns<Flow> = {
@@ -146,6 +162,9 @@ export const Flow: MessageFns<Flow> = {
     }
     if (message.local !== undefined) {
       Endpoint.encode(message.local, writer.uint32(42).fork()).join();
+    }
+    if (message.advertised !== undefined) {
+      AdvertisedEndpoint.encode(message.advertised, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -203,6 +222,14 @@ export const Flow: MessageFns<Flow> = {
             message.local = Endpoint.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.advertised = AdvertisedEndpoint.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -229,6 +256,76 @@ export const Flow: MessageFns<Flow> = {
     message.local = (object.local !== undefined && object.local !== null)
       ? Endpoint.fromPartial(object.local)
       : undefined;
+    message.advertised = (object.advertised !== undefined && object.advertised !== null)
+      ? AdvertisedEndpoint.fromPartial(object.advertised)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAdvertisedEndpoint(): AdvertisedEndpoint {
+  return { host: "", port: 0 };
+}
+
+export const AdvertisedEndpoint: MessageFns<AdvertisedEndpoint> = {
+  encode(message: AdvertisedEndpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== "") {
+      writer.uint32(10).string(message.host);
+    }
+    if (message.port !== 0) {
+      writer.uint32(16).uint32(message.port);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdvertisedEndpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdvertisedEndpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<AdvertisedEndpoint>): AdvertisedEndpoint {
+    return AdvertisedEndpoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AdvertisedEndpoint>): AdvertisedEndpoint {
+    const message = createBaseAdvertisedEndpoint();
+    message.host = object.host ?? "";
+    message.port = object.port ?? 0;
     return message;
   },
 };

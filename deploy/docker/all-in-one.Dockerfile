@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# sipfleet/all-in-one: the whole platform in one process on in-memory adapters (deploy/local, `pnpm start`).
+# Built from the repository root: docker build -f deploy/docker/all-in-one.Dockerfile -t sipfleet/all-in-one .
+
+ARG NODE_IMAGE=node:20-slim
+ARG PNPM_VERSION=12.21.0
+
+# --- build: the whole workspace, compiled -------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+ARG PNPM_VERSION
+RUN npm install --global --no-audit --no-fund pnpm@${PNPM_VERSION}
+WORKDIR /src
+COPY . .
+RUN pnpm install --frozen-lockfile && pnpm build
+
+# --- deploy: the service with its production dependencies only ----------------------------------
+# `pnpm deploy --prod` copies the package (its dist/) and installs its dependencies, workspace
+# packages included, without any devDependencies (typescript, @sipfleet/testing, ...).
+FROM build AS deploy
+RUN pnpm --filter @sipfleet/local deploy --prod /out
+
+# --- runtime --------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+# /livez, /readyz and /metrics on every address (runtime: HEALTH_LISTEN).
+ENV HEALTH_LISTEN="0.0.0.0:9090"
+# The configuration is deploy/local/sipfleet.yaml (at /app/sipfleet.yaml) unless SIPFLEET_CONFIG
+# names another file. SIPFLEET_PUBLIC_ADDRESS: the address clients reach the container at.
+ENV SIPFLEET_LISTEN="udp:0.0.0.0:5060,tcp:0.0.0.0:5060"
+WORKDIR /app
+COPY --from=deploy --chown=node:node /out /app
+# The node image's unprivileged user (uid 1000): nothing here runs as root.
+USER node
+EXPOSE 5060/udp 5060/tcp 9090/tcp
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s CMD ["node", "-e", "const [h,p]=(process.env.HEALTH_LISTEN||'0.0.0.0:9090').split(':');fetch('http://'+(h==='0.0.0.0'?'127.0.0.1':h)+':'+p+'/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "dist/start.js"]

@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# sipfleet/location: location service: gRPC in front of Redis.
+# Built from the repository root: docker build -f deploy/docker/location.Dockerfile -t sipfleet/location .
+
+ARG NODE_IMAGE=node:20-slim
+ARG PNPM_VERSION=12.21.0
+
+# --- build: the whole workspace, compiled -------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+ARG PNPM_VERSION
+RUN npm install --global --no-audit --no-fund pnpm@${PNPM_VERSION}
+WORKDIR /src
+COPY . .
+RUN pnpm install --frozen-lockfile && pnpm build
+
+# --- deploy: the service with its production dependencies only ----------------------------------
+# `pnpm deploy --prod` copies the package (its dist/) and installs its dependencies, workspace
+# packages included, without any devDependencies (typescript, @sipfleet/testing, ...).
+FROM build AS deploy
+RUN pnpm --filter @sipfleet/location deploy --prod /out
+
+# --- runtime --------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+# /livez, /readyz and /metrics on every address (runtime: HEALTH_LISTEN).
+ENV HEALTH_LISTEN="0.0.0.0:9090"
+ENV LOCATION_LISTEN="0.0.0.0:50051"
+WORKDIR /app
+COPY --from=deploy --chown=node:node /out /app
+# The node image's unprivileged user (uid 1000): nothing here runs as root.
+USER node
+EXPOSE 50051/tcp 9090/tcp
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s CMD ["node", "-e", "const [h,p]=(process.env.HEALTH_LISTEN||'0.0.0.0:9090').split(':');fetch('http://'+(h==='0.0.0.0'?'127.0.0.1':h)+':'+p+'/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "dist/main.js"]

@@ -131,6 +131,9 @@ app.kubernetes.io/component: {{ .tier }}
       fieldPath: metadata.namespace
 - name: HEALTH_LISTEN
   value: "0.0.0.0:{{ .root.Values.healthPort }}"
+{{- /* The process gives up its graceful stop 5 s before the kubelet's SIGKILL, so it exits on its own terms. */}}
+- name: SIPFLEET_STOP_TIMEOUT_MS
+  value: {{ mul (sub (max (index .root.Values .tier).terminationGracePeriodSeconds 10) 5) 1000 | quote }}
 - name: SIPFLEET_LOG_LEVEL
   value: {{ .root.Values.logLevel | quote }}
 - name: OTEL_SERVICE_NAME

@@ -69,3 +69,13 @@ describe("health server", () => {
     await assert.rejects(startHealthServer({ listen: "nope", checks: {}, logger }), /HEALTH_LISTEN: expected host:port/);
   });
 });
+
+describe("stop timeout from the environment", () => {
+  it("reads SIPFLEET_STOP_TIMEOUT_MS, and refuses a value that is not whole positive milliseconds", async () => {
+    const { stopTimeoutFromEnv } = await import("./process-lifecycle.js");
+    assert.deepEqual(stopTimeoutFromEnv({}), {});
+    assert.deepEqual(stopTimeoutFromEnv({ SIPFLEET_STOP_TIMEOUT_MS: "55000" }), { stopTimeoutMs: 55_000 });
+    assert.throws(() => stopTimeoutFromEnv({ SIPFLEET_STOP_TIMEOUT_MS: "30s" }), /SIPFLEET_STOP_TIMEOUT_MS/);
+    assert.throws(() => stopTimeoutFromEnv({ SIPFLEET_STOP_TIMEOUT_MS: "0" }), /SIPFLEET_STOP_TIMEOUT_MS/);
+  });
+});

@@ -18,6 +18,19 @@ export interface RunOptions {
 
 export const DEFAULT_RUN_OPTIONS: RunOptions = { stopTimeoutMs: 30_000 };
 
+/**
+ * `SIPFLEET_STOP_TIMEOUT_MS` when set (the Helm chart sets it a little under the pod's
+ * terminationGracePeriodSeconds, so an edge draining 32 s transactions is not cut at 30 s).
+ * Throws naming the variable when it is not a positive whole number of milliseconds.
+ */
+export function stopTimeoutFromEnv(env: NodeJS.ProcessEnv): Partial<RunOptions> {
+  const text = env["SIPFLEET_STOP_TIMEOUT_MS"];
+  if (text === undefined || text === "") return {};
+  const ms = Number(text);
+  if (!(Number.isInteger(ms) && ms > 0)) throw new Error(`SIPFLEET_STOP_TIMEOUT_MS: expected a positive whole number of milliseconds, got "${text}"`);
+  return { stopTimeoutMs: ms };
+}
+
 const stopHooks: (() => Promise<void>)[] = [];
 
 /**
@@ -43,9 +56,10 @@ export async function runService(
   start: () => Promise<Stoppable>,
   options: Partial<RunOptions> = {},
 ): Promise<void> {
-  const o: RunOptions = { ...DEFAULT_RUN_OPTIONS, ...options };
+  let o: RunOptions;
   let service: Stoppable;
   try {
+    o = { ...DEFAULT_RUN_OPTIONS, ...stopTimeoutFromEnv(process.env), ...options };
     service = await start();
   } catch (e) {
     logger.fatal({ err: e }, "start-up failed");

@@ -11,3 +11,4 @@ export { type ConfigDocument, type ResourceProblem, attributeIssues, buildConfig
 export { INVALID_EVENT_REASON } from "./status-reporter.js";
 export { API_VERSION, CONFIG_KINDS, type ConfigKind, GROUP, PLURAL_OF_KIND, VERSION } from "./resources.js";
 export { configSourceFromEnv, type ServiceConfig, ENV_CONFIG_SOURCE } from "./service-config.js";
+export { unauthenticatedKubeConfig } from "./kube-config.js";

@@ -1,5 +1,6 @@
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { KubeApiServer, KubeObject } from "@sipfleet/testing";
+import { unauthenticatedKubeConfig } from "./kube-config.js";
 import { API_VERSION } from "./resources.js";
 
 /*
@@ -22,14 +23,7 @@ export const HA1: Readonly<Record<string, { md5: string; sha256: string }>> = {
 };
 
 export function kubeConfigFor(server: KubeApiServer): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "test", server: server.url, skipTLSVerify: true }],
-    users: [{ name: "test" }],
-    contexts: [{ name: "test", cluster: "test", user: "test", namespace: NAMESPACE }],
-    currentContext: "test",
-  });
-  return kc;
+  return unauthenticatedKubeConfig(server.url, NAMESPACE);
 }
 
 export function domain(name: string, spec: Record<string, unknown> = {}): KubeObject {

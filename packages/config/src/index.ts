@@ -10,11 +10,15 @@ export {
   MIN_NONCE_SECRET_LENGTH,
   type ParseConfigOptions,
   parseConfig,
+  readConfigDocument,
+  validateConfigDocument,
 } from "./parse-config.js";
 export {
   DEFAULT_CONFIG_RELATIVE_PATH,
   ENV_CONFIG,
+  type ConfigFile,
   type LoadConfigOptions,
+  readConfigFile,
   type ResolvedConfigPath,
   loadConfig,
   resolveConfigPath,

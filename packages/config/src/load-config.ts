@@ -66,6 +66,21 @@ export function resolveConfigPath(options: LoadConfigOptions = {}): ResolvedConf
 export function loadConfig(options: LoadConfigOptions = {}): SipfleetConfig {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
+  const { text, source, path } = readConfigFile(options);
+  // Paths inside the file are relative to it, so a config and its certificates move together.
+  return parseConfig(text, source, env, { baseDir: dirname(path), cwd });
+}
+
+/** The config file as loadConfig reads it: its text, its name for messages, its absolute path. */
+export interface ConfigFile {
+  readonly text: string;
+  readonly source: string;
+  readonly path: string;
+}
+
+/** Reads the file loadConfig would read (see resolveConfigPath); ConfigError when it cannot. */
+export function readConfigFile(options: LoadConfigOptions = {}): ConfigFile {
+  const cwd = options.cwd ?? process.cwd();
   const { path, from } = resolveConfigPath(options);
   const source = displayPath(cwd, path);
   let text: string;
@@ -78,8 +93,7 @@ export function loadConfig(options: LoadConfigOptions = {}): SipfleetConfig {
       cause: error,
     });
   }
-  // Paths inside the file are relative to it, so a config and its certificates move together.
-  return parseConfig(text, source, env, { baseDir: dirname(path), cwd });
+  return { text, source, path };
 }
 
 function findRepositoryRoot(start: string): string | undefined {

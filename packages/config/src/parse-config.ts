@@ -45,10 +45,34 @@ export function parseConfig(
   env: Env,
   options: ParseConfigOptions = {},
 ): SipfleetConfig {
-  const cwd = options.cwd ?? process.cwd();
+  return validateConfigDocument(readConfigDocument(yamlText, source), source, env, options);
+}
+
+/**
+ * The YAML text as a plain document (what the validator reads), or ConfigError for a syntax
+ * problem. For callers that assemble a document from several sources before validating it
+ * (@sipfleet/config-k8s puts the custom resources in place of domains, trunks and numberRoutes).
+ */
+export function readConfigDocument(yamlText: string, source: string): unknown {
   const issues = new IssueList(source);
   const document = readYaml(issues, yamlText);
   issues.throwIfAny();
+  return document;
+}
+
+/**
+ * Validates an in-memory configuration document (the shape of the YAML file, as plain objects)
+ * exactly as parseConfig validates a file: the same readers, the same cross-section checks, the
+ * same messages. Throws ConfigError listing every problem, each under `source`.
+ */
+export function validateConfigDocument(
+  document: unknown,
+  source: string,
+  env: Env,
+  options: ParseConfigOptions = {},
+): SipfleetConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const issues = new IssueList(source);
   const config = validateDocument(issues, document, env, { baseDir: options.baseDir ?? cwd, cwd });
   issues.throwIfAny();
   if (config === undefined) throw new Error("config validation returned nothing without reporting why");

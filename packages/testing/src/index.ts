@@ -18,3 +18,4 @@ export {
   prometheusLabel,
   type PrometheusSample,
 } from "./prometheus-text.js";
+export { startKubeApiServer, type KubeApiServer, type KubeApiRequest, type KubeObject } from "./kube-api-server.js";

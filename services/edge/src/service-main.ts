@@ -7,7 +7,7 @@
 // SIGTERM/SIGINT: /readyz turns 503, graceful edge stop, then bus drain, then exit 0.
 import { NatsBus } from "@sipfleet/bus";
 import { JetStreamCallEvents } from "@sipfleet/call-events";
-import { loadConfig } from "@sipfleet/config";
+import { configSourceFromEnv } from "@sipfleet/config-k8s";
 import { createLogger, healthServerFromEnv, runService, withHealth, type Stoppable } from "@sipfleet/runtime";
 import { metricsFromEnv, metricsRoutes, NOOP_METER } from "@sipfleet/telemetry";
 import { startEdge } from "./edge.js";
@@ -19,7 +19,11 @@ const logger = createLogger("edge");
 const metrics = metricsFromEnv(process.env, "sipfleet-edge");
 
 await runService(logger, async () => {
-  const config = loadConfig({ env: process.env });
+  // SIPFLEET_CONFIG_SOURCE=kubernetes: domains, users, trunks and routes from the custom resources, applied as they change.
+  const configSource = await configSourceFromEnv(process.env, "sipfleet-edge", logger);
+  const config = configSource.current();
+  // The edge takes domains and trunks (carrier registrations, gateway pings) at start only; routing follows the proxies.
+  configSource.onConfig(() => logger.warn({}, "configuration changed: the edge applies its trunks and domains at its next start"));
   if (config.auth.nonceSecretSource === "random" && config.trunks.length > 0) {
     // Topology hiding: the edge masks users' Contacts toward carriers with a key the proxies
     // derive from the same secret to restore them; a secret of this process alone breaks every
@@ -41,6 +45,7 @@ await runService(logger, async () => {
   const service: Stoppable = {
     async stop() {
       await edge.stop();
+      await configSource.stop();
       redis?.disconnect();
       await callEvents.close();
       await bus.drain();

@@ -3,7 +3,7 @@
 // (host:port, unset: none) serves GET /livez and /readyz (ready: NATS connected and the location
 // service answers a lookup).
 import { NatsBus } from "@sipfleet/bus";
-import { loadConfig } from "@sipfleet/config";
+import { configSourceFromEnv } from "@sipfleet/config-k8s";
 import { JetStreamEndedCalls } from "@sipfleet/call-events";
 import { GrpcBindingStore } from "@sipfleet/location-client";
 import { createLogger, healthServerFromEnv, runService, withHealth, type Stoppable } from "@sipfleet/runtime";
@@ -15,7 +15,9 @@ const logger = createLogger("proxy");
 const metrics = metricsFromEnv(process.env, "sipfleet-proxy");
 
 await runService(logger, async () => {
-  const config = loadConfig({ env: process.env });
+  // SIPFLEET_CONFIG_SOURCE=kubernetes: domains, users, trunks and routes from the custom resources, applied as they change.
+  const configSource = await configSourceFromEnv(process.env, "sipfleet-proxy", logger);
+  const config = configSource.current();
   if (config.auth.nonceSecretSource === "random") {
     // Nonces and flow tokens are HMACs of this secret: every proxy, registrar and edge must hold the same.
     throw new Error("auth.nonceSecret: a cluster needs one secret shared by every proxy and registrar; set auth.nonceSecret or SIPFLEET_NONCE_SECRET");
@@ -26,13 +28,14 @@ await runService(logger, async () => {
   const bus = await NatsBus.connect({ servers: nats, name: "proxy", logger });
   // Every worker joins one durable consumer of ended calls, so each call's slots are freed once.
   const endedCalls = new JetStreamEndedCalls(bus.connection, { logger });
-  const service = startProxy({ bus, store, config, logger, callLimits: { slots: store, endedCalls }, ...(metrics === undefined ? {} : { telemetry: { meter: metrics.meter } }) });
+  const service = startProxy({ bus, store, config, logger, callLimits: { slots: store, endedCalls }, ...(configSource.from === "kubernetes" ? { onConfig: configSource.onConfig } : {}), ...(metrics === undefined ? {} : { telemetry: { meter: metrics.meter } }) });
   // Over NATS a subscription is live once the server has it: only then is this worker ready.
   await bus.flush?.();
   logger.info({ locations, nats }, "proxy ready");
   const running: Stoppable = {
     async stop() {
       await service.stop();
+      await configSource.stop();
       await bus.drain();
       await store.close();
     },

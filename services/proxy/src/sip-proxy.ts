@@ -101,9 +101,10 @@ interface NextHops {
  *   §22.3), then the callee's bindings, forked by q (§16.6).
  */
 export class SipProxy {
-  private readonly settings: ProxySettings;
-  /** settings.numberRoutes with their trunks looked up once. */
-  private readonly numberRoutes: readonly OutboundNumberRoute[];
+  /** Read per request, never kept across one: applySettings swaps it (hot reload). */
+  private settings: ProxySettings;
+  /** settings.numberRoutes with their trunks looked up once per configuration. */
+  private numberRoutes: readonly OutboundNumberRoute[];
   private readonly store: BindingStore;
   private readonly clock: () => number;
   private readonly logger: ProxyLogger;
@@ -127,6 +128,18 @@ export class SipProxy {
     this.random = options.random ?? Math.random;
     this.dns = options.dns ?? cachedDnsLookup(systemDnsLookup(), DNS_CACHE_MS);
     this.callSlots = options.callSlots;
+  }
+
+  /**
+   * Puts a new configuration in force for requests from now on, without a restart: domains,
+   * users, trunks, number routes and proxy timers. The digest and flow-token keys stay those the
+   * proxy started with: `auth` is not reloaded (a new nonce secret would orphan every flow token
+   * and Record-Route in use), so the new settings' auth is ignored.
+   */
+  applySettings(settings: ProxySettings): void {
+    const numberRoutes = resolveNumberRoutes(settings.numberRoutes, settings.trunks);
+    this.settings = { domains: settings.domains, proxy: settings.proxy, trunks: settings.trunks, numberRoutes: settings.numberRoutes, auth: this.settings.auth };
+    this.numberRoutes = numberRoutes;
   }
 
   /**

@@ -23,6 +23,12 @@ export interface ProxyServiceOptions {
    * until their TTL. Unused (the ended calls not consumed) while no user or trunk has a limit.
    */
   callLimits?: { slots: CallSlotStore; endedCalls: EndedCalls };
+  /**
+   * New configurations as they come into force (hot reload: @sipfleet/config-k8s's onConfig):
+   * each replaces the routing settings for the requests that follow. Returns the unsubscribe.
+   * With it, call limits stay armed even when none is configured yet (one may be added).
+   */
+  onConfig?: (listener: (config: ProxySettings) => void) => () => void;
   /** Decision spans and metrics (see ProxyTelemetryOptions): tracer defaults to activeTracer(), meter to NOOP_METER. */
   telemetry?: Partial<ProxyTelemetryOptions>;
 }
@@ -34,8 +40,8 @@ export interface ProxyService {
 
 /** One proxy worker on the bus: the same code in the embedded process and in cluster mode. */
 export function startProxy(options: ProxyServiceOptions): ProxyService {
-  // No limit configured: no slot is ever taken, so nothing to free (anyCallLimit).
-  const callLimits = anyCallLimit(options.config) ? options.callLimits : undefined;
+  // No limit configured (nor can one be added at run time): no slot is ever taken, so nothing to free.
+  const callLimits = anyCallLimit(options.config) || options.onConfig !== undefined ? options.callLimits : undefined;
   const proxy = new SipProxy({
     settings: options.config,
     store: options.store,
@@ -45,9 +51,11 @@ export function startProxy(options: ProxyServiceOptions): ProxyService {
   });
   const releases: EndedCallsSubscription | undefined =
     callLimits === undefined ? undefined : releaseSlotsOfEndedCalls(callLimits.endedCalls, callLimits.slots, options.logger);
+  const unsubscribeConfig = options.onConfig?.((config) => proxy.applySettings(config));
   const subscription: BusSubscription = serveProxy(options.bus, proxy, options.logger, proxyTelemetry(options.telemetry));
   return {
     async stop() {
+      unsubscribeConfig?.();
       subscription.unsubscribe();
       await releases?.stop();
     },

@@ -26,7 +26,8 @@ export interface RegistrarOptions {
  * store, nonces are verified by HMAC, nonce counts are checked by the store.
  */
 export class Registrar {
-  private readonly settings: RegistrarSettings;
+  /** Read per request: applySettings swaps it (hot reload). */
+  private settings: RegistrarSettings;
   private readonly store: BindingStore;
   private readonly clock: () => number;
   private readonly logger: RegistrarLogger;
@@ -38,6 +39,15 @@ export class Registrar {
     this.clock = options.clock;
     this.logger = options.logger;
     this.digest = new DigestAuthenticator(options.settings.auth, WWW_DIGEST);
+  }
+
+  /**
+   * Puts a new configuration in force for REGISTERs from now on, without a restart: domains,
+   * users and registrar limits. `auth` stays the one the registrar started with (its nonces are
+   * HMACs of that secret).
+   */
+  applySettings(settings: RegistrarSettings): void {
+    this.settings = { domains: settings.domains, registrar: settings.registrar, auth: this.settings.auth };
   }
 
   /** The answer to one REGISTER that arrived over `flow`. Never throws for bad input. */

@@ -11,6 +11,11 @@ export interface RegistrarServiceOptions {
   settings: RegistrarSettings;
   logger: RegistrarLogger;
   clock?: () => number;
+  /**
+   * New configurations as they come into force (hot reload: @sipfleet/config-k8s's onConfig):
+   * each replaces the domains, users and limits for the REGISTERs that follow. Returns the unsubscribe.
+   */
+  onConfig?: (listener: (settings: RegistrarSettings) => void) => () => void;
   /** REGISTER spans and metrics (see RegistrarTelemetryOptions): tracer defaults to activeTracer(), meter to NOOP_METER. */
   telemetry?: Partial<RegistrarTelemetryOptions>;
 }
@@ -28,9 +33,11 @@ export function startRegistrar(options: RegistrarServiceOptions): RegistrarServi
     clock: options.clock ?? Date.now,
     logger: options.logger,
   });
+  const unsubscribeConfig = options.onConfig?.((settings) => registrar.applySettings(settings));
   const subscription: BusSubscription = serveRegistrar(options.bus, registrar, options.logger, registrarTelemetry(options.telemetry));
   return {
     async stop() {
+      unsubscribeConfig?.();
       subscription.unsubscribe();
     },
   };

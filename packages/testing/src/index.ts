@@ -18,3 +18,5 @@ export {
   prometheusLabel,
   type PrometheusSample,
 } from "./prometheus-text.js";
+export { startRedisCluster, DEFAULT_REDIS_CLUSTER_OPTIONS, type RedisCluster, type RedisClusterNode, type RedisClusterOptions, type RedisFailover } from "./redis-cluster.js";
+export { startNatsCluster, DEFAULT_NATS_CLUSTER_OPTIONS, type NatsCluster, type NatsClusterNode, type NatsClusterOptions } from "./nats-cluster.js";

@@ -159,15 +159,16 @@ export function createRedisConnection(target: RedisTarget, options: Partial<Redi
   if (target.kind === "standalone") {
     connection = new Redis(target.url, common);
   } else if (target.kind === "sentinel") {
-    // After a failover the client asks the sentinels again for the master (on reconnect, and at
-    // once on their +switch-master: failoverDetector), and a replica answering READONLY makes it
-    // reconnect to the new master rather than fail every write.
+    // The client asks the sentinels for the master at every (re)connect: a killed master's
+    // connection drops and the client retries until the sentinels name its promoted replica; a
+    // master demoted in place answers READONLY, which makes the client reconnect too. (ioredis'
+    // failoverDetector is left off: its sentinel subscriptions outlive quit() and keep a process
+    // from exiting.)
     connection = new Redis({
       ...common,
       sentinels: target.sentinels.map((n) => ({ host: n.host, port: n.port })),
       name: target.masterName,
       db: target.db,
-      failoverDetector: true,
       sentinelRetryStrategy: (times: number) => Math.min(times * 100, o.maxReconnectDelayMs),
       reconnectOnError: (err: Error) => (err.message.startsWith("READONLY") ? 2 : false),
       ...(target.username === undefined ? {} : { username: target.username }),

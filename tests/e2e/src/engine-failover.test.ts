@@ -4,7 +4,8 @@
 // and calls runs in back-to-back phases while a Redis master is killed and its replica promoted,
 // then while a NATS node is killed. Failed requests are counted per phase and reported: only the
 // fault's phase may have any, within a bound of its outage; the phase after it must be clean; and
-// every AOR the platform acknowledged is still registered at the end.
+// every AOR the platform acknowledged is still registered at the end. The same load also runs on
+// Redis with Sentinel (REDIS_URL redis+sentinel://...) while its master is killed.
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { get } from "node:http";
@@ -20,8 +21,12 @@ import {
   hasSipp,
   runSipp,
   startNatsCluster,
+  startNatsServer,
   startRedisCluster,
+  startRedisSentinel,
+  type EngineProcess,
   type NatsCluster,
+  type RedisSentinelSet,
   type RedisCluster,
   type SippResult,
 } from "@sipfleet/testing";
@@ -51,16 +56,13 @@ interface Phase {
 }
 
 interface Platform {
-  readonly redis: RedisCluster;
-  readonly nats: NatsCluster;
   readonly cluster: Cluster;
   readonly edgePorts: readonly number[];
   readonly client: GrpcBindingStore;
   readonly logs: string[];
 }
 
-async function startPlatform(): Promise<Platform> {
-  const [redis, nats] = await Promise.all([startRedisCluster({ masters: 3, replicasPerMaster: 1 }), startNatsCluster({ nodes: 3, jetstream: true })]);
+async function startPlatform(natsUrl: string, redisUrl: string): Promise<Platform> {
   const base = await freePortRun(2);
   const locationPorts = [await freePort(), await freePort()];
   const logs: string[] = [];
@@ -70,8 +72,8 @@ async function startPlatform(): Promise<Platform> {
       proxies: 2,
       registrars: 2,
       locations: 2,
-      natsUrl: nats.url,
-      redisUrl: redis.url,
+      natsUrl,
+      redisUrl,
       // A short decision timeout: a request lost with a NATS node is re-asked sooner.
       configPath: writeTestConfig({ decisionTimeoutMs: 1_000 }),
       listen: listenOn(base),
@@ -81,9 +83,8 @@ async function startPlatform(): Promise<Platform> {
         if (logs.length < 5000) logs.push(`[${name}] ${line}`);
       },
     });
-    return { redis, nats, cluster, edgePorts: [base, base + 1], client: new GrpcBindingStore([...cluster.locationAddresses]), logs };
+    return { cluster, edgePorts: [base, base + 1], client: new GrpcBindingStore([...cluster.locationAddresses]), logs };
   } catch (e) {
-    await Promise.all([redis.stop(), nats.stop()]);
     throw new Error(`${(e as Error).message}\n${logs.slice(-40).join("\n")}`);
   }
 }
@@ -208,8 +209,8 @@ async function timeToCall(p: Platform, limitMs: number): Promise<number> {
 }
 
 /** The Redis master holding the callee's binding (its keys are hash-tagged per AOR: one slot, one master). */
-async function masterOfCallee(p: Platform): Promise<number> {
-  const masters = await p.redis.masters();
+async function masterOfCallee(redis: RedisCluster): Promise<number> {
+  const masters = await redis.masters();
   const i = masters.findIndex((m) => execFileSync("redis-cli", ["-p", String(m.port), "--scan", "--pattern", `*${CALLEE}*`], { encoding: "utf8" }).trim() !== "");
   assert.ok(i >= 0, `the callee's keys are on a master (${masters.map((m) => m.port).join(", ")})`);
   return i;
@@ -231,9 +232,9 @@ function monitor(httpPort: number, path: string): Promise<unknown> {
  * then call events cannot be stored until it is back, while calls go on (the edge records events
  * off the call path). The report says where the stream was.
  */
-async function natsNodeToKill(p: Platform): Promise<{ index: number; clients: number; streamOn: string }> {
+async function natsNodeToKill(nats: NatsCluster): Promise<{ index: number; clients: number; streamOn: string }> {
   const nodes = await Promise.all(
-    p.nats.nodes.map(async (n) => {
+    nats.nodes.map(async (n) => {
       const jsz = (await monitor(n.httpPort, "/jsz?streams=true")) as { account_details?: { stream_detail?: { name: string }[] }[] };
       const connz = (await monitor(n.httpPort, "/connz")) as { num_connections: number };
       const holdsStream = (jsz.account_details ?? []).some((a) => (a.stream_detail ?? []).some((s) => s.name === CALL_EVENTS_STREAM));
@@ -264,19 +265,26 @@ async function reregister(p: Platform, ph: Phase): Promise<void> {
   assert.equal(await countAors(p, ph.prefix), n, `${ph.name}: every AOR registered after the retry`);
 }
 
+async function stopPlatform(p: Platform | undefined, callee: ChildProcess | undefined): Promise<void> {
+  if (callee?.pid !== undefined && callee.exitCode === null) process.kill(callee.pid, "SIGKILL");
+  await p?.client.close();
+  await p?.cluster.stop();
+}
+
 describe("the engines at production shape: Redis Cluster and NATS cluster failover under load (cluster mode)", { skip }, () => {
+  let redis: RedisCluster | undefined;
+  let nats: NatsCluster | undefined;
   let p: Platform;
   let callee: ChildProcess | undefined;
 
   before(async () => {
-    p = await startPlatform();
+    [redis, nats] = await Promise.all([startRedisCluster({ masters: 3, replicasPerMaster: 1 }), startNatsCluster({ nodes: 3, jetstream: true })]);
+    p = await startPlatform(nats.url, redis.url);
     callee = await startCallee(p);
   });
   after(async () => {
-    if (callee?.pid !== undefined && callee.exitCode === null) process.kill(callee.pid, "SIGKILL");
-    await p?.client.close();
-    await p?.cluster.stop();
-    await Promise.all([p?.redis.stop(), p?.nats.stop()]);
+    await stopPlatform(p, callee);
+    await Promise.all([redis?.stop(), nats?.stop()]);
   });
 
   it("keeps registering and calling while a Redis master fails over to its replica, and reports every failed request", async (ctx) => {
@@ -284,12 +292,12 @@ describe("the engines at production shape: Redis Cluster and NATS cluster failov
     let outageMs = 0;
     try {
       phases.push(await phase(p, "steady", "rf-steady-", 3));
-      const master = await masterOfCallee(p);
+      const master = await masterOfCallee(redis!);
       phases.push(
         await phase(p, "Redis master killed", "rf-failover-", 8, async () => {
           await sleep(2_000);
           const killedAt = Date.now();
-          const f = await p.redis.failover(master);
+          const f = await redis!.failover(master);
           const back = await timeToCall(p, 15_000);
           outageMs = Date.now() - killedAt;
           ctx.diagnostic(`Redis master ${f.killed.port} (the callee's) killed; replica ${f.promoted.port} promoted after ${f.tookMs} ms; a call completed ${back} ms later`);
@@ -310,21 +318,21 @@ describe("the engines at production shape: Redis Cluster and NATS cluster failov
   it("keeps registering and calling while a NATS node is killed, clients failing over to the others, and reports every failed request", async (ctx) => {
     const phases: Phase[] = [];
     let outageMs = 0;
-    const victim = await natsNodeToKill(p);
+    const victim = await natsNodeToKill(nats!);
     try {
       phases.push(await phase(p, "steady", "nf-steady-", 3));
       phases.push(
         await phase(p, "NATS node killed", "nf-failover-", 8, async () => {
           await sleep(2_000);
           const killedAt = Date.now();
-          await p.nats.kill(victim.index);
+          await nats!.kill(victim.index);
           const back = await timeToCall(p, 15_000);
           outageMs = Date.now() - killedAt;
-          ctx.diagnostic(`NATS node ${p.nats.nodes[victim.index]!.name} killed (${victim.clients} client connections; call-event stream on ${victim.streamOn}); a call completed ${back} ms later`);
+          ctx.diagnostic(`NATS node ${nats!.nodes[victim.index]!.name} killed (${victim.clients} client connections; call-event stream on ${victim.streamOn}); a call completed ${back} ms later`);
         }),
       );
       phases.push(await phase(p, "with the node down", "nf-down-", 4));
-      await p.nats.restart(victim.index);
+      await nats!.restart(victim.index);
       phases.push(await phase(p, "after the node's restart", "nf-after-", 3));
     } finally {
       report(ctx, phases);
@@ -338,5 +346,49 @@ describe("the engines at production shape: Redis Cluster and NATS cluster failov
     await reregister(p, killed);
     // Nothing crashed: every process rode the failover out.
     for (const proc of p.cluster.processes) assert.ok(proc.running, `${proc.name} is running`);
+  });
+});
+
+describe("the engines at production shape: Redis with Sentinel failover under load (cluster mode)", { skip }, () => {
+  let sentinel: RedisSentinelSet | undefined;
+  let nats: EngineProcess | undefined;
+  let p: Platform;
+  let callee: ChildProcess | undefined;
+
+  before(async () => {
+    [sentinel, nats] = await Promise.all([startRedisSentinel({ replicas: 1, sentinels: 3 }), startNatsServer()]);
+    p = await startPlatform(nats.url, sentinel.url);
+    callee = await startCallee(p);
+  });
+  after(async () => {
+    await stopPlatform(p, callee);
+    await Promise.all([sentinel?.stop(), nats?.stop()]);
+  });
+
+  it("keeps registering and calling while the sentinels promote the replica of a killed master, and reports every failed request", async (ctx) => {
+    const phases: Phase[] = [];
+    let outageMs = 0;
+    try {
+      phases.push(await phase(p, "steady", "sf-steady-", 3));
+      phases.push(
+        await phase(p, "Redis master killed", "sf-failover-", 8, async () => {
+          await sleep(2_000);
+          const killedAt = Date.now();
+          const f = await sentinel!.failover();
+          const back = await timeToCall(p, 15_000);
+          outageMs = Date.now() - killedAt;
+          ctx.diagnostic(`Redis master ${f.killed.port} killed; the sentinels promoted ${f.promoted.port} after ${f.tookMs} ms; a call completed ${back} ms later`);
+        }),
+      );
+      phases.push(await phase(p, "after the failover", "sf-after-", 3));
+    } finally {
+      report(ctx, phases);
+    }
+    const [steady, failover, afterwards] = phases as [Phase, Phase, Phase];
+    assertClean(steady, p);
+    assertBounded(failover, outageMs);
+    assertClean(afterwards, p);
+    await assertRegistered(ctx, p, phases);
+    await reregister(p, failover);
   });
 });

@@ -1,9 +1,9 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { recordingLogger, startNatsServer, type EngineProcess, type LoggedLine } from "@sipfleet/testing";
+import { recordingLogger, startNatsCluster, startNatsServer, type EngineProcess, type LoggedLine } from "@sipfleet/testing";
 import { BusError, BusUnavailableError } from "./bus.js";
 import { busContract } from "./bus-contract.js";
-import { NatsBus } from "./nats-bus.js";
+import { NatsBus, natsServerList } from "./nats-bus.js";
 
 // One nats-server of this file's own (free port), started on first use, stopped by PID at the end.
 let server: Promise<EngineProcess> | undefined;
@@ -164,5 +164,49 @@ describe("NatsBus.connected (readiness)", () => {
       await engine.stop();
     }
     assert.equal(await bus.connected(), false);
+  });
+});
+
+describe("NatsBus on a NATS cluster", () => {
+  it("takes NATS_URL's comma-separated node list as the seed list", () => {
+    assert.deepEqual(natsServerList("nats://a:4222, nats://b:4222,,nats://c:4222"), ["nats://a:4222", "nats://b:4222", "nats://c:4222"]);
+    assert.deepEqual(natsServerList(["nats://a:4222,nats://b:4222", "nats://c:4222"]), ["nats://a:4222", "nats://b:4222", "nats://c:4222"]);
+  });
+
+  it("fails over to another node when its node is killed, and serves across nodes (3 routed nats-servers)", async () => {
+    const cluster = await startNatsCluster({ nodes: 3, jetstream: false });
+    const logs: LoggedLine[] = [];
+    // One comma-separated string, as the services read NATS_URL.
+    const a = await NatsBus.connect({ servers: cluster.url, name: "cluster-a", logger: recordingLogger(logs) });
+    const b = await NatsBus.connect({ servers: cluster.url, name: "cluster-b", logger: recordingLogger(logs) });
+    try {
+      b.serve("cluster.echo", "echo", (m) => enc.encode(`echo:${dec.decode(m.data)}`));
+      // Retries until served: b's interest reaches a's node over the route shortly after serve().
+      const served = async (text: string): Promise<number> => {
+        for (let failed = 0; ; failed++) {
+          try {
+            assert.equal(dec.decode(await a.request("cluster.echo", enc.encode(text), { timeoutMs: 1000 })), `echo:${text}`);
+            return failed;
+          } catch (err) {
+            assert.ok(err instanceof BusError, String(err));
+            assert.ok(failed < 100, `"${text}" never served`);
+            await sleep(100);
+          }
+        }
+      };
+      await served("1");
+      const before = a.connection.info?.server_name;
+      const victim = cluster.nodes.findIndex((n) => n.name === before);
+      assert.ok(victim >= 0, `a is connected to one of the nodes (${before})`);
+      await cluster.kill(victim);
+      // Requests fail while a reconnects (and b too, if it was on that node); then they are served.
+      await served("2");
+      const after = a.connection.info?.server_name;
+      assert.ok(after !== undefined && after !== before, `a moved from ${before} to another node (${after})`);
+    } finally {
+      await a.close();
+      await b.close();
+      await cluster.stop();
+    }
   });
 });

@@ -39,7 +39,10 @@ import { checkHeaders, checkQueue, checkSubject, checkTimeout } from "./validate
  */
 
 export interface NatsBusOptions {
-  /** e.g. "nats://127.0.0.1:4222" or several for a cluster. */
+  /**
+   * e.g. "nats://127.0.0.1:4222", or several for a cluster: an array, or one comma-separated
+   * string as NATS_URL gives it ("nats://a:4222,nats://b:4222").
+   */
   servers: string | string[];
   /** Connection name shown by nats-server (`nats server report connections`). */
   name: string;
@@ -81,6 +84,16 @@ const enum State {
   Closed,
 }
 
+/**
+ * The seed list nats.js is given: nats.js takes one string as ONE server URL, so a NATS_URL naming
+ * a cluster's nodes ("nats://a:4222,nats://b:4222") is split here; the client then fails over
+ * between them (and the nodes the cluster gossips).
+ */
+export function natsServerList(servers: string | readonly string[]): string[] {
+  const list = (typeof servers === "string" ? [servers] : servers).flatMap((s) => s.split(",")).map((s) => s.trim());
+  return list.filter((s) => s !== "");
+}
+
 export class NatsBus implements Bus {
   /** Connects (reconnecting forever afterwards); rejects with BusUnavailableError if the first connect fails. */
   static async connect(options: Partial<NatsBusOptions> & Pick<NatsBusOptions, "servers">): Promise<NatsBus> {
@@ -89,7 +102,7 @@ export class NatsBus implements Bus {
     try {
       nc = await connect({
         ...opts.connectOptions,
-        servers: opts.servers,
+        servers: natsServerList(opts.servers),
         name: opts.name,
         // nats.js 2.29 turns on headers and no_responders by itself when the server has headers.
         noAsyncTraces: true,

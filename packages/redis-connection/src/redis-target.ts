@@ -11,13 +11,25 @@ export class RedisConfigError extends Error {
  * - `redis+cluster://[user:password@]host1:port1,host2:port2,...` (or `rediss+cluster://`): a
  *   Redis Cluster, the nodes being seeds for discovering the rest;
  * - with REDIS_CLUSTER=1, the same node list written as `host1:port1,host2:port2` or as
- *   comma-separated `redis://` URLs.
+ *   comma-separated `redis://` URLs;
+ * - `redis+sentinel://[user:password@]host1:port1,host2:port2,.../master-name[/db]` (or
+ *   `rediss+sentinel://`): the master Redis Sentinel names `master-name`, asked of the sentinels
+ *   listed (the credentials and TLS are the Redis servers'; the sentinels take none).
  */
 export type RedisTarget =
   | { readonly kind: "standalone"; readonly url: string }
   | {
       readonly kind: "cluster";
       readonly nodes: readonly { readonly host: string; readonly port: number }[];
+      readonly username: string | undefined;
+      readonly password: string | undefined;
+      readonly tls: boolean;
+    }
+  | {
+      readonly kind: "sentinel";
+      readonly sentinels: readonly { readonly host: string; readonly port: number }[];
+      readonly masterName: string;
+      readonly db: number;
       readonly username: string | undefined;
       readonly password: string | undefined;
       readonly tls: boolean;
@@ -35,6 +47,19 @@ export function parseRedisTarget(text: string, cluster = false, what = "REDIS_UR
     const hosts = (at < 0 ? rest : rest.slice(at + 1)).replace(/\/.*$/, "");
     const { username, password } = splitAuth(auth);
     return { kind: "cluster", nodes: hosts.split(",").map((h) => hostPort(h, what)), username, password, tls: scheme === "rediss+cluster" };
+  }
+  if (scheme === "redis+sentinel" || scheme === "rediss+sentinel") {
+    const rest = value.slice(scheme.length + 3);
+    const slash = rest.indexOf("/");
+    const [masterName, dbText, ...extra] = slash < 0 ? [] : rest.slice(slash + 1).split("/");
+    if (masterName === undefined || masterName === "" || extra.length > 0) throw new RedisConfigError(`${what}: expected ${scheme}://host:port,.../master-name[/db]`);
+    const db = dbText === undefined || dbText === "" ? 0 : Number(dbText);
+    if (!Number.isInteger(db) || db < 0) throw new RedisConfigError(`${what}: database "${dbText}" is not a number`);
+    const hostsAndAuth = rest.slice(0, slash);
+    const at = hostsAndAuth.lastIndexOf("@");
+    const { username, password } = splitAuth(at < 0 ? undefined : hostsAndAuth.slice(0, at));
+    const sentinels = hostsAndAuth.slice(at + 1).split(",").map((h) => hostPort(h, what));
+    return { kind: "sentinel", sentinels, masterName: decodeURIComponent(masterName), db, username, password, tls: scheme === "rediss+sentinel" };
   }
   const entries = value.split(",").map((e) => e.trim());
   if (cluster) {
@@ -55,7 +80,7 @@ export function parseRedisTarget(text: string, cluster = false, what = "REDIS_UR
     hostPort(value, what);
     return { kind: "standalone", url: `redis://${value}` };
   }
-  if (scheme !== "redis" && scheme !== "rediss") throw new RedisConfigError(`${what}: unknown scheme "${scheme}://" (redis://, rediss://, redis+cluster://)`);
+  if (scheme !== "redis" && scheme !== "rediss") throw new RedisConfigError(`${what}: unknown scheme "${scheme}://" (redis://, rediss://, redis+cluster://, redis+sentinel://)`);
   parseUrl(value, what);
   return { kind: "standalone", url: value };
 }
@@ -133,6 +158,23 @@ export function createRedisConnection(target: RedisTarget, options: Partial<Redi
   let connection: Redis | Cluster;
   if (target.kind === "standalone") {
     connection = new Redis(target.url, common);
+  } else if (target.kind === "sentinel") {
+    // The client asks the sentinels for the master at every (re)connect: a killed master's
+    // connection drops and the client retries until the sentinels name its promoted replica; a
+    // master demoted in place answers READONLY, which makes the client reconnect too. (ioredis'
+    // failoverDetector is left off: its sentinel subscriptions outlive quit() and keep a process
+    // from exiting.)
+    connection = new Redis({
+      ...common,
+      sentinels: target.sentinels.map((n) => ({ host: n.host, port: n.port })),
+      name: target.masterName,
+      db: target.db,
+      sentinelRetryStrategy: (times: number) => Math.min(times * 100, o.maxReconnectDelayMs),
+      reconnectOnError: (err: Error) => (err.message.startsWith("READONLY") ? 2 : false),
+      ...(target.username === undefined ? {} : { username: target.username }),
+      ...(target.password === undefined ? {} : { password: target.password }),
+      ...(target.tls ? { tls: {} } : {}),
+    });
   } else {
     const clusterOptions: ClusterOptions = {
       enableAutoPipelining: true,

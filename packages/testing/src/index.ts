@@ -19,3 +19,6 @@ export {
   type PrometheusSample,
 } from "./prometheus-text.js";
 export { startKubeApiServer, type KubeApiServer, type KubeApiRequest, type KubeObject } from "./kube-api-server.js";
+export { startRedisCluster, DEFAULT_REDIS_CLUSTER_OPTIONS, type RedisCluster, type RedisClusterNode, type RedisClusterOptions, type RedisFailover } from "./redis-cluster.js";
+export { startNatsCluster, DEFAULT_NATS_CLUSTER_OPTIONS, type NatsCluster, type NatsClusterNode, type NatsClusterOptions } from "./nats-cluster.js";
+export { startRedisSentinel, DEFAULT_REDIS_SENTINEL_OPTIONS, type RedisSentinelSet, type RedisSentinelNode, type RedisSentinelOptions } from "./redis-sentinel.js";

@@ -1,72 +1,13 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Cluster } from "ioredis";
-import { freePort, hasBinary } from "@sipfleet/testing";
+import { startRedisCluster, type RedisCluster } from "@sipfleet/testing";
 import { bindingStoreContract } from "@sipfleet/bindings/testing";
 import { RedisBindingStore } from "./redis-binding-store.js";
 
-/**
- * A 3-master Redis Cluster of this test's own (redis-server --cluster-enabled, joined with
- * redis-cli --cluster create), on free loopback ports, stopped by PID.
- */
-interface TestCluster {
-  readonly nodes: readonly { host: string; port: number }[];
-  stop(): Promise<void>;
-}
-
-async function startRedisCluster(): Promise<TestCluster> {
-  for (const binary of ["redis-server", "redis-cli"]) {
-    if (!hasBinary(binary)) throw new Error(`${binary} is not installed (not found on PATH): the Redis Cluster test needs it (Debian: apt-get install redis-server)`);
-  }
-  const dir = mkdtempSync(join(tmpdir(), "sipfleet-redis-cluster-"));
-  const children: ChildProcess[] = [];
-  const ports: number[] = [];
-  const stop = async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once("exit", () => resolve());
-            process.kill(c.pid as number, "SIGKILL");
-          }),
-      ),
-    );
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once("exit", () => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL")));
-  try {
-    for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      ports.push(port);
-      const args = ["--bind", "127.0.0.1", "--port", String(port), "--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--save", "", "--appendonly", "no", "--dir", dir];
-      children.push(spawn("redis-server", args, { stdio: "ignore" }));
-    }
-    for (const port of ports) await waitFor(() => spawnSync("redis-cli", ["-p", String(port), "ping"]).stdout?.toString().trim() === "PONG", `redis-server on ${port}`);
-    const create = spawnSync("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"], { encoding: "utf8" });
-    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout} ${create.stderr}`);
-    for (const port of ports) await waitFor(() => /cluster_state:ok/.test(spawnSync("redis-cli", ["-p", String(port), "cluster", "info"]).stdout?.toString() ?? ""), `cluster state ok on ${port}`);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { nodes: ports.map((port) => ({ host: "127.0.0.1", port })), stop };
-}
-
-async function waitFor(ok: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-let cluster: Promise<TestCluster> | undefined;
-const redisCluster = () => (cluster ??= startRedisCluster());
+// A 3-master Redis Cluster of this test's own (no replicas: failover is tests/e2e's engine-failover).
+let cluster: Promise<RedisCluster> | undefined;
+const redisCluster = () => (cluster ??= startRedisCluster({ masters: 3, replicasPerMaster: 0 }));
 after(async () => {
   if (cluster !== undefined) await (await cluster).stop();
 });

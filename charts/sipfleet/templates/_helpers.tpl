@@ -156,9 +156,16 @@ app.kubernetes.io/component: {{ .tier }}
   value: {{ .Values.nats.url | quote }}
 - name: SIPFLEET_CONFIG
   value: /etc/sipfleet/config/{{ .Values.sipConfig.key }}
+- name: SIPFLEET_CONFIG_SOURCE
+  value: {{ .Values.sipConfig.source | quote }}
 - name: SIPFLEET_NONCE_SECRET
   valueFrom:
     secretKeyRef:
       name: {{ include "sipfleet.nonceSecretName" . }}
       key: {{ .Values.nonceSecret.key }}
+{{- end -}}
+
+{{/* Whether a tier reads the custom resources (sipConfig.source kubernetes): edge, proxy, registrar. */}}
+{{- define "sipfleet.watchesResources" -}}
+{{- if and (eq .root.Values.sipConfig.source "kubernetes") (has .tier (list "edge" "proxy" "registrar")) -}}true{{- end -}}
 {{- end -}}

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { CallEvent_Kind } from "@sipfleet/proto";
+import { natsServerList } from "@sipfleet/bus";
 import { connect } from "nats";
 import { callEventToJson } from "./call-event-json.js";
 import { readCallEvents, type ReadCallEventsOptions } from "./read-call-events.js";
@@ -14,7 +15,7 @@ import { readCallEvents, type ReadCallEventsOptions } from "./read-call-events.j
 
 const USAGE = `usage: sipfleet-call-events [options]
   Prints stored call events as JSON lines (oldest first) and exits.
-  --server URL     NATS server (default $NATS_URL, else nats://127.0.0.1:4222)
+  --server URL     NATS server, or a cluster's as a comma-separated list (default $NATS_URL, else nats://127.0.0.1:4222)
   --stream NAME    JetStream stream (default SIPFLEET_CALLS)
   --since TIME     only events stored at or after TIME: an ISO date, or an age like 90s, 15m, 2h, 7d
   --call-id ID     only this Call-ID
@@ -80,7 +81,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const nc = await connect({ servers: parsed.server, name: "sipfleet-call-events" });
+  // A NATS cluster as a comma-separated list, as the services take NATS_URL.
+  const nc = await connect({ servers: natsServerList(parsed.server), name: "sipfleet-call-events" });
   try {
     const logger = { warn: (o: object, m: string) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`), error: (o: object, m: string) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`) };
     for await (const s of readCallEvents(nc, { ...parsed.read, logger })) {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EngineMissingError, hasBinary } from "./engine-process.js";
 import { freePort } from "./ports.js";
+import { waitFor } from "./engine-helpers.js";
 
 /**
  * A NATS cluster of the test's own: `nodes` nats-server processes on free loopback ports, routed
@@ -169,10 +170,3 @@ function monitor(n: NatsClusterNode, path: string): Promise<unknown> {
   });
 }
 
-async function waitFor(ok: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { EngineMissingError, hasBinary } from "./engine-process.js";
 import { freePort } from "./ports.js";
+import { waitFor, killChild, redisCli } from "./engine-helpers.js";
 
 const run = promisify(execFile);
 
@@ -73,7 +74,7 @@ export async function startRedisCluster(options: Partial<RedisClusterOptions> = 
   const dir = mkdtempSync(join(tmpdir(), "sipfleet-redis-cluster-"));
   const nodes: NodeProcess[] = [];
   const stop = async (): Promise<void> => {
-    await Promise.all(nodes.map((n) => kill(n.child)));
+    await Promise.all(nodes.map((n) => killChild(n.child)));
     rmSync(dir, { recursive: true, force: true });
   };
   process.once("exit", () => nodes.forEach((n) => n.child.exitCode === null && n.child.signalCode === null && n.child.kill("SIGKILL")));
@@ -100,7 +101,7 @@ export async function startRedisCluster(options: Partial<RedisClusterOptions> = 
         },
       });
     }
-    for (const n of nodes) await waitFor(async () => (await cli(n, "ping")).trim() === "PONG", `redis-server on ${n.port}`, o.timeoutMs);
+    for (const n of nodes) await waitFor(async () => (await redisCli(n, "ping")).trim() === "PONG", `redis-server on ${n.port}`, o.timeoutMs);
     const create = await run("redis-cli", ["--cluster", "create", ...nodes.map((n) => `${n.host}:${n.port}`), "--cluster-replicas", String(o.replicasPerMaster), "--cluster-yes"], {
       encoding: "utf8",
     }).catch((e: { stdout?: string; stderr?: string }) => {
@@ -123,7 +124,7 @@ export async function startRedisCluster(options: Partial<RedisClusterOptions> = 
       const master = before.masters[masterIndex];
       if (master === undefined) throw new Error(`failover: no master #${masterIndex} (${before.masters.length} masters)`);
       const started = Date.now();
-      await kill((master.node as NodeProcess).child);
+      await killChild((master.node as NodeProcess).child);
       let promoted: RedisClusterNode | undefined;
       await waitFor(
         async () => {
@@ -150,7 +151,7 @@ interface ClusterView {
 async function view(nodes: readonly NodeProcess[]): Promise<ClusterView> {
   for (const n of nodes) {
     if (!n.running) continue;
-    const text = await cli(n, "cluster", "nodes").catch(() => "");
+    const text = await redisCli(n, "cluster", "nodes").catch(() => "");
     if (text === "") continue;
     const masters: ClusterView["masters"] = [];
     for (const line of text.split("\n")) {
@@ -170,33 +171,15 @@ async function view(nodes: readonly NodeProcess[]): Promise<ClusterView> {
 async function healthy(nodes: readonly NodeProcess[], masters: number): Promise<boolean> {
   for (const n of nodes) {
     if (!n.running) continue;
-    const info = await cli(n, "cluster", "info").catch(() => "");
+    const info = await redisCli(n, "cluster", "info").catch(() => "");
     if (!/cluster_state:ok/.test(info)) return false;
     if (Number(/cluster_size:(\d+)/.exec(info)?.[1]) !== masters) return false;
     // A replica that has not synced yet could not take over from its master.
-    const replication = await cli(n, "info", "replication").catch(() => "");
+    const replication = await redisCli(n, "info", "replication").catch(() => "");
     if (/role:slave/.test(replication) && !/master_link_status:up/.test(replication)) return false;
   }
   return (await view(nodes)).masters.length === masters;
 }
 
-async function cli(n: RedisClusterNode, ...args: string[]): Promise<string> {
-  const { stdout } = await run("redis-cli", ["-h", n.host, "-p", String(n.port), ...args], { encoding: "utf8", timeout: 2000 });
-  return stdout;
-}
 
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    process.kill(child.pid as number, "SIGKILL");
-  });
-}
 
-async function waitFor(ok: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(ok).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -1,12 +1,11 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { EngineMissingError, hasBinary } from "./engine-process.js";
 import { freePort } from "./ports.js";
+import { waitFor, killChild, redisCli } from "./engine-helpers.js";
 
-const run = promisify(execFile);
 
 /**
  * Redis with Sentinel, of the test's own: one master, `replicas` replicas and `sentinels`
@@ -83,7 +82,7 @@ export async function startRedisSentinel(options: Partial<RedisSentinelOptions> 
     return p;
   };
   const stop = async (): Promise<void> => {
-    await Promise.all(procs.map((p) => kill(p.child)));
+    await Promise.all(procs.map((p) => killChild(p.child)));
     rmSync(dir, { recursive: true, force: true });
   };
   process.once("exit", () => procs.forEach((p) => p.running && p.child.kill("SIGKILL")));
@@ -98,8 +97,8 @@ export async function startRedisSentinel(options: Partial<RedisSentinelOptions> 
       const port = await freePort();
       servers.push(spawnRedis(port, [...common(port), "--replicaof", "127.0.0.1", String(masterPort)]));
     }
-    for (const s of servers) await waitFor(async () => (await cli(s, "ping")).trim() === "PONG", `redis-server on ${s.port}`, o.timeoutMs);
-    await waitFor(async () => (await Promise.all(servers.slice(1).map((s) => cli(s, "info", "replication")))).every((r) => /master_link_status:up/.test(r)), "the replicas to sync", o.timeoutMs);
+    for (const s of servers) await waitFor(async () => (await redisCli(s, "ping")).trim() === "PONG", `redis-server on ${s.port}`, o.timeoutMs);
+    await waitFor(async () => (await Promise.all(servers.slice(1).map((s) => redisCli(s, "info", "replication")))).every((r) => /master_link_status:up/.test(r)), "the replicas to sync", o.timeoutMs);
     const quorum = Math.floor(o.sentinels / 2) + 1;
     for (let i = 0; i < o.sentinels; i++) {
       const port = await freePort();
@@ -123,7 +122,7 @@ export async function startRedisSentinel(options: Partial<RedisSentinelOptions> 
     await waitFor(
       async () => {
         for (const s of sentinels) {
-          const info = await cli(s, "sentinel", "master", o.masterName);
+          const info = await redisCli(s, "sentinel", "master", o.masterName);
           const field = (name: string) => Number(new RegExp(`(?:^|\\n)${name}\\n(\\d+)`).exec(info)?.[1]);
           if (field("num-slaves") < o.replicas || field("num-other-sentinels") < o.sentinels - 1) return false;
         }
@@ -141,7 +140,7 @@ export async function startRedisSentinel(options: Partial<RedisSentinelOptions> 
     let port: number | undefined;
     for (const s of sentinels) {
       if (!s.running) continue;
-      const addr = (await cli(s, "sentinel", "get-master-addr-by-name", o.masterName)).trim().split("\n");
+      const addr = (await redisCli(s, "sentinel", "get-master-addr-by-name", o.masterName)).trim().split("\n");
       const p = Number(addr[1]);
       if (port !== undefined && p !== port) return undefined;
       port = p;
@@ -162,14 +161,14 @@ export async function startRedisSentinel(options: Partial<RedisSentinelOptions> 
     async failover() {
       const killed = (await master()) as Proc;
       const started = Date.now();
-      await kill(killed.child);
+      await killChild(killed.child);
       let promoted: Proc | undefined;
       await waitFor(
         async () => {
           const m = await named();
           if (m === undefined || m === killed || !m.running) return false;
           promoted = m;
-          return /role:master/.test(await cli(m, "info", "replication"));
+          return /role:master/.test(await redisCli(m, "info", "replication"));
         },
         `a replica to replace master ${killed.port}`,
         o.timeoutMs,
@@ -180,23 +179,5 @@ export async function startRedisSentinel(options: Partial<RedisSentinelOptions> 
   };
 }
 
-async function cli(n: RedisSentinelNode, ...args: string[]): Promise<string> {
-  const { stdout } = await run("redis-cli", ["-h", n.host, "-p", String(n.port), ...args], { encoding: "utf8", timeout: 2000 });
-  return stdout;
-}
 
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    process.kill(child.pid as number, "SIGKILL");
-  });
-}
 
-async function waitFor(ok: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -3,6 +3,7 @@ import type { Bus, BusSubscription } from "@sipfleet/bus";
 import type { BanConfig, RateLimitConfig } from "@sipfleet/config";
 import { EDGE_BANS_SUBJECT, SourceBanned } from "@sipfleet/proto";
 import { trunkForSource, type Trunk } from "@sipfleet/trunks";
+import type { TrunksView } from "./edge-directory.js";
 import type { AbuseStore } from "./abuse-store.js";
 import type { EdgeLogger } from "./logger.js";
 import { sourceKey } from "./source-limit.js";
@@ -18,7 +19,8 @@ export interface AbuseGuardOptions {
   readonly bus: Bus;
   readonly edgeId: string;
   /** Their inbound allow-lists are never limited nor banned. */
-  readonly trunks: readonly Trunk[];
+  /** The trunks of the moment (edge-directory.ts): their sources are exempt. */
+  readonly trunks: TrunksView;
   readonly logger: EdgeLogger;
   /** Wall clock, Unix ms: windows and ban ends are compared across edges. */
   readonly now: () => number;
@@ -40,7 +42,10 @@ const WINDOW_MS = 1000;
 
 interface SourceWindow {
   readonly window: number;
-  readonly exempt: boolean;
+  /** A trunk's source (or edge.rateLimit.allow): not limited, not counted. */
+  exempt: boolean;
+  /** The trunks `exempt` was decided with. */
+  exemptFor: readonly Trunk[];
   /** Requests this edge took from the source in the window. */
   seen: number;
   /** How many of them are already added to the store. */
@@ -130,10 +135,15 @@ export class AbuseGuard {
   checkRequest(ip: string, isAck: boolean): AbuseVerdict {
     const source = sourceKey(ip);
     const window = Math.floor(this.o.now() / WINDOW_MS);
+    const trunks = this.o.trunks.current.trunks;
     let w = this.windows.get(source);
     if (w === undefined || w.window !== window) {
-      w = { window, exempt: this.isExempt(ip), seen: 0, synced: 0, total: 0, rejects: 0, logged: false };
+      w = { window, exempt: this.isExempt(ip), exemptFor: trunks, seen: 0, synced: 0, total: 0, rejects: 0, logged: false };
       this.windows.set(source, w);
+    } else if (w.exemptFor !== trunks) {
+      // The trunks changed within the window (a new configuration): a carrier added is exempt now.
+      w.exempt = this.isExempt(ip);
+      w.exemptFor = trunks;
     }
     w.seen++;
     if (w.exempt || w.total + w.seen - w.synced <= this.o.rateLimit.requestsPerSecond) return "pass";
@@ -210,7 +220,7 @@ export class AbuseGuard {
     const address = mapped !== undefined && isIPv4(mapped) ? mapped : ip;
     const family = isIPv4(address) ? "ipv4" : isIPv6(address) ? "ipv6" : undefined;
     if (family !== undefined && this.allow.check(address, family)) return true;
-    return trunkForSource(this.o.trunks, ip) !== undefined;
+    return trunkForSource(this.o.trunks.current.trunks, ip) !== undefined;
   }
 
   /**

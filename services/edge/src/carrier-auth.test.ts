@@ -274,6 +274,32 @@ describe("carrier challenges: the edge answers with the trunk's outbound credent
     caller.send(ackFor(inv, final), to());
   });
 
+  it("a trunk added at runtime (applyConfig): its credentials answer the carrier's 407, where before the 407 reached the caller", async () => {
+    const original = edge.trunks;
+    toTrunk("added-later");
+    const inv = invite("ca-added-before");
+    caller.send(inv, to());
+    const first = await nextRequest(gw, "INVITE");
+    reply(gw, first, 407, [["Proxy-Authenticate", challenge("n-added-1")]]);
+    const refused = await nextResponse(caller);
+    assert.equal(refused.status, 407, "an unknown trunk has no credentials");
+    caller.send(ackFor(inv, refused), to());
+
+    await edge.applyConfig({ domains: ["example.com"], trunks: [...original, trunk("added-later", { username: USER, password: PASSWORD })] });
+    try {
+      const inv2 = invite("ca-added-after");
+      caller.send(inv2, to());
+      const second = await nextRequest(gw, "INVITE");
+      reply(gw, second, 407, [["Proxy-Authenticate", challenge("n-added-2")]]);
+      const { again } = await ackAndInvite(gw);
+      assert.ok(verify(again, "proxy-authorization", "MD5").ok, "answered with the added trunk's credentials");
+      reply(gw, again, 200);
+      assert.equal((await nextResponse(caller, 200)).status, 200);
+    } finally {
+      await edge.applyConfig({ domains: ["example.com"], trunks: original });
+    }
+  });
+
   it("in a dialog: a challenged re-INVITE is passed on (its route set cannot carry a new offset), a challenged BYE is answered", async () => {
     ref.decide = () => fwd(forward([{ targets: [{ ...gateway(gw, "with-creds"), recordRoutes: [] }] }]));
     const inDialog = (method: string, cseq: number): string =>

@@ -16,7 +16,7 @@ import {
   type TransactionLayer,
   type Uri,
 } from "@sipfleet/sip";
-import type { Trunk } from "@sipfleet/trunks";
+import type { Gateway, Trunk } from "@sipfleet/trunks";
 import {
   CarrierRegistration,
   type CarrierRegistrationOptions,
@@ -60,44 +60,102 @@ export class CarrierRegistrations {
   /** Per gateway (and secure or not): the server that last answered, tried first next time. */
   private readonly lastAnswered = new Map<string, string>();
 
+  /** The trunk each registration was made from: what a new configuration is compared with. */
+  private readonly sources = new Map<string, Trunk>();
+  private started = false;
+  private stopped = false;
+  /** The last `apply`: applies run one after another, each on what the previous left. */
+  private applying: Promise<void> = Promise.resolve();
+
   constructor(private readonly o: CarrierRegistrationsOptions) {
     for (const trunk of o.trunks) {
-      const register = trunk.outbound.register;
-      if (register === undefined) continue;
-      const gateways = [...trunk.gateways].sort((a, b) => a.priority - b.priority || b.weight - a.weight);
-      const callId = `${randomBytes(12).toString("hex")}@${o.edgeId}`;
-      const fromTag = newTag();
-      let contactUser: string | undefined;
-      try {
-        const aor = parseUri(register.aor, "outbound.register.aor");
-        contactUser = aor instanceof SipUri ? aor.user : undefined;
-      } catch {
-        contactUser = undefined;
-      }
-      const machine = new CarrierRegistration(
-        {
-          trunk: trunk.name,
-          register,
-          credentials: trunk.outbound.credentials,
-          gateways,
-          callId,
-          exchange: (a) => this.exchange(a, fromTag, contactUser, register.aor.trim().toLowerCase().startsWith("sips:")),
-          clock: o.clock,
-          logger: o.logger,
-        },
-        o.registration,
-      );
+      const machine = this.registrationOf(trunk);
+      if (machine === undefined) continue;
       this.byTrunk.set(trunk.name, machine);
+      this.sources.set(trunk.name, trunk);
     }
   }
 
   start(): void {
+    this.started = true;
     for (const r of this.byTrunk.values()) r.start();
   }
 
   /** Every trunk's graceful unregistration, at once; each is bounded by `unregisterTimeoutMs`. */
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all([...this.byTrunk.values()].map((r) => r.stop()));
+  }
+
+  /**
+   * Takes a new configuration's trunks: the registration of a trunk removed, or no longer
+   * registering, is stopped (Expires: 0, no more refreshes); one whose registration, credentials
+   * or gateways changed is stopped and then started again with the new ones (after its
+   * unregistration is answered, so the carrier does not remove the new binding); one added is
+   * started. The others keep running untouched. Resolves once every change is made.
+   */
+  apply(trunks: readonly Trunk[]): Promise<void> {
+    const next = this.applying.then(() => this.applyNow(trunks));
+    this.applying = next;
+    return next;
+  }
+
+  private async applyNow(trunks: readonly Trunk[]): Promise<void> {
+    if (this.stopped) return;
+    const wanted = new Map(trunks.filter((t) => t.outbound.register !== undefined).map((t) => [t.name, t]));
+    const stopping: Promise<void>[] = [];
+    const starting: [string, Trunk][] = [];
+    for (const [name, machine] of this.byTrunk) {
+      const now = wanted.get(name);
+      const was = this.sources.get(name);
+      if (now !== undefined && was !== undefined && sameRegistration(was, now)) continue;
+      this.byTrunk.delete(name);
+      this.sources.delete(name);
+      this.o.logger.info?.({ trunk: name, change: now === undefined ? "removed" : "changed" }, "carrier registration stopped: the trunk's configuration changed");
+      stopping.push(machine.stop());
+    }
+    for (const [name, trunk] of wanted) if (!this.byTrunk.has(name)) starting.push([name, trunk]);
+    await Promise.all(stopping);
+    if (this.stopped) return;
+    for (const [name, trunk] of starting) {
+      const machine = this.registrationOf(trunk);
+      if (machine === undefined) continue;
+      this.byTrunk.set(name, machine);
+      this.sources.set(name, trunk);
+      this.o.logger.info?.({ trunk: name }, "carrier registration started: the trunk's configuration changed");
+      if (this.started) machine.start();
+    }
+  }
+
+  /** The registration a trunk asks for (`outbound.register`); none without one. */
+  private registrationOf(trunk: Trunk): CarrierRegistration | undefined {
+    const o = this.o;
+    const register = trunk.outbound.register;
+    if (register === undefined) return undefined;
+    const gateways = [...trunk.gateways].sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    const callId = `${randomBytes(12).toString("hex")}@${o.edgeId}`;
+    const fromTag = newTag();
+    let contactUser: string | undefined;
+    try {
+      const aor = parseUri(register.aor, "outbound.register.aor");
+      contactUser = aor instanceof SipUri ? aor.user : undefined;
+    } catch {
+      contactUser = undefined;
+    }
+    const machine = new CarrierRegistration(
+      {
+        trunk: trunk.name,
+        register,
+        credentials: trunk.outbound.credentials,
+        gateways,
+        callId,
+        exchange: (a) => this.exchange(a, fromTag, contactUser, register.aor.trim().toLowerCase().startsWith("sips:")),
+        clock: o.clock,
+        logger: o.logger,
+      },
+      o.registration,
+    );
+    return machine;
   }
 
   /**
@@ -193,6 +251,27 @@ export class CarrierRegistrations {
     }
     return { ip: await p, port: localPort };
   }
+}
+
+/** Whether two versions of a trunk register the same way: same registration, credentials and gateways. */
+function sameRegistration(a: Trunk, b: Trunk): boolean {
+  const ra = a.outbound.register;
+  const rb = b.outbound.register;
+  if (ra === undefined || rb === undefined) return ra === rb;
+  if (ra.aor !== rb.aor || ra.expires !== rb.expires || ra.interval !== rb.interval) return false;
+  const ca = a.outbound.credentials;
+  const cb = b.outbound.credentials;
+  if (ca === undefined || cb === undefined) {
+    if (ca !== cb) return false;
+  } else if (ca.username !== cb.username || ca.password !== cb.password) return false;
+  return sameGateways(a.gateways, b.gateways);
+}
+
+export function sameGateways(a: readonly Gateway[], b: readonly Gateway[]): boolean {
+  return a.length === b.length && a.every((g, i) => {
+    const h = b[i] as Gateway;
+    return g.host === h.host && g.port === h.port && g.transport === h.transport && g.priority === h.priority && g.weight === h.weight;
+  });
 }
 
 function serverId(s: SipServer): string {

@@ -25,7 +25,8 @@ import {
   startSipServerSpan,
   traceCarrier,
 } from "@sipfleet/telemetry";
-import { trunkForSource, type Trunk } from "@sipfleet/trunks";
+import { trunkForSource } from "@sipfleet/trunks";
+import type { TrunksView } from "./edge-directory.js";
 import type { CallObserver } from "./call-recorder.js";
 import type { EdgeMetrics } from "./edge-metrics.js";
 import type { Link, RequestOrigin } from "./flow.js";
@@ -72,7 +73,7 @@ export class EdgeTelemetry {
     readonly tracer: Tracer | undefined,
     readonly metrics: EdgeMetrics,
     private readonly edgeId: string,
-    private readonly trunks: readonly Trunk[],
+    private readonly trunks: TrunksView,
   ) {}
 
   // ---- server transactions ---------------------------------------------------------------------
@@ -255,7 +256,7 @@ export class EdgeTelemetry {
     } catch {
       // Validated before it gets here; an attribute is never worth a failure.
     }
-    const trunk = trunkForSource(this.trunks, origin.replyIp);
+    const trunk = trunkForSource(this.trunks.current.trunks, origin.replyIp);
     if (trunk !== undefined) attrs[ATTR_SIP_TRUNK] = trunk.name;
     return startSipServerSpan(tracer, req.method, callId, attrs);
   }

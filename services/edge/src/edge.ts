@@ -7,7 +7,7 @@ import { DEFAULT_STREAM_FRAMER_OPTIONS, DEFAULT_TIMERS, systemClock, type Clock,
 import type { CallEventSink } from "@sipfleet/call-events/memory";
 import { cachedDnsLookup, systemDnsLookup, type SipDnsLookup } from "@sipfleet/sip-dns";
 import { ContactMasks } from "@sipfleet/routing";
-import type { OutboundCredentials, Trunk } from "@sipfleet/trunks";
+import type { Trunk } from "@sipfleet/trunks";
 import { AbuseGuard, type AbuseStats } from "./abuse-guard.js";
 import type { AbuseStore } from "./abuse-store.js";
 import { CallRecorder } from "./call-recorder.js";
@@ -20,6 +20,7 @@ import { EdgeMetrics } from "./edge-metrics.js";
 import { EdgeCounters, type EdgeStats } from "./edge-stats.js";
 import { EdgeTelemetry } from "./edge-telemetry.js";
 import { EdgeConfigError } from "./errors.js";
+import { EdgeDirectory, LiveDirectory } from "./edge-directory.js";
 import { ConnectionIds } from "./flow.js";
 import { LocalLinks } from "./flow-links.js";
 import { GatewayHealth, GatewayPinger } from "./gateway-health.js";
@@ -27,7 +28,6 @@ import { optionsPinger } from "./gateway-ping.js";
 import { gatewayLocator } from "./locate-gateway.js";
 import { CONSOLE_EDGE_LOGGER, type EdgeLogger } from "./logger.js";
 import { MessageIntake } from "./message-intake.js";
-import { PlatformIdentity } from "./options-responder.js";
 import { OutboundConnections } from "./outbound-connections.js";
 import { LISTEN_TRANSPORTS, PublicAddresses } from "./public-address.js";
 import { RequestRouter } from "./request-router.js";
@@ -161,6 +161,14 @@ export const DEFAULT_EDGE_OPTIONS: Omit<EdgeOptions, RequiredKeys> = {
   meter: NOOP_METER,
 };
 
+/** What `Edge.applyConfig` takes: the platform configuration's parts the edge reads. */
+export interface EdgeRuntimeConfig {
+  readonly domains: Iterable<string>;
+  readonly trunks: readonly Trunk[];
+  /** The new edge section, compared with the one started with: what differs needs a restart. */
+  readonly config?: EdgeConfig | undefined;
+}
+
 export interface Edge {
   readonly id: string;
   /** What the edge is bound to (port 0 in the configuration resolved to the actual port). */
@@ -170,6 +178,22 @@ export interface Edge {
   readonly gatewayHealth: GatewayHealth;
   /** Rate limit and ban counts since the edge started. */
   readonly abuseStats: AbuseStats;
+  /** The served domains in force (lower-cased). */
+  readonly domains: ReadonlySet<string>;
+  /** The carrier trunks in force. */
+  readonly trunks: readonly Trunk[];
+  /**
+   * Applies a new configuration's domains and trunks without a restart: the served domains, the
+   * trunks' sources (abuse exemption, the trunk named in spans), their outbound credentials (401/407
+   * answers), the gateways pinged and the registrations with carriers (one removed unregisters
+   * with Expires: 0, one added registers, one changed does both). Built whole, then swapped in one
+   * step; a request sees the old set or the new one. The other edge settings (`config`: listen
+   * addresses, TLS, timers, limits) are taken at start only: a change to them is logged as needing
+   * a restart and not applied. Throws (an `EdgeConfigError`, nothing applied) on trunks this edge
+   * cannot serve (inbound.tlsNames without edge.tls.caFile). Resolves once the carrier
+   * registrations have followed (an unregistration answered or timed out).
+   */
+  applyConfig(next: EdgeRuntimeConfig): Promise<void>;
   /**
    * Graceful stop, a drain for a scale-in: new dialogs and registrations get 503 with Retry-After,
    * listeners stop accepting, requests within dialogs keep being relayed (for
@@ -188,12 +212,15 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const counters = new EdgeCounters();
   const publicAddress = PublicAddresses.from(o.config.publicAddress);
   // An OPTIONS to the public address is addressed to the platform as much as one to a bound one.
-  const platform = new PlatformIdentity(o.domains, [...o.config.listen.map((a) => a.host), ...(publicAddress?.hosts() ?? [])]);
+  const ownAddresses = [...o.config.listen.map((a) => a.host), ...(publicAddress?.hosts() ?? [])];
+  // Domains and trunks follow the configuration while the edge runs (applyConfig): every
+  // component reads them from this one holder, swapped whole.
+  const directory = new LiveDirectory(EdgeDirectory.build(o.domains, o.trunks, ownAddresses));
   const registry = new ConnectionRegistry(o.maxTcpConnections);
   const sources = new SourceLimit(o.config.maxConnectionsPerSource, o.logger, o.now);
   const calls = o.callEvents === undefined ? undefined : new CallRecorder(o.callEvents, id, o.now, o.logger);
   const health = new GatewayHealth(o.config.gatewayPing.failuresBeforeDown, o.clock);
-  const abuse = new AbuseGuard({ rateLimit: o.config.rateLimit, bans: o.config.bans, store: o.abuseStore, bus: o.bus, edgeId: id, trunks: o.trunks, logger: o.logger, now: o.now });
+  const abuse = new AbuseGuard({ rateLimit: o.config.rateLimit, bans: o.config.bans, store: o.abuseStore, bus: o.bus, edgeId: id, trunks: directory, logger: o.logger, now: o.now });
   const messageLog = SipMessageLog.create(o.sipMessageLog, o.logger);
   const tracer = "tracer" in options ? options.tracer : activeTracer();
   // Nothing to record: no telemetry object, so the SIP path does none of its work.
@@ -205,7 +232,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
           connections: () => registry.countByTransport(),
           // Read at collection only, by when the router below exists.
           decisionsPending: (): number => router.decisionsPending,
-        }), id, o.trunks);
+        }), id, directory);
   const decisions = new DecisionClient({ bus: o.bus, timeoutMs: o.config.decisionTimeoutMs, retries: o.decisionRetries, metrics: telemetry?.metrics });
   const udp: UdpListener[] = [];
   const addresses: ListenAddress[] = [];
@@ -239,7 +266,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
   const links = new LocalLinks(udp, registry, outbound);
   const router = new RequestRouter({
     decisions,
-    platform,
+    platform: directory,
     supported: o.supported,
     retryAfterSeconds: o.config.retryAfterSeconds,
     maxDecisionsInFlight: o.maxDecisionsInFlight,
@@ -255,13 +282,13 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     calls: telemetry === undefined ? calls : telemetry.callObserver(calls),
     telemetry,
     gatewayDown: (t) => health.targetDown(t),
-    credentialsOf: trunkCredentials(o.trunks),
+    credentialsOf: (trunk) => directory.current.credentialsOf(trunk),
     contactMasks: new ContactMasks(o.sharedSecret ?? randomBytes(32)),
     onCredentialsFailed: (ip) => abuse.credentialsFailed(ip),
   });
   const intake = new MessageIntake({
     router,
-    platform,
+    platform: directory,
     maxMessageSize: o.config.maxMessageSize,
     maxHeaderLines: o.config.maxHeaderLines,
     supported: o.supported,
@@ -329,7 +356,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<Edge> {
     registration: o.carrierRegistration,
   });
   carriers.start();
-  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls, carriers, pinger, health, abuse);
+  return new RunningEdge(id, addresses, o, router, decisions, counters, registry, sources, outbound, udp, connectionListeners, calls, carriers, pinger, health, abuse, directory, ownAddresses);
 }
 
 /**
@@ -358,7 +385,33 @@ class RunningEdge implements Edge {
     private readonly pinger: GatewayPinger,
     readonly gatewayHealth: GatewayHealth,
     private readonly abuse: AbuseGuard,
+    private readonly directory: LiveDirectory,
+    private readonly ownAddresses: readonly string[],
   ) {}
+
+  get domains(): ReadonlySet<string> {
+    return this.directory.current.domains;
+  }
+
+  get trunks(): readonly Trunk[] {
+    return this.directory.current.trunks;
+  }
+
+  applyConfig(next: EdgeRuntimeConfig): Promise<void> {
+    if (this.stopping !== undefined) return Promise.resolve();
+    const { logger } = this.o;
+    if (next.config !== undefined) {
+      const changed = startTimeChanges(this.o.config, next.config);
+      if (changed.length > 0) logger.warn({ changed: changed.map((k) => `edge.${k}`) }, "configuration changed: these edge settings take effect at the edge's next start (restart it)");
+    }
+    // Everything for the new configuration is built and checked before anything changes.
+    checkTrunks(next.trunks, this.o.config);
+    const built = EdgeDirectory.build(next.domains, next.trunks, this.ownAddresses);
+    const previous = this.directory.swap(built);
+    this.pinger.setTrunks(built.trunks);
+    logger.info?.(directoryChanges(previous, built), "configuration applied: domains and trunks");
+    return this.carriers.apply(built.trunks);
+  }
 
   get abuseStats(): AbuseStats {
     return { ...this.abuse.stats };
@@ -478,19 +531,44 @@ function checkOptions(o: EdgeOptions): void {
   if (secure !== undefined && o.config.tls === undefined) {
     throw new EdgeConfigError(`edge.tls: required by the ${secure.transport} listener on ${secure.host}:${secure.port}`);
   }
-  // A trunk bound to its client certificate needs the edge to verify one: without edge.tls.caFile
-  // none is asked for, and the trunk could never call in. Checked here, not in the config
-  // package: only the edge's configuration (SIPFLEET_LISTEN applied) says whether it has TLS.
-  const mtls = o.trunks.findIndex((t) => t.inbound.tlsNames !== undefined);
-  if (mtls >= 0 && o.config.tls?.caFile === undefined) {
+  checkTrunks(o.trunks, o.config);
+}
+
+/**
+ * A trunk bound to its client certificate needs the edge to verify one: without edge.tls.caFile
+ * none is asked for, and the trunk could never call in. Checked here, not in the config
+ * package: only the edge's configuration (SIPFLEET_LISTEN applied) says whether it has TLS.
+ */
+function checkTrunks(trunks: readonly Trunk[], config: EdgeConfig): void {
+  const mtls = trunks.findIndex((t) => t.inbound.tlsNames !== undefined);
+  if (mtls >= 0 && config.tls?.caFile === undefined) {
     throw new EdgeConfigError(
       `trunks[${mtls}].inbound.tlsNames: needs edge.tls.caFile (and a tls or wss listener): the CA certificates the carrier's client certificate is verified against`,
     );
   }
 }
 
-/** Outbound credentials by trunk name (never logged: the object hides its password). */
-function trunkCredentials(trunks: readonly Trunk[]): (trunk: string) => OutboundCredentials | undefined {
-  const byName = new Map(trunks.map((t) => [t.name, t.outbound.credentials]));
-  return (name) => byName.get(name);
+/** The keys of the edge section that differ (compared as values): settings taken at start only. */
+export function startTimeChanges(started: EdgeConfig, next: EdgeConfig): string[] {
+  const keys = new Set([...Object.keys(started), ...Object.keys(next)]);
+  const a = started as unknown as Record<string, unknown>;
+  const b = next as unknown as Record<string, unknown>;
+  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+}
+
+/** Domains and trunk names added and removed, for the log (the trunk names when none were). */
+function directoryChanges(before: EdgeDirectory, after: EdgeDirectory): Record<string, string[]> {
+  const diff = (a: Iterable<string>, b: Iterable<string>): string[] => {
+    const has = new Set(a);
+    return [...b].filter((x) => !has.has(x));
+  };
+  const names = (d: EdgeDirectory): string[] => d.trunks.map((t) => t.name);
+  const out: Record<string, string[]> = {
+    domainsAdded: diff(before.domains, after.domains),
+    domainsRemoved: diff(after.domains, before.domains),
+    trunksAdded: diff(names(before), names(after)),
+    trunksRemoved: diff(names(after), names(before)),
+  };
+  for (const k of Object.keys(out)) if ((out[k] as string[]).length === 0) delete out[k];
+  return Object.keys(out).length === 0 ? { trunks: names(after) } : out;
 }

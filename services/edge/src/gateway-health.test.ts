@@ -259,6 +259,39 @@ describe("gateway health: the pinger (injected clock, stand-in locator and sende
     pinger.stop();
   });
 
+  it("new trunks (setTrunks): an added gateway is pinged at once, a removed one's pings stop and its state is forgotten; in-flight pings are not failures", async () => {
+    const { clock, health, sent, pinger } = setup({ intervalMs: 1000, failuresBeforeDown: 1 });
+    pinger.start();
+    await settle();
+    const k1 = serverKey("udp", "192.0.2.1", 5060);
+    const k2 = serverKey("udp", "192.0.2.2", 5060);
+    const k3 = serverKey("udp", "192.0.2.3", 5060);
+    sent[1]!.done({ status: 200, detail: "200 OK" });
+    clock.advance(1000);
+    await settle();
+    assert.equal(health.isDown(k1), true, "unanswered: down (failuresBeforeDown 1)");
+    const before = sent.length;
+    // Same gateways for the same trunks: nothing happens before the interval.
+    pinger.setTrunks([trunk("a", [gw("192.0.2.1", 5060, "udp"), gw("192.0.2.2")]), trunk("b", [gw("192.0.2.1", 5060, "udp")])]);
+    await settle();
+    assert.equal(sent.length, before);
+    pinger.setTrunks([trunk("a", [gw("192.0.2.2")]), trunk("c", [gw("192.0.2.3")])]);
+    await settle();
+    assert.deepEqual(sent.slice(before).map((s) => s.gateway.host), ["192.0.2.2", "192.0.2.3"], "a round at once, the removed gateway not in it");
+    assert.equal(health.isDown(k1), false, "the removed gateway's state is forgotten");
+    assert.equal(health.describe(k1), undefined);
+    assert.equal(health.isDown(k2), false, "a ping abandoned by the early round is no failure");
+    assert.equal(pinger.size, 2);
+    pinger.setTrunks([]);
+    await settle();
+    const last = sent.length;
+    clock.advance(5000);
+    await settle();
+    assert.equal(sent.length, last, "no trunks: no pings");
+    assert.equal(health.describe(k3), undefined);
+    pinger.stop();
+  });
+
   it("interval 0: nothing is pinged, every gateway counts as up", async () => {
     const { clock, health, sent, pinger } = setup({ intervalMs: 0, failuresBeforeDown: 1 });
     pinger.start();

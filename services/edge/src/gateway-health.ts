@@ -238,6 +238,27 @@ interface Configured {
   servers: readonly SipServer[];
 }
 
+/**
+ * The distinct gateways of the trunks (host, port, transport), each with the trunks that name it;
+ * a gateway already known keeps the servers last located for it.
+ */
+function configuredGateways(trunks: readonly Trunk[], known: ReadonlyMap<string, Configured>): Map<string, Configured> {
+  const gateways = new Map<string, Configured>();
+  for (const trunk of trunks) {
+    for (const gateway of trunk.gateways) {
+      const key = `${gateway.transport ?? ""}|${gateway.host.toLowerCase()}|${gateway.port ?? ""}`;
+      const seen = gateways.get(key);
+      if (seen !== undefined) seen.trunks.push(trunk.name);
+      else gateways.set(key, { gateway, trunks: [trunk.name], servers: known.get(key)?.servers ?? [] });
+    }
+  }
+  return gateways;
+}
+
+function sameTrunks(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((t, i) => t === b[i]);
+}
+
 /** One server pinged. */
 interface PingedServer {
   readonly key: string;
@@ -264,21 +285,36 @@ interface PingedServer {
  * server is ever in flight. State changes are logged once each (warn down, info up).
  */
 export class GatewayPinger {
-  private readonly gateways = new Map<string, Configured>();
+  private gateways: Map<string, Configured>;
   private readonly servers = new Map<string, PingedServer>();
   private round = 0;
   private timer: ReturnType<Clock["setTimer"]> | undefined;
+  private started = false;
   private stopped = false;
 
   constructor(private readonly o: GatewayPingerOptions) {
-    for (const trunk of o.trunks) {
-      for (const gateway of trunk.gateways) {
-        const key = `${gateway.transport ?? ""}|${gateway.host.toLowerCase()}|${gateway.port ?? ""}`;
-        const known = this.gateways.get(key);
-        if (known !== undefined) known.trunks.push(trunk.name);
-        else this.gateways.set(key, { gateway, trunks: [trunk.name], servers: [] });
-      }
+    this.gateways = configuredGateways(o.trunks, new Map());
+  }
+
+  /**
+   * Takes a new configuration's trunks. When the gateways pinged change (one added or removed,
+   * or a trunk moved between them), a new round starts at once: an added gateway is pinged now,
+   * the servers of a removed one are forgotten (no more pings, no health kept). Otherwise the
+   * rounds go on as they were.
+   */
+  setTrunks(trunks: readonly Trunk[]): void {
+    const next = configuredGateways(trunks, this.gateways);
+    const same = next.size === this.gateways.size && [...next].every(([k, c]) => sameTrunks(this.gateways.get(k)?.trunks, c.trunks));
+    this.gateways = next;
+    if (same || !this.started || this.stopped || this.o.config.intervalMs <= 0) return;
+    if (this.timer !== undefined) this.o.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    if (next.size === 0) {
+      // No round to forget them in: every server goes now, and the rounds stop until a gateway comes.
+      this.forgetUnlocated(++this.round);
+      return;
     }
+    this.tick(true);
   }
 
   /** Gateways pinged, as configured (each is one or more servers). */
@@ -293,6 +329,7 @@ export class GatewayPinger {
 
   /** Nothing is pinged when edge.gatewayPing.intervalMs is 0 (every gateway then counts as up). */
   start(): void {
+    this.started = true;
     if (this.o.config.intervalMs <= 0 || this.gateways.size === 0) return;
     this.tick();
   }
@@ -308,7 +345,8 @@ export class GatewayPinger {
     }
   }
 
-  private tick(): void {
+  /** `early`: a round started before its time (new trunks); pings in flight are abandoned, not failed. */
+  private tick(early = false): void {
     this.timer = undefined;
     if (this.stopped) return;
     const round = ++this.round;
@@ -317,7 +355,7 @@ export class GatewayPinger {
       const cancel = s.pending;
       s.pending = undefined;
       cancel();
-      this.outcome(s, { status: undefined, detail: `no final response within ${this.o.config.intervalMs} ms` });
+      if (!early) this.outcome(s, { status: undefined, detail: `no final response within ${this.o.config.intervalMs} ms` });
     }
     this.timer = this.o.clock.setTimer(this.o.config.intervalMs, () => this.tick(), undefined);
     let left = this.gateways.size;

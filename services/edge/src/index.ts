@@ -1,4 +1,4 @@
-export { startEdge, DEFAULT_EDGE_OPTIONS, type Edge, type EdgeOptions, type StartEdgeOptions } from "./edge.js";
+export { startEdge, DEFAULT_EDGE_OPTIONS, type Edge, type EdgeOptions, type EdgeRuntimeConfig, type StartEdgeOptions } from "./edge.js";
 export type { EdgeStats } from "./edge-stats.js";
 export type { EdgeLogger } from "./logger.js";
 export { EdgeError, EdgeConfigError, FlowClosedError } from "./errors.js";

@@ -18,7 +18,8 @@ import type { EdgeCounters } from "./edge-stats.js";
 import type { Link, RequestOrigin } from "./flow.js";
 import { defaultPort, type NextHopAddress } from "./next-hop.js";
 import type { EdgeLogger } from "./logger.js";
-import { isPlatformOptions, type PlatformIdentity } from "./options-responder.js";
+import type { PlatformView } from "./edge-directory.js";
+import { isPlatformOptions } from "./options-responder.js";
 import type { RequestRouter } from "./request-router.js";
 import type { SipMessageLog } from "./sip-message-log.js";
 import { buildResponse } from "./response-builder.js";
@@ -27,7 +28,8 @@ import { stampTopVia, udpReplyPort } from "./via-received.js";
 
 export interface MessageIntakeOptions {
   readonly router: RequestRouter;
-  readonly platform: PlatformIdentity;
+  /** The served domains and own addresses of the moment (edge-directory.ts). */
+  readonly platform: PlatformView;
   readonly maxMessageSize: number;
   /** More header lines: a request is answered 400, a response dropped (the parser's limit). */
   readonly maxHeaderLines: number;
@@ -136,7 +138,7 @@ export class MessageIntake implements DatagramHandler, ConnectionMessageHandler 
       // RFC 3261 §21.5.4: 503 with Retry-After tells a real client to back off for that long.
       return this.reject(req, 503, "Rate Limit Exceeded", [["Retry-After", String(this.o.retryAfterSeconds)]], link, remoteIp, remotePort);
     }
-    const v = validateMessage(req, isPlatformOptions(req, this.o.platform, link.localIp) ? this.finalRecipient : this.validation);
+    const v = validateMessage(req, isPlatformOptions(req, this.o.platform.current.platform, link.localIp) ? this.finalRecipient : this.validation);
     if (!v.ok) {
       // RFC 3261 §17: an ACK is never answered.
       if (v.action === "drop" || req.method === "ACK") return this.drop("invalid request", remoteIp, remotePort, v.reason);

@@ -31,13 +31,15 @@ import type { RequestOrigin } from "./flow.js";
 import type { OutboundCredentials } from "@sipfleet/trunks";
 import { ForkingProxy } from "./forking-proxy.js";
 import { safeCallId, type EdgeLogger } from "./logger.js";
-import { optionsAnswer, type PlatformIdentity } from "./options-responder.js";
+import type { PlatformView } from "./edge-directory.js";
+import { optionsAnswer } from "./options-responder.js";
 import { buildResponse } from "./response-builder.js";
 import { responseTransport } from "./transport-adapter.js";
 
 export interface RequestRouterOptions {
   readonly decisions: DecisionClient;
-  readonly platform: PlatformIdentity;
+  /** The served domains and own addresses of the moment (edge-directory.ts). */
+  readonly platform: PlatformView;
   /** Option tags listed in Supported of the OPTIONS answer. */
   readonly supported: readonly string[];
   /** Retry-After (seconds) on every 503 the edge sends. */
@@ -187,7 +189,7 @@ export class RequestRouter implements TransactionLayerUser<RequestOrigin> {
         return;
       case "OPTIONS":
         // RFC 3261 §11.2: the platform answers for itself; OPTIONS to a user is routed.
-        if (this.o.platform.isAddressedToPlatform(req, tx.dest.link.localIp)) return this.respond(tx, 200, this.optionsOk);
+        if (this.o.platform.current.platform.isAddressedToPlatform(req, tx.dest.link.localIp)) return this.respond(tx, 200, this.optionsOk);
         void this.decide(tx, req, PROXY_SUBJECT);
         return;
       case "CANCEL":

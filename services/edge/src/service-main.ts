@@ -22,8 +22,6 @@ await runService(logger, async () => {
   // SIPFLEET_CONFIG_SOURCE=kubernetes: domains, users, trunks and routes from the custom resources, applied as they change.
   const configSource = await configSourceFromEnv(process.env, "sipfleet-edge", logger);
   const config = configSource.current();
-  // The edge takes domains and trunks (carrier registrations, gateway pings) at start only; routing follows the proxies.
-  configSource.onConfig(() => logger.warn({}, "configuration changed: the edge applies its trunks and domains at its next start"));
   if (config.auth.nonceSecretSource === "random" && config.trunks.length > 0) {
     // Topology hiding: the edge masks users' Contacts toward carriers with a key the proxies
     // derive from the same secret to restore them; a secret of this process alone breaks every
@@ -42,6 +40,23 @@ await runService(logger, async () => {
   const abuseStore = redis === undefined ? undefined : new RedisAbuseStore(redis);
   const edge = await startEdge({ bus, config: config.edge, domains: new Set(config.domains.keys()), logger, callEvents, trunks: config.trunks, abuseStore, sharedSecret: config.auth.nonceSecret, sipMessageLog: config.logging.sipMessages, meter: metrics?.meter ?? NOOP_METER });
   logger.info({ edgeId: edge.id, addresses: edge.addresses, nats: servers }, "edge ready");
+  // Domains and trunks (sources, credentials, gateway pings, carrier registrations) follow the
+  // configuration as it changes; the edge section (listen addresses, TLS, timers) needs a restart.
+  configSource.onConfig((next) => {
+    if (next.auth.nonceSecretSource === "random" && next.trunks.length > 0) {
+      // As at start (above): masks no proxy could restore. Nothing of the change is applied.
+      logger.error({}, "configuration change not applied by the edge: trunks configured without a shared auth.nonceSecret (topology hiding)");
+      return;
+    }
+    if (JSON.stringify(next.logging.sipMessages) !== JSON.stringify(config.logging.sipMessages)) {
+      logger.warn({ changed: ["logging.sipMessages"] }, "configuration changed: these settings take effect at the edge's next start (restart it)");
+    }
+    try {
+      edge.applyConfig({ domains: next.domains.keys(), trunks: next.trunks, config: next.edge }).catch((err: unknown) => logger.error({ err }, "applying the carrier registrations of a new configuration failed"));
+    } catch (err) {
+      logger.error({ err }, "configuration change not applied by the edge");
+    }
+  });
   const service: Stoppable = {
     async stop() {
       await edge.stop();

@@ -31,7 +31,7 @@ await runService(logger, async () => {
   const servers = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
   const bus = await NatsBus.connect({ servers, name: "edge", logger });
   // Call events (CDR material) on the JetStream stream SIPFLEET_CALLS, created if missing.
-  const callEvents = await JetStreamCallEvents.start(bus.connection, { logger, bus });
+  const callEvents = await JetStreamCallEvents.start(bus.connection, { logger, bus, ...callEventReplicasFromEnv(process.env) });
   const redis = redisFromEnv(process.env, logger);
   if (redis === undefined) logger.warn({}, "no REDIS_URL: rate limits and bans count this edge only");
   // The bans in force are read before the edge listens; a Redis not up by then is not waited
@@ -75,3 +75,15 @@ await runService(logger, async () => {
     throw err;
   }
 });
+
+/**
+ * SIPFLEET_CALL_EVENTS_REPLICAS: replicas of the call-event stream (3 on a NATS cluster, so the
+ * node holding it can die without losing call events); unset: the stream's default, 1.
+ */
+function callEventReplicasFromEnv(env: NodeJS.ProcessEnv): { replicas?: number } {
+  const text = env["SIPFLEET_CALL_EVENTS_REPLICAS"];
+  if (text === undefined || text === "") return {};
+  const replicas = Number(text);
+  if (!(Number.isInteger(replicas) && replicas >= 1 && replicas <= 5)) throw new Error(`SIPFLEET_CALL_EVENTS_REPLICAS: expected 1 to 5 replicas, got "${text}"`);
+  return { replicas };
+}

@@ -63,6 +63,9 @@ function text(field: string, value: unknown, max: number, allowEmpty = false): v
   if (!allowEmpty && value.length === 0) throw new ProvisioningInputError(field, "must not be empty");
   if (value.length > max) throw new ProvisioningInputError(field, `longer than ${max} characters`);
   if (CONTROL.test(value)) throw new ProvisioningInputError(field, "contains a control character or line break");
+  // Yealink trims around `=`, so an edge space would silently change the value (a password that
+  // then fails digest); refused everywhere to keep one rule for every family.
+  if (value !== value.trim()) throw new ProvisioningInputError(field, "starts or ends with white space");
 }
 
 function host(field: string, value: unknown): void {

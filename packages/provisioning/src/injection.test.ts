@@ -99,6 +99,8 @@ test("hosts, users and numbers that could inject into URIs or keys are refused",
     [{ ntpServer: "pool.ntp.org\nx" }, "ntpServer"],
     [{ utcOffsetMinutes: 61 }, "utcOffsetMinutes"],
     [{ password: "" }, "password"],
+    [{ password: "pw " }, "password"],
+    [{ displayName: " Alice" }, "displayName"],
     [{ password: "x".repeat(129) }, "password"],
   ];
   for (const [patch, field] of bad) {

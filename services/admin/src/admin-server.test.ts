@@ -4,7 +4,9 @@ import type { BindingChange } from "@sipfleet/bindings";
 import { GrpcBindingStore } from "@sipfleet/location-client";
 import { RedisBindingStore, startLocationService, type RunningLocationService } from "@sipfleet/location";
 import { createLogger } from "@sipfleet/runtime";
-import { startRedisServer, type EngineProcess } from "@sipfleet/testing";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { freePort, startRedisServer, type EngineProcess } from "@sipfleet/testing";
 import { startAdminServer, type AdminServer } from "./admin-server.js";
 import { OPENAPI_DOCUMENT } from "./openapi.js";
 import { parseTokens } from "./tokens.js";
@@ -197,6 +199,37 @@ describe("admin API: OpenAPI document", () => {
     for (const ref of refs) {
       const pointer = ref.slice(8, -1).replace(/^#\//, "").split("/");
       assert.notEqual(pointer.reduce((node: any, key) => node?.[key], doc), undefined, ref);
+    }
+  });
+});
+
+describe("admin API process (dist/main.js)", () => {
+  it("serves from its environment with a health server, and exits 0 on SIGTERM", async () => {
+    const [port, healthPort] = [await freePort(), await freePort()];
+    const main = fileURLToPath(new URL("./main.js", import.meta.url));
+    const env = { PATH: process.env.PATH ?? "", ADMIN_LISTEN: `127.0.0.1:${port}`, HEALTH_LISTEN: `127.0.0.1:${healthPort}`, ADMIN_TOKENS: `${READ}:read`, LOCATION_ADDRESSES: location.address };
+    const child = spawn(process.execPath, [main], { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    try {
+      let listed: any;
+      for (let i = 0; i < 100 && listed === undefined; i++) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/api/v1/registrations?user=dave`, { headers: { authorization: `Bearer ${READ}` } });
+          listed = { status: res.status, body: await res.json() };
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      assert.equal(listed?.status, 200, stderr);
+      assert.deepEqual(listed.body.registrations.map((x: any) => x.aor), ["sip:dave@b.test"]);
+      assert.equal((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status, 200);
+      assert.match(stderr, /admin api ready/);
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0, stderr);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
     }
   });
 });

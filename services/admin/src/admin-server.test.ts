@@ -133,6 +133,7 @@ describe("admin API: registrations", () => {
     assert.deepEqual(byIp.body.find((x) => x.aor === "sip:alice@a.test").bindings.map((b: any) => b.flow.source), ["127.0.0.9:5080"]);
     assert.deepEqual((await all("&source=127.0.0.9:6000", 5)).aors, ["sip:dave@b.test"]);
     assert.deepEqual((await all("&user=nobody", 5)).aors, []);
+    assert.deepEqual((await all("&source=%5B%3A%3A1%5D%3A5060", 5)).aors, []);
   });
 
   it("answers 400 naming the parameter at fault", async () => {
@@ -141,6 +142,8 @@ describe("admin API: registrations", () => {
       ["limit=abc", "limit"],
       ["limit=1001", "limit"],
       ["source=not-an-address", "source"],
+      ["source=dead", "source"],
+      ["source=127.0.0.1:99999", "source"],
       ["user=", "user"],
       ["pageToken=garbage", "pageToken"],
     ] as const) {

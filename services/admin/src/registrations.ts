@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { userAddressOfRecord, type AorBindings, type BindingStore } from "@sipfleet/bindings";
 import { LocationRequestError } from "@sipfleet/location-client";
 import { badRequest, notFound } from "./errors.js";
@@ -47,6 +48,14 @@ export function parseAor(segment: string): string {
   return userAddressOfRecord(m[1]!, m[2]!).aor;
 }
 
+/** `ip`, `v4:port` or `[v6]:port`. */
+function isSourceAddress(text: string): boolean {
+  if (isIP(text) !== 0) return true;
+  const m = /^(\[([^\]]+)\]|[^:]+):(\d{1,5})$/.exec(text);
+  if (m === null || Number(m[3]) > 65535) return false;
+  return m[2] === undefined ? isIP(m[1]!) === 4 : isIP(m[2]) === 6;
+}
+
 function filterFrom(query: URLSearchParams): RegistrationFilter {
   const f: RegistrationFilter = {};
   for (const name of ["user", "domain", "source"] as const) {
@@ -55,9 +64,7 @@ function filterFrom(query: URLSearchParams): RegistrationFilter {
     if (value === "") throw badRequest(name, `${name}: must not be empty`);
     f[name] = value;
   }
-  if (f.source !== undefined && !/^(\[[0-9A-Fa-f:.]+\]:\d{1,5}|[0-9A-Fa-f:.]+|[0-9.]+:\d{1,5})$/.test(f.source)) {
-    throw badRequest("source", `source: expected an IP address or ip:port ([v6]:port), got "${f.source}"`);
-  }
+  if (f.source !== undefined && !isSourceAddress(f.source)) throw badRequest("source", `source: expected an IP address or ip:port ([v6]:port), got "${f.source}"`);
   return f;
 }
 

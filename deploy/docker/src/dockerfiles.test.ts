@@ -14,6 +14,7 @@ const IMAGES = [
   { image: "sipfleet/proxy", file: "proxy.Dockerfile", dir: "services/proxy", main: "dist/main.js" },
   { image: "sipfleet/registrar", file: "registrar.Dockerfile", dir: "services/registrar", main: "dist/main.js" },
   { image: "sipfleet/location", file: "location.Dockerfile", dir: "services/location", main: "dist/main.js" },
+  { image: "sipfleet/admin", file: "admin.Dockerfile", dir: "services/admin", main: "dist/main.js" },
   { image: "sipfleet/all-in-one", file: "all-in-one.Dockerfile", dir: "deploy/local", main: "dist/start.js" },
 ] as const;
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
  * and watches it.
  */
 
-export type Tier = "location" | "registrar" | "proxy" | "edge";
+export type Tier = "location" | "registrar" | "proxy" | "edge" | "admin";
 
 export interface ClusterOptions {
   edges: number;
@@ -45,6 +45,8 @@ export interface ClusterOptions {
    * where. Off by default: no health server, and metric instruments are no-ops.
    */
   healthServers?: boolean;
+  /** One Admin API process (services/admin) on `listen`, accepting `tokens` (ADMIN_TOKENS form); none when omitted. */
+  admin?: { listen: string; tokens: string };
 }
 
 export interface ClusterProcess {
@@ -71,7 +73,7 @@ export interface Cluster {
   readonly edgeListen: readonly string[];
   /** host:port of each location replica. */
   readonly locationAddresses: readonly string[];
-  /** SIGTERM to every process, edges first, then workers, then the location service. */
+  /** SIGTERM to every process, the admin API and edges first, then workers, then the location service. */
   stop(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ const READY: Record<Tier, string> = {
   proxy: "proxy ready",
   registrar: "registrar ready",
   location: "location service ready",
+  admin: "admin api ready",
 };
 
 const MAIN: Record<Tier, string> = {
@@ -91,6 +94,7 @@ const MAIN: Record<Tier, string> = {
   registrar: fileURLToPath(import.meta.resolve("@sipfleet/registrar/main")),
   proxy: fileURLToPath(import.meta.resolve("@sipfleet/proxy/main")),
   edge: fileURLToPath(import.meta.resolve("@sipfleet/edge/main")),
+  admin: fileURLToPath(import.meta.resolve("@sipfleet/admin/main")),
 };
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
@@ -120,15 +124,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   for (let k = 0; k < options.registrars; k++) add("registrar", k, {});
   for (let k = 0; k < options.proxies; k++) add("proxy", k, {});
   for (let k = 0; k < options.edges; k++) add("edge", k, { SIPFLEET_LISTEN: edgeListen[k] as string, SIPFLEET_EDGE_ID: `edge-${k + 1}` });
+  if (options.admin !== undefined) add("admin", 0, { ADMIN_LISTEN: options.admin.listen, ADMIN_TOKENS: options.admin.tokens });
 
   const stop = async (): Promise<void> => {
-    for (const tier of ["edge", "registrar", "proxy", "location"] as const) {
+    for (const tier of ["admin", "edge", "registrar", "proxy", "location"] as const) {
       await Promise.all(processes.filter((p) => p.tier === tier).map((p) => p.kill("SIGTERM")));
     }
   };
   try {
     // Location first: registrars connect to it; then the workers, so edges find responders.
-    for (const tier of ["location", "registrar", "proxy", "edge"] as const) {
+    for (const tier of ["location", "admin", "registrar", "proxy", "edge"] as const) {
       await Promise.all(processes.filter((p) => p.tier === tier).map((p) => p.start()));
     }
   } catch (e) {

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
 import { context, SpanKind, trace } from "@opentelemetry/api";
 import { ATTR_SIP_CALL_ID, ATTR_SIP_METHOD, joinsCallTrace, startChildSpan, startMetrics, startSipServerSpan, traceCarrier, contextFromCarrier, traceIdForCall, tracingRequested, endSipSpan } from "./index.js";
+import { AlwaysOffSampler, BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { captureMetrics, captureSpans } from "./testing.js";
 
 const captured = captureSpans();
@@ -24,11 +25,11 @@ describe("tracing from the environment", () => {
 describe("one call, one trace", () => {
   it("gives every transaction of an INVITE dialog the trace id of its Call-ID, and REGISTERs their own", () => {
     captured.reset();
-    const invite = startSipServerSpan(captured.tracer, "INVITE", "abc@host", { [ATTR_SIP_METHOD]: "INVITE", [ATTR_SIP_CALL_ID]: "abc@host" });
-    const bye = startSipServerSpan(captured.tracer, "BYE", "abc@host", {});
-    const other = startSipServerSpan(captured.tracer, "INVITE", "other@host", {});
-    const reg1 = startSipServerSpan(captured.tracer, "REGISTER", "abc@host", {});
-    const reg2 = startSipServerSpan(captured.tracer, "REGISTER", "abc@host", {});
+    const invite = startSipServerSpan(captured.tracer, "INVITE", "abc@host", () => ({ [ATTR_SIP_METHOD]: "INVITE", [ATTR_SIP_CALL_ID]: "abc@host" }));
+    const bye = startSipServerSpan(captured.tracer, "BYE", "abc@host", () => ({}));
+    const other = startSipServerSpan(captured.tracer, "INVITE", "other@host", () => ({}));
+    const reg1 = startSipServerSpan(captured.tracer, "REGISTER", "abc@host", () => ({}));
+    const reg2 = startSipServerSpan(captured.tracer, "REGISTER", "abc@host", () => ({}));
     for (const s of [invite, bye, other, reg1, reg2]) endSipSpan(s, 200);
     assert.equal(invite.spanContext().traceId, traceIdForCall("abc@host"));
     assert.equal(bye.spanContext().traceId, invite.spanContext().traceId);
@@ -46,11 +47,11 @@ describe("one call, one trace", () => {
 
   it("carries a span's context through a string carrier to a child in another process's terms", () => {
     captured.reset();
-    const server = startSipServerSpan(captured.tracer, "INVITE", "carry@host", {});
+    const server = startSipServerSpan(captured.tracer, "INVITE", "carry@host", () => ({}));
     const carrier = traceCarrier(trace.setSpan(context.active(), server));
     assert.ok(carrier !== undefined);
     assert.match(carrier["traceparent"]!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    const child = startChildSpan(captured.tracer, "proxy INVITE", SpanKind.SERVER, contextFromCarrier(carrier), {});
+    const child = startChildSpan(captured.tracer, "proxy INVITE", SpanKind.SERVER, contextFromCarrier(carrier), () => ({}));
     child.end();
     server.end();
     const [c, s] = captured.spans();
@@ -59,10 +60,22 @@ describe("one call, one trace", () => {
     assert.equal(traceCarrier(context.active()), undefined, "nothing to carry without a span");
   });
 
+  it("describes only sampled spans: an unsampled one costs no attribute work", () => {
+    const off = new BasicTracerProvider({ sampler: new AlwaysOffSampler() }).getTracer("off");
+    let described = 0;
+    const span = startSipServerSpan(off, "INVITE", "unsampled@host", () => (described++, { [ATTR_SIP_METHOD]: "INVITE" }));
+    startChildSpan(off, "proxy INVITE", SpanKind.SERVER, trace.setSpan(context.active(), span), () => (described++, {}));
+    assert.equal(span.isRecording(), false);
+    assert.equal(described, 0);
+    const sampled = startSipServerSpan(captured.tracer, "INVITE", "sampled@host", () => (described++, { [ATTR_SIP_METHOD]: "INVITE" }));
+    sampled.end();
+    assert.equal(described, 1);
+  });
+
   it("marks 5xx server spans as errors and leaves 4xx alone", () => {
     captured.reset();
-    const a = startSipServerSpan(captured.tracer, "OPTIONS", "e1", {});
-    const b = startSipServerSpan(captured.tracer, "OPTIONS", "e2", {});
+    const a = startSipServerSpan(captured.tracer, "OPTIONS", "e1", () => ({}));
+    const b = startSipServerSpan(captured.tracer, "OPTIONS", "e2", () => ({}));
     endSipSpan(a, 503);
     endSipSpan(b, 486);
     const [sa, sb] = captured.spans();

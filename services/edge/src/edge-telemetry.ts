@@ -22,6 +22,7 @@ import {
   EVENT_SIP_RETRANSMISSION,
   endSipSpan,
   sipSpanName,
+  startChildSpan,
   startSipServerSpan,
   traceCarrier,
 } from "@sipfleet/telemetry";
@@ -137,8 +138,7 @@ export class EdgeTelemetry {
 
   /** W3C trace context of the transaction's span, for the NATS headers of its decision request. */
   carrier(tx: Tx): Record<string, string> | undefined {
-    const span = this.spanOf(tx);
-    return span === undefined ? undefined : traceCarrier(trace.setSpan(ROOT_CONTEXT, span));
+    return this.spanCarrier(this.spanOf(tx));
   }
 
   private spanOf(tx: Tx): Span | undefined {
@@ -239,17 +239,27 @@ export class EdgeTelemetry {
   // ---- spans -----------------------------------------------------------------------------------
 
   private serverSpan(tracer: Tracer, req: SipRequest, origin: RequestOrigin): Span {
+    let callId = "";
+    try {
+      callId = req.callId;
+    } catch {
+      // Validated before it gets here; without one the span takes a random trace id.
+    }
+    return startSipServerSpan(tracer, req.method, callId, () => this.serverAttributes(req, callId, origin));
+  }
+
+  /** Only for a sampled span. */
+  private serverAttributes(req: SipRequest, callId: string, origin: RequestOrigin): Attributes {
     const attrs: Attributes = {
       [ATTR_SIP_METHOD]: req.method,
       [ATTR_SIPFLEET_EDGE_ID]: this.edgeId,
       [ATTR_NETWORK_PEER_ADDRESS]: origin.replyIp,
       [ATTR_NETWORK_PEER_PORT]: origin.replyPort,
-      ...linkAttributes(origin.link),
+      [ATTR_SIP_TRANSPORT]: transportName(origin.link.transport),
+      [ATTR_NETWORK_TRANSPORT]: networkTransport(origin.link),
     };
-    let callId = "";
+    if (callId !== "") attrs[ATTR_SIP_CALL_ID] = callId;
     try {
-      callId = req.callId;
-      attrs[ATTR_SIP_CALL_ID] = callId;
       attrs[ATTR_SIP_CSEQ] = req.cseq.seq;
       const uri = req.uri;
       if ("host" in uri) attrs[ATTR_SIP_DOMAIN] = uri.host;
@@ -258,29 +268,31 @@ export class EdgeTelemetry {
     }
     const trunk = trunkForSource(this.trunks.current.trunks, origin.replyIp);
     if (trunk !== undefined) attrs[ATTR_SIP_TRUNK] = trunk.name;
-    return startSipServerSpan(tracer, req.method, callId, attrs);
+    return attrs;
   }
 
   private clientSpan(tracer: Tracer, parent: Span, req: SipRequest, target: Target, hop: Hop): Span {
-    const method = req.method;
-    const attrs: Attributes = {
-      [ATTR_SIP_METHOD]: method,
-      [ATTR_SIP_TARGET]: target.requestUri !== "" ? target.requestUri : req.uriText,
-      [ATTR_SIPFLEET_EDGE_ID]: this.edgeId,
-      [ATTR_NETWORK_PEER_ADDRESS]: hop.ip,
-      [ATTR_NETWORK_PEER_PORT]: hop.port,
-      ...linkAttributes(hop.link),
-    };
-    if (target.trunk !== "") attrs[ATTR_SIP_TRUNK] = target.trunk;
-    const span = tracer.startSpan(sipSpanName(method), { kind: SpanKind.CLIENT, attributes: attrs }, trace.setSpan(ROOT_CONTEXT, parent));
+    const span = startChildSpan(tracer, sipSpanName(req.method), SpanKind.CLIENT, trace.setSpan(ROOT_CONTEXT, parent), () => {
+      const attrs: Attributes = {
+        [ATTR_SIP_METHOD]: req.method,
+        [ATTR_SIP_TARGET]: target.requestUri !== "" ? target.requestUri : req.uriText,
+        [ATTR_SIPFLEET_EDGE_ID]: this.edgeId,
+        [ATTR_NETWORK_PEER_ADDRESS]: hop.ip,
+        [ATTR_NETWORK_PEER_PORT]: hop.port,
+        [ATTR_SIP_TRANSPORT]: transportName(hop.link.transport),
+        [ATTR_NETWORK_TRANSPORT]: networkTransport(hop.link),
+      };
+      if (target.trunk !== "") attrs[ATTR_SIP_TRUNK] = target.trunk;
+      return attrs;
+    });
     // The trunk a request goes to is the server span's business too (a call toward a carrier).
-    if (target.trunk !== "") parent.setAttribute(ATTR_SIP_TRUNK, target.trunk);
+    if (target.trunk !== "" && parent.isRecording()) parent.setAttribute(ATTR_SIP_TRUNK, target.trunk);
     return span;
   }
 }
 
-function linkAttributes(link: Link): Attributes {
-  return { [ATTR_SIP_TRANSPORT]: transportName(link.transport), [ATTR_NETWORK_TRANSPORT]: link.reliable ? "tcp" : "udp" };
+function networkTransport(link: Link): string {
+  return link.reliable ? "tcp" : "udp";
 }
 
 function hasToTag(req: SipRequest): boolean {

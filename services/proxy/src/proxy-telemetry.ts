@@ -108,10 +108,12 @@ function requestAttributes(req: SipRequest): Attributes {
  */
 export async function tracedDecision(tracer: Tracer, headers: BusHeaders | undefined, req: SipRequest, decide: () => Promise<Decision>): Promise<Decision> {
   const parent = contextFromCarrier(headers);
-  const span = startChildSpan(tracer, workerSpanName("proxy", req.method), SpanKind.SERVER, parent, requestAttributes(req));
+  const span = startChildSpan(tracer, workerSpanName("proxy", req.method), SpanKind.SERVER, parent, () => requestAttributes(req));
   let decision: Decision | undefined;
   try {
-    decision = await context.with(trace.setSpan(parent, span), decide);
+    // An unsampled span has no children to parent (the location client traces only under a
+    // recording span): no context to enter.
+    decision = await (span.isRecording() ? context.with(trace.setSpan(parent, span), decide) : decide());
     return decision;
   } finally {
     endDecisionSpan(span, decision);

@@ -94,10 +94,11 @@ function registerAttributes(req: SipRequest): Attributes {
  */
 export async function tracedRegister(tracer: Tracer, headers: BusHeaders | undefined, req: SipRequest, answer: () => Promise<RegistrarReply>): Promise<RegistrarReply> {
   const parent = contextFromCarrier(headers);
-  const span = startChildSpan(tracer, workerSpanName("registrar", req.method), SpanKind.SERVER, parent, registerAttributes(req));
+  const span = startChildSpan(tracer, workerSpanName("registrar", req.method), SpanKind.SERVER, parent, () => registerAttributes(req));
   let status: number | undefined;
   try {
-    const r = await context.with(trace.setSpan(parent, span), answer);
+    // An unsampled span has no children to parent: no context to enter.
+    const r = await (span.isRecording() ? context.with(trace.setSpan(parent, span), answer) : answer());
     status = r.status;
     return r;
   } finally {
